@@ -1,0 +1,72 @@
+/**
+ * Herald's error codes. Every error Herald raises on purpose is a {@link HeraldError} with one of these codes.
+ * The list is pinned by a test: adding a code is a deliberate change, renaming one breaks users.
+ *
+ * `retriable` says whether the same operation may succeed if simply tried again later (broker briefly down,
+ * timeout) — the handler runtime retries those and skips retries for the rest (bad input, decode errors).
+ */
+export const ERROR_CODES = {
+  HERALD_CONFIG_INVALID: { retriable: false, message: 'configuration is invalid' },
+  HERALD_INVALID_ARGUMENT: { retriable: false, message: 'an argument is invalid' },
+  HERALD_VALIDATION_FAILED: { retriable: false, message: 'the request failed validation' },
+  HERALD_DECODE_FAILED: { retriable: false, message: 'a message could not be decoded' },
+  HERALD_PAYLOAD_TOO_LARGE: { retriable: false, message: 'the payload is larger than allowed' },
+  HERALD_NOT_FOUND: { retriable: false, message: 'not found' },
+  HERALD_ROUTE_NOT_FOUND: { retriable: false, message: 'no such route' },
+  HERALD_UNAUTHORIZED: { retriable: false, message: 'authorization is required' },
+  HERALD_FORBIDDEN: { retriable: false, message: 'not allowed' },
+  HERALD_TOPIC_NOT_FOUND: { retriable: false, message: 'the topic does not exist' },
+  HERALD_TOPIC_EXISTS: { retriable: false, message: 'the topic already exists' },
+  HERALD_PARTITION_OUT_OF_RANGE: { retriable: false, message: 'the partition does not exist in the topic' },
+  HERALD_OFFSET_OUT_OF_RANGE: { retriable: false, message: 'the offset is outside the partition' },
+  HERALD_GROUP_NOT_FOUND: { retriable: false, message: 'the consumer group does not exist' },
+  HERALD_NOT_ASSIGNED: { retriable: false, message: 'the partition is not assigned to this consumer' },
+  HERALD_DATA_DIR_LOCKED: { retriable: false, message: 'the data directory is owned by another process' },
+  HERALD_STORAGE_FAILED: { retriable: true, message: 'the storage layer failed' },
+  HERALD_BROKER_UNAVAILABLE: { retriable: true, message: 'the broker is unavailable' },
+  HERALD_BROKER_CLOSED: { retriable: false, message: 'the broker client is closed' },
+  HERALD_REBALANCE_IN_PROGRESS: { retriable: true, message: 'the consumer group is rebalancing' },
+  HERALD_TIMEOUT: { retriable: true, message: 'the operation timed out' },
+  HERALD_SHUTTING_DOWN: { retriable: true, message: 'the process is shutting down' },
+  HERALD_HANDLER_FAILED: { retriable: true, message: 'a message handler failed' },
+  HERALD_DESTINATION_FAILED: { retriable: true, message: 'a destination rejected or did not answer' },
+  HERALD_INTERNAL: { retriable: false, message: 'an internal error occurred' },
+} as const satisfies Record<string, { retriable: boolean; message: string }>;
+
+/** One of Herald's error codes, e.g. `'HERALD_TOPIC_NOT_FOUND'`. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface HeraldErrorOptions {
+  /** The error that led to this one. */
+  cause?: unknown;
+  /** Overrides the code's default retriability (e.g. a 4xx from a destination is permanent). */
+  retriable?: boolean;
+  /** Machine-readable detail (field errors, offending values) safe to show to API clients. */
+  details?: unknown;
+}
+
+/** An error with a stable {@link ErrorCode}, a `retriable` flag and an optional `cause` and `details`. */
+export class HeraldError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, options: HeraldErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HeraldError';
+    this.code = code;
+    this.retriable = options.retriable ?? ERROR_CODES[code].retriable;
+    this.details = options.details;
+  }
+}
+
+/** True when `err` is a {@link HeraldError}, optionally with the given code. */
+export function isHeraldError(err: unknown, code?: ErrorCode): err is HeraldError {
+  return err instanceof HeraldError && (code === undefined || err.code === code);
+}
+
+/** Whether retrying may help: Herald errors say so themselves; unknown errors are assumed transient. */
+export function isRetriable(err: unknown): boolean {
+  if (err instanceof HeraldError) return err.retriable;
+  return true;
+}
