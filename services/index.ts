@@ -1,0 +1,4 @@
+import type { ServiceDefinition } from '../src/runtime/service.ts';
+
+/** Every service `herald start` can run, in start order. Each system adds itself here when it lands. */
+export const services: ServiceDefinition[] = [];

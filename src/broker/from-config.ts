@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { PlatformConfig } from '../config/schema.ts';
+import type { BrokerSpec, KafkaBrokerSpec } from './index.ts';
+
+/** Bootstrap servers of a `kafka://host:port[,host:port…]` URL. */
+export function kafkaBootstrap(url: string): string[] {
+  return url
+    .slice('kafka://'.length)
+    .split(',')
+    .filter((s) => s.length > 0);
+}
+
+/** The broker the config asks for: `broker.url` picks embedded or Kafka; the rest passes through. */
+export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
+  const broker = config.broker;
+  if (broker.url === 'embedded') {
+    return { kind: 'embedded', dataDir: resolve(config.dataDir), durability: broker.durability };
+  }
+  const spec: KafkaBrokerSpec = {
+    kind: 'kafka',
+    bootstrap: kafkaBootstrap(broker.url),
+    clientId: broker.clientId,
+    producer: { acks: broker.producer.acks, lingerMs: broker.producer.lingerMs, compression: broker.producer.compression },
+  };
+  if (broker.replicationFactor > 0) spec.replicationFactor = broker.replicationFactor;
+  if (broker.sasl.mechanism !== 'none') {
+    spec.sasl = { mechanism: broker.sasl.mechanism, username: broker.sasl.username, password: broker.sasl.password };
+  }
+  if (broker.tls.enabled) {
+    const read = (file: string) => (file ? readFileSync(file, 'utf8') : undefined);
+    spec.tls = {
+      ca: read(broker.tls.caFile),
+      cert: read(broker.tls.certFile),
+      key: read(broker.tls.keyFile),
+      rejectUnauthorized: broker.tls.rejectUnauthorized,
+    };
+  }
+  return spec;
+}

@@ -1,0 +1,41 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** Where a command writes; injectable so tests capture output. */
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: Record<string, string | undefined>;
+}
+
+/** A `herald` sub-command. `run` resolves with the process exit code. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** Usage lines after `herald <name>`, e.g. `[service…] [options]`. */
+  readonly usage: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** Option lines for `herald <name> --help`. */
+  readonly help?: string[];
+  run(parsed: Parsed, io: Io): Promise<number>;
+}
+
+export type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+/** A mistake in how the command was called: reported as one line plus usage, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses argv strictly for `command`: unknown flags and missing values are usage errors. */
+export function parseCommandArgs(command: Command, argv: string[]): Parsed {
+  try {
+    return parseArgs({ args: argv, options: command.options, strict: true, allowPositionals: true }) as Parsed;
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0].replace(/\. To specify.*$/, ''));
+  }
+}
+
+/** Writes one line. */
+export function say(stream: NodeJS.WritableStream, line: string): void {
+  stream.write(`${line}\n`);
+}

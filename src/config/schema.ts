@@ -1,0 +1,59 @@
+import { boolean, type Field, integer, oneOf, string } from './fields.ts';
+
+/** A tree of config fields; services add their own sections beside the platform's. */
+export interface Schema {
+  [key: string]: Field<unknown> | Schema;
+}
+
+/** The typed config a schema describes. */
+export type ConfigOf<S> = { -readonly [K in keyof S]: S[K] extends Field<infer T> ? T : ConfigOf<S[K]> };
+
+const BROKER_URL = /^(embedded|kafka:\/\/[^,\s/]+(,[^,\s/]+)*)$/;
+
+/** The platform's own settings, shared by every service. */
+export const platformSchema = {
+  http: {
+    port: integer(8080, 'HTTP port (0 picks a free one)', 0, 65535),
+    host: string('127.0.0.1', 'HTTP bind address; loopback by default', /^\S+$/, 'a host name or IP address'),
+    bodyLimitBytes: integer(1_048_576, 'largest accepted request body in bytes', 1, 1 << 30),
+    adminToken: string('', 'bearer token for /admin on a non-loopback bind (empty: admin only on loopback)'),
+  },
+  dataDir: string('./data', 'directory of the embedded broker and local state', /\S/, 'a non-empty path'),
+  broker: {
+    url: string('embedded', '`embedded`, or `kafka://host:port[,host:port…]`', BROKER_URL, '`embedded` or kafka://host:port[,host:port…]'),
+    durability: oneOf('fsync', 'embedded broker: fsync each batch, or leave flushing to the OS', ['fsync', 'os']),
+    clientId: string('herald', 'Kafka client id', /^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
+    replicationFactor: integer(0, 'Kafka: replication factor of topics Herald creates (0: broker default)', 0, 32),
+    sasl: {
+      mechanism: oneOf('none', 'Kafka SASL mechanism', ['none', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']),
+      username: string('', 'Kafka SASL user'),
+      password: string('', 'Kafka SASL password'),
+    },
+    tls: {
+      enabled: boolean(false, 'Kafka: connect with TLS'),
+      caFile: string('', 'Kafka TLS: PEM file of trusted CAs (empty: system CAs)'),
+      certFile: string('', 'Kafka TLS: client certificate PEM file'),
+      keyFile: string('', 'Kafka TLS: client key PEM file'),
+      rejectUnauthorized: boolean(true, 'Kafka TLS: verify the broker certificate'),
+    },
+    producer: {
+      acks: oneOf('all', 'Kafka producer acknowledgements', ['all', 'leader']),
+      lingerMs: integer(0, 'Kafka producer: wait this long to batch sends', 0, 60_000),
+      compression: oneOf('none', 'Kafka producer compression', ['none', 'gzip', 'snappy', 'lz4', 'zstd']),
+    },
+  },
+  log: {
+    level: oneOf('info', 'log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    file: string('', 'also write logs to this file, rotated (empty: stdout only)'),
+    rotate: {
+      size: string('10m', 'rotate when the file reaches this size', /^\d+[kmg]?$/, 'a size such as 500k, 10m or 1g'),
+      frequency: string('daily', 'rotate on this schedule', /^(daily|hourly|\d+)$/, 'daily, hourly or milliseconds'),
+      keep: integer(10, 'rotated files to keep', 1, 1000),
+    },
+  },
+  shutdown: {
+    timeoutMs: integer(10_000, 'on SIGINT/SIGTERM, wait this long for in-flight work before giving up', 0, 600_000),
+  },
+} satisfies Schema;
+
+export type PlatformConfig = ConfigOf<typeof platformSchema>;

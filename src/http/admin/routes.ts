@@ -1,0 +1,50 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Broker } from '../../broker/broker.ts';
+import { HeraldError } from '../../errors.ts';
+import { registerGroupRoutes } from './groups.ts';
+import { registerMessageRoutes } from './messages.ts';
+import { registerTopicRoutes } from './topics.ts';
+
+export interface AdminOptions {
+  broker: Broker;
+  /** The HTTP bind address; without a token, admin is served only when this is a loopback address. */
+  host: string;
+  /** When non-empty, every admin request needs `Authorization: Bearer <token>`. */
+  token: string;
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/**
+ * `/admin/…`: topics, messages and groups of whichever broker is configured. Guarded: with a token, bearer auth;
+ * without one, answered only on a loopback bind (elsewhere every admin route is 403).
+ */
+export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions): void {
+  app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request) => {
+        if (options.token) {
+          if (!tokenMatches(request.headers.authorization, options.token)) {
+            throw new HeraldError('HERALD_UNAUTHORIZED', 'admin API needs Authorization: Bearer <http.adminToken>');
+          }
+        } else if (!isLoopback(options.host)) {
+          throw new HeraldError('HERALD_FORBIDDEN', 'admin API is served only on a loopback bind unless http.adminToken is set');
+        }
+      });
+      registerTopicRoutes(admin, options.broker);
+      registerMessageRoutes(admin, options.broker);
+      registerGroupRoutes(admin, options.broker);
+    },
+    { prefix: '/admin' },
+  );
+}

@@ -1,0 +1,53 @@
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { newCorrelationId } from '../log/logger.ts';
+import type { Metrics } from '../metrics/registry.ts';
+import { sendError } from './errors.ts';
+import { type ReadinessCheck, registerHealthRoutes } from './health.ts';
+import { validatorCompiler } from './validation.ts';
+
+export interface AppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Largest accepted request body, bytes. */
+  bodyLimitBytes: number;
+  /** Named readiness checks for `/readyz`. */
+  readiness?: Record<string, ReadinessCheck>;
+}
+
+const CORRELATION_HEADER = 'x-request-id';
+
+/**
+ * The fastify app every service mounts its routes on: schema validation (strict bodies, coerced query/params),
+ * body size limit, a correlation id per request (taken from `x-request-id` or made up, echoed back, carried by
+ * `request.log`), request logging, the error envelope, a request-duration histogram and health/ready/metrics.
+ */
+export function createApp(options: AppOptions): FastifyInstance {
+  const app = fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: CORRELATION_HEADER,
+    requestIdLogLabel: 'correlationId',
+    genReqId: () => newCorrelationId(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(sendError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      error: { code: 'HERALD_ROUTE_NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` },
+    }),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header(CORRELATION_HEADER, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    options.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  registerHealthRoutes(app, options.readiness ?? {}, options.metrics);
+  return app;
+}

@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, HeraldError } from '../errors.ts';
+
+/** The one place Herald's error codes become HTTP statuses. Codes not listed are 500. */
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  HERALD_CONFIG_INVALID: 500,
+  HERALD_INVALID_ARGUMENT: 400,
+  HERALD_VALIDATION_FAILED: 400,
+  HERALD_DECODE_FAILED: 400,
+  HERALD_PAYLOAD_TOO_LARGE: 413,
+  HERALD_NOT_FOUND: 404,
+  HERALD_ROUTE_NOT_FOUND: 404,
+  HERALD_UNAUTHORIZED: 401,
+  HERALD_FORBIDDEN: 403,
+  HERALD_TOPIC_NOT_FOUND: 404,
+  HERALD_TOPIC_EXISTS: 409,
+  HERALD_PARTITION_OUT_OF_RANGE: 400,
+  HERALD_OFFSET_OUT_OF_RANGE: 400,
+  HERALD_GROUP_NOT_FOUND: 404,
+  HERALD_NOT_ASSIGNED: 409,
+  HERALD_DATA_DIR_LOCKED: 503,
+  HERALD_STORAGE_FAILED: 503,
+  HERALD_BROKER_UNAVAILABLE: 503,
+  HERALD_BROKER_CLOSED: 503,
+  HERALD_REBALANCE_IN_PROGRESS: 503,
+  HERALD_TIMEOUT: 504,
+  HERALD_SHUTTING_DOWN: 503,
+  HERALD_DESTINATION_FAILED: 502,
+};
+
+/** HTTP status for a Herald error code. */
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+/** The default error body: `{"error": {"code", "message", "details"?}}`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/**
+ * Turns anything thrown in a route (Herald errors, fastify's validation / body-limit / JSON errors, bugs) into a
+ * Herald error. Unknown errors become `HERALD_INTERNAL` without leaking their message.
+ */
+export function toHeraldError(err: unknown): HeraldError {
+  if (err instanceof HeraldError) return err;
+  const fe = err as Partial<FastifyError> & { validation?: { instancePath: string; message?: string; params?: unknown }[] };
+  if (fe.validation) {
+    const details = fe.validation.map((v) => ({
+      field: fieldName(fe.validationContext, v.instancePath, v.params),
+      message: v.message ?? 'is invalid',
+    }));
+    return new HeraldError('HERALD_VALIDATION_FAILED', fe.message, { details, cause: err });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HeraldError('HERALD_PAYLOAD_TOO_LARGE', 'request body is larger than allowed', { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HeraldError('HERALD_VALIDATION_FAILED', fe.message, { cause: err });
+  }
+  if (err instanceof SyntaxError || fe.statusCode === 400) {
+    return new HeraldError('HERALD_VALIDATION_FAILED', `request body is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return new HeraldError('HERALD_INTERNAL', undefined, { cause: err });
+}
+
+function fieldName(part: string | undefined, path: string, params: unknown): string {
+  const p = params as { missingProperty?: string; additionalProperty?: string } | undefined;
+  const dotted = path.replace(/^\//, '').replaceAll('/', '.');
+  const name = [dotted, p?.missingProperty ?? p?.additionalProperty].filter(Boolean).join('.');
+  return part && part !== 'body' ? `${part}.${name}` : name || (part ?? 'body');
+}
+
+/** Fastify error handler answering with the default envelope; logs 5xx at error level with the cause. */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const herald = toHeraldError(err);
+  const status = statusOf(herald.code);
+  if (status >= 500) request.log.error({ err: herald.cause ?? herald, code: herald.code }, herald.message);
+  const body: ErrorBody = { error: { code: herald.code, message: herald.message } };
+  if (herald.details !== undefined) body.error.details = herald.details;
+  return reply.status(status).send(body);
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger, type StreamEntry } from 'pino';
+import roll from 'pino-roll';
+import type { PlatformConfig } from '../config/schema.ts';
+
+export type { Logger } from 'pino';
+
+/** A logger and the means to flush and close the files behind it. */
+export interface LogHandle {
+  logger: Logger;
+  /** Flushes and closes the rotated file, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * JSON logs (pino) to `stdout` and, when `log.file` is set, to that file rotated by size and by time, keeping at
+ * most `log.rotate.keep` rotated files beside the active one.
+ */
+export async function createLogger(
+  config: PlatformConfig['log'],
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<LogHandle> {
+  const streams: StreamEntry[] = [{ stream: stdout }];
+  const file = config.file
+    ? await roll({
+        file: config.file,
+        size: config.rotate.size,
+        frequency: /^\d+$/.test(config.rotate.frequency)
+          ? Number(config.rotate.frequency)
+          : (config.rotate.frequency as 'daily' | 'hourly'),
+        limit: { count: config.rotate.keep },
+        mkdir: true,
+      })
+    : undefined;
+  if (file) streams.push({ stream: file });
+  const logger = pino(
+    { level: config.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.multistream(streams.map((s) => ({ ...s, level: 'trace' as const }))),
+  );
+  return {
+    logger,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!file) return resolve();
+        file.once('close', () => resolve());
+        file.once('error', () => resolve());
+        file.end();
+      }),
+  };
+}
+
+/** A new correlation id for a request or a message that arrived without one. */
+export function newCorrelationId(): string {
+  return randomUUID();
+}

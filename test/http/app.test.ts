@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { HeraldError } from '../../src/errors.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createMetrics } from '../../src/metrics/registry.ts';
+
+function app(readiness = {}) {
+  const instance = createApp({ logger: pino({ level: 'silent' }), metrics: createMetrics(), bodyLimitBytes: 200, readiness });
+  instance.post(
+    '/echo',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name', 'count'],
+          additionalProperties: false,
+          properties: { name: { type: 'string', minLength: 1 }, count: { type: 'integer' } },
+        },
+        querystring: { type: 'object', properties: { n: { type: 'integer' } } },
+      },
+    },
+    async (request) => ({ body: request.body, query: request.query }),
+  );
+  instance.get('/boom', async () => {
+    throw new Error('secret detail');
+  });
+  instance.get('/missing', async () => {
+    throw new HeraldError('HERALD_TOPIC_NOT_FOUND', 'topic x does not exist');
+  });
+  return instance;
+}
+
+describe('http app', () => {
+  it('answers /healthz', async () => {
+    const res = await app().inject('/healthz');
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok' });
+  });
+
+  it('answers /readyz 200 when every check passes and 503 naming the failing ones', async () => {
+    const ok = await app({ broker: async () => {} }).inject('/readyz');
+    assert.equal(ok.statusCode, 200);
+    const bad = await app({
+      broker: async () => {
+        throw new Error('connection refused');
+      },
+      services: async () => {},
+    }).inject('/readyz');
+    assert.equal(bad.statusCode, 503);
+    assert.deepEqual(bad.json(), {
+      status: 'not ready',
+      checks: { broker: { ok: false, error: 'connection refused' }, services: { ok: true } },
+    });
+  });
+
+  it('serves Prometheus metrics with process metrics and the request histogram', async () => {
+    const instance = app();
+    await instance.inject('/healthz');
+    const res = await instance.inject('/metrics');
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /^text\/plain/);
+    assert.match(res.body, /herald_process_cpu_user_seconds_total/);
+    assert.match(res.body, /herald_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/);
+  });
+
+  it('rejects invalid bodies with field-level details and keeps body strings strict', async () => {
+    const res = await app().inject({ method: 'POST', url: '/echo', payload: { name: '', count: '3', extra: 1 } });
+    assert.equal(res.statusCode, 400);
+    const { error } = res.json();
+    assert.equal(error.code, 'HERALD_VALIDATION_FAILED');
+    const fields = error.details.map((d: { field: string }) => d.field).sort();
+    assert.deepEqual(fields, ['count', 'extra', 'name']);
+  });
+
+  it('coerces query strings but not bodies', async () => {
+    const res = await app().inject({ method: 'POST', url: '/echo?n=5', payload: { name: 'a', count: 3 } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { body: { name: 'a', count: 3 }, query: { n: 5 } });
+  });
+
+  it('maps oversize bodies to 413, bad JSON to 400 and unknown routes to 404', async () => {
+    const big = await app().inject({ method: 'POST', url: '/echo', payload: { name: 'x'.repeat(500), count: 1 } });
+    assert.equal(big.statusCode, 413);
+    assert.equal(big.json().error.code, 'HERALD_PAYLOAD_TOO_LARGE');
+    const bad = await app().inject({ method: 'POST', url: '/echo', payload: '{"name":', headers: { 'content-type': 'application/json' } });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error.code, 'HERALD_VALIDATION_FAILED');
+    const none = await app().inject('/nope?x=1');
+    assert.equal(none.statusCode, 404);
+    assert.deepEqual(none.json(), { error: { code: 'HERALD_ROUTE_NOT_FOUND', message: 'no route for GET /nope' } });
+  });
+
+  it('maps Herald errors by code and hides unknown errors behind HERALD_INTERNAL', async () => {
+    const missing = await app().inject('/missing');
+    assert.equal(missing.statusCode, 404);
+    assert.deepEqual(missing.json(), { error: { code: 'HERALD_TOPIC_NOT_FOUND', message: 'topic x does not exist' } });
+    const boom = await app().inject('/boom');
+    assert.equal(boom.statusCode, 500);
+    assert.equal(boom.json().error.code, 'HERALD_INTERNAL');
+    assert.doesNotMatch(boom.body, /secret detail/);
+  });
+
+  it('echoes the caller correlation id, or makes one up', async () => {
+    const given = await app().inject({ url: '/healthz', headers: { 'x-request-id': 'req-42' } });
+    assert.equal(given.headers['x-request-id'], 'req-42');
+    const made = await app().inject('/healthz');
+    assert.match(made.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+  });
+});
