@@ -21,7 +21,11 @@ export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
     kind: 'kafka',
     bootstrap: kafkaBootstrap(broker.url),
     clientId: broker.clientId,
-    producer: { acks: broker.producer.acks, lingerMs: broker.producer.lingerMs, compression: broker.producer.compression },
+    producer: {
+      acks: broker.producer.acks,
+      lingerMs: broker.producer.lingerMs,
+      compression: broker.producer.compression,
+    },
   };
   if (broker.replicationFactor > 0) spec.replicationFactor = broker.replicationFactor;
   if (broker.sasl.mechanism !== 'none') {

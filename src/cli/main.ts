@@ -1,9 +1,9 @@
-import type { ServiceDefinition } from '../runtime/service.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/load.ts';
 import { isHeraldError } from '../errors.ts';
-import { type Command, type Io, parseCommandArgs, say, UsageError } from './command.ts';
+import type { ServiceDefinition } from '../runtime/service.ts';
 import { clientCommands } from './client/commands.ts';
+import { type Command, type Io, parseCommandArgs, say, UsageError } from './command.ts';
 import { startCommand } from './start.ts';
 
 function commandsFor(services: ServiceDefinition[]): Command[] {

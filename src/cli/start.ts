@@ -15,8 +15,10 @@ export function startCommand(services: ServiceDefinition[]): Command {
     help: CONFIG_HELP,
     async run(parsed, io: Io) {
       const unknown = parsed.positionals.filter((name) => !names.includes(name));
-      if (unknown.length > 0) throw new UsageError(`unknown service '${unknown[0]}' (known: ${names.join(', ') || 'none'})`);
-      const selected = parsed.positionals.length > 0 ? services.filter((s) => parsed.positionals.includes(s.name)) : services;
+      if (unknown.length > 0)
+        throw new UsageError(`unknown service '${unknown[0]}' (known: ${names.join(', ') || 'none'})`);
+      const selected =
+        parsed.positionals.length > 0 ? services.filter((s) => parsed.positionals.includes(s.name)) : services;
       const running = await boot({
         services: selected,
         allServices: services,

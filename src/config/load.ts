@@ -66,7 +66,8 @@ export function loadConfig<S extends Schema>(schema: S, sources: ConfigSources =
     const field = lookup(schema, path);
     if (!field) return problems.push(`${key}: unknown key (from ${origin})`);
     const value = field.parse(raw, fromText);
-    if (isRejection(value)) return problems.push(`${key}: ${show(raw)} is not valid (from ${origin}); expected ${value.expected}`);
+    if (isRejection(value))
+      return problems.push(`${key}: ${show(raw)} is not valid (from ${origin}); expected ${value.expected}`);
     assign(config, path, value);
   };
 
@@ -103,7 +104,9 @@ function readConfigFile(file: string, problems: string[]): unknown {
     if (typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
     problems.push(`config file ${file}: expected a mapping of keys at the top level`);
   } catch (err) {
-    problems.push(`config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
+    problems.push(
+      `config file ${file}: not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   return {};
 }

@@ -20,7 +20,12 @@ export const platformSchema = {
   },
   dataDir: string('./data', 'directory of the embedded broker and local state', /\S/, 'a non-empty path'),
   broker: {
-    url: string('embedded', '`embedded`, or `kafka://host:port[,host:port…]`', BROKER_URL, '`embedded` or kafka://host:port[,host:port…]'),
+    url: string(
+      'embedded',
+      '`embedded`, or `kafka://host:port[,host:port…]`',
+      BROKER_URL,
+      '`embedded` or kafka://host:port[,host:port…]',
+    ),
     durability: oneOf('fsync', 'embedded broker: fsync each batch, or leave flushing to the OS', ['fsync', 'os']),
     clientId: string('herald', 'Kafka client id', /^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
     replicationFactor: integer(0, 'Kafka: replication factor of topics Herald creates (0: broker default)', 0, 32),

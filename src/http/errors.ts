@@ -44,7 +44,9 @@ export interface ErrorBody {
  */
 export function toHeraldError(err: unknown): HeraldError {
   if (err instanceof HeraldError) return err;
-  const fe = err as Partial<FastifyError> & { validation?: { instancePath: string; message?: string; params?: unknown }[] };
+  const fe = err as Partial<FastifyError> & {
+    validation?: { instancePath: string; message?: string; params?: unknown }[];
+  };
   if (fe.validation) {
     const details = fe.validation.map((v) => ({
       field: fieldName(fe.validationContext, v.instancePath, v.params),
@@ -61,7 +63,9 @@ export function toHeraldError(err: unknown): HeraldError {
       return new HeraldError('HERALD_VALIDATION_FAILED', fe.message, { cause: err });
   }
   if (err instanceof SyntaxError || fe.statusCode === 400) {
-    return new HeraldError('HERALD_VALIDATION_FAILED', `request body is not valid JSON: ${(err as Error).message}`, { cause: err });
+    return new HeraldError('HERALD_VALIDATION_FAILED', `request body is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return new HeraldError('HERALD_INTERNAL', undefined, { cause: err });
 }

@@ -23,7 +23,9 @@ export function registerHealthRoutes(app: FastifyInstance, checks: Record<string
       }),
     );
     const ready = results.every(([, r]) => r.ok);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
 
   app.get('/metrics', async (_request, reply) =>

@@ -19,7 +19,11 @@ export class HttpServer implements Component {
   }
 
   async start(): Promise<void> {
-    await this.#app.listen({ port: this.#port, host: this.#host, listenTextResolver: (address) => `listening on ${address}` });
+    await this.#app.listen({
+      port: this.#port,
+      host: this.#host,
+      listenTextResolver: (address) => `listening on ${address}`,
+    });
   }
 
   /** The base URL, once started (the real port when configured with 0). */

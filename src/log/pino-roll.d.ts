@@ -1,5 +1,6 @@
 declare module 'pino-roll' {
   import type { Writable } from 'node:stream';
+
   interface RollOptions {
     file: string;
     size?: string | number;

@@ -36,7 +36,10 @@ describe('config', () => {
   });
 
   it('layers defaults < file < env < flags', () => {
-    const yaml = file('herald.yaml', 'http:\n  port: 7000\n  host: 0.0.0.0\nlog:\n  level: warn\ndata_dir: /from-file\n');
+    const yaml = file(
+      'herald.yaml',
+      'http:\n  port: 7000\n  host: 0.0.0.0\nlog:\n  level: warn\ndata_dir: /from-file\n',
+    );
     const config = loadConfig(platformSchema, {
       file: yaml,
       env: { HERALD_HTTP__PORT: '7100', HERALD_LOG__LEVEL: 'debug', PATH: '/bin' },
@@ -50,8 +53,14 @@ describe('config', () => {
   });
 
   it('reads JSON files and nested env keys', () => {
-    const path = file('herald.json', JSON.stringify({ broker: { url: 'kafka://a:9092,b:9092', sasl: { mechanism: 'PLAIN' } } }));
-    const config = loadConfig(platformSchema, { file: path, env: { HERALD_LOG__ROTATE__KEEP: '3', HERALD_BROKER__TLS__ENABLED: 'yes' } });
+    const path = file(
+      'herald.json',
+      JSON.stringify({ broker: { url: 'kafka://a:9092,b:9092', sasl: { mechanism: 'PLAIN' } } }),
+    );
+    const config = loadConfig(platformSchema, {
+      file: path,
+      env: { HERALD_LOG__ROTATE__KEEP: '3', HERALD_BROKER__TLS__ENABLED: 'yes' },
+    });
     assert.equal(config.broker.url, 'kafka://a:9092,b:9092');
     assert.equal(config.broker.sasl.mechanism, 'PLAIN');
     assert.equal(config.log.rotate.keep, 3);
@@ -81,7 +90,12 @@ describe('config', () => {
   it('rejects bad env values of every field type', () => {
     const lines = problems(() =>
       loadConfig(platformSchema, {
-        env: { HERALD_BROKER__TLS__ENABLED: 'maybe', HERALD_HTTP__PORT: '70000', HERALD_LOG__ROTATE__SIZE: 'big', HERALD_DATA_DIR: ' ' },
+        env: {
+          HERALD_BROKER__TLS__ENABLED: 'maybe',
+          HERALD_HTTP__PORT: '70000',
+          HERALD_LOG__ROTATE__SIZE: 'big',
+          HERALD_DATA_DIR: ' ',
+        },
       }),
     );
     assert.equal(lines.length, 4);
@@ -92,14 +106,24 @@ describe('config', () => {
   });
 
   it('reports unreadable and malformed files', () => {
-    assert.match(problems(() => loadConfig(platformSchema, { file: '/no/such/herald.yaml' }))[0], /cannot be read \(ENOENT\)/);
+    assert.match(
+      problems(() => loadConfig(platformSchema, { file: '/no/such/herald.yaml' }))[0],
+      /cannot be read \(ENOENT\)/,
+    );
     assert.match(problems(() => loadConfig(platformSchema, { file: file('x.json', '{nope') }))[0], /not valid JSON/);
-    assert.match(problems(() => loadConfig(platformSchema, { file: file('x.yaml', '- a\n- b\n') }))[0], /mapping of keys/);
+    assert.match(
+      problems(() => loadConfig(platformSchema, { file: file('x.yaml', '- a\n- b\n') }))[0],
+      /mapping of keys/,
+    );
     assert.equal(loadConfig(platformSchema, { file: file('empty.yaml', '') }).http.port, 8080);
   });
 
   it('parses structured fields from JSON text in env and as-is in files', () => {
-    const schema = { list: json<string[]>([], 'a list', 'a list of strings', (v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined)) };
+    const schema = {
+      list: json<string[]>([], 'a list', 'a list of strings', (v) =>
+        Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : undefined,
+      ),
+    };
     assert.deepEqual(loadConfig(schema, { env: { HERALD_LIST: '["a","b"]' } }).list, ['a', 'b']);
     assert.deepEqual(loadConfig(schema, { file: file('l.yaml', 'list: [c]\n') }).list, ['c']);
     assert.match(problems(() => loadConfig(schema, { env: { HERALD_LIST: '[1' } }))[0], /expected a list of strings/);

@@ -6,7 +6,12 @@ import { createApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 
 function app(readiness = {}) {
-  const instance = createApp({ logger: pino({ level: 'silent' }), metrics: createMetrics(), bodyLimitBytes: 200, readiness });
+  const instance = createApp({
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    bodyLimitBytes: 200,
+    readiness,
+  });
   instance.post(
     '/echo',
     {
@@ -61,7 +66,10 @@ describe('http app', () => {
     assert.equal(res.statusCode, 200);
     assert.match(res.headers['content-type'] as string, /^text\/plain/);
     assert.match(res.body, /herald_process_cpu_user_seconds_total/);
-    assert.match(res.body, /herald_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/);
+    assert.match(
+      res.body,
+      /herald_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,
+    );
   });
 
   it('rejects invalid bodies with field-level details and keeps body strings strict', async () => {
@@ -83,7 +91,12 @@ describe('http app', () => {
     const big = await app().inject({ method: 'POST', url: '/echo', payload: { name: 'x'.repeat(500), count: 1 } });
     assert.equal(big.statusCode, 413);
     assert.equal(big.json().error.code, 'HERALD_PAYLOAD_TOO_LARGE');
-    const bad = await app().inject({ method: 'POST', url: '/echo', payload: '{"name":', headers: { 'content-type': 'application/json' } });
+    const bad = await app().inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.code, 'HERALD_VALIDATION_FAILED');
     const none = await app().inject('/nope?x=1');

@@ -34,7 +34,12 @@ describe('logger', () => {
   it('rotates the file by size and keeps a bounded number of files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-log-'));
     const file = join(dir, 'herald.log');
-    const config = logConfig({ 'log.file': file, 'log.rotate.size': '1k', 'log.rotate.keep': '2', 'log.level': 'info' });
+    const config = logConfig({
+      'log.file': file,
+      'log.rotate.size': '1k',
+      'log.rotate.keep': '2',
+      'log.level': 'info',
+    });
     const { logger, close } = await createLogger(config, new PassThrough());
     const filler = 'x'.repeat(300);
     for (let i = 0; i < 40; i++) {
@@ -54,7 +59,11 @@ describe('logger', () => {
 
   it('rotates the file by time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-log-'));
-    const config = logConfig({ 'log.file': join(dir, 'timed.log'), 'log.rotate.frequency': '100', 'log.rotate.keep': '5' });
+    const config = logConfig({
+      'log.file': join(dir, 'timed.log'),
+      'log.rotate.frequency': '100',
+      'log.rotate.keep': '5',
+    });
     const { logger, close } = await createLogger(config, new PassThrough());
     for (let i = 0; i < 4; i++) {
       logger.info({ i }, 'tick');

@@ -23,9 +23,15 @@ export const TARGET_HELP = [
 export async function connect(values: Parsed['values'], io: Io): Promise<AdminTarget> {
   const broker = values.broker as string | undefined;
   if (broker !== undefined) {
-    if (!/^kafka:\/\/\S+$/.test(broker)) throw new UsageError(`--broker must be kafka://host:port[,host:port…], not '${broker}'`);
-    return brokerTarget(await createBroker({ kind: 'kafka', bootstrap: kafkaBootstrap(broker), clientId: 'herald-cli' }));
+    if (!/^kafka:\/\/\S+$/.test(broker))
+      throw new UsageError(`--broker must be kafka://host:port[,host:port…], not '${broker}'`);
+    return brokerTarget(
+      await createBroker({ kind: 'kafka', bootstrap: kafkaBootstrap(broker), clientId: 'herald-cli' }),
+    );
   }
   const server = (values.server as string | undefined) ?? `http://127.0.0.1:${io.env.HERALD_HTTP__PORT ?? 8080}`;
-  return httpTarget(server.replace(/\/$/, ''), (values.token as string | undefined) ?? io.env.HERALD_HTTP__ADMIN_TOKEN ?? '');
+  return httpTarget(
+    server.replace(/\/$/, ''),
+    (values.token as string | undefined) ?? io.env.HERALD_HTTP__ADMIN_TOKEN ?? '',
+  );
 }

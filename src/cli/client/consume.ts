@@ -12,8 +12,20 @@ export const consumeCommand: Command = {
   name: 'consume',
   summary: 'print records of a topic as JSON lines (no consumer group)',
   usage: 'TOPIC [--partition P] [--offset O] [--limit N] [--follow]',
-  options: { ...targetOptions, partition: { type: 'string' }, offset: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
-  help: ['  --partition P         only this partition (default: all)', '  --offset O            start here (default: earliest)', '  --limit N             stop after N records per partition', '  --follow              wait for new records until interrupted', ...TARGET_HELP],
+  options: {
+    ...targetOptions,
+    partition: { type: 'string' },
+    offset: { type: 'string' },
+    limit: { type: 'string' },
+    follow: { type: 'boolean' },
+  },
+  help: [
+    '  --partition P         only this partition (default: all)',
+    '  --offset O            start here (default: earliest)',
+    '  --limit N             stop after N records per partition',
+    '  --follow              wait for new records until interrupted',
+    ...TARGET_HELP,
+  ],
   run: (parsed, io) => {
     const [topic] = parsed.positionals;
     if (!topic) throw new UsageError('consume needs a topic');
@@ -24,7 +36,8 @@ export const consumeCommand: Command = {
     return withTarget(parsed, io, async (target) => {
       const info = await target.describeTopic(topic);
       const partitions = info.partitions.map((p) => p.partition).filter((p) => only === undefined || p === only);
-      if (only !== undefined && partitions.length === 0) throw new UsageError(`topic ${topic} has no partition ${only}`);
+      if (only !== undefined && partitions.length === 0)
+        throw new UsageError(`topic ${topic} has no partition ${only}`);
       const next = new Map(partitions.map((p) => [p, start]));
       const printed = new Map(partitions.map((p) => [p, 0]));
       const stop = new AbortController();

@@ -12,7 +12,8 @@ export const groupsCommand: Command = {
   run: (parsed, io) => {
     const [action, group] = parsed.positionals;
     if (action === 'describe' && !group) throw new UsageError('groups describe needs a group name');
-    if (action !== 'list' && action !== 'describe') throw new UsageError(`unknown action '${action ?? ''}' (list, describe)`);
+    if (action !== 'list' && action !== 'describe')
+      throw new UsageError(`unknown action '${action ?? ''}' (list, describe)`);
     return withTarget(parsed, io, async (target) => {
       if (action === 'list') for (const summary of await target.listGroups()) printJson(io, summary);
       else printJson(io, await target.describeGroup(group));

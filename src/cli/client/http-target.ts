@@ -1,5 +1,5 @@
 import type { OutgoingRecord, RecordPosition, TopicSpec } from '../../broker/broker.ts';
-import { type ErrorCode, ERROR_CODES, HeraldError } from '../../errors.ts';
+import { ERROR_CODES, type ErrorCode, HeraldError } from '../../errors.ts';
 import type { AdminTarget } from './target.ts';
 
 /** Talks to a running Herald's `/admin` API. */
@@ -10,9 +10,17 @@ export function httpTarget(baseUrl: string, token: string): AdminTarget {
     if (token) headers.authorization = `Bearer ${token}`;
     let response: Response;
     try {
-      response = await fetch(`${baseUrl}/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(`${baseUrl}/admin${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (err) {
-      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `no Herald server answers at ${baseUrl} (start one, or pass --server/--broker)`, { cause: err });
+      throw new HeraldError(
+        'HERALD_BROKER_UNAVAILABLE',
+        `no Herald server answers at ${baseUrl} (start one, or pass --server/--broker)`,
+        { cause: err },
+      );
     }
     const text = await response.text();
     const json = text ? JSON.parse(text) : undefined;

@@ -19,12 +19,25 @@ export const produceCommand: Command = {
   name: 'produce',
   summary: 'produce records (the value argument, or one per line of stdin)',
   usage: 'TOPIC [VALUE] [--key K] [--partition P] [--header NAME=VALUE…]',
-  options: { ...targetOptions, key: { type: 'string' }, partition: { type: 'string' }, header: { type: 'string', multiple: true } },
-  help: ['  --key K               record key (routes by murmur2, as Kafka does)', '  --partition P         explicit partition', '  --header NAME=VALUE   a header (repeatable)', ...TARGET_HELP],
+  options: {
+    ...targetOptions,
+    key: { type: 'string' },
+    partition: { type: 'string' },
+    header: { type: 'string', multiple: true },
+  },
+  help: [
+    '  --key K               record key (routes by murmur2, as Kafka does)',
+    '  --partition P         explicit partition',
+    '  --header NAME=VALUE   a header (repeatable)',
+    ...TARGET_HELP,
+  ],
   run: async (parsed, io) => {
     const [topic, value] = parsed.positionals;
     if (!topic) throw new UsageError('produce needs a topic');
-    const template: Omit<OutgoingRecord, 'value'> = { topic, headers: parseHeaders((parsed.values.header as string[]) ?? []) };
+    const template: Omit<OutgoingRecord, 'value'> = {
+      topic,
+      headers: parseHeaders((parsed.values.header as string[]) ?? []),
+    };
     if (typeof parsed.values.key === 'string') template.key = Buffer.from(parsed.values.key);
     const partition = intFlag(parsed.values, 'partition');
     if (partition !== undefined) template.partition = partition;

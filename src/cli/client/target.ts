@@ -1,4 +1,11 @@
-import type { BrokerRecord, GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec } from '../../broker/broker.ts';
+import type {
+  BrokerRecord,
+  GroupInfo,
+  OutgoingRecord,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../../broker/broker.ts';
 import type { RecordView } from '../../http/admin/encoding.ts';
 
 /** What the client commands need, from a running Herald (HTTP admin API) or straight from a Kafka cluster. */

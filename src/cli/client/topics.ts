@@ -8,10 +8,15 @@ export const topicsCommand: Command = {
   summary: 'list, describe, create and delete topics',
   usage: 'list | describe NAME | create NAME --partitions N [--compacted] | delete NAME',
   options: { ...targetOptions, partitions: { type: 'string' }, compacted: { type: 'boolean' } },
-  help: ['  --partitions N        partitions of a new topic (default 1)', '  --compacted           keep the latest record per key', ...TARGET_HELP],
+  help: [
+    '  --partitions N        partitions of a new topic (default 1)',
+    '  --compacted           keep the latest record per key',
+    ...TARGET_HELP,
+  ],
   run: (parsed, io) => {
     const [action, name] = parsed.positionals;
-    if (action !== 'list' && !name) throw new UsageError(`topics ${action ?? ''} needs a topic name`.replace('  ', ' '));
+    if (action !== 'list' && !name)
+      throw new UsageError(`topics ${action ?? ''} needs a topic name`.replace('  ', ' '));
     const partitions = intFlag(parsed.values, 'partitions', 1)!;
     return withTarget(parsed, io, async (target) => {
       switch (action) {

@@ -3,7 +3,11 @@ import { connect } from './connect.ts';
 import type { AdminTarget } from './target.ts';
 
 /** Connects, runs `work`, always closes. */
-export async function withTarget(parsed: Parsed, io: Io, work: (target: AdminTarget) => Promise<number>): Promise<number> {
+export async function withTarget(
+  parsed: Parsed,
+  io: Io,
+  work: (target: AdminTarget) => Promise<number>,
+): Promise<number> {
   const target = await connect(parsed.values, io);
   try {
     return await work(target);
@@ -21,6 +25,7 @@ export function printJson(io: Io, value: unknown): void {
 export function intFlag(values: Parsed['values'], name: string, fallback?: number): number | undefined {
   const raw = values[name];
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a non-negative integer, not '${String(raw)}'`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
+    throw new UsageError(`--${name} must be a non-negative integer, not '${String(raw)}'`);
   return Number(raw);
 }

@@ -38,7 +38,10 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
             throw new HeraldError('HERALD_UNAUTHORIZED', 'admin API needs Authorization: Bearer <http.adminToken>');
           }
         } else if (!isLoopback(options.host)) {
-          throw new HeraldError('HERALD_FORBIDDEN', 'admin API is served only on a loopback bind unless http.adminToken is set');
+          throw new HeraldError(
+            'HERALD_FORBIDDEN',
+            'admin API is served only on a loopback bind unless http.adminToken is set',
+          );
         }
       });
       registerTopicRoutes(admin, options.broker);

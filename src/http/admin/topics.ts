@@ -38,8 +38,12 @@ export function registerTopicRoutes(app: FastifyInstance, broker: Broker): void 
     broker.admin.describeTopic(request.params.name),
   );
 
-  app.delete<{ Params: { name: string } }>('/topics/:name', { schema: { params: nameParam } }, async (request, reply) => {
-    await broker.admin.deleteTopic(request.params.name);
-    return reply.status(204).send();
-  });
+  app.delete<{ Params: { name: string } }>(
+    '/topics/:name',
+    { schema: { params: nameParam } },
+    async (request, reply) => {
+      await broker.admin.deleteTopic(request.params.name);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -1,0 +1,54 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { TestContext } from 'node:test';
+
+/** The Node 24 binary running the tests; children run on it too. */
+export const NODE = process.execPath;
+
+/** Output and exit of a finished child process. */
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node script args…` to completion. */
+export async function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  const child = spawn(NODE, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return finished(child);
+}
+
+export async function finished(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
+}
+
+/**
+ * Starts a long-running `herald start` child (port 0) and resolves once it serves, with its base URL. The child is
+ * killed when the test ends.
+ */
+export async function startHerald(t: TestContext, script: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(NODE, [script, 'start', '--port', '0', '--log-level', 'warn', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const exit = finished(child);
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      const match = seen.match(/serving on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    void exit.then((f) => reject(new Error(`herald exited (${f.code ?? f.signal}) before serving:\n${f.stderr}`)));
+  });
+  return { child, url, exit };
+}
