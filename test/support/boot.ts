@@ -1,0 +1,37 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { TestContext } from 'node:test';
+import { boot, type Running } from '../../src/cli/boot.ts';
+import type { ServiceDefinition } from '../../src/runtime/service.ts';
+
+/**
+ * Boots Herald in this process on a free port with a fresh data dir and silent logs; stopped when the test ends.
+ * `flags` are dotted config keys.
+ */
+export async function bootHerald(
+  t: TestContext,
+  flags: Record<string, string> = {},
+  services: ServiceDefinition[] = [],
+): Promise<Running> {
+  const running = await boot({
+    services,
+    env: {},
+    flags: { 'http.port': '0', dataDir: mkdtempSync(join(tmpdir(), 'herald-boot-')), 'log.level': 'silent', ...flags },
+    logStream: new PassThrough(),
+  });
+  t.after(() => running.lifecycle.stop(5000));
+  return running;
+}
+
+/** JSON request helper: resolves with status and parsed body. */
+export async function request(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
