@@ -1,0 +1,7 @@
+import { describeStart, printLine, runCli } from './cli.ts';
+import { startCluster } from './index.ts';
+
+// npm run kafka:cluster — three KRaft broker+controller nodes on 127.0.0.1:19092/29092/39092.
+await runCli('kafka:cluster', async () => {
+  printLine(describeStart(await startCluster({ log: printLine })));
+});
