@@ -5,6 +5,7 @@
  * Without Java the Kafka tests skip — unless HERALD_REQUIRE_KAFKA=1 (CI), where a missing broker fails the run.
  */
 import { spawnSync } from 'node:child_process';
+import { startCluster, startSingle, stopCluster, stopSingle } from './kafka/index.ts';
 
 const node = process.execPath;
 const requireKafka = process.env.HERALD_REQUIRE_KAFKA === '1';
@@ -24,16 +25,22 @@ if (step('typecheck', node, ['node_modules/typescript/bin/tsc', '--noEmit']) !==
 if (step('lint', node, ['node_modules/@biomejs/biome/bin/biome', 'check', '.']) !== 0)
   fail('lint errors (npm run format fixes most)');
 
-const started: string[] = [];
-const skipKafka = process.env.HERALD_TEST_KAFKA === 'none';
-if (!skipKafka) {
-  for (const [name, script] of [
-    ['single', 'scripts/kafka/up.ts'],
-    ['cluster', 'scripts/kafka/cluster.ts'],
+// Start what is not running yet, and stop afterwards only what this run started.
+const started: ('single' | 'cluster')[] = [];
+if (process.env.HERALD_TEST_KAFKA !== 'none') {
+  for (const [name, start] of [
+    ['single', startSingle],
+    ['cluster', startCluster],
   ] as const) {
-    if (step(`kafka ${name}`, node, [script]) === 0) started.push(name);
-    else if (requireKafka) fail(`Kafka ${name} did not start and HERALD_REQUIRE_KAFKA=1`);
-    else process.stdout.write(`Kafka ${name} unavailable: its tests will be skipped\n`);
+    process.stdout.write(`\n== kafka ${name}\n`);
+    try {
+      const info = await start();
+      process.stdout.write(`${info.outcome} at ${info.bootstrapServers.join(',')} in ${info.elapsedMs} ms\n`);
+      if (info.outcome === 'started' || info.outcome === 'resumed') started.push(name);
+    } catch (err) {
+      if (requireKafka) fail(`Kafka ${name} did not start and HERALD_REQUIRE_KAFKA=1: ${(err as Error).message}`);
+      process.stdout.write(`Kafka ${name} unavailable (${(err as Error).message}): its tests will be skipped\n`);
+    }
   }
 }
 
@@ -48,5 +55,6 @@ const testArgs = [
 ];
 const code = step('tests', node, testArgs);
 
-if (started.length > 0) step('kafka down', node, ['scripts/kafka/down.ts']);
+if (started.includes('single')) await stopSingle();
+if (started.includes('cluster')) await stopCluster();
 process.exit(code);
