@@ -55,7 +55,7 @@ export async function boot(options: BootOptions): Promise<Running> {
   const lifecycle = new Lifecycle(logger);
   lifecycle.add({ name: 'log', start: async () => {}, stop: () => log.close() });
 
-  const broker = await createBroker(brokerSpecFromConfig(config), logger.child({ component: 'broker' }));
+  const broker = await createBroker(brokerSpecFromConfig(config), logger);
   lifecycle.add({ name: 'broker', start: () => broker.start(), stop: () => broker.stop() });
 
   const metrics = createMetrics();

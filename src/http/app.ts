@@ -1,4 +1,4 @@
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { newCorrelationId } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
@@ -27,7 +27,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: CORRELATION_HEADER,
-    requestIdLogLabel: 'correlationId',
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     genReqId: () => newCorrelationId(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',

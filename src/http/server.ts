@@ -11,11 +11,18 @@ export class HttpServer implements Component {
   readonly #app: FastifyInstance;
   readonly #port: number;
   readonly #host: string;
+  #closing = false;
 
+  /** Must be constructed before the app is ready (it adds a hook). */
   constructor(app: FastifyInstance, port: number, host: string) {
     this.#app = app;
     this.#port = port;
     this.#host = host;
+    // Responses finishing during shutdown close their keep-alive connection; otherwise an idle client socket would
+    // hold the server open until the keep-alive timeout.
+    app.addHook('onSend', async (_request, reply) => {
+      if (this.#closing) reply.header('connection', 'close');
+    });
   }
 
   async start(): Promise<void> {
@@ -34,6 +41,7 @@ export class HttpServer implements Component {
   }
 
   async stop(): Promise<void> {
+    this.#closing = true;
     await this.#app.close();
   }
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../../broker/broker.ts';
 import { HeraldError } from '../../errors.ts';
+import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
 import { registerTopicRoutes } from './topics.ts';
@@ -47,6 +48,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       registerTopicRoutes(admin, options.broker);
       registerMessageRoutes(admin, options.broker);
       registerGroupRoutes(admin, options.broker);
+      registerDlqRoutes(admin, options.broker);
     },
     { prefix: '/admin' },
   );
