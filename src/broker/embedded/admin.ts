@@ -1,0 +1,123 @@
+import { HeraldError } from '../../errors.ts';
+import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type { EmbeddedConsumer } from './consumer.ts';
+import type { GroupCoordinator } from './group-coordinator.ts';
+import type { CommittedOffsets } from './offsets.ts';
+import type { PartitionLog } from './partition-log.ts';
+import { toBrokerRecord } from './records.ts';
+import type { TopicRegistry } from './topics.ts';
+import { invalid, validateLimit, validatePosition, validateTopicSpec } from './validate.ts';
+
+/** Most records one `read` returns, whatever `limit` asks for: reads run on the event loop. */
+export const MAX_READ = 10_000;
+
+/** What the admin needs from its broker; the getters throw the broker's lifecycle error when it is not running. */
+export interface AdminContext {
+  topics(): TopicRegistry;
+  offsets(): CommittedOffsets;
+  coordinators(): Iterable<GroupCoordinator>;
+  /** Rebalances groups subscribed to `topic` after it was created or deleted. */
+  topicChanged(topic: string): void;
+}
+
+export class EmbeddedAdmin implements Admin {
+  readonly #context: AdminContext;
+
+  constructor(context: AdminContext) {
+    this.#context = context;
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    validateTopicSpec(spec);
+    const topics = this.#context.topics();
+    if (topics.get(spec.name) !== undefined) {
+      throw new HeraldError('HERALD_TOPIC_EXISTS', `topic ${spec.name} already exists`, {
+        details: { topic: spec.name },
+      });
+    }
+    topics.create(spec);
+    this.#context.topicChanged(spec.name);
+  }
+
+  async ensureTopic(spec: TopicSpec): Promise<void> {
+    validateTopicSpec(spec);
+    const topics = this.#context.topics();
+    if (topics.get(spec.name) !== undefined) return;
+    topics.create(spec);
+    this.#context.topicChanged(spec.name);
+  }
+
+  async listTopics(): Promise<TopicInfo[]> {
+    const topics = this.#context.topics();
+    return topics.all().map((topic) => topics.describe(topic));
+  }
+
+  async describeTopic(name: string): Promise<TopicInfo> {
+    if (typeof name !== 'string') throw invalid('topic name must be a string');
+    const topics = this.#context.topics();
+    return topics.describe(topics.require(name));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    if (typeof name !== 'string') throw invalid('topic name must be a string');
+    const topics = this.#context.topics();
+    const topic = topics.require(name);
+    topics.delete(topic);
+    this.#context.offsets().forgetLogs(topic.logs.map((log) => log.id));
+    this.#context.topicChanged(name);
+  }
+
+  async listGroups(): Promise<string[]> {
+    const names = new Set(this.#context.offsets().groups());
+    for (const coordinator of this.#context.coordinators()) {
+      if (coordinator.members().some((m) => m.active)) names.add(coordinator.group);
+    }
+    return [...names].sort();
+  }
+
+  async describeGroup(group: string): Promise<GroupInfo> {
+    if (typeof group !== 'string') throw invalid('group must be a string');
+    const topics = this.#context.topics();
+    const committed = this.#context.offsets().ofGroup(group);
+    let members: EmbeddedConsumer[] = [];
+    for (const coordinator of this.#context.coordinators()) {
+      if (coordinator.group === group) members = coordinator.members().filter((m) => m.active);
+    }
+    if (members.length === 0 && committed.size === 0) {
+      throw new HeraldError('HERALD_GROUP_NOT_FOUND', `consumer group ${JSON.stringify(group)} does not exist`, {
+        details: { group },
+      });
+    }
+    const logs = new Set<PartitionLog>();
+    for (const id of committed.keys()) {
+      const log = topics.logById(id);
+      if (log !== undefined) logs.add(log);
+    }
+    for (const member of members) for (const log of member.ownedLogs()) logs.add(log);
+    const offsets: GroupOffset[] = [...logs].map((log) => {
+      const offset = committed.get(log.id) ?? null;
+      const base = offset ?? log.earliest();
+      return {
+        topic: log.topic.name,
+        partition: log.partition,
+        committed: offset,
+        latest: log.next,
+        lag: Math.max(0, log.next - base),
+      };
+    });
+    offsets.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    return {
+      group,
+      members: members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment() })),
+      offsets,
+    };
+  }
+
+  async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
+    validatePosition(position);
+    validateLimit(limit);
+    const log = this.#context.topics().log(position.topic, position.partition);
+    const rows = log.read(position.offset, Math.min(limit, MAX_READ));
+    return rows.map((row) => toBrokerRecord(log.topic.name, log.partition, row));
+  }
+}

@@ -1,0 +1,275 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { HeraldError } from '../../errors.ts';
+import type { BrokerRecord, ConsumerListener, GroupConsumer, RecordPosition, TopicPartition } from '../broker.ts';
+import type { AssignableMember } from './assignor.ts';
+import type { GroupCoordinator } from './group-coordinator.ts';
+import type { Notifier } from './notifier.ts';
+import type { CommittedOffsets } from './offsets.ts';
+import { PartitionFetcher } from './partition-fetcher.ts';
+import type { PartitionLog } from './partition-log.ts';
+import type { TopicRegistry } from './topics.ts';
+import { invalid, type ResolvedConsumerOptions, validatePosition, validateTopicPartition } from './validate.ts';
+import type { Writer } from './writer.ts';
+
+/** What a consumer needs from its broker; the getters throw the broker's lifecycle error when it is not running. */
+export interface ConsumerContext {
+  topics(): TopicRegistry;
+  writer(): Writer;
+  offsets(): CommittedOffsets;
+  notifier(): Notifier;
+  coordinator(group: string): GroupCoordinator;
+  logger: Logger | undefined;
+  onClosed(consumer: EmbeddedConsumer): void;
+}
+
+/** Which consumer's `onRecords` the current async context runs in, so `close()` called from there does not wait on itself. */
+const insideListener = new AsyncLocalStorage<EmbeddedConsumer>();
+
+type State = 'idle' | 'joining' | 'member' | 'fenced' | 'closing' | 'closed';
+
+function notAssigned(tp: TopicPartition): HeraldError {
+  return new HeraldError(
+    'HERALD_NOT_ASSIGNED',
+    `partition ${tp.topic}[${tp.partition}] is not assigned to this consumer`,
+    {
+      details: { topic: tp.topic, partition: tp.partition },
+    },
+  );
+}
+
+function compareTp(a: TopicPartition, b: TopicPartition): number {
+  return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
+}
+
+/** A member of a consumer group of the embedded broker (every member lives in this process). */
+export class EmbeddedConsumer implements GroupConsumer, AssignableMember {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly options: ResolvedConsumerOptions;
+  readonly #context: ConsumerContext;
+  readonly #fetchers = new Map<PartitionLog, PartitionFetcher>();
+  #listener: ConsumerListener | null = null;
+  #state: State = 'idle';
+  #closing: Promise<void> | null = null;
+
+  constructor(options: ResolvedConsumerOptions, context: ConsumerContext) {
+    this.options = options;
+    this.clientId = options.clientId;
+    this.memberId = `${options.clientId}-${randomBytes(6).toString('hex')}`;
+    this.#context = context;
+  }
+
+  get topics(): readonly string[] {
+    return this.options.topics;
+  }
+
+  /** Whether the coordinator may give this member partitions. */
+  get active(): boolean {
+    return this.#state === 'joining' || this.#state === 'member';
+  }
+
+  async start(listener: ConsumerListener): Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
+    }
+    if (this.#state !== 'idle') throw invalid('the consumer is already started');
+    if (listener === null || typeof listener !== 'object' || typeof listener.onRecords !== 'function') {
+      throw invalid('listener must have an onRecords function');
+    }
+    const topics = this.#context.topics();
+    for (const topic of this.options.topics) topics.require(topic);
+    this.#listener = listener;
+    this.#state = 'joining';
+    await this.#context.coordinator(this.options.group).join(this);
+    if (this.#state === 'joining') this.#state = 'member';
+  }
+
+  commit(positions: RecordPosition[]): Promise<void> {
+    try {
+      if (this.#state === 'closed') throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
+      if (!Array.isArray(positions)) throw invalid('commit expects an array of positions');
+      const commits = positions.map((position) => {
+        validatePosition(position);
+        const log = this.#context.topics().log(position.topic, position.partition);
+        if (!this.#fetchers.has(log)) throw notAssigned(position);
+        return { group: this.options.group, log, offset: position.offset };
+      });
+      if (commits.length === 0) return Promise.resolve();
+      return this.#context.writer().commitOffsets(commits);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  seek(position: RecordPosition): void {
+    validatePosition(position);
+    this.#owned(position).seek(position.offset);
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    for (const fetcher of this.#ownedAmong(partitions)) fetcher.pause();
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const fetcher of this.#ownedAmong(partitions)) fetcher.resume();
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.#fetchers.values()].map((f) => ({ ...f.topicPartition })).sort(compareTp);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const wasMember = this.active;
+    this.#state = 'closing';
+    try {
+      if (wasMember) await this.#context.coordinator(this.options.group).leave(this);
+    } finally {
+      for (const fetcher of this.#fetchers.values()) fetcher.stop();
+      this.#fetchers.clear();
+      this.#state = 'closed';
+      this.#context.onClosed(this);
+    }
+  }
+
+  #owned(tp: TopicPartition): PartitionFetcher {
+    const log = this.#context.topics().log(tp.topic, tp.partition);
+    const fetcher = this.#fetchers.get(log);
+    if (fetcher === undefined) throw notAssigned(tp);
+    return fetcher;
+  }
+
+  /** Fetchers of the given partitions that this member owns; partitions it does not own are skipped. */
+  #ownedAmong(partitions: TopicPartition[]): PartitionFetcher[] {
+    if (!Array.isArray(partitions)) throw invalid('expected an array of topic partitions');
+    const found: PartitionFetcher[] = [];
+    for (const tp of partitions) {
+      validateTopicPartition(tp);
+      const log = this.#context.topics().get(tp.topic)?.logs[tp.partition];
+      const fetcher = log && this.#fetchers.get(log);
+      if (fetcher) found.push(fetcher);
+    }
+    return found;
+  }
+
+  // ---- called by the group coordinator ----
+
+  ownedLogs(): PartitionLog[] {
+    return [...this.#fetchers.keys()];
+  }
+
+  owns(log: PartitionLog): boolean {
+    return this.#fetchers.has(log);
+  }
+
+  /**
+   * Gives up `logs`: no further batches, waits for the batches in flight (unless called from inside this
+   * consumer's own `onRecords`, which would wait on itself), awaits `onRevoked` (commits are still accepted
+   * during it), then forgets the partitions.
+   */
+  async revoke(logs: PartitionLog[]): Promise<void> {
+    const fetchers = logs.map((log) => this.#fetchers.get(log)).filter((f) => f !== undefined);
+    for (const fetcher of fetchers) fetcher.stop();
+    if (insideListener.getStore() !== this) await Promise.all(fetchers.map((f) => f.settled()));
+    await this.#callListener(
+      'onRevoked',
+      fetchers.map((f) => ({ ...f.topicPartition })),
+    );
+    for (const fetcher of fetchers) {
+      if (this.#fetchers.get(fetcher.log) === fetcher) this.#fetchers.delete(fetcher.log);
+    }
+  }
+
+  /** Takes `logs`: each resumes at the group's committed offset, else at `startAt`; `onAssigned` runs first. */
+  async assign(logs: PartitionLog[]): Promise<void> {
+    const offsets = this.#context.offsets();
+    const notifier = this.#context.notifier();
+    const fetchers = logs.map((log) => {
+      const committed = offsets.get(this.options.group, log.id);
+      const position = committed ?? (this.options.startAt === 'earliest' ? log.earliest() : log.next);
+      const fetcher = new PartitionFetcher(
+        log,
+        position,
+        notifier,
+        this.options.maxBatchSize,
+        (records) => this.#deliver(records),
+        (err) => this.#context.logger?.error({ err, group: this.options.group }, 'embedded broker: read failed'),
+      );
+      this.#fetchers.set(log, fetcher);
+      return fetcher;
+    });
+    await this.#callListener(
+      'onAssigned',
+      fetchers.map((f) => ({ ...f.topicPartition })),
+    );
+    for (const fetcher of fetchers) {
+      if (this.#fetchers.get(fetcher.log) === fetcher) fetcher.start();
+    }
+  }
+
+  /**
+   * The group gave up waiting for this member (it did not release partitions within `sessionTimeoutMs`): drop
+   * everything without callbacks; commits fail with `HERALD_NOT_ASSIGNED` from now on. Once the stuck work
+   * settles, the member joins again, like a Kafka consumer that returns to `poll()` after being kicked out.
+   */
+  fence(stuck: Promise<unknown>): void {
+    for (const fetcher of this.#fetchers.values()) fetcher.stop();
+    this.#fetchers.clear();
+    if (!this.active) return;
+    this.#state = 'fenced';
+    this.#context.logger?.warn(
+      { group: this.options.group, memberId: this.memberId, sessionTimeoutMs: this.options.sessionTimeoutMs },
+      'embedded broker: consumer did not release its partitions in time; removed from the group',
+    );
+    stuck
+      .catch(() => {})
+      .then(() => {
+        if (this.#state !== 'fenced') return;
+        this.#state = 'joining';
+        return this.#context.coordinator(this.options.group).join(this);
+      })
+      .then(() => {
+        if (this.#state === 'joining') this.#state = 'member';
+      })
+      .catch((err) => this.#context.logger?.warn({ err, memberId: this.memberId }, 'embedded broker: rejoin failed'));
+  }
+
+  async #deliver(records: BrokerRecord[]): Promise<void> {
+    try {
+      await insideListener.run(this, () => this.#listener!.onRecords(records));
+    } catch (err) {
+      // The contract: a failed batch is not committed and not handed over again unless sought or reassigned.
+      this.#context.logger?.warn(
+        {
+          err,
+          group: this.options.group,
+          topic: records[0].topic,
+          partition: records[0].partition,
+          offset: records[0].offset,
+        },
+        'embedded broker: onRecords failed',
+      );
+    }
+  }
+
+  async #callListener(name: 'onAssigned' | 'onRevoked', partitions: TopicPartition[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const callback = this.#listener?.[name];
+    if (callback === undefined) return;
+    partitions.sort(compareTp);
+    try {
+      await callback.call(this.#listener, partitions);
+    } catch (err) {
+      this.#context.logger?.warn(
+        { err, group: this.options.group, memberId: this.memberId },
+        `embedded broker: ${name} failed`,
+      );
+    }
+  }
+}

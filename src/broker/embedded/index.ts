@@ -1,0 +1,275 @@
+/**
+ * The embedded broker: a durable single-machine log inside the Herald process, on `node:sqlite`.
+ *
+ * - Storage (`store.ts`, `partition-log.ts`): one SQLite database per data directory, WAL mode, `synchronous=FULL`
+ *   for durability `'fsync'` (`NORMAL` for `'os'`). Each partition is its own table whose rowid is the offset.
+ * - Writes (`writer.ts`): sends and offset commits of one event-loop turn share one transaction (group commit);
+ *   each resolves after that commit. Validation (`producer.ts`, `validate.ts`) happens before anything is queued.
+ * - Ownership (`lock.ts`): a `herald.lock` file naming the owner pid, plus SQLite's exclusive lock for the life of
+ *   the connection.
+ * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
+ *   fetchers sleep on an in-process notifier (`notifier.ts`) at the end of a partition instead of polling.
+ * - Cleaning (`cleaner.ts`, `retention.ts`, `compaction.ts`): a background timer, also callable on demand.
+ */
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { HeraldError } from '../../errors.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../broker.ts';
+import type { EmbeddedBrokerSpec } from '../index.ts';
+import { EmbeddedAdmin } from './admin.ts';
+import { Cleaner } from './cleaner.ts';
+import { EmbeddedConsumer } from './consumer.ts';
+import { GroupCoordinator } from './group-coordinator.ts';
+import { acquireDataDirLock, type DataDirLock, lockedError } from './lock.ts';
+import { Notifier } from './notifier.ts';
+import { CommittedOffsets } from './offsets.ts';
+import { type EmbeddedBrokerOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import { EmbeddedProducer } from './producer.ts';
+import { isBusy, Store } from './store.ts';
+import { TopicRegistry } from './topics.ts';
+import { validateConsumerOptions } from './validate.ts';
+import { Writer } from './writer.ts';
+
+export type { EmbeddedBrokerOptions } from './options.ts';
+
+/** The embedded broker: the {@link Broker} port plus on-demand cleaning (used by tests and admin tooling). */
+export interface EmbeddedBroker extends Broker {
+  readonly kind: 'embedded';
+  readonly dataDir: string;
+  /**
+   * Compacts the named compacted topic (or every compacted topic) now, as the background cleaner would: keeps the
+   * newest record per key and removes tombstones older than the delete retention. Resolves with the number of
+   * records removed.
+   */
+  compactNow(topic?: string): Promise<number>;
+  /** Applies `retentionMs`/`retentionBytes` to the named topic (or all) now; resolves with records removed. */
+  enforceRetentionNow(topic?: string): Promise<number>;
+}
+
+/** Everything that exists only while the broker runs. */
+interface Running {
+  lock: DataDirLock;
+  store: Store;
+  topics: TopicRegistry;
+  offsets: CommittedOffsets;
+  notifier: Notifier;
+  writer: Writer;
+  cleaner: Cleaner;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+class EmbeddedBrokerImpl implements EmbeddedBroker {
+  readonly kind = 'embedded' as const;
+  readonly admin: EmbeddedAdmin;
+  readonly #options: ResolvedOptions;
+  readonly #logger: Logger | undefined;
+  #state: State = 'new';
+  #starting: Promise<void> | null = null;
+  #stopping: Promise<void> | null = null;
+  #running: Running | null = null;
+  readonly #producers = new Set<EmbeddedProducer>();
+  readonly #consumers = new Set<EmbeddedConsumer>();
+  readonly #coordinators = new Map<string, GroupCoordinator>();
+
+  constructor(options: ResolvedOptions, logger?: Logger) {
+    this.#options = options;
+    this.#logger = logger?.child({ component: 'embedded-broker' });
+    this.admin = new EmbeddedAdmin({
+      topics: () => this.#live().topics,
+      offsets: () => this.#live().offsets,
+      coordinators: () => this.#coordinators.values(),
+      topicChanged: (topic) => {
+        for (const coordinator of this.#coordinators.values()) {
+          if (coordinator.subscribes(topic)) coordinator.topicsChanged().catch(() => {});
+        }
+      },
+    });
+  }
+
+  get dataDir(): string {
+    return this.#options.dataDir;
+  }
+
+  /** The running parts, for public entry points: `HERALD_BROKER_UNAVAILABLE` before start, `_CLOSED` after stop. */
+  #live(): Running {
+    if (this.#state === 'running') return this.#running!;
+    if (this.#state === 'new' || this.#state === 'starting') {
+      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the embedded broker is not started');
+    }
+    throw new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped');
+  }
+
+  /** The running parts, for producers and consumers finishing their work while the broker stops. */
+  #internal(): Running {
+    if (this.#state === 'stopping' && this.#running !== null) return this.#running;
+    return this.#live();
+  }
+
+  start(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
+    }
+    this.#starting ??= this.#start().catch((err) => {
+      this.#starting = null;
+      this.#state = 'new';
+      throw err;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    const { dataDir } = this.#options;
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new HeraldError('HERALD_STORAGE_FAILED', `cannot create data directory ${dataDir}`, { cause: err });
+    }
+    const lock = acquireDataDirLock(dataDir);
+    let store: Store;
+    try {
+      store = new Store(dataDir, this.#options);
+    } catch (err) {
+      const busy = isBusy(err);
+      lock.release(busy);
+      // SQLite's own lock is held although the lock file let us in: the file was removed by hand, or named
+      // another host's process whose liveness we could not check.
+      if (busy) throw lockedError(dataDir, lock.displaced);
+      throw err instanceof HeraldError
+        ? err
+        : new HeraldError('HERALD_STORAGE_FAILED', `cannot open ${dataDir}`, { cause: err });
+    }
+    try {
+      const topics = new TopicRegistry(store);
+      const offsets = new CommittedOffsets(store);
+      const notifier = new Notifier();
+      const writer = new Writer(store, notifier, offsets, this.#logger);
+      const cleaner = new Cleaner(
+        topics,
+        {
+          intervalMs: this.#options.cleanerIntervalMs,
+          chunkSize: this.#options.cleanerChunkSize,
+          deleteRetentionMs: this.#options.deleteRetentionMs,
+          store,
+        },
+        this.#logger,
+      );
+      this.#running = { lock, store, topics, offsets, notifier, writer, cleaner };
+    } catch (err) {
+      store.close();
+      lock.release();
+      throw err instanceof HeraldError
+        ? err
+        : new HeraldError('HERALD_STORAGE_FAILED', `cannot load ${dataDir}`, { cause: err });
+    }
+    this.#running.cleaner.start();
+    this.#state = 'running';
+    this.#logger?.info({ dataDir, durability: this.#options.durability }, 'embedded broker started');
+  }
+
+  async ping(): Promise<void> {
+    if (this.#state !== 'running' || !this.#running!.store.db.isOpen) {
+      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `the embedded broker is ${this.#state}`);
+    }
+    try {
+      this.#running!.store.db.prepare('SELECT 1').get();
+    } catch (err) {
+      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the embedded log does not answer', { cause: err });
+    }
+  }
+
+  producer(): Producer {
+    const producer = new EmbeddedProducer(
+      () => this.#internal().topics,
+      () => this.#internal().writer,
+      (p) => this.#producers.delete(p),
+    );
+    if (this.#state === 'stopping' || this.#state === 'stopped') void producer.close();
+    else this.#producers.add(producer);
+    return producer;
+  }
+
+  consumer(options: ConsumerOptions): GroupConsumer {
+    const consumer = new EmbeddedConsumer(validateConsumerOptions(options), {
+      topics: () => this.#internal().topics,
+      writer: () => this.#internal().writer,
+      offsets: () => this.#internal().offsets,
+      notifier: () => this.#internal().notifier,
+      coordinator: (group) => this.#coordinator(group),
+      logger: this.#logger,
+      onClosed: (c) => this.#consumers.delete(c),
+    });
+    if (this.#state === 'stopping' || this.#state === 'stopped') void consumer.close();
+    else this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  #coordinator(group: string): GroupCoordinator {
+    let coordinator = this.#coordinators.get(group);
+    if (coordinator === undefined) {
+      coordinator = new GroupCoordinator(
+        group,
+        () => this.#internal().topics,
+        () => this.#internal().writer,
+        this.#logger,
+      );
+      this.#coordinators.set(group, coordinator);
+    }
+    return coordinator;
+  }
+
+  compactNow(topic?: string): Promise<number> {
+    try {
+      return this.#live().cleaner.compactNow(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  enforceRetentionNow(topic?: string): Promise<number> {
+    try {
+      return this.#live().cleaner.enforceRetentionNow(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#starting !== null) await this.#starting.catch(() => {});
+    if (this.#state !== 'running') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    const running = this.#running!;
+    try {
+      await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      await Promise.allSettled([...this.#producers].map((p) => p.close()));
+      await running.cleaner.stop();
+      running.writer.close();
+    } finally {
+      running.store.close();
+      running.lock.release();
+      this.#coordinators.clear();
+      this.#state = 'stopped';
+      this.#logger?.info({ dataDir: this.#options.dataDir }, 'embedded broker stopped');
+    }
+  }
+}
+
+/**
+ * Builds (does not start) an embedded broker over `spec.dataDir`. `start()` takes the data directory's lock
+ * (`HERALD_DATA_DIR_LOCKED`, naming the owner pid, if another process or broker holds it) and opens the log.
+ */
+export function createEmbeddedBroker(
+  spec: EmbeddedBrokerSpec & EmbeddedBrokerOptions,
+  logger?: Logger,
+): EmbeddedBroker {
+  return new EmbeddedBrokerImpl(resolveOptions(spec), logger);
+}

@@ -1,0 +1,164 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import { RECORD_SIZE_SQL, type RecordRow } from './records.ts';
+import type { TopicState } from './topics.ts';
+
+/** Values bound per stored record, in column order: offset, timestamp, key, value, headers. */
+export const COLUMNS_PER_ROW = 5;
+/** Rows per multi-row INSERT: fewer statement executions per batch, bounded SQL size. */
+const CHUNKS = [64, 8, 1] as const;
+
+/** `[offset, timestamp, size]` of a stored record, for retention. */
+export type SizeRow = [offset: number, timestamp: number, size: number];
+/** `[key, newest offset of the key in the range, whether that newest record is a tombstone]`, for compaction. */
+export type KeyRow = [key: Uint8Array, offset: number, tombstone: number];
+
+function tableName(logId: number): string {
+  return `log_${logId}`;
+}
+
+/**
+ * One partition: its table, its in-memory end (`next`, `bytes`) and lazily prepared statements. `next` and
+ * `bytes` are only changed inside a transaction that also writes them to the `logs` table.
+ */
+export class PartitionLog {
+  readonly id: number;
+  readonly topic: TopicState;
+  readonly partition: number;
+  /** The offset the next appended record gets. */
+  next: number;
+  /** Bytes stored (see `recordSize`). */
+  bytes: number;
+  /** Compaction progress: every record below it has been compacted against all newer keys below it. */
+  cleanedUpTo = 0;
+  /** Tombstones compaction has seen as the newest record of their key: removable after the delete retention. */
+  readonly pendingTombstones: { offset: number; seenAt: number }[] = [];
+  readonly #db: DatabaseSync;
+  readonly #table: string;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, next: number, bytes: number) {
+    this.#db = db;
+    this.id = id;
+    this.topic = topic;
+    this.partition = partition;
+    this.next = next;
+    this.bytes = bytes;
+    this.#table = tableName(id);
+  }
+
+  /** Creates the table of a new log (inside the caller's transaction). Compacted logs get an index by key. */
+  static createTable(db: DatabaseSync, logId: number, compacted: boolean): void {
+    const table = tableName(logId);
+    db.exec(`CREATE TABLE ${table} (off INTEGER PRIMARY KEY, ts INTEGER NOT NULL, k BLOB, v BLOB, h TEXT)`);
+    if (compacted) db.exec(`CREATE INDEX ${table}_by_key ON ${table} (k, off)`);
+  }
+
+  dropTable(): void {
+    this.#statements.clear();
+    this.#db.exec(`DROP TABLE IF EXISTS ${this.#table}`);
+  }
+
+  #statement(name: string, sql: () => string, arrays = false): StatementSync {
+    let statement = this.#statements.get(name);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql());
+      if (arrays) statement.setReturnArrays(true);
+      this.#statements.set(name, statement);
+    }
+    return statement;
+  }
+
+  /** Inserts `params.length / COLUMNS_PER_ROW` rows laid out as {@link COLUMNS_PER_ROW} values each. */
+  insert(params: SQLInputValue[]): void {
+    let rows = params.length / COLUMNS_PER_ROW;
+    let at = 0;
+    for (const chunk of CHUNKS) {
+      if (rows < chunk) continue;
+      const statement = this.#statement(`insert${chunk}`, () => {
+        const row = '(?, ?, ?, ?, ?)';
+        return `INSERT INTO ${this.#table} (off, ts, k, v, h) VALUES ${new Array(chunk).fill(row).join(', ')}`;
+      });
+      const width = chunk * COLUMNS_PER_ROW;
+      while (rows >= chunk) {
+        statement.run(...(at === 0 && width === params.length ? params : params.slice(at, at + width)));
+        at += width;
+        rows -= chunk;
+      }
+    }
+  }
+
+  /** Up to `limit` records with offset >= `from`, in offset order. */
+  read(from: number, limit: number): RecordRow[] {
+    const statement = this.#statement(
+      'read',
+      () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
+      true,
+    );
+    return statement.all(from, limit) as unknown as RecordRow[];
+  }
+
+  /** The first stored offset, or `next` when the partition holds nothing. */
+  earliest(): number {
+    const statement = this.#statement('earliest', () => `SELECT off FROM ${this.#table} ORDER BY off LIMIT 1`, true);
+    const row = statement.get() as unknown as [number] | undefined;
+    return row === undefined ? this.next : row[0];
+  }
+
+  /** `[offset, timestamp, size]` of up to `limit` records from `from` on, in offset order. */
+  sizes(from: number, limit: number): SizeRow[] {
+    const statement = this.#statement(
+      'sizes',
+      () => `SELECT off, ts, ${RECORD_SIZE_SQL} FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
+      true,
+    );
+    return statement.all(from, limit) as unknown as SizeRow[];
+  }
+
+  /** Deletes every record below `offset`. */
+  deleteBelow(offset: number): void {
+    this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE off < ?`).run(offset);
+  }
+
+  /** The newest record of each key with offset in `[from, to)`. */
+  newestPerKey(from: number, to: number): KeyRow[] {
+    const statement = this.#statement(
+      'newestPerKey',
+      // SQLite returns the bare column `v IS NULL` from the row holding max(off).
+      () => `SELECT k, max(off), v IS NULL FROM ${this.#table} WHERE off >= ? AND off < ? GROUP BY k`,
+      true,
+    );
+    return statement.all(from, to) as unknown as KeyRow[];
+  }
+
+  /** Deletes the records of `key` older than `offset`; returns the size of each record deleted. */
+  deleteOlderVersions(key: Uint8Array, offset: number): [size: number][] {
+    const statement = this.#statement(
+      'deleteOlder',
+      () => `DELETE FROM ${this.#table} WHERE k = ? AND off < ? RETURNING ${RECORD_SIZE_SQL}`,
+      true,
+    );
+    return statement.all(key, offset) as unknown as [number][];
+  }
+
+  /** Deletes the record at `offset` if it is (still) a tombstone; returns its size, or null if there was none. */
+  deleteTombstone(offset: number): number | null {
+    const statement = this.#statement(
+      'deleteTombstone',
+      () => `DELETE FROM ${this.#table} WHERE off = ? AND v IS NULL RETURNING ${RECORD_SIZE_SQL}`,
+      true,
+    );
+    const rows = statement.all(offset) as unknown as [number][];
+    return rows.length === 0 ? null : rows[0][0];
+  }
+
+  /** Offset of the last record with offset in `[from, to)`, scanning at most `limit` records. */
+  lastOffsetIn(from: number, limit: number): number | null {
+    const statement = this.#statement(
+      'lastIn',
+      () => `SELECT max(off) FROM (SELECT off FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?)`,
+      true,
+    );
+    const row = statement.get(from, limit) as unknown as [number | null];
+    return row[0];
+  }
+}

@@ -1,0 +1,196 @@
+import path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { HeraldError } from '../../errors.ts';
+
+/** Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. */
+const SCHEMA_VERSION = 1;
+
+/** Database file inside the data directory. */
+export const DB_FILE = 'herald.db';
+
+/*
+ * Layout. Each partition is a table `log_<id>` whose rowid is the offset (created by `PartitionLog`): appends go to
+ * the end of one b-tree, range reads are rowid scans, and retention is a range delete. `logs` maps partitions to
+ * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records) and
+ * the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS topics (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  compacted INTEGER NOT NULL,
+  retention_ms INTEGER,
+  retention_bytes INTEGER,
+  configs TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic_id INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  UNIQUE (topic_id, part)
+);
+CREATE TABLE IF NOT EXISTS group_offsets (
+  group_id TEXT NOT NULL,
+  log_id INTEGER NOT NULL,
+  off INTEGER NOT NULL,
+  committed_at INTEGER NOT NULL,
+  PRIMARY KEY (group_id, log_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS group_offsets_by_log ON group_offsets (log_id);
+`;
+
+export interface TopicRow {
+  id: number;
+  name: string;
+  compacted: number;
+  retention_ms: number | null;
+  retention_bytes: number | null;
+  configs: string;
+  created_at: number;
+}
+
+export interface LogRow {
+  id: number;
+  topic_id: number;
+  part: number;
+  next_offset: number;
+  bytes: number;
+}
+
+export interface OffsetRow {
+  group_id: string;
+  log_id: number;
+  off: number;
+}
+
+export function storageError(message: string, cause: unknown): HeraldError {
+  return new HeraldError('HERALD_STORAGE_FAILED', `${message}: ${(cause as Error)?.message ?? cause}`, { cause });
+}
+
+/** Whether `err` is SQLite saying another connection holds the database. */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: number }).errcode;
+  return code === 5 || code === 6; // SQLITE_BUSY, SQLITE_LOCKED
+}
+
+/** The SQLite database of one data directory, with the statements for its catalog tables. */
+export class Store {
+  readonly db: DatabaseSync;
+  readonly #insertTopic: StatementSync;
+  readonly #deleteTopic: StatementSync;
+  readonly #insertLog: StatementSync;
+  readonly #updateLog: StatementSync;
+  readonly #deleteLogs: StatementSync;
+  readonly #upsertOffset: StatementSync;
+  readonly #deleteOffsetsOfLog: StatementSync;
+
+  /**
+   * Opens (creating if needed) the database in `dataDir`. The connection holds SQLite's exclusive lock for its
+   * whole life: a second opener anywhere fails with SQLITE_BUSY even if the lock file was removed by hand.
+   */
+  constructor(dataDir: string, options: { durability: 'fsync' | 'os'; cacheSizeKiB: number }) {
+    this.db = new DatabaseSync(path.join(dataDir, DB_FILE), { timeout: 0 });
+    try {
+      this.db.exec(`
+        PRAGMA locking_mode = EXCLUSIVE;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'};
+        PRAGMA cache_size = -${options.cacheSizeKiB};
+        PRAGMA temp_store = MEMORY;
+        PRAGMA foreign_keys = OFF;
+      `);
+      // Takes the exclusive lock now rather than at the first write.
+      this.db.exec('BEGIN EXCLUSIVE; COMMIT;');
+      const version = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (version > SCHEMA_VERSION) {
+        throw new HeraldError(
+          'HERALD_STORAGE_FAILED',
+          `data directory ${dataDir} was written by a newer Herald (schema ${version} > ${SCHEMA_VERSION})`,
+          { retriable: false },
+        );
+      }
+      this.db.exec(`BEGIN; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    this.#insertTopic = this.db.prepare(
+      'INSERT INTO topics (name, compacted, retention_ms, retention_bytes, configs, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#deleteTopic = this.db.prepare('DELETE FROM topics WHERE id = ?');
+    this.#insertLog = this.db.prepare('INSERT INTO logs (topic_id, part, next_offset, bytes) VALUES (?, ?, 0, 0)');
+    this.#updateLog = this.db.prepare('UPDATE logs SET next_offset = ?, bytes = ? WHERE id = ?');
+    this.#deleteLogs = this.db.prepare('DELETE FROM logs WHERE topic_id = ?');
+    this.#upsertOffset = this.db.prepare(
+      'INSERT INTO group_offsets (group_id, log_id, off, committed_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (group_id, log_id) DO UPDATE SET off = excluded.off, committed_at = excluded.committed_at',
+    );
+    this.#deleteOffsetsOfLog = this.db.prepare('DELETE FROM group_offsets WHERE log_id = ?');
+  }
+
+  /**
+   * Runs `fn` in one transaction: all of it is durable, or (on a throw) none of it. SQLite failures become
+   * `HERALD_STORAGE_FAILED`.
+   */
+  transaction<T>(fn: () => T): T {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.db.isOpen && this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw err instanceof HeraldError ? err : storageError('the embedded log could not be written', err);
+    }
+  }
+
+  loadTopics(): TopicRow[] {
+    return this.db.prepare('SELECT * FROM topics ORDER BY id').all() as unknown as TopicRow[];
+  }
+
+  loadLogs(): LogRow[] {
+    return this.db.prepare('SELECT * FROM logs ORDER BY topic_id, part').all() as unknown as LogRow[];
+  }
+
+  loadOffsets(): OffsetRow[] {
+    return this.db.prepare('SELECT group_id, log_id, off FROM group_offsets').all() as unknown as OffsetRow[];
+  }
+
+  insertTopic(row: Omit<TopicRow, 'id'>): number {
+    const result = this.#insertTopic.run(
+      row.name,
+      row.compacted,
+      row.retention_ms,
+      row.retention_bytes,
+      row.configs,
+      row.created_at,
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  insertLog(topicId: number, partition: number): number {
+    return Number(this.#insertLog.run(topicId, partition).lastInsertRowid);
+  }
+
+  updateLog(logId: number, nextOffset: number, bytes: number): void {
+    this.#updateLog.run(nextOffset, bytes, logId);
+  }
+
+  /** Removes a topic's catalog rows and the committed offsets of its logs (the log tables are dropped separately). */
+  deleteTopic(topicId: number, logIds: number[]): void {
+    for (const logId of logIds) this.#deleteOffsetsOfLog.run(logId);
+    this.#deleteLogs.run(topicId);
+    this.#deleteTopic.run(topicId);
+  }
+
+  upsertOffset(group: string, logId: number, offset: number, now: number): void {
+    this.#upsertOffset.run(group, logId, offset, now);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,154 @@
+import type { SQLInputValue } from 'node:sqlite';
+import type { Logger } from 'pino';
+import { HeraldError } from '../../errors.ts';
+import type { RecordPosition } from '../broker.ts';
+import type { Notifier } from './notifier.ts';
+import type { CommittedOffsets } from './offsets.ts';
+import type { PartitionLog } from './partition-log.ts';
+import { type Store, storageError } from './store.ts';
+
+/** A validated record bound for one partition log. */
+export interface AppendRecord {
+  log: PartitionLog;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: string | null;
+  size: number;
+}
+
+/** A committed offset bound for one group and log. */
+export interface OffsetCommit {
+  group: string;
+  log: PartitionLog;
+  offset: number;
+}
+
+interface WriteRequest {
+  records: AppendRecord[];
+  offsets: OffsetCommit[];
+  resolve(positions: RecordPosition[]): void;
+  reject(err: unknown): void;
+}
+
+interface PendingLog {
+  next: number;
+  bytes: number;
+  params: SQLInputValue[];
+}
+
+/**
+ * Group commit: every append and offset commit requested during one turn of the event loop is written in a single
+ * transaction (one fsync under `durability: 'fsync'`), and each request resolves only after that commit. A request
+ * that fails rejects with nothing of it written; the in-memory ends of the logs move only after the commit.
+ */
+export class Writer {
+  readonly #store: Store;
+  readonly #notifier: Notifier;
+  readonly #offsets: CommittedOffsets;
+  readonly #logger: Logger | undefined;
+  #queue: WriteRequest[] = [];
+  #scheduled = false;
+  #closed = false;
+
+  constructor(store: Store, notifier: Notifier, offsets: CommittedOffsets, logger?: Logger) {
+    this.#store = store;
+    this.#notifier = notifier;
+    this.#offsets = offsets;
+    this.#logger = logger;
+  }
+
+  append(records: AppendRecord[]): Promise<RecordPosition[]> {
+    return this.#enqueue(records, []);
+  }
+
+  commitOffsets(offsets: OffsetCommit[]): Promise<void> {
+    return this.#enqueue([], offsets).then(() => undefined);
+  }
+
+  /** Resolves once every request made before it is durable. */
+  barrier(): Promise<void> {
+    return this.#enqueue([], []).then(() => undefined);
+  }
+
+  #enqueue(records: AppendRecord[], offsets: OffsetCommit[]): Promise<RecordPosition[]> {
+    if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ records, offsets, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // setImmediate rather than a microtask: sends arriving in the same poll phase (e.g. many HTTP requests)
+        // share one transaction.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Writes everything queued now, synchronously. */
+  flush(): void {
+    this.#scheduled = false;
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    const live: WriteRequest[] = [];
+    for (const request of queue) {
+      const gone = request.records.find((r) => r.log.topic.deleted) ?? request.offsets.find((o) => o.log.topic.deleted);
+      if (gone === undefined) live.push(request);
+      else {
+        const name = gone.log.topic.name;
+        request.reject(new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${JSON.stringify(name)} was deleted`));
+      }
+    }
+    const pending = new Map<PartitionLog, PendingLog>();
+    const results: RecordPosition[][] = [];
+    for (const request of live) {
+      const positions: RecordPosition[] = new Array(request.records.length);
+      for (let i = 0; i < request.records.length; i++) {
+        const record = request.records[i];
+        const log = record.log;
+        let p = pending.get(log);
+        if (p === undefined) {
+          p = { next: log.next, bytes: log.bytes, params: [] };
+          pending.set(log, p);
+        }
+        const offset = p.next++;
+        p.bytes += record.size;
+        p.params.push(offset, record.timestamp, record.key, record.value, record.headers);
+        positions[i] = { topic: log.topic.name, partition: log.partition, offset };
+      }
+      results.push(positions);
+    }
+    const now = Date.now();
+    try {
+      this.#store.transaction(() => {
+        for (const [log, p] of pending) {
+          log.insert(p.params);
+          this.#store.updateLog(log.id, p.next, p.bytes);
+        }
+        for (const request of live) {
+          for (const c of request.offsets) this.#store.upsertOffset(c.group, c.log.id, c.offset, now);
+        }
+      });
+    } catch (err) {
+      this.#logger?.error({ err }, 'embedded broker: write failed');
+      const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err);
+      for (const request of live) request.reject(failure);
+      return;
+    }
+    for (const [log, p] of pending) {
+      log.next = p.next;
+      log.bytes = p.bytes;
+    }
+    for (let i = 0; i < live.length; i++) {
+      for (const c of live[i].offsets) this.#offsets.set(c.group, c.log.id, c.offset);
+      live[i].resolve(results[i]);
+    }
+    for (const log of pending.keys()) this.#notifier.notify(log.id);
+  }
+
+  /** Writes what is queued, then refuses further requests. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+}
