@@ -1,0 +1,2 @@
+export { bytesCodec, type Codec, type CodecValue, stringCodec } from './codec.ts';
+export { type FieldError, type JsonCodecOptions, jsonCodec } from './json.ts';

@@ -1,0 +1,182 @@
+import type { Logger } from 'pino';
+import type {
+  Broker,
+  BrokerRecord,
+  ConsumerOptions,
+  GroupConsumer,
+  RecordPosition,
+  TopicPartition,
+} from '../broker/broker.ts';
+import type { Codec } from '../codec/codec.ts';
+import { Committer } from './committer.ts';
+import type { OrderingMode } from './key-scheduler.ts';
+import type { Handler, RuntimeContext } from './message.ts';
+import { PartitionWorker } from './partition-worker.ts';
+
+/** One topic's handling within a group: the composed chain and how its partitions are worked. */
+export interface Route {
+  topic: string;
+  handler: Handler<unknown>;
+  codec: Codec<unknown> | undefined;
+  mode: OrderingMode;
+  concurrency: number;
+  maxInFlight: number;
+}
+
+export interface GroupRunnerOptions {
+  broker: Broker;
+  group: string;
+  routes: Route[];
+  runtime: RuntimeContext;
+  logger: Logger;
+  consumer: Omit<ConsumerOptions, 'group' | 'topics'>;
+  commitIntervalMs: number;
+  drainTimeoutMs: number;
+}
+
+/** Lag of one owned partition: records after this member's position (done, or committed), up to the log end. */
+export interface PartitionLag extends TopicPartition {
+  group: string;
+  lag: number;
+}
+
+const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+
+/**
+ * One consumer-group member serving every route of its group: a {@link PartitionWorker} per owned partition,
+ * commits through a {@link Committer}, pause/resume for backpressure.
+ *
+ * Backpressure uses pause/resume rather than holding the `onRecords` promise: both brokers wait for in-flight
+ * `onRecords` calls before a revocation, so a promise held until records drain (retries can take minutes) would
+ * stall every rebalance — and on Kafka, which stops heartbeating meanwhile, get the member expelled. With
+ * pause/resume `onRecords` returns at once and a revocation is served by `onRevoked` within `drainTimeoutMs`.
+ * The cost: a partition can exceed `maxInFlight` by one batch (the batch that filled it).
+ */
+export class GroupRunner {
+  readonly group: string;
+  readonly #options: GroupRunnerOptions;
+  readonly #routes: Map<string, Route>;
+  readonly #workers = new Map<string, PartitionWorker<unknown>>();
+  #consumer: GroupConsumer | undefined;
+  #committer: Committer | undefined;
+
+  constructor(options: GroupRunnerOptions) {
+    this.group = options.group;
+    this.#options = options;
+    this.#routes = new Map(options.routes.map((route) => [route.topic, route]));
+  }
+
+  async start(): Promise<void> {
+    const { broker, group, logger, commitIntervalMs } = this.#options;
+    const consumer = broker.consumer({ ...this.#options.consumer, group, topics: [...this.#routes.keys()] });
+    this.#consumer = consumer;
+    this.#committer = new Committer(consumer, commitIntervalMs, logger, () => this.#positions(this.#workers.values()));
+    await consumer.start({
+      onAssigned: (partitions) => {
+        for (const tp of partitions) this.#open(tp);
+      },
+      onRecords: (records) => this.#accept(records),
+      onRevoked: (partitions) => this.#revoke(partitions),
+    });
+  }
+
+  /**
+   * Stops fetching, drains and commits every owned partition (through `onRevoked`, within `drainTimeoutMs`), and
+   * leaves the group.
+   */
+  async stop(): Promise<void> {
+    this.#committer?.close();
+    await this.#consumer?.close();
+    // A consumer that closed without revoking (it had lost the group): settle what is left; the consumer is gone,
+    // so there is nothing to commit with — the group's next member resumes from the last commit.
+    const left = [...this.#workers.values()];
+    this.#workers.clear();
+    const deadline = Date.now() + this.#options.drainTimeoutMs;
+    await Promise.all(left.map((worker) => worker.close(deadline)));
+  }
+
+  /** Lag of the partitions this member owns (reads log ends from the broker). */
+  async lag(): Promise<PartitionLag[]> {
+    const workers = [...this.#workers.values()];
+    const topics = [...new Set(workers.map((w) => w.topicPartition.topic))];
+    const infos = await Promise.all(topics.map((topic) => this.#options.broker.admin.describeTopic(topic)));
+    const latest = new Map(
+      infos.flatMap((info) => info.partitions.map((p) => [tpKey({ topic: info.name, partition: p.partition }), p])),
+    );
+    const out: PartitionLag[] = [];
+    for (const worker of workers) {
+      const { topic, partition } = worker.topicPartition;
+      const end = latest.get(tpKey(worker.topicPartition));
+      if (end === undefined) continue;
+      const position = worker.tracker.committable ?? this.#committer?.committed(topic, partition) ?? end.earliest;
+      out.push({ group: this.group, topic, partition, lag: Math.max(0, end.latest - position) });
+    }
+    return out;
+  }
+
+  #open(tp: TopicPartition): PartitionWorker<unknown> {
+    const route = this.#routes.get(tp.topic);
+    if (route === undefined) throw new Error(`no route for topic ${tp.topic}`);
+    const { group, runtime, logger } = this.#options;
+    const worker = new PartitionWorker<unknown>(
+      { topic: tp.topic, partition: tp.partition },
+      {
+        group,
+        mode: route.mode,
+        concurrency: route.concurrency,
+        maxInFlight: route.maxInFlight,
+        handler: route.handler,
+        codec: route.codec,
+        runtime,
+        logger,
+        onProgress: () => this.#committer?.schedule(),
+        pause: () => this.#flow('pause', tp),
+        resume: () => this.#flow('resume', tp),
+      },
+    );
+    const previous = this.#workers.get(tpKey(tp));
+    // Assigned again without a revocation in between: the old worker's records are handed over anew.
+    if (previous !== undefined) void previous.close(Date.now());
+    this.#workers.set(tpKey(tp), worker);
+    return worker;
+  }
+
+  #flow(action: 'pause' | 'resume', tp: TopicPartition): void {
+    try {
+      this.#consumer?.[action]([{ topic: tp.topic, partition: tp.partition }]);
+    } catch (err) {
+      // Revoked meanwhile: the worker is closing and the next owner starts unpaused.
+      this.#options.logger.debug({ err, ...tp }, `${action} failed`);
+    }
+  }
+
+  #accept(records: BrokerRecord[]): void {
+    if (records.length === 0) return;
+    const tp = { topic: records[0].topic, partition: records[0].partition };
+    const worker = this.#workers.get(tpKey(tp)) ?? this.#open(tp);
+    worker.accept(records);
+  }
+
+  async #revoke(partitions: TopicPartition[]): Promise<void> {
+    await this.#drain(partitions.map(tpKey));
+  }
+
+  /** Closes the workers under `keys`, commits what they completed, and forgets them. */
+  async #drain(keys: string[]): Promise<void> {
+    const workers = keys.map((key) => this.#workers.get(key)).filter((w) => w !== undefined);
+    const deadline = Date.now() + this.#options.drainTimeoutMs;
+    await Promise.all(workers.map((worker) => worker.close(deadline)));
+    await this.#committer?.flush(() => this.#positions(workers));
+    for (const key of keys) this.#workers.delete(key);
+    for (const worker of workers) this.#committer?.forget(worker.topicPartition.topic, worker.topicPartition.partition);
+  }
+
+  #positions(workers: Iterable<PartitionWorker<unknown>>): RecordPosition[] {
+    const out: RecordPosition[] = [];
+    for (const worker of workers) {
+      const offset = worker.tracker.committable;
+      if (offset !== undefined) out.push({ ...worker.topicPartition, offset });
+    }
+    return out;
+  }
+}

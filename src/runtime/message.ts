@@ -1,0 +1,255 @@
+import type { Logger } from 'pino';
+import type { Broker, BrokerRecord, Headers, Producer } from '../broker/broker.ts';
+import type { Codec } from '../codec/codec.ts';
+import { HeraldError } from '../errors.ts';
+import { correlationIdOf } from './correlation.ts';
+
+/**
+ * Handles one record. Resolving means done: the record may be committed once every earlier record of its partition
+ * is done too. Throwing means this attempt failed; the middleware around it (retry, dead letter) decides what
+ * happens next, and an error that escapes all of it leaves the record not done (see `Router`).
+ */
+export type Handler<T = unknown> = (message: Message<T>) => Promise<void>;
+
+/**
+ * Wraps a handler: the one shape of every cross-cutting concern (retry, dead letters, dedupe, timeout, tracing,
+ * metrics). A middleware may act before and after `next`, call it again, skip it, or turn its errors into success.
+ * It may carry a `start` hook (see {@link MiddlewareHooks}).
+ */
+export type Middleware<T = unknown> = ((next: Handler<T>) => Handler<T>) & MiddlewareHooks;
+
+/** Where a middleware is used: one handler registration of a router. */
+export interface Registration {
+  topic: string;
+  group: string;
+  runtime: RuntimeContext;
+}
+
+export interface MiddlewareHooks {
+  /**
+   * Called by `Router.start()` for every registration the middleware is part of, before any group joins; a
+   * rejection fails the start. For state that must be ready before the first record (dedupe loads its ids).
+   */
+  start?(registration: Registration): Promise<void>;
+}
+
+/** Composes `middleware` around `handler`; the first middleware is the outermost. */
+export function compose<T>(middleware: readonly Middleware<T>[], handler: Handler<T>): Handler<T> {
+  return middleware.reduceRight((next, wrap) => wrap(next), handler);
+}
+
+/** How one attempt of the handler went. */
+export interface AttemptOutcome {
+  /** 1 for the first attempt. */
+  attempt: number;
+  durationMs: number;
+  /** Set when the attempt threw. */
+  error?: unknown;
+}
+
+/**
+ * What happened to a record so far in this process. Written by the runtime (attempts) and by middleware
+ * (`deadLettered`, `skipped`); read by retry, dead-letter and metrics middleware.
+ */
+export class Delivery {
+  /** Handler attempts so far (a redelivery after a restart starts again at 0). */
+  attempts = 0;
+  firstAttemptAt: number | undefined;
+  lastAttemptAt: number | undefined;
+  lastError: unknown;
+  /** The dead-letter middleware published the record to its dead-letter topic. */
+  deadLettered = false;
+  /** A middleware decided not to run the handler (e.g. dedupe saw the id before). */
+  skipped = false;
+  // Allocated by the first observer only: most records are never observed (no metrics middleware).
+  #observers: ((outcome: AttemptOutcome) => void)[] | undefined;
+
+  /** Calls `observer` after every attempt from now on. */
+  observe(observer: (outcome: AttemptOutcome) => void): void {
+    this.#observers ??= [];
+    this.#observers.push(observer);
+  }
+
+  /** Runs one attempt: `handler(message)`, recorded. */
+  async attempt<T>(handler: Handler<T>, message: Message<T>): Promise<void> {
+    const started = Date.now();
+    this.attempts += 1;
+    this.firstAttemptAt ??= started;
+    this.lastAttemptAt = started;
+    const observers = this.#observers;
+    if (observers === undefined) {
+      try {
+        return await handler(message);
+      } catch (error) {
+        this.lastError = error;
+        throw error;
+      }
+    }
+    const attempt = this.attempts;
+    const clock = performance.now();
+    try {
+      await handler(message);
+    } catch (error) {
+      this.lastError = error;
+      for (const observer of observers) observer({ attempt, durationMs: performance.now() - clock, error });
+      throw error;
+    }
+    for (const observer of observers) observer({ attempt, durationMs: performance.now() - clock });
+  }
+}
+
+/** Something a middleware shares across records, living as long as the router (e.g. the dedupe store). */
+export interface SharedResource {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What the runtime offers middleware besides the message. */
+export interface RuntimeContext {
+  readonly broker: Broker;
+  /** The router's producer, closed by the router after its consumers have stopped. */
+  readonly producer: Producer;
+  /**
+   * The one instance for `key` in this router: created and started by the first caller (concurrent callers await
+   * the same start), stopped when the router stops, after its consumers.
+   */
+  shared<R extends SharedResource>(key: string, create: () => R): Promise<R>;
+}
+
+/** A record as a handler sees it. */
+export interface Message<T = unknown> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** The key as UTF-8 text (`record.key` has the bytes); `null` without a key. */
+  readonly key: string | null;
+  readonly headers: Headers;
+  readonly timestamp: number;
+  /**
+   * The value, decoded by the handler's codec on first read (raw `Buffer | null` without a codec). Throws
+   * `HERALD_DECODE_FAILED` (not retriable) when the bytes are not a valid `T` or the record is a tombstone.
+   */
+  readonly value: T;
+  readonly record: BrokerRecord;
+  readonly group: string;
+  /** From `herald.correlation-id`, else `x-request-id`, else made up; records emitted while handling carry it. */
+  readonly correlationId: string;
+  /** A child of the router's logger (which names the group) bound to topic, partition, offset and correlation id. */
+  readonly logger: Logger;
+  /**
+   * Aborted when the runtime stops waiting for this attempt: the drain deadline of a shutdown or revocation passed,
+   * or a timeout middleware gave up. Pass it to I/O so that abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  readonly delivery: Delivery;
+  readonly runtime: RuntimeContext;
+  /**
+   * Waits `ms` without holding one of the partition's concurrency slots (other keys use it meanwhile) while still
+   * holding this record's key, so later records of the key keep waiting. Rejects with `HERALD_SHUTTING_DOWN` as
+   * soon as the partition is being revoked or the router is stopping: the record is then left not done, and is
+   * handed over again after the restart or to the partition's next owner.
+   */
+  sleep(ms: number): Promise<void>;
+}
+
+/** What a message needs from the partition that handed it over. */
+export interface MessageScope<T> {
+  readonly group: string;
+  readonly runtime: RuntimeContext;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly codec: Codec<T> | undefined;
+  /** `Message.sleep` of `message`. */
+  sleep(message: RecordMessage<T>, ms: number): Promise<void>;
+}
+
+const unset = Symbol('unset');
+
+/** A {@link Message} over a broker record: value, key and logger are computed on first use. */
+export class RecordMessage<T> implements Message<T> {
+  readonly record: BrokerRecord;
+  readonly delivery = new Delivery();
+  readonly signal: AbortSignal;
+  /** The scheduling lane: the key's bytes as `latin1` (one char per byte), `null` without a key. */
+  readonly lane: string | null;
+  // TypeScript-private rather than `#private`: messages derived with `Object.create` (see `withSignal`) read them
+  // through the prototype chain, which `#private` fields do not allow.
+  private readonly scope: MessageScope<T>;
+  private decoded: T | typeof unset = unset;
+  private decodeError: unknown;
+  private childLogger: Logger | undefined;
+  private correlation: string | undefined;
+
+  constructor(record: BrokerRecord, scope: MessageScope<T>) {
+    this.record = record;
+    this.scope = scope;
+    this.signal = scope.signal;
+    this.lane = record.key === null ? null : record.key.toString('latin1');
+  }
+
+  get correlationId(): string {
+    this.correlation ??= correlationIdOf(this.record.headers);
+    return this.correlation;
+  }
+
+  get topic(): string {
+    return this.record.topic;
+  }
+  get partition(): number {
+    return this.record.partition;
+  }
+  get offset(): number {
+    return this.record.offset;
+  }
+  get headers(): Headers {
+    return this.record.headers;
+  }
+  get timestamp(): number {
+    return this.record.timestamp;
+  }
+  get key(): string | null {
+    return this.record.key === null ? null : this.record.key.toString('utf8');
+  }
+  get group(): string {
+    return this.scope.group;
+  }
+  get runtime(): RuntimeContext {
+    return this.scope.runtime;
+  }
+
+  get value(): T {
+    if (this.decoded !== unset) return this.decoded;
+    if (this.decodeError !== undefined) throw this.decodeError;
+    const { codec } = this.scope;
+    const bytes = this.record.value;
+    try {
+      if (codec === undefined) this.decoded = bytes as T;
+      else if (bytes === null) throw new HeraldError('HERALD_DECODE_FAILED', `${codec.name}: the record has no value`);
+      else this.decoded = codec.decode(bytes);
+    } catch (err) {
+      this.decodeError =
+        err instanceof HeraldError ? err : new HeraldError('HERALD_DECODE_FAILED', undefined, { cause: err });
+      throw this.decodeError;
+    }
+    return this.decoded as T;
+  }
+
+  get logger(): Logger {
+    this.childLogger ??= this.scope.logger.child({
+      topic: this.record.topic,
+      partition: this.record.partition,
+      offset: this.record.offset,
+      correlationId: this.correlationId,
+    });
+    return this.childLogger;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return this.scope.sleep(this, ms);
+  }
+}
+
+/** The same message with another abort signal (what a timeout middleware hands down). */
+export function withSignal<T>(message: Message<T>, signal: AbortSignal): Message<T> {
+  return Object.create(message, { signal: { value: signal, enumerable: true } }) as Message<T>;
+}

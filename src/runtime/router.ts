@@ -1,0 +1,173 @@
+import type { Codec } from '../codec/codec.ts';
+import { HeraldError } from '../errors.ts';
+import { GroupRunner, type Route } from './group-runner.ts';
+import { handlerMetrics } from './handler-metrics.ts';
+import type { Component } from './lifecycle.ts';
+import { compose, type Handler, type Middleware } from './message.ts';
+import { deadLetter } from './middleware/dlq.ts';
+import { metrics } from './middleware/metrics.ts';
+import { retry } from './middleware/retry.ts';
+import { timeout } from './middleware/timeout.ts';
+import { tracing } from './middleware/tracing.ts';
+import { checkRouterOptions, type HandlerOptions, type RouterOptions, resolveFlow } from './router-options.ts';
+import { RouterRuntime } from './runtime-context.ts';
+
+interface Registration {
+  topic: string;
+  group: string;
+  route: Route;
+  /** The chain's middleware, for their `start` hooks. */
+  middleware: Middleware<unknown>[];
+}
+
+/**
+ * Runs message handlers: `handle(topic, group, handler, options)` registers one, `start()` joins one consumer
+ * group per distinct group, `stop()` drains and leaves. A lifecycle {@link Component}.
+ *
+ * Guarantees, on every broker:
+ * - At-least-once: a partition's committed offset never passes a record that is not done — done meaning the
+ *   handler chain resolved (handled, skipped as a duplicate, or dead-lettered). A crash redelivers from there.
+ * - Ordering per key (mode `key`, default): records with the same key run one at a time in offset order, retries
+ *   included; different keys run concurrently up to `concurrency` per partition. A failing record holds back only
+ *   its key. Modes `partition` (one at a time) and `unordered` exist too.
+ * - Failures: each handler's chain is, outermost first, tracing → metrics → dead letter → retry → timeout →
+ *   router middleware → handler middleware → decode + handler. Retriable errors are retried with backoff; then, or
+ *   at once for non-retriable errors (decode, validation), the record goes to `<topic>.<group>.dlq` and counts as
+ *   done. With dead letters off, a record that keeps failing blocks its key and its partition's commits.
+ * - Backpressure: a partition pauses at `maxInFlight` records not done and resumes at half.
+ * - Shutdown and revocation: no new record starts, running ones get `drainTimeoutMs`, progress is committed, then
+ *   the group is left.
+ */
+export class Router implements Component {
+  readonly name: string;
+  readonly #options: RouterOptions;
+  readonly #middleware: Middleware[] = [];
+  readonly #registrations: Registration[] = [];
+  readonly #runtime: RouterRuntime;
+  #runners: GroupRunner[] = [];
+  #state: 'new' | 'started' | 'stopped' = 'new';
+  #removeLagSources: (() => void)[] = [];
+
+  constructor(options: RouterOptions) {
+    checkRouterOptions(options);
+    this.#options = options;
+    this.name = options.name ?? 'router';
+    this.#runtime = new RouterRuntime(options.broker, options.logger);
+    if (options.middleware) this.#middleware.push(...options.middleware);
+  }
+
+  /** Adds middleware for the handlers registered after this call, after the router's `middleware` option. */
+  use(...middleware: Middleware[]): this {
+    this.#assertNew('use');
+    this.#middleware.push(...middleware);
+    return this;
+  }
+
+  /**
+   * Registers `handler` for `topic` in consumer `group` (before `start`). One handler per topic and group; a topic
+   * may have handlers in several groups (each gets every record).
+   */
+  handle<T>(topic: string, group: string, handler: Handler<T>, options: HandlerOptions<T> & { codec: Codec<T> }): this;
+  handle(topic: string, group: string, handler: Handler<Buffer | null>, options?: HandlerOptions<Buffer | null>): this;
+  handle<T>(topic: string, group: string, handler: Handler<T>, options: HandlerOptions<T> = {}): this {
+    this.#assertNew('handle');
+    if (typeof topic !== 'string' || topic === '') throw invalid('topic must be a non-empty string');
+    if (typeof group !== 'string' || group === '') throw invalid('group must be a non-empty string');
+    if (typeof handler !== 'function') throw invalid('handler must be a function');
+    if (this.#registrations.some((r) => r.topic === topic && r.group === group))
+      throw invalid(`a handler for topic ${topic} in group ${group} is registered already`);
+    const flow = resolveFlow(this.#options, options);
+    const builtIn: Middleware<T>[] = [];
+    if (this.#options.tracing !== false) builtIn.push(tracing(this.#options.tracing));
+    if (this.#options.metrics) builtIn.push(metrics(this.#options.metrics.registry));
+    if (flow.deadLetter !== false) builtIn.push(deadLetter(flow.deadLetter));
+    if (flow.retry !== false) builtIn.push(retry(flow.retry));
+    if (flow.timeoutMs !== false) builtIn.push(timeout(flow.timeoutMs));
+    // Router middleware is written for any message type; it sees a Message<T> as a Message<unknown>.
+    const shared = this.#middleware as unknown as Middleware<T>[];
+    // Decodes before the handler runs, so that undecodable records fail (and are dead-lettered) even when the
+    // handler would not read the value.
+    const decoding: Handler<T> = (message) => {
+      void message.value;
+      return handler(message);
+    };
+    const innermost: Handler<T> = (message) => message.delivery.attempt(decoding, message);
+    const middleware = [...builtIn, ...shared, ...(options.middleware ?? [])];
+    const chain = compose(middleware, innermost);
+    this.#registrations.push({
+      topic,
+      group,
+      middleware: middleware as Middleware<unknown>[],
+      route: {
+        topic,
+        handler: chain as Handler<unknown>,
+        codec: options.codec as Route['codec'],
+        mode: flow.mode,
+        concurrency: flow.concurrency,
+        maxInFlight: flow.maxInFlight,
+      },
+    });
+    return this;
+  }
+
+  /**
+   * Runs the middleware `start` hooks, then joins every group (concurrently); resolves once all have joined. If
+   * anything fails, what started is stopped and the error is rethrown.
+   */
+  async start(): Promise<void> {
+    this.#assertNew('start');
+    this.#state = 'started';
+    try {
+      for (const { topic, group, middleware } of this.#registrations) {
+        for (const m of middleware) await m.start?.({ topic, group, runtime: this.#runtime });
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    const { broker, logger, consumer, commitIntervalMs = 1_000, drainTimeoutMs = 5_000 } = this.#options;
+    const groups = [...new Set(this.#registrations.map((r) => r.group))];
+    this.#runners = groups.map(
+      (group) =>
+        new GroupRunner({
+          broker,
+          group,
+          routes: this.#registrations.filter((r) => r.group === group).map((r) => r.route),
+          runtime: this.#runtime,
+          logger: logger.child({ component: this.name, group }),
+          consumer: { clientId: `${this.name}-${group}`, ...consumer },
+          commitIntervalMs,
+          drainTimeoutMs,
+        }),
+    );
+    if (this.#options.metrics) {
+      const m = handlerMetrics(this.#options.metrics.registry);
+      this.#removeLagSources = this.#runners.map((runner) => m.addLagSource(() => runner.lag()));
+    }
+    const started = await Promise.allSettled(this.#runners.map((runner) => runner.start()));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed !== undefined) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  /** Stops every group (drain, commit, leave), then the resources middleware shared, then the producer. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopped';
+    for (const remove of this.#removeLagSources) remove();
+    const stopped = await Promise.allSettled(this.#runners.map((runner) => runner.stop()));
+    await this.#runtime.close();
+    const failed = stopped.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  #assertNew(what: string): void {
+    if (this.#state !== 'new') throw invalid(`${what}() must be called before start()`);
+  }
+}
+
+function invalid(message: string): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message);
+}

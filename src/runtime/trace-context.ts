@@ -1,0 +1,36 @@
+import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { Headers } from '../broker/broker.ts';
+
+/**
+ * W3C trace context in record headers. Herald always speaks W3C (`traceparent`/`tracestate`) on the wire, whatever
+ * global propagator the application registered (none, by default), so that traces cross Herald services and any
+ * other W3C-speaking Kafka client.
+ */
+const w3c = new W3CTraceContextPropagator();
+
+const getter: TextMapGetter<Headers> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+/** The context (remote parent span) the headers carry; `ROOT_CONTEXT` when they carry none. */
+export function extractTraceContext(headers: Headers, base: Context = ROOT_CONTEXT): Context {
+  return w3c.extract(base, headers, getter);
+}
+
+/** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to `headers`; nothing if there is none. */
+export function injectTraceContext(headers: Headers, ctx: Context = context.active()): Headers {
+  w3c.inject(ctx, headers, {
+    set: (carrier, key, value) => {
+      carrier[key] = value;
+    },
+  });
+  // The application's own propagator may carry more (baggage); it is a no-op unless one was registered.
+  propagation.inject(ctx, headers, {
+    set: (carrier, key, value) => {
+      carrier[key] ??= value;
+    },
+  });
+  return headers;
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe } from 'node:test';
+import type { CrashPlan } from '../../crash-child.ts';
+import { type Harness, json, type RuntimeTest } from '../harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+
+interface Event {
+  event: 'started' | 'handled' | 'failed' | 'error';
+  partition: number;
+  offset: number;
+  key: string;
+  seq: number;
+  message?: string;
+}
+
+interface Child {
+  process: ChildProcess;
+  events: Event[];
+  stderr: () => string;
+}
+
+function startChild(h: Harness, plan: CrashPlan): Child {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'test/runtime/crash-child.ts'), JSON.stringify(h.spec), JSON.stringify(plan)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  h.defer(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const events: Event[] = [];
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Event));
+  return { process: child, events, stderr: () => stderr };
+}
+
+async function waitForChild(h: Harness, child: Child, condition: (events: Event[]) => boolean, what: string) {
+  await h.waitFor(
+    () => {
+      const error = child.events.find((e) => e.event === 'error');
+      if (error !== undefined) assert.fail(`crash-child failed: ${error.message}\n${child.stderr()}`);
+      if (child.process.exitCode !== null)
+        assert.fail(`crash-child exited (${child.process.exitCode}): ${child.stderr()}`);
+      return condition(child.events);
+    },
+    () => `crash-child: ${what}; ${child.events.length} events; stderr: ${child.stderr()}`,
+  );
+}
+
+/** Per key, the sequence numbers a run handled must ascend one by one (a run may start anywhere: redelivery). */
+function orderViolations(events: Event[]): string[] {
+  const last = new Map<string, number>();
+  const out: string[] = [];
+  for (const e of events) {
+    if (e.event !== 'handled') continue;
+    const before = last.get(e.key);
+    if (before !== undefined && e.seq !== before + 1) out.push(`${e.key}#${e.seq} after #${before}`);
+    last.set(e.key, e.seq);
+  }
+  return out;
+}
+
+export function crashTests(test: RuntimeTest): void {
+  describe('crash (SIGKILL)', () => {
+    test('kill -9 mid-batch: every record is handled at least once after the restart', async (h) => {
+      const keys = 20;
+      const perKey = 15;
+      const topic = await h.topic(3);
+      const group = h.group();
+      const records = Array.from({ length: perKey }, (_, seq) =>
+        Array.from({ length: keys }, (_, k) => ({ key: `k${k}`, seq })),
+      ).flat();
+      records.splice(100, 0, { key: 'stuck', seq: 0 });
+      const positions = await h
+        .producer()
+        .send(records.map((r) => ({ topic, key: Buffer.from(r.key), value: json(r) })));
+      const stuck = positions[100];
+      const reopen = async () => (h.spec.kind === 'embedded' ? h.open() : h.broker);
+      // The embedded data dir belongs to one process at a time.
+      if (h.spec.kind === 'embedded') await h.broker.stop();
+
+      const plan: CrashPlan = {
+        topic,
+        group,
+        failKeys: ['stuck'],
+        delayMs: 3,
+        sessionTimeoutMs: h.setup.crashSessionTimeoutMs,
+      };
+      const first = startChild(h, plan);
+      await waitForChild(
+        h,
+        first,
+        (events) =>
+          events.filter((e) => e.event === 'handled').length >= 120 && events.some((e) => e.event === 'failed'),
+        '120 records handled and the stuck one failing',
+      );
+      const exited = once(first.process, 'exit');
+      first.process.kill('SIGKILL');
+      assert.deepEqual(await exited, [null, 'SIGKILL']);
+
+      let broker = await reopen();
+      const committed = await h.committed(group, topic, broker);
+      assert.ok(
+        committed[stuck.partition] === null || committed[stuck.partition]! <= stuck.offset,
+        `partition ${stuck.partition} was committed to ${committed[stuck.partition]}, past the failing offset ${stuck.offset}`,
+      );
+      if (h.spec.kind === 'embedded') await broker.stop();
+
+      const second = startChild(h, { ...plan, failKeys: [] });
+      const all = (events: Event[]) => {
+        const seen = new Set(
+          [...first.events, ...events].filter((e) => e.event === 'handled').map((e) => `${e.partition}/${e.offset}`),
+        );
+        return positions.every((p) => seen.has(`${p.partition}/${p.offset}`));
+      };
+      await waitForChild(h, second, all, `all ${positions.length} records handled over both runs`);
+      assert.ok(second.events.some((e) => e.event === 'handled' && e.key === 'stuck'));
+      assert.deepEqual(orderViolations(first.events), []);
+      assert.deepEqual(orderViolations(second.events), []);
+
+      const stopped = once(second.process, 'exit');
+      second.process.kill('SIGTERM');
+      assert.deepEqual(await stopped, [0, null], second.stderr());
+      broker = await reopen();
+      await h.assertCommittedToEnd(group, topic, broker);
+    });
+  });
+}
