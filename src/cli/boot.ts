@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
 import type { ServiceDefinition } from '../runtime/service.ts';
+import { installContextManager } from '../runtime/trace-context.ts';
 
 export interface BootOptions {
   /** Services to run. */
@@ -50,6 +51,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     typeof platformSchema
   > &
     Record<string, unknown>;
+  installContextManager();
   const log = await createLogger(config.log, options.logStream);
   const logger = log.logger;
   const lifecycle = new Lifecycle(logger);

@@ -1,4 +1,5 @@
 import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Headers } from '../broker/broker.ts';
 
@@ -34,3 +35,15 @@ export function injectTraceContext(headers: Headers, ctx: Context = context.acti
   });
   return headers;
 }
+
+/**
+ * Makes the active OpenTelemetry context follow async work (AsyncLocalStorage), so spans and `traceparent`
+ * headers of records emitted inside a handler continue the handler's trace. OpenTelemetry keeps one context manager
+ * per process; installing it again is a no-op.
+ */
+export function installContextManager(): void {
+  if (contextManagerInstalled) return;
+  contextManagerInstalled = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+}
+
+let contextManagerInstalled = false;
