@@ -1,0 +1,113 @@
+/**
+ * Consumer group descriptions: members and their assignments (DescribeGroups), committed offsets (OffsetFetch),
+ * the end of each partition (ListOffsets) and the lag between them.
+ */
+import { type Admin, ListOffsetTimestamps } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
+import type { GroupInfo, GroupMember, GroupOffset, TopicPartition } from '../broker.ts';
+import { codeOf, toHeraldError } from './errors.ts';
+import { partitionKey } from './fetcher.ts';
+
+export class Groups {
+  readonly #admin: Admin;
+
+  constructor(admin: Admin) {
+    this.#admin = admin;
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const groups = await this.#admin.listGroups();
+      return [...groups.keys()].sort();
+    } catch (err) {
+      throw toHeraldError(err, 'list groups');
+    }
+  }
+
+  /** `HERALD_GROUP_NOT_FOUND` when the group has neither members nor committed offsets. */
+  async describe(group: string): Promise<GroupInfo> {
+    if (typeof group !== 'string' || group.length === 0) {
+      throw new HeraldError('HERALD_INVALID_ARGUMENT', 'a group name must be a non-empty string');
+    }
+    const [members, committed] = await Promise.all([this.#members(group), this.#committed(group)]);
+    if (members.length === 0 && committed.size === 0) {
+      throw new HeraldError('HERALD_GROUP_NOT_FOUND', `consumer group ${group} does not exist`);
+    }
+    const partitions = new Map<string, TopicPartition>();
+    for (const member of members)
+      for (const tp of member.assignment) partitions.set(partitionKey(tp.topic, tp.partition), tp);
+    for (const tp of committed.values()) partitions.set(partitionKey(tp.topic, tp.partition), tp);
+    const [earliest, latest] = await Promise.all([
+      this.#offsets([...partitions.values()], ListOffsetTimestamps.EARLIEST),
+      this.#offsets([...partitions.values()], ListOffsetTimestamps.LATEST),
+    ]);
+    const offsets: GroupOffset[] = [];
+    for (const [key, tp] of partitions) {
+      const end = latest.get(key);
+      // A partition whose topic was deleted has no end any more: leave it out.
+      if (end === undefined) continue;
+      const done = committed.get(key)?.offset ?? null;
+      offsets.push({ ...tp, committed: done, latest: end, lag: Math.max(0, end - (done ?? earliest.get(key) ?? 0)) });
+    }
+    offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    return { group, members, offsets };
+  }
+
+  async #members(group: string): Promise<GroupMember[]> {
+    try {
+      const described = (await this.#admin.describeGroups({ groups: [group] })).get(group);
+      if (described === undefined || described.state === 'Dead') return [];
+      return [...described.members.values()].map((m) => ({
+        memberId: m.id,
+        clientId: m.clientId,
+        assignment: [...(m.assignments?.values() ?? [])]
+          .flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
+          .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+      }));
+    } catch (err) {
+      if (codeOf(err) === 'HERALD_GROUP_NOT_FOUND') return [];
+      throw toHeraldError(err, `describe group ${group}`);
+    }
+  }
+
+  async #committed(group: string): Promise<Map<string, TopicPartition & { offset: number }>> {
+    const out = new Map<string, TopicPartition & { offset: number }>();
+    try {
+      for (const g of await this.#admin.listConsumerGroupOffsets({ groups: [group] })) {
+        for (const topic of g.topics) {
+          for (const p of topic.partitions) {
+            if (p.committedOffset < 0n) continue;
+            const tp = { topic: topic.name, partition: p.partitionIndex, offset: Number(p.committedOffset) };
+            out.set(partitionKey(tp.topic, tp.partition), tp);
+          }
+        }
+      }
+    } catch (err) {
+      if (codeOf(err) !== 'HERALD_GROUP_NOT_FOUND') throw toHeraldError(err, `committed offsets of ${group}`);
+    }
+    return out;
+  }
+
+  /** Offsets at `timestamp` of `partitions`; partitions of topics that no longer exist are missing. */
+  async #offsets(partitions: TopicPartition[], timestamp: bigint): Promise<Map<string, number>> {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const out = new Map<string, number>();
+    // One topic at a time, so that a deleted topic only loses its own partitions.
+    await Promise.all(
+      [...byTopic].map(async ([name, list]) => {
+        try {
+          const listed = await this.#admin.listOffsets({
+            topics: [{ name, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
+          });
+          for (const topic of listed) {
+            for (const p of topic.partitions) out.set(partitionKey(topic.name, p.partitionIndex), Number(p.offset));
+          }
+        } catch (err) {
+          if (codeOf(err) !== 'HERALD_TOPIC_NOT_FOUND') throw toHeraldError(err, `offsets of ${name}`);
+        }
+      }),
+    );
+    return out;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `Admin.read`: records of one partition from an offset, without joining a group — a library `Consumer` that never
+ * joins, used only for its Fetch and ListOffsets requests. Reads run one at a time: the library keeps one
+ * incremental fetch session per broker, which concurrent requests would invalidate for each other.
+ */
+import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
+import type { BrokerRecord, RecordPosition } from '../broker.ts';
+import { toHeraldError } from './errors.ts';
+import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
+import { childClientId, type KafkaSettings } from './options.ts';
+import { checkPosition, decodeBatches } from './records.ts';
+
+const PARTITION_MAX_BYTES = 1_048_576;
+
+export class PartitionReader {
+  readonly #client: Consumer;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(settings: KafkaSettings) {
+    this.#client = new Consumer({
+      ...settings.base,
+      clientId: childClientId(settings, 'reader'),
+      // Required by the library's constructor; this consumer never joins it.
+      groupId: childClientId(settings, 'reader'),
+      autocommit: false,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
+  }
+
+  /** Up to `limit` records of the partition from `offset` (clamped to the earliest stored); `[]` past the end. */
+  read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
+    try {
+      checkPosition(position, 'read');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      return Promise.reject(new HeraldError('HERALD_INVALID_ARGUMENT', 'read: limit must be an integer >= 0'));
+    }
+    const run = this.#queue.then(() => this.#read(position, limit));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #read({ topic, partition, offset }: RecordPosition, limit: number): Promise<BrokerRecord[]> {
+    const metadata = await topicsMetadata(this.#client, [topic], true);
+    checkPartition(metadata, topic, partition);
+    if (limit === 0) return [];
+    const { id: topicId, partitions } = topicOf(metadata, topic);
+    try {
+      const [earliest, latest] = await Promise.all(
+        [ListOffsetTimestamps.EARLIEST, ListOffsetTimestamps.LATEST].map(async (timestamp) => {
+          const offsets = await this.#client.listOffsets({
+            topics: [topic],
+            partitions: { [topic]: [partition] },
+            timestamp,
+          });
+          return Number(offsets.get(topic)?.[partition] ?? 0n);
+        }),
+      );
+      const out: BrokerRecord[] = [];
+      let from = Math.max(offset, earliest);
+      while (out.length < limit && from < latest) {
+        const response = await this.#client.fetch({
+          node: partitions[partition].leader,
+          topics: [
+            {
+              topicId,
+              partitions: [
+                {
+                  partition,
+                  fetchOffset: BigInt(from),
+                  partitionMaxBytes: PARTITION_MAX_BYTES,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                },
+              ],
+            },
+          ],
+          minBytes: 1,
+          maxWaitTime: 100,
+        });
+        const batches = response.responses
+          .find((t) => t.topicId === topicId)
+          ?.partitions.find((p) => p.partitionIndex === partition)?.records;
+        if (!batches || batches.length === 0) break;
+        const next = decodeBatches(topic, partition, batches, from, out, limit);
+        if (next <= from) break;
+        from = next;
+      }
+      return out;
+    } catch (err) {
+      this.#client.clearMetadata();
+      throw toHeraldError(err, `read ${topic}/${partition}@${offset}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}

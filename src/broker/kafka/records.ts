@@ -1,0 +1,160 @@
+/**
+ * Records between Herald and Kafka's wire format: checking what callers hand to `send`, and turning fetched record
+ * batches into {@link BrokerRecord}s (offsets and timestamps as numbers, headers as UTF-8 strings).
+ */
+import type { RecordsBatch } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
+import type { BrokerRecord, Headers, OutgoingRecord, RecordPosition, TopicPartition } from '../broker.ts';
+
+/** Batch attribute bits (Kafka's `RecordBatch`): timestamp type and control batch. */
+const LOG_APPEND_TIME = 0x08;
+const CONTROL_BATCH = 0x20;
+
+/** Bytes a record costs on the wire besides its key, value and headers (varints, attributes, deltas). */
+export const RECORD_OVERHEAD = 24;
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+function bad(message: string, details: unknown): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message, { details });
+}
+
+/** Whether `name` is a legal Kafka topic name (`[a-zA-Z0-9._-]`, at most 249 characters, not `.` or `..`). */
+export function isTopicName(name: unknown): name is string {
+  return typeof name === 'string' && TOPIC_NAME.test(name) && name !== '.' && name !== '..';
+}
+
+function isSafeNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function checkHeaders(headers: unknown, index: number): void {
+  if (headers === undefined) return;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw bad(`record ${index}: headers must be an object of strings`, { index, field: 'headers' });
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw bad(`record ${index}: header ${JSON.stringify(name)} is not a string`, { index, field: 'headers' });
+    }
+  }
+}
+
+/**
+ * Checks the shape of every record, so that a bad one rejects the whole call before anything is sent.
+ * Topic existence and partition ranges need metadata and are checked by the producer.
+ */
+export function checkOutgoing(records: unknown): asserts records is OutgoingRecord[] {
+  if (!Array.isArray(records)) throw bad('send takes an array of records', { field: 'records' });
+  let checkedTopic: unknown;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as Partial<OutgoingRecord> | null;
+    if (typeof r !== 'object' || r === null) throw bad(`record ${i} is not an object`, { index: i });
+    if (r.topic !== checkedTopic) {
+      if (!isTopicName(r.topic)) throw bad(`record ${i}: invalid topic ${JSON.stringify(r.topic)}`, { index: i });
+      checkedTopic = r.topic;
+    }
+    if (r.key !== undefined && r.key !== null && !(r.key instanceof Uint8Array)) {
+      throw bad(`record ${i}: key must be a Buffer or null`, { index: i, field: 'key' });
+    }
+    if (r.value !== null && !(r.value instanceof Uint8Array)) {
+      throw bad(`record ${i}: value must be a Buffer or null`, { index: i, field: 'value' });
+    }
+    if (r.partition !== undefined && !isSafeNonNegative(r.partition)) {
+      throw bad(`record ${i}: partition must be an integer >= 0`, { index: i, field: 'partition' });
+    }
+    if (r.timestamp !== undefined && !isSafeNonNegative(r.timestamp)) {
+      throw bad(`record ${i}: timestamp must be an integer >= 0 (ms since the epoch)`, {
+        index: i,
+        field: 'timestamp',
+      });
+    }
+    checkHeaders(r.headers, i);
+  }
+}
+
+/** Checks a topic/partition argument (commit, seek, pause, read). */
+export function checkTopicPartition(tp: unknown, what: string): asserts tp is TopicPartition {
+  const t = tp as Partial<TopicPartition> | null;
+  if (typeof t !== 'object' || t === null || !isTopicName(t.topic) || !isSafeNonNegative(t.partition)) {
+    throw bad(`${what}: expected { topic, partition } with a valid topic and an integer partition >= 0`, { what });
+  }
+}
+
+/** Checks a position argument (commit, seek, read). */
+export function checkPosition(position: unknown, what: string): asserts position is RecordPosition {
+  checkTopicPartition(position, what);
+  if (!isSafeNonNegative((position as RecordPosition).offset)) {
+    throw bad(`${what}: offset must be an integer >= 0`, { what });
+  }
+}
+
+/** Approximate wire size of a record, used to cap produce requests. */
+export function recordBytes(record: OutgoingRecord): number {
+  let bytes = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (record.headers !== undefined) {
+    for (const name in record.headers) bytes += 8 + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]);
+  }
+  return bytes;
+}
+
+/** A Buffer view of `bytes` without copying (callers may pass plain `Uint8Array`s). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodeHeaders(raw: [Buffer | null, Buffer | null][]): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of raw) {
+    // Kafka allows null header values; Herald's headers are strings, so a null value reads as ''.
+    const key = name === null ? '' : name.toString('utf8');
+    const text = value === null ? '' : value.toString('utf8');
+    // '__proto__' is an ordinary header name: define it as an own property instead of setting the prototype.
+    if (key === '__proto__') Object.defineProperty(headers, key, { value: text, enumerable: true, writable: true });
+    else headers[key] = text;
+  }
+  return headers;
+}
+
+/**
+ * Appends the records of `batches` (one fetched partition) at or after `from` to `out`, skipping control batches,
+ * and returns the next offset to fetch (`from` when `batches` held nothing).
+ */
+export function decodeBatches(
+  topic: string,
+  partition: number,
+  batches: RecordsBatch[],
+  from: number,
+  out: BrokerRecord[],
+  limit = Number.POSITIVE_INFINITY,
+): number {
+  let next = from;
+  for (const batch of batches) {
+    const base = Number(batch.firstOffset);
+    const batchEnd = base + batch.lastOffsetDelta + 1;
+    if ((batch.attributes & CONTROL_BATCH) !== 0) {
+      if (batchEnd > next) next = batchEnd;
+      continue;
+    }
+    const appendTime = (batch.attributes & LOG_APPEND_TIME) !== 0 ? Number(batch.maxTimestamp) : -1;
+    const firstTimestamp = Number(batch.firstTimestamp);
+    for (const record of batch.records) {
+      const offset = base + record.offsetDelta;
+      if (offset < from) continue;
+      if (out.length >= limit) return next;
+      out.push({
+        topic,
+        partition,
+        offset,
+        key: record.key,
+        value: record.value,
+        headers: record.headers.length === 0 ? {} : decodeHeaders(record.headers),
+        timestamp: appendTime >= 0 ? appendTime : firstTimestamp + Number(record.timestampDelta),
+      });
+      next = offset + 1;
+    }
+    // Compaction leaves holes: the batch may end after its last surviving record.
+    if (batchEnd > next) next = batchEnd;
+  }
+  return next;
+}

@@ -1,0 +1,229 @@
+/**
+ * Topic administration on `@platformatic/kafka`'s `Admin`: create (with Herald's topic options as Kafka topic
+ * configs), describe (partitions with earliest/latest offsets, `cleanup.policy`), list and delete. Creation and
+ * deletion return only once the cluster's metadata shows the change, so the next call of any client sees it.
+ */
+import { type Admin, ConfigResourceTypes, ListOffsetTimestamps } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
+import type { PartitionInfo, TopicInfo, TopicSpec } from '../broker.ts';
+import { codeOf, toHeraldError } from './errors.ts';
+import { topicsMetadata } from './metadata.ts';
+import { isTopicName } from './records.ts';
+
+/** How long create/delete wait for the cluster's metadata to show the change. */
+const PROPAGATION_TIMEOUT_MS = 15_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function bad(message: string, field: string): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message, { details: { field } });
+}
+
+function isIntegerAtLeast(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
+/** Validates a topic spec and turns it into Kafka topic configs. */
+export function topicConfigs(spec: TopicSpec): { name: string; value: string }[] {
+  if (typeof spec !== 'object' || spec === null) throw bad('a topic spec must be an object', 'spec');
+  if (!isTopicName(spec.name)) {
+    throw bad(`invalid topic name ${JSON.stringify(spec.name)}: use [a-zA-Z0-9._-], at most 249 characters`, 'name');
+  }
+  if (!isIntegerAtLeast(spec.partitions, 1)) throw bad('partitions must be an integer >= 1', 'partitions');
+  if (spec.replicationFactor !== undefined && !isIntegerAtLeast(spec.replicationFactor, 1)) {
+    throw bad('replicationFactor must be an integer >= 1', 'replicationFactor');
+  }
+  const configs = new Map<string, string>();
+  if (spec.compacted !== undefined && typeof spec.compacted !== 'boolean') throw bad('compacted: boolean', 'compacted');
+  if (spec.compacted === true) configs.set('cleanup.policy', 'compact');
+  // Absent means the broker's default; Kafka's -1 ("keep forever") is not part of the port.
+  if (spec.retentionMs !== undefined) {
+    if (!isIntegerAtLeast(spec.retentionMs, 1)) throw bad('retentionMs must be an integer >= 1', 'retentionMs');
+    configs.set('retention.ms', String(spec.retentionMs));
+  }
+  if (spec.retentionBytes !== undefined) {
+    if (!isIntegerAtLeast(spec.retentionBytes, 1))
+      throw bad('retentionBytes must be an integer >= 1', 'retentionBytes');
+    configs.set('retention.bytes', String(spec.retentionBytes));
+  }
+  if (spec.configs !== undefined) {
+    if (typeof spec.configs !== 'object' || spec.configs === null) throw bad('configs: object of strings', 'configs');
+    for (const [name, value] of Object.entries(spec.configs)) {
+      if (typeof value !== 'string') throw bad(`config ${name} must be a string`, 'configs');
+      configs.set(name, value);
+    }
+  }
+  return [...configs].map(([name, value]) => ({ name, value }));
+}
+
+export class Topics {
+  readonly #admin: Admin;
+  readonly #replicationFactor: number;
+  /**
+   * Creates and deletes in progress, by topic. The library merges identical concurrent requests into one, which
+   * would let two concurrent creates of one name both succeed; here the second waits for the first and then gets
+   * the answer Kafka would give it (`HERALD_TOPIC_EXISTS`, or `HERALD_TOPIC_NOT_FOUND` for a second delete).
+   */
+  readonly #inProgress = new Map<string, Promise<void>>();
+
+  constructor(admin: Admin, replicationFactor: number) {
+    this.#admin = admin;
+    this.#replicationFactor = replicationFactor;
+  }
+
+  async create(spec: TopicSpec): Promise<void> {
+    const configs = topicConfigs(spec);
+    const replicas = spec.replicationFactor ?? this.#replicationFactor;
+    await this.#exclusive(spec.name, 'HERALD_TOPIC_EXISTS', async () => {
+      try {
+        await this.#admin.createTopics({
+          topics: [{ topic: spec.name, partitions: spec.partitions, replicas }],
+          configs,
+        });
+      } catch (err) {
+        throw toHeraldError(err, `create topic ${spec.name}`);
+      }
+      await this.#await(spec.name, true);
+    });
+  }
+
+  /** Runs `change` of topic `name`; while another change of it runs, waits for it and fails with `code` if it won. */
+  async #exclusive(
+    name: string,
+    code: 'HERALD_TOPIC_EXISTS' | 'HERALD_TOPIC_NOT_FOUND',
+    change: () => Promise<void>,
+  ): Promise<void> {
+    const running = this.#inProgress.get(name);
+    if (running !== undefined) {
+      const won = await running.then(
+        () => true,
+        () => false,
+      );
+      if (!won) return this.#exclusive(name, code, change);
+      throw new HeraldError(code, `topic ${name} ${code === 'HERALD_TOPIC_EXISTS' ? 'exists' : 'does not exist'}`);
+    }
+    const run = change();
+    this.#inProgress.set(name, run);
+    try {
+      await run;
+    } finally {
+      if (this.#inProgress.get(name) === run) this.#inProgress.delete(name);
+    }
+  }
+
+  /** Resolves once metadata shows the topic with a leader per partition (`present`), or no longer shows it. */
+  async #await(name: string, present: boolean): Promise<void> {
+    const deadline = Date.now() + PROPAGATION_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await topicsMetadata(this.#admin, [name], true);
+        if (present) return;
+      } catch (err) {
+        if (!present && codeOf(err) === 'HERALD_TOPIC_NOT_FOUND') return;
+        if (codeOf(err) === 'HERALD_BROKER_UNAVAILABLE' && Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) return;
+      await sleep(100);
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!isTopicName(name)) throw new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${String(name)} does not exist`);
+    await this.#exclusive(name, 'HERALD_TOPIC_NOT_FOUND', async () => {
+      try {
+        await this.#admin.deleteTopics({ topics: [name] });
+      } catch (err) {
+        throw toHeraldError(err, `delete topic ${name}`);
+      }
+      await this.#await(name, false);
+    });
+  }
+
+  async describe(name: string): Promise<TopicInfo> {
+    if (!isTopicName(name)) throw new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${String(name)} does not exist`);
+    const [info] = await this.#describeAll([name]);
+    return info;
+  }
+
+  /** Every topic except Kafka's internal ones, by name. Topics deleted meanwhile are left out. */
+  async list(): Promise<TopicInfo[]> {
+    let names: string[];
+    try {
+      names = await this.#admin.listTopics();
+    } catch (err) {
+      throw toHeraldError(err, 'list topics');
+    }
+    if (names.length === 0) return [];
+    try {
+      return await this.#describeAll(names);
+    } catch (err) {
+      if (codeOf(err) !== 'HERALD_TOPIC_NOT_FOUND') throw err;
+      // One of them was deleted while listing: describe them one by one, skipping the missing.
+      const each = await Promise.all(
+        names.map((name) =>
+          this.describe(name).catch((e: unknown) => {
+            if (codeOf(e) === 'HERALD_TOPIC_NOT_FOUND') return undefined;
+            throw e;
+          }),
+        ),
+      );
+      return each.filter((t) => t !== undefined);
+    }
+  }
+
+  async #describeAll(names: string[]): Promise<TopicInfo[]> {
+    const metadata = await topicsMetadata(this.#admin, names, true);
+    const counts = names.map((name) => metadata.topics.get(name)?.partitionsCount ?? 0);
+    const [earliest, latest, compacted] = await Promise.all([
+      this.offsets(names, counts, ListOffsetTimestamps.EARLIEST),
+      this.offsets(names, counts, ListOffsetTimestamps.LATEST),
+      this.#compacted(names),
+    ]);
+    return names.map((name, i) => {
+      const partitions: PartitionInfo[] = [];
+      for (let partition = 0; partition < counts[i]; partition++) {
+        const key = `${name}\0${partition}`;
+        partitions.push({ partition, earliest: earliest.get(key) ?? 0, latest: latest.get(key) ?? 0 });
+      }
+      return { name, compacted: compacted.has(name), partitions };
+    });
+  }
+
+  /** Offsets at `timestamp` (earliest/latest) of every partition of `names`, keyed `topic\0partition`. */
+  async offsets(names: string[], counts: number[], timestamp: bigint): Promise<Map<string, number>> {
+    const topics = names.map((name, i) => ({
+      name,
+      partitions: Array.from({ length: counts[i] }, (_, partitionIndex) => ({ partitionIndex, timestamp })),
+    }));
+    const out = new Map<string, number>();
+    try {
+      for (const topic of await this.#admin.listOffsets({ topics })) {
+        for (const p of topic.partitions) out.set(`${topic.name}\0${p.partitionIndex}`, Number(p.offset));
+      }
+    } catch (err) {
+      throw toHeraldError(err, `offsets of ${names.length === 1 ? names[0] : `${names.length} topics`}`);
+    }
+    return out;
+  }
+
+  /** The topics of `names` whose `cleanup.policy` includes `compact`. */
+  async #compacted(names: string[]): Promise<Set<string>> {
+    try {
+      const described = await this.#admin.describeConfigs({
+        resources: names.map((resourceName) => ({
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName,
+          configurationKeys: ['cleanup.policy'],
+        })),
+      });
+      const out = new Set<string>();
+      for (const resource of described) {
+        const policy = resource.configs.find((c) => c.name === 'cleanup.policy')?.value ?? '';
+        if (policy.split(',').includes('compact')) out.add(resource.resourceName);
+      }
+      return out;
+    } catch (err) {
+      throw toHeraldError(err, 'topic configs');
+    }
+  }
+}
