@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,13 +15,17 @@ export async function bootHerald(
   flags: Record<string, string> = {},
   services: ServiceDefinition[] = [],
 ): Promise<Running> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-boot-'));
   const running = await boot({
     services,
     env: {},
-    flags: { 'http.port': '0', dataDir: mkdtempSync(join(tmpdir(), 'herald-boot-')), 'log.level': 'silent', ...flags },
+    flags: { 'http.port': '0', dataDir, 'log.level': 'silent', ...flags },
     logStream: new PassThrough(),
   });
-  t.after(() => running.lifecycle.stop(5000));
+  t.after(async () => {
+    await running.lifecycle.stop(5000);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   return running;
 }
 
