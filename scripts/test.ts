@@ -22,8 +22,8 @@ function fail(message: string, code = 1): never {
 }
 
 if (step('typecheck', node, ['node_modules/typescript/bin/tsc', '--noEmit']) !== 0) fail('type errors');
-if (step('lint', node, ['node_modules/@biomejs/biome/bin/biome', 'check', '.']) !== 0)
-  fail('lint errors (npm run format fixes most)');
+const lint = ['node_modules/eslint/bin/eslint.js', '--flag', 'unstable_native_nodejs_ts_config', '.'];
+if (step('lint', node, lint) !== 0) fail('lint errors (npm run lint:fix fixes some)');
 
 // Start what is not running yet, and stop afterwards only what this run started.
 const started: ('single' | 'cluster')[] = [];

@@ -42,7 +42,7 @@ export async function ensureJars(layout: KafkaLayout, log: (line: string) => voi
 
 /** Maven's first `[ERROR]` line without the prefix and colour codes, else its last non-empty line. */
 export function firstError(mavenOutput: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colour escapes is the point
+  // eslint-disable-next-line no-control-regex -- stripping ANSI colour escapes is the point
   const lines = mavenOutput.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
   const error = lines.find((l) => l.startsWith('[ERROR]') && l.length > '[ERROR] '.length);
   const last = lines.filter((l) => l.trim()).at(-1);

@@ -84,11 +84,15 @@ function readLock(file: string): LockState | null {
       };
       return { kind: 'owner', owner, text };
     }
-  } catch {}
+  } catch {
+    // Not JSON (torn or foreign content): judged by its age below.
+  }
   let mtimeMs = 0;
   try {
     mtimeMs = fs.statSync(file).mtimeMs;
-  } catch {}
+  } catch {
+    // Gone meanwhile: an age of 0 makes it look stale, which is what a missing lock is.
+  }
   return { kind: 'unreadable', mtimeMs };
 }
 

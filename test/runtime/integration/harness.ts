@@ -62,6 +62,7 @@ export interface Harness {
 async function harness(t: TestContext, setup: RuntimeSetup): Promise<Harness | undefined> {
   const cleanups: (() => unknown)[] = [];
   const topics: string[] = [];
+  // eslint-disable-next-line prefer-const -- assigned below, after the cleanup that reads it is registered
   let spec: BrokerSpec | undefined;
   t.after(async () => {
     for (const fn of cleanups.reverse()) await fn();

@@ -18,7 +18,7 @@ async function adminServer(h: Harness): Promise<string> {
   return app.listen({ host: '127.0.0.1', port: 0 });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, checked by the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked by the assertions.
 type Json = any;
 
 async function call(
