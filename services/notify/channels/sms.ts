@@ -1,0 +1,90 @@
+/**
+ * The SMS channel: `POST {url}` with JSON `{"to", "message", "request_id"}` and an `Idempotency-Key: <request_id>`
+ * header, so a gateway that honours the key sends one SMS even if a resend crosses a lost answer. Failures become
+ * Herald errors whose `retriable` flag steers the handler runtime: a gateway that is down, times out or answers
+ * 408/425/429/5xx is retried; any other 4xx means the request itself is wrong and retrying cannot help.
+ */
+import { HeraldError } from '../../../src/errors.ts';
+import type { Notification } from '../topics.ts';
+import { smsText } from './message.ts';
+
+/** Options of an {@link SmsChannel}. */
+export interface SmsChannelOptions {
+  /** The gateway URL; resolved on each send (a local endpoint knows its port only once HTTP listens). */
+  url: () => string | Promise<string>;
+  /** Abandon a request after this long (then retriable `HERALD_TIMEOUT`). */
+  timeoutMs: number;
+}
+
+/** The JSON an SMS gateway receives. */
+export interface SmsRequest {
+  to: string;
+  message: string;
+  request_id: string;
+}
+
+const RETRIABLE_STATUS = new Set([408, 425, 429]);
+
+/** Sends notification SMS through an HTTP gateway. Stateless apart from the HTTP client's keep-alive pool. */
+export class SmsChannel {
+  readonly #options: SmsChannelOptions;
+
+  constructor(options: SmsChannelOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Sends the notification to `n.phone`; resolves once the gateway answered 2xx. `cancel` abandons the request
+   * (the runtime aborts it when a shutdown stops waiting for the handler).
+   * @throws HeraldError `HERALD_DESTINATION_FAILED` (retriable for 408/425/429/5xx and unreachable gateways, not
+   * for other 4xx) or `HERALD_TIMEOUT`.
+   */
+  async send(n: Notification, cancel?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
+    const body: SmsRequest = { to: n.phone, message: smsText(n), request_id: n.request_id };
+    let response: Response;
+    try {
+      const url = await abortable(this.#options.url(), signal);
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': n.request_id },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      throw unreachable(err, this.#options.timeoutMs);
+    }
+    // Read the answer either way so the keep-alive connection can be reused.
+    const text = await response.text().catch(() => '');
+    if (response.ok) return;
+    const retriable = response.status >= 500 || RETRIABLE_STATUS.has(response.status);
+    throw new HeraldError(
+      'HERALD_DESTINATION_FAILED',
+      `SMS gateway answered ${response.status}: ${text.slice(0, 200)}`,
+      {
+        retriable,
+        details: { status: response.status },
+      },
+    );
+  }
+}
+
+function unreachable(err: unknown, timeoutMs: number): HeraldError {
+  if ((err as Error).name === 'TimeoutError') {
+    return new HeraldError('HERALD_TIMEOUT', `SMS gateway did not answer within ${timeoutMs} ms`, { cause: err });
+  }
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  const reason = code ? `${(err as Error).message} (${code})` : (err as Error).message;
+  return new HeraldError('HERALD_DESTINATION_FAILED', `SMS gateway unreachable: ${reason}`, { cause: err });
+}
+
+/** `value`, or the signal's reason if it aborts first. */
+function abortable<T>(value: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    value.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

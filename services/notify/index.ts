@@ -1,0 +1,99 @@
+/**
+ * notify — the pub/sub notification system (SPEC 2.1): `POST /api/v1/produce` appends notification requests to
+ * their topic; an email group and an SMS group consume them and send "Transaction Successful" messages. With no SMTP
+ * host or SMS URL configured, local sinks receive them and show them at `GET /notify/outbox`.
+ *
+ * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
+ * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
+ */
+import type { Producer } from '../../src/broker/broker.ts';
+import { HeraldError } from '../../src/errors.ts';
+import type { Component } from '../../src/runtime/lifecycle.ts';
+import type { ServiceContext, ServiceDefinition } from '../../src/runtime/service.ts';
+import { registerProduceRoute } from './api.ts';
+import { EmailChannel } from './channels/email.ts';
+import { SmsChannel } from './channels/sms.ts';
+import { configSchema, type NotifyConfig } from './config.ts';
+import { notifyRouter } from './handlers.ts';
+import { Outbox, registerOutboxRoute } from './outbox.ts';
+import { localSmsUrl, registerSmsSink } from './sinks/sms.ts';
+import { SmtpSink } from './sinks/smtp.ts';
+import { ensureNotifyTopics, notifyTopics } from './topics.ts';
+
+export { configSchema } from './config.ts';
+
+/** The notify service, bootable alone (`herald start notify`) or with the others. */
+export const notifyService: ServiceDefinition<NotifyConfig> = {
+  name: 'notify',
+  summary: 'notifications: POST /api/v1/produce; email and SMS consumer groups with local sinks',
+  configSchema,
+  create(context) {
+    const { config, broker } = context;
+    const components: Component[] = [
+      { name: 'notify-topics', start: () => ensureNotifyTopics(broker.admin, config), stop: async () => {} },
+    ];
+    if (config.role !== 'api') components.push(...consumers(context));
+    if (config.role !== 'consumers') components.push(produceApi(context));
+    return components;
+  },
+};
+
+/** The consumer side: local sinks where no real server is configured, both channels, and the router. */
+function consumers({ config, broker, app, logger, metrics }: ServiceContext<NotifyConfig>): Component[] {
+  const components: Component[] = [];
+  const outbox = new Outbox(config.outboxSize);
+  let smtpSink: SmtpSink | undefined;
+  if (config.smtp.host === '') {
+    smtpSink = new SmtpSink({ outbox, logger, maxBytes: 4 * config.maxMessageBytes + 65_536 });
+    components.push(smtpSink);
+  }
+  const localSms = config.sms.url === '';
+  if (localSms) registerSmsSink(app, outbox);
+  if (smtpSink || localSms) registerOutboxRoute(app, outbox);
+
+  const { smtp } = config;
+  const email = new EmailChannel({
+    from: smtp.from,
+    target: () => ({
+      host: smtpSink ? '127.0.0.1' : smtp.host,
+      port: smtpSink ? smtpSink.port : smtp.port,
+      secure: smtpSink ? false : smtp.secure,
+      user: smtpSink ? undefined : smtp.user,
+      password: smtp.password,
+      timeoutMs: smtp.timeoutMs,
+    }),
+  });
+  const sms = new SmsChannel({
+    url: localSms ? localSmsUrl(app) : () => config.sms.url,
+    timeoutMs: config.sms.timeoutMs,
+  });
+  // Started before the router and so stopped after it: no send is running when the SMTP pool closes.
+  components.push({ name: 'notify-channels', start: async () => {}, stop: async () => email.close() });
+  components.push(notifyRouter({ config, broker, logger, metrics, senders: { email, sms } }));
+  return components;
+}
+
+/** The produce API: the route now, its producer once started. */
+function produceApi({ config, broker, app }: ServiceContext<NotifyConfig>): Component {
+  let producer: Producer | undefined;
+  registerProduceRoute(app, {
+    topics: notifyTopics(config),
+    maxMessageBytes: config.maxMessageBytes,
+    admin: broker.admin,
+    producer: () => {
+      if (!producer) throw new HeraldError('HERALD_SHUTTING_DOWN', 'the notify API is not running');
+      return producer;
+    },
+  });
+  return {
+    name: 'notify-api',
+    start: async () => {
+      producer = broker.producer();
+    },
+    stop: async () => {
+      const closing = producer;
+      producer = undefined;
+      await closing?.close();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * What the local sinks received, for the demo and for tests: `GET /notify/outbox`. Each sink reports a delivery with
+ * the idempotency key the sender attached (the SMS `Idempotency-Key`, the email `Message-ID`); a key seen before is
+ * counted as a duplicate and not listed twice — the sinks behave like a gateway that honours idempotency keys.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Channel } from './config.ts';
+
+/** One message a local sink received. */
+export interface OutboxEntry {
+  /** The idempotency key it arrived with; one entry per key. */
+  key: string;
+  request_id: string;
+  to: string;
+  subject?: string;
+  text: string;
+  receivedAt: string;
+}
+
+/** A channel's view: messages newest last (at most the configured size), and totals since start. */
+export interface ChannelOutbox {
+  /** Distinct messages received. */
+  received: number;
+  /** Deliveries repeating a key already received. */
+  duplicates: number;
+  messages: OutboxEntry[];
+}
+
+/** Keys remembered per channel for duplicate detection, as a multiple of the listed messages. */
+const KEYS_PER_ENTRY = 100;
+
+/**
+ * Bounded, in-memory record of the local sinks' deliveries. Old entries fall off the list; their keys are remembered
+ * a hundred times longer, so a redelivery long after still counts as a duplicate.
+ */
+export class Outbox {
+  readonly #size: number;
+  readonly #channels: Record<Channel, ChannelOutbox & { keys: Set<string> }> = {
+    email: { received: 0, duplicates: 0, messages: [], keys: new Set() },
+    sms: { received: 0, duplicates: 0, messages: [], keys: new Set() },
+  };
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** Records a delivery; returns `false` (and counts a duplicate) when its key was already received. */
+  add(channel: Channel, entry: Omit<OutboxEntry, 'receivedAt'>): boolean {
+    const box = this.#channels[channel];
+    if (box.keys.has(entry.key)) {
+      box.duplicates++;
+      return false;
+    }
+    box.keys.add(entry.key);
+    if (box.keys.size > this.#size * KEYS_PER_ENTRY) box.keys.delete(box.keys.values().next().value as string);
+    box.received++;
+    box.messages.push({ ...entry, receivedAt: new Date().toISOString() });
+    if (box.messages.length > this.#size) box.messages.splice(0, box.messages.length - this.#size);
+    return true;
+  }
+
+  /** A copy of one channel's view. */
+  view(channel: Channel): ChannelOutbox {
+    const { received, duplicates, messages } = this.#channels[channel];
+    return { received, duplicates, messages: [...messages] };
+  }
+}
+
+/** `GET /notify/outbox[?request_id=…]`: both channels, optionally only the messages of one request. */
+export function registerOutboxRoute(app: FastifyInstance, outbox: Outbox): void {
+  app.get<{ Querystring: { request_id?: string } }>(
+    '/notify/outbox',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { request_id: { type: 'string', minLength: 1 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const filter = request.query.request_id;
+      const pick = (channel: Channel): ChannelOutbox => {
+        const view = outbox.view(channel);
+        if (filter !== undefined) view.messages = view.messages.filter((m) => m.request_id === filter);
+        return view;
+      };
+      return { email: pick('email'), sms: pick('sms') };
+    },
+  );
+}

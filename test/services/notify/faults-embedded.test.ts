@@ -1,0 +1,3 @@
+import { faultSuite } from './faults.ts';
+
+faultSuite('embedded', { url: async () => 'embedded', separateProcesses: false });
