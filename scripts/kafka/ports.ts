@@ -14,8 +14,20 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** How long a taken port may take to come free: an outgoing connection can hold it briefly as its local port. */
+const PORT_GRACE_MS = 5_000;
+
+async function becomesFree(host: string, port: number): Promise<boolean> {
+  const deadline = Date.now() + PORT_GRACE_MS;
+  while (!(await isPortFree(host, port))) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return true;
+}
+
 /**
- * Checks that the broker and controller ports of every node can be bound.
+ * Checks that the broker and controller ports of every node can be bound (waiting briefly for each).
  * @throws KafkaSetupError `KAFKA_PORT_TAKEN` naming the first taken port and its role.
  */
 export async function requireFreePorts(nodes: readonly NodeSpec[]): Promise<void> {
@@ -24,7 +36,7 @@ export async function requireFreePorts(nodes: readonly NodeSpec[]): Promise<void
       ['broker', node.brokerPort],
       ['controller', node.controllerPort],
     ] as const) {
-      if (!(await isPortFree(node.host, port))) {
+      if (!(await becomesFree(node.host, port))) {
         throw new KafkaSetupError(
           'KAFKA_PORT_TAKEN',
           `port ${node.host}:${port} (node ${node.id} ${role}) is taken by another process that is not a broker ` +
