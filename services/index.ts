@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '../src/runtime/service.ts';
+import { notifyService } from './notify/index.ts';
 
 /** Every service `herald start` can run, in start order. Each system adds itself here when it lands. */
-export const services: ServiceDefinition[] = [];
+export const services: ServiceDefinition[] = [notifyService];
