@@ -1,7 +1,6 @@
 import type { Broker } from '../../broker/broker.ts';
 import { kafkaBootstrap } from '../../broker/from-config.ts';
 import { createBroker } from '../../broker/index.ts';
-import { ERROR_CODES, type ErrorCode, HeraldError } from '../../errors.ts';
 import { parseTime } from '../../http/admin/dlq.ts';
 import {
   type DeadLetterFilter,
@@ -11,6 +10,7 @@ import {
 } from '../../runtime/dlq/replay.ts';
 import { isDeadLetterTopic } from '../../runtime/names.ts';
 import { type Command, type Io, type Parsed, UsageError } from '../command.ts';
+import { adminCall } from './admin-http.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
 import { intFlag, printJson } from './with-target.ts';
 
@@ -23,24 +23,7 @@ interface DlqTarget {
 }
 
 function httpDlqTarget(baseUrl: string, token: string): DlqTarget {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    let response: Response;
-    try {
-      response = await fetch(`${baseUrl}/admin${path}`, { method, headers, body: JSON.stringify(body) });
-    } catch (err) {
-      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `no Herald server answers at ${baseUrl}`, { cause: err });
-    }
-    const text = await response.text();
-    const json = text ? JSON.parse(text) : undefined;
-    if (!response.ok) {
-      const code = json?.error?.code in ERROR_CODES ? (json.error.code as ErrorCode) : 'HERALD_INTERNAL';
-      throw new HeraldError(code, json?.error?.message ?? `HTTP ${response.status}`, { details: json?.error?.details });
-    }
-    return json;
-  };
+  const call = adminCall(baseUrl, token) as (method: string, path: string, body?: unknown) => Promise<never>;
   const enc = encodeURIComponent;
   return {
     topics: () => call('GET', '/dlq'),
