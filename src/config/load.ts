@@ -28,7 +28,11 @@ export class ConfigError extends HeraldError {
 }
 
 const isField = (node: Field<unknown> | Schema): node is Field<unknown> => node.kind === 'field';
-const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `SNAKE_CASE` or `snake_case` to camelCase; keys already in camelCase are kept as they are. */
+const camel = (s: string) =>
+  s.includes('_') || s === s.toUpperCase()
+    ? s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+    : s;
 const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v)));
 
 function defaults(schema: Schema): Record<string, unknown> {

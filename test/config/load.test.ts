@@ -38,7 +38,7 @@ describe('config', () => {
   it('layers defaults < file < env < flags', () => {
     const yaml = file(
       'herald.yaml',
-      'http:\n  port: 7000\n  host: 0.0.0.0\nlog:\n  level: warn\ndata_dir: /from-file\n',
+      'http:\n  port: 7000\n  host: 0.0.0.0\n  bodyLimitBytes: 2048\nlog:\n  level: warn\ndata_dir: /from-file\n',
     );
     const config = loadConfig(platformSchema, {
       file: yaml,
@@ -49,7 +49,8 @@ describe('config', () => {
     assert.equal(config.log.level, 'debug', 'env beats file');
     assert.equal(config.http.host, '0.0.0.0', 'file beats default');
     assert.equal(config.dataDir, '/from-file', 'snake_case file keys are accepted');
-    assert.equal(config.http.bodyLimitBytes, 1_048_576, 'untouched keys keep defaults');
+    assert.equal(config.http.bodyLimitBytes, 2048, 'camelCase file keys are kept');
+    assert.equal(config.shutdown.timeoutMs, 10_000, 'untouched keys keep defaults');
   });
 
   it('reads JSON files and nested env keys', () => {
