@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '../src/runtime/service.ts';
+import { deliveryService } from './delivery/index.ts';
 import { notifyService } from './notify/index.ts';
 
 /** Every service `herald start` can run, in start order. Each system adds itself here when it lands. */
-export const services: ServiceDefinition[] = [notifyService];
+export const services: ServiceDefinition[] = [notifyService, deliveryService];

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import type { BrokerRecord, OutgoingRecord } from '../../src/broker/broker.ts';
+import { HeraldError } from '../../src/errors.ts';
+import { HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
+import { HEADERS } from './topics.ts';
+
+/** An accepted event, as the source topic stores it (and as the default transform delivers it). */
+export interface SourceEvent {
+  id: string;
+  userId: string;
+  payload: unknown;
+  /** When Herald accepted it, ISO 8601. */
+  receivedAt: string;
+}
+
+/**
+ * A new event id: a UUID version 7 (RFC 9562) — 48 bits of milliseconds then randomness — so ids sort by
+ * acceptance time and index well.
+ */
+export function newEventId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The source-topic record of an event: keyed by userId, the event as JSON, id and time also in headers, and the
+ * publishing request's correlation id, which the runtime carries to every later record and log line of the event.
+ */
+export function sourceRecord(
+  topic: string,
+  event: SourceEvent,
+  receivedAtMs: number,
+  correlationId?: string,
+): OutgoingRecord {
+  const headers: Record<string, string> = { [HEADERS.eventId]: event.id, [HEADERS.receivedAt]: String(receivedAtMs) };
+  if (correlationId !== undefined) headers[RUNTIME_HEADERS.correlationId] = correlationId;
+  return {
+    topic,
+    key: Buffer.from(event.userId, 'utf8'),
+    value: Buffer.from(JSON.stringify(event), 'utf8'),
+    headers,
+    timestamp: receivedAtMs,
+  };
+}
+
+/** What every pipeline record says about its event, read from headers and key without parsing the value. */
+export interface EventMeta {
+  id: string;
+  userId: string;
+  receivedAtMs: number;
+}
+
+/** @throws HeraldError `HERALD_DECODE_FAILED` (not retriable) when the record lacks the pipeline's headers. */
+export function eventMeta(record: Pick<BrokerRecord, 'key' | 'headers' | 'timestamp'>): EventMeta {
+  const id = record.headers[HEADERS.eventId];
+  if (!id || record.key === null) {
+    throw new HeraldError('HERALD_DECODE_FAILED', `record has no ${HEADERS.eventId} header or no key`);
+  }
+  const receivedAtMs = Number(record.headers[HEADERS.receivedAt]);
+  return {
+    id,
+    userId: record.key.toString('utf8'),
+    receivedAtMs: Number.isFinite(receivedAtMs) ? receivedAtMs : record.timestamp,
+  };
+}
+
+/** @throws HeraldError `HERALD_DECODE_FAILED` when the value is not a source event. */
+export function decodeSourceEvent(value: Buffer | null): SourceEvent {
+  let event: Partial<SourceEvent> | undefined;
+  try {
+    event = value === null ? undefined : (JSON.parse(value.toString('utf8')) as Partial<SourceEvent>);
+  } catch (err) {
+    throw new HeraldError('HERALD_DECODE_FAILED', `source event is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (typeof event?.id !== 'string' || typeof event.userId !== 'string' || typeof event.receivedAt !== 'string') {
+    throw new HeraldError('HERALD_DECODE_FAILED', 'source event lacks id, userId or receivedAt');
+  }
+  return event as SourceEvent;
+}

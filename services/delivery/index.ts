@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { deadLetterTopicName, Router } from '../../src/runtime/index.ts';
+import type { Component } from '../../src/runtime/lifecycle.ts';
+import type { ServiceContext, ServiceDefinition } from '../../src/runtime/service.ts';
+import { registerDeliveryApi } from './api.ts';
+import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
+import { deliveryMetrics } from './metrics.ts';
+import { registerMockDestinations } from './mocks.ts';
+import { registerStages } from './stages.ts';
+import { StatusStore } from './status.ts';
+import { type DeliveryTopics, deliveryTopics, topicSpecs } from './topics.ts';
+import { resolveTransforms, type TransformRegistry } from './transform.ts';
+
+export type { DeliveryConfig, DestinationConfig } from './config.ts';
+export type { SourceEvent } from './event.ts';
+export type { Transform, Transformed, TransformRegistry } from './transform.ts';
+
+export interface DeliveryServiceOptions {
+  /** Transforms destinations may name (`transform: "<name>"`), besides `default`. */
+  transforms?: TransformRegistry;
+}
+
+/**
+ * The delivery service (SPEC 2.2): `POST /publish` into a source topic keyed by userId, a transformer and a sender
+ * per configured destination — each in its own consumer group on the handler runtime, so per-user order, retries
+ * with backoff and jitter, dead letters and replay come from it — and `GET /events/{id}` from a status store.
+ * See services/delivery/README.md.
+ */
+export function createDeliveryService(options: DeliveryServiceOptions = {}): ServiceDefinition<DeliveryConfig> {
+  return {
+    name: 'delivery',
+    summary: 'ordered, at-least-once event delivery to HTTP destinations (POST /publish)',
+    configSchema: deliveryConfigSchema,
+    create: (context) => createComponents(context, options),
+  };
+}
+
+/** The service with the default transform only. */
+export const deliveryService: ServiceDefinition<DeliveryConfig> = createDeliveryService();
+
+function createComponents(context: ServiceContext<DeliveryConfig>, options: DeliveryServiceOptions): Component[] {
+  const { config, broker, logger, app, platform } = context;
+  const topics = deliveryTopics(config.topicPrefix);
+  const transforms = resolveTransforms(config.destinations, options.transforms);
+  const status = new StatusStore({
+    file: path.join(platform.dataDir, 'delivery', `${config.topicPrefix}.status.db`),
+    destinations: config.destinations.map((d) => d.id),
+    retentionMs: config.statusRetentionMs,
+    logger,
+  });
+  const producer = broker.producer();
+  const metrics = deliveryMetrics(context.metrics.registry);
+  if (config.mocks.length > 0) registerMockDestinations(app, config.mocks);
+  registerDeliveryApi(app, {
+    producer,
+    topic: topics.source,
+    status,
+    logger,
+    batchMaxEvents: config.batchMaxEvents,
+    maxPayloadBytes: config.maxPayloadBytes,
+    publishTimeoutMs: config.publishTimeoutMs,
+    onAccepted: (count) => metrics.accepted.inc(count),
+    destinations: config.destinations.map((d) => ({
+      id: d.id,
+      topic: topics.destination(d.id),
+      groups: { transform: topics.transformGroup(d.id), send: topics.sendGroup(d.id) },
+      deadLetterTopics: {
+        transform: deadLetterTopicName(topics.source, topics.transformGroup(d.id)),
+        send: deadLetterTopicName(topics.destination(d.id), topics.sendGroup(d.id)),
+      },
+    })),
+  });
+
+  const router = new Router({ broker, logger, name: 'delivery', metrics: context.metrics });
+  const deps = { router, topics, status, metrics, app, host: platform.http.host };
+  const clients = config.destinations.map((d) => registerStages(d, transforms.get(d.id)!, deps));
+
+  // Stopped in reverse: the API's producer (HTTP has stopped already), then the stages drain, then the
+  // destinations' sockets close, then the status store.
+  return [
+    topicsComponent(context, topics, config),
+    status,
+    {
+      name: 'delivery-destination-clients',
+      start: async () => {},
+      stop: async () => {
+        for (const client of clients) client.close();
+      },
+    },
+    router,
+    { name: 'delivery-api-producer', start: async () => {}, stop: () => producer.close() },
+  ];
+}
+
+/** Creates the source and destination topics before the stages join their groups. */
+function topicsComponent(context: ServiceContext<DeliveryConfig>, topics: DeliveryTopics, config: DeliveryConfig) {
+  const replicationFactor = context.platform.broker.replicationFactor;
+  return {
+    name: 'delivery-topics',
+    async start() {
+      for (const spec of topicSpecs(
+        topics,
+        config.destinations.map((d) => d.id),
+        config.partitions,
+      )) {
+        await context.broker.admin.ensureTopic(replicationFactor > 0 ? { ...spec, replicationFactor } : spec);
+      }
+    },
+    async stop() {},
+  };
+}

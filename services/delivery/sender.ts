@@ -1,0 +1,93 @@
+import { HeraldError } from '../../src/errors.ts';
+import { type Handler, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
+import { classify } from './classify.ts';
+import type { DestinationConfig } from './config.ts';
+import { eventMeta } from './event.ts';
+import type { DestinationClient } from './http-post.ts';
+import type { RateLimiter } from './rate.ts';
+import type { Semaphore } from './semaphore.ts';
+import { SIGNATURE_HEADER, sign } from './signature.ts';
+import type { StatusStore } from './status.ts';
+import { HEADERS } from './topics.ts';
+
+export interface SenderOptions {
+  destination: DestinationConfig;
+  status: StatusStore;
+  client: DestinationClient;
+  /** Caps requests in flight to the destination. */
+  slots: Semaphore;
+  limiter?: RateLimiter;
+  /** The absolute URL to POST to (resolves a path on Herald's own server once it listens). */
+  url: () => Promise<string>;
+  /** Called once per 2xx with the ms since the event was accepted. */
+  onDelivered?: (latencyMs: number) => void;
+}
+
+/**
+ * The sender of one destination: POSTs each record of the destination topic to the destination, one attempt per
+ * call — the runtime's retry middleware around it decides about the next attempt and its backoff, and its dead
+ * letter about giving up — and records every attempt in the status store before returning.
+ *
+ * Outcomes (see `classify.ts`): 2xx resolves (delivered); a permanent refusal throws a non-retriable
+ * `HERALD_DESTINATION_FAILED` (dead-lettered at once); anything else throws a retriable one (retried; a
+ * `Retry-After` is waited out first).
+ *
+ * An event the status store already shows delivered — or dead, unless this record is a replay of its dead letter —
+ * is skipped: such a record is a copy the transformer wrote again after a crash, and sending it would deliver the
+ * event twice or, worse, after later events of its user.
+ */
+export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
+  const { destination, status, client, slots, limiter } = options;
+  return async (message) => {
+    const meta = eventMeta(message.record);
+    const state = status.finalState(meta, destination.id);
+    const replay = message.headers[RUNTIME_HEADERS.replayCount] !== undefined;
+    if (state === 'delivered' || (state === 'dead' && !replay)) {
+      message.delivery.skipped = true;
+      return;
+    }
+    const body = message.record.value ?? Buffer.alloc(0);
+    const headers: Record<string, string> = {
+      ...destination.headers,
+      'content-type': message.headers[HEADERS.contentType] ?? 'application/json',
+      'idempotency-key': meta.id,
+      'user-agent': 'herald-delivery',
+      'herald-attempt': String(message.delivery.attempts),
+    };
+    for (const [name, value] of Object.entries(message.headers)) {
+      if (name.startsWith(HEADERS.httpHeaderPrefix)) headers[name.slice(HEADERS.httpHeaderPrefix.length)] = value;
+    }
+    if (destination.secret !== undefined) headers[SIGNATURE_HEADER] = sign(destination.secret, body);
+    const wait = limiter?.reserve() ?? 0;
+    if (wait > 0) await message.sleep(wait);
+    const url = await options.url();
+    await slots.acquire(message.signal);
+    const at = Date.now();
+    let attempt: Awaited<ReturnType<DestinationClient['post']>>;
+    try {
+      attempt = await client.post(url, body, headers, message.signal);
+    } finally {
+      slots.release();
+    }
+    const outcome = classify(attempt);
+    const error = outcome.kind === 'delivered' ? undefined : outcome.reason;
+    const first = message.delivery.attempts === 1;
+    await status
+      .attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at }, first)
+      .catch((err) => {
+        message.logger.error({ err }, 'recording a delivery attempt failed');
+      });
+    if (outcome.kind === 'delivered') {
+      options.onDelivered?.(Date.now() - meta.receivedAtMs);
+      return;
+    }
+    const failure = new HeraldError('HERALD_DESTINATION_FAILED', `${destination.id}: ${outcome.reason}`, {
+      retriable: outcome.kind === 'retriable',
+      details: { destination: destination.id, status: 'status' in attempt ? attempt.status : undefined },
+    });
+    if (outcome.kind === 'retriable' && outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) {
+      await message.sleep(outcome.retryAfterMs);
+    }
+    throw failure;
+  };
+}

@@ -1,0 +1,64 @@
+import type { OutgoingRecord } from '../../src/broker/broker.ts';
+import { HeraldError } from '../../src/errors.ts';
+import { type Handler, type Message, publish, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
+import type { DestinationConfig } from './config.ts';
+import { decodeSourceEvent, eventMeta } from './event.ts';
+import { HEADERS } from './topics.ts';
+import { defaultTransform, encodeBody, type Transform } from './transform.ts';
+
+/**
+ * The transformer of one destination: reads the source topic (its own consumer group) and writes each event, as
+ * the destination's transform makes it, to the destination topic, keyed by userId. The runtime runs a user's
+ * events one at a time in order, and each write is durable before the next of that user starts, so the
+ * destination topic holds every user's events in the order they were accepted.
+ *
+ * A transform that throws dead-letters the event for this destination only. A transform returning `null` filters
+ * the event out for this destination: nothing is written and `onFiltered` records it (as delivered, 0 attempts).
+ */
+export function transformHandler(
+  destination: DestinationConfig,
+  topic: string,
+  transform: Transform,
+  onFiltered: (message: Message<Buffer | null>) => Promise<void>,
+): Handler<Buffer | null> {
+  return async (message) => {
+    const meta = eventMeta(message.record);
+    const headers: Record<string, string> = {
+      [HEADERS.eventId]: meta.id,
+      [HEADERS.receivedAt]: String(meta.receivedAtMs),
+    };
+    // A replayed event stays marked as one downstream, so its sender delivers it even where it is recorded dead.
+    const replays = message.headers[RUNTIME_HEADERS.replayCount];
+    if (replays !== undefined) headers[RUNTIME_HEADERS.replayCount] = replays;
+    let body: Buffer;
+    if (transform === defaultTransform && message.record.value !== null) {
+      // The source value is already the default body, byte for byte: forward it without parsing.
+      body = message.record.value;
+      headers[HEADERS.contentType] = 'application/json';
+    } else {
+      const event = decodeSourceEvent(message.record.value);
+      let result: ReturnType<Transform>;
+      try {
+        result = transform(event, destination);
+      } catch (err) {
+        throw new HeraldError(
+          'HERALD_HANDLER_FAILED',
+          `transform for ${destination.id} failed: ${(err as Error).message}`,
+          {
+            cause: err,
+            retriable: false,
+          },
+        );
+      }
+      if (result === null) return onFiltered(message);
+      const encoded = encodeBody(result);
+      body = encoded.body;
+      headers[HEADERS.contentType] = encoded.contentType;
+      for (const [name, value] of Object.entries(result.headers ?? {})) {
+        headers[`${HEADERS.httpHeaderPrefix}${name.toLowerCase()}`] = value;
+      }
+    }
+    const record: OutgoingRecord = { topic, key: message.record.key, value: body, headers };
+    await publish(message.runtime.producer, [record]);
+  };
+}

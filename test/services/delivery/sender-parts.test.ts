@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { DestinationClient } from '../../../services/delivery/http-post.ts';
+import { RateLimiter } from '../../../services/delivery/rate.ts';
+import { Semaphore } from '../../../services/delivery/semaphore.ts';
+
+async function server(t: TestContext, handler: http.RequestListener) {
+  const s = http.createServer(handler);
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  t.after(() => {
+    s.closeAllConnections();
+    s.close();
+  });
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}/hook`;
+}
+
+describe('destination client', { timeout: 20_000 }, () => {
+  it('reports the status, a short error body and Retry-After', async (t) => {
+    const url = await server(t, (req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(429, { 'retry-after': '7' }).end('x'.repeat(1000)));
+    });
+    const client = new DestinationClient(url, 2, 2_000);
+    t.after(() => client.close());
+    const attempt = await client.post(url, Buffer.from('{}'), { 'content-type': 'application/json' });
+    assert.ok('status' in attempt);
+    assert.equal(attempt.status, 429);
+    assert.equal(attempt.retryAfter, '7');
+    assert.equal(attempt.body?.length, 200);
+  });
+
+  it('turns a hang into a timeout, a refused connection and an abort into connection failures', async (t) => {
+    const url = await server(t, () => {});
+    const client = new DestinationClient(url, 2, 100);
+    t.after(() => client.close());
+    assert.equal(((await client.post(url, Buffer.from('{}'), {})) as { failure: string }).failure, 'timeout');
+    const closed = 'http://127.0.0.1:1/hook';
+    assert.equal(((await client.post(closed, Buffer.from('{}'), {})) as { failure: string }).failure, 'connection');
+    const aborted = await client.post(url, Buffer.from('{}'), {}, AbortSignal.abort());
+    assert.deepEqual(aborted, { failure: 'connection', message: 'aborted: Herald is stopping' });
+  });
+});
+
+describe('rate limiter and semaphore', () => {
+  it('spaces reservations evenly', () => {
+    const limiter = new RateLimiter(10);
+    assert.deepEqual(
+      [limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1250)],
+      [0, 100, 200, 50],
+    );
+  });
+
+  it('hands out permits first come, first served, and gives up on abort', async () => {
+    const slots = new Semaphore(1);
+    await slots.acquire();
+    const order: number[] = [];
+    const second = slots.acquire().then(() => order.push(2));
+    const controller = new AbortController();
+    const third = slots.acquire(controller.signal);
+    const fourth = slots.acquire().then(() => order.push(4));
+    controller.abort();
+    await assert.rejects(third, { code: 'HERALD_SHUTTING_DOWN' });
+    slots.release();
+    await second;
+    slots.release();
+    await fourth;
+    assert.deepEqual(order, [2, 4]);
+    await assert.rejects(slots.acquire(AbortSignal.abort()), { code: 'HERALD_SHUTTING_DOWN' });
+  });
+});

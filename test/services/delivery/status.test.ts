@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import pino from 'pino';
+import { newEventId } from '../../../services/delivery/event.ts';
+import { StatusStore } from '../../../services/delivery/status.ts';
+
+async function open(t: TestContext, file?: string) {
+  if (file === undefined) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'herald-status-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    file = path.join(dir, 's.db');
+  }
+  const store = new StatusStore({
+    file,
+    destinations: ['a', 'b'],
+    retentionMs: 60_000,
+    logger: pino({ level: 'silent' }),
+  });
+  await store.start();
+  t.after(() => store.stop());
+  return { store, file };
+}
+
+const meta = (at = Date.now()) => ({ id: newEventId(at), userId: 'u1', receivedAtMs: at });
+
+describe('delivery status store', () => {
+  it('shows an accepted event pending everywhere, then each attempt, delivery and death', async (t) => {
+    const { store } = await open(t);
+    const e = meta();
+    await store.accepted([e]);
+    let s = store.get(e.id)!;
+    assert.equal(s.userId, 'u1');
+    assert.deepEqual(
+      Object.values(s.destinations).map((d) => [d.status, d.attempts]),
+      [
+        ['pending', 0],
+        ['pending', 0],
+      ],
+    );
+    await store.attempted(e, 'a', { ok: false, error: 'HTTP 500', at: 1000 });
+    await store.attempted(e, 'a', { ok: true, at: 2000 });
+    await store.attempted(e, 'b', { ok: false, error: 'HTTP 400', at: 1500 });
+    await store.dead(e, 'b', 'delivery: HTTP 400', 1600);
+    s = store.get(e.id)!;
+    assert.deepEqual(s.destinations.a, {
+      status: 'delivered',
+      attempts: 2,
+      lastError: 'HTTP 500',
+      firstAttemptAt: new Date(1000).toISOString(),
+      lastAttemptAt: new Date(2000).toISOString(),
+      deliveredAt: new Date(2000).toISOString(),
+      deadAt: null,
+    });
+    assert.equal(s.destinations.b.status, 'dead');
+    assert.equal(s.destinations.b.attempts, 1);
+    assert.equal(s.destinations.b.lastError, 'delivery: HTTP 400');
+    assert.equal(store.state(e.id, 'a'), 'delivered');
+    assert.equal(store.state(e.id, 'b'), 'dead');
+    assert.equal(store.state(e.id, 'c'), undefined);
+  });
+
+  it('returns a replayed dead event to pending on its next attempt, and keeps delivered final', async (t) => {
+    const { store } = await open(t);
+    const e = meta();
+    await store.dead(e, 'a', 'gave up');
+    await store.attempted(e, 'a', { ok: false, error: 'HTTP 503', at: Date.now() });
+    assert.equal(store.state(e.id, 'a'), 'pending');
+    assert.equal(store.get(e.id)!.destinations.a.deadAt, null);
+    await store.attempted(e, 'a', { ok: true, at: Date.now() });
+    await store.dead(e, 'a', 'late copy');
+    assert.equal(store.state(e.id, 'a'), 'delivered');
+  });
+
+  it('knows what is finished: from memory for its own work, from the file for what earlier runs did', async (t) => {
+    const first = await open(t);
+    const before = meta(Date.now() - 600_000);
+    const justBefore = meta();
+    const later = meta(Date.now() + 600_000); // as if accepted after the next start
+    await first.store.attempted(before, 'a', { ok: true, at: Date.now() });
+    await first.store.attempted(justBefore, 'a', { ok: true, at: Date.now() });
+    await first.store.attempted(later, 'a', { ok: true, at: Date.now() });
+    await first.store.dead(before, 'b', 'gave up');
+    assert.equal(first.store.finalState(before, 'a'), 'delivered');
+    assert.equal(first.store.finalState(before, 'b'), 'dead');
+    await first.store.attempted(before, 'b', { ok: false, error: 'HTTP 503', at: Date.now() });
+    assert.equal(first.store.finalState(before, 'b'), undefined, 'a replay attempt makes it pending again');
+    await first.store.stop();
+    const second = await open(t, first.file);
+    assert.equal(second.store.finalState(before, 'a'), 'delivered');
+    assert.equal(second.store.finalState(justBefore, 'a'), 'delivered', 'in flight at a crash: looked up');
+    assert.equal(second.store.finalState(later, 'a'), undefined, 'accepted after the start: only memory can know');
+  });
+
+  it('records a filtered event as delivered without attempts', async (t) => {
+    const { store } = await open(t);
+    const e = meta();
+    await store.filtered(e, 'a');
+    const a = store.get(e.id)!.destinations.a;
+    assert.equal(a.status, 'delivered');
+    assert.equal(a.attempts, 0);
+  });
+
+  it('survives a restart', async (t) => {
+    const first = await open(t);
+    const e = meta();
+    await first.store.attempted(e, 'a', { ok: true, at: 5 });
+    await first.store.stop();
+    const second = await open(t, first.file);
+    assert.equal(second.store.get(e.id)!.destinations.a.status, 'delivered');
+  });
+
+  it('purges only old events finished at every destination', async (t) => {
+    const { store } = await open(t);
+    const now = Date.now();
+    const oldDone = meta(now - 120_000);
+    const oldPending = meta(now - 120_000);
+    const recentDone = meta(now - 1_000);
+    for (const e of [oldDone, oldPending, recentDone]) await store.accepted([e]);
+    for (const e of [oldDone, recentDone]) {
+      await store.attempted(e, 'a', { ok: true, at: now });
+      await store.dead(e, 'b', 'x');
+    }
+    await store.attempted(oldPending, 'a', { ok: true, at: now });
+    assert.equal(store.purge(now), 1);
+    assert.equal(store.get(oldDone.id), undefined);
+    assert.ok(store.get(oldPending.id));
+    assert.ok(store.get(recentDone.id));
+  });
+
+  it('rejects writes after stop', async (t) => {
+    const { store } = await open(t);
+    await store.stop();
+    await assert.rejects(store.accepted([meta()]), { code: 'HERALD_SHUTTING_DOWN' });
+  });
+});
