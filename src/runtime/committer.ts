@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { GroupConsumer, RecordPosition } from '../broker/broker.ts';
 import { isHeraldError, isRetriable } from '../errors.ts';
@@ -20,6 +21,12 @@ export class Committer {
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
+  // Bound to the committer's own async context: `schedule` is called from records' contexts, and commits (and any
+  // connection they open) must not continue in, or keep alive, the context of the record that happened to call.
+  readonly #tick = AsyncResource.bind(() => {
+    this.#timer = undefined;
+    void this.flush();
+  });
 
   constructor(consumer: GroupConsumer, intervalMs: number, logger: Logger, positions: () => RecordPosition[]) {
     this.#consumer = consumer;
@@ -31,10 +38,7 @@ export class Committer {
   /** Something completed: commit within `intervalMs` (coalescing everything that completes meanwhile). */
   schedule(): void {
     if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.flush();
-    }, this.#intervalMs);
+    this.#timer = setTimeout(this.#tick, this.#intervalMs);
   }
 
   /** Commits now, after any commit in progress; `positions` defaults to every owned partition. Never rejects. */

@@ -33,3 +33,13 @@ export function withCorrelationId<R, A extends unknown[]>(
 export function currentCorrelationId(): string | undefined {
   return current.getStore()?.correlationId;
 }
+
+/**
+ * Makes `message` the current correlation context of the rest of this synchronous run and of every async
+ * continuation it starts — the runtime's per-record switch, about half the cost of `withCorrelationId` (one context
+ * copy instead of two). It does not restore the previous context: call it only where the context ends with the
+ * current job (a fresh microtask of the runtime's own), never where a caller's code continues afterwards.
+ */
+export function enterCorrelation(message: Correlated): void {
+  current.enterWith(message);
+}

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type {
   Broker,
@@ -8,15 +9,16 @@ import type {
   TopicPartition,
 } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
+import type { Chain } from './chain.ts';
 import { Committer } from './committer.ts';
 import type { OrderingMode } from './key-scheduler.ts';
-import type { Handler, RuntimeContext } from './message.ts';
+import type { RuntimeContext } from './message.ts';
 import { PartitionWorker } from './partition-worker.ts';
 
 /** One topic's handling within a group: the composed chain and how its partitions are worked. */
 export interface Route {
   topic: string;
-  handler: Handler<unknown>;
+  chain: Chain<unknown>;
   codec: Codec<unknown> | undefined;
   mode: OrderingMode;
   concurrency: number;
@@ -125,13 +127,16 @@ export class GroupRunner {
         mode: route.mode,
         concurrency: route.concurrency,
         maxInFlight: route.maxInFlight,
-        handler: route.handler,
+        handler: route.chain.handler,
+        chain: route.chain,
         codec: route.codec,
         runtime,
         logger,
         onProgress: () => this.#committer?.schedule(),
-        pause: () => this.#flow('pause', tp),
-        resume: () => this.#flow('resume', tp),
+        // Called from a record's async context: bound here so that the consumer's fetching, which these restart,
+        // does not continue in (and keep alive) the context of whichever record happened to trigger them.
+        pause: AsyncResource.bind(() => this.#flow('pause', tp)),
+        resume: AsyncResource.bind(() => this.#flow('resume', tp)),
       },
     );
     const previous = this.#workers.get(tpKey(tp));

@@ -5,7 +5,7 @@ type Labels = 'topic' | 'group';
 
 /** The handler runtime's metrics in one registry (names prefixed `herald_handler_`). */
 export interface HandlerMetrics {
-  /** Records whose handler succeeded. */
+  /** Records whose handler succeeded (brought up to date whenever it is read, see `addProcessedFlush`). */
   processed: Counter<Labels>;
   /** Handler attempts that threw (every failed attempt, retried or not). */
   failed: Counter<Labels>;
@@ -21,6 +21,11 @@ export interface HandlerMetrics {
   lag: Gauge<Labels | 'partition'>;
   /** Adds a source of lag readings (a group runner); returns its removal. */
   addLagSource(source: () => Promise<PartitionLag[]>): () => void;
+  /**
+   * Adds a function that moves counts kept aside into `processed`; every read of `processed` (a scrape) calls it
+   * first, so that counting a record can be a field increment rather than a labelled counter update.
+   */
+  addProcessedFlush(flush: () => void): void;
 }
 
 // One set per registry: prom-client refuses a second metric of the same name in a registry, and several routers
@@ -38,8 +43,17 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
   const counter = (name: string, help: string) =>
     new Counter({ name: `herald_handler_${name}`, help, labelNames, registers: [registry] });
   const sources = new Set<() => Promise<PartitionLag[]>>();
+  const flushes: (() => void)[] = [];
   const metrics: HandlerMetrics = {
-    processed: counter('processed_total', 'records handled successfully'),
+    processed: new Counter({
+      name: 'herald_handler_processed_total',
+      help: 'records handled successfully',
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const flush of flushes) flush();
+      },
+    }),
     failed: counter('failed_total', 'handler attempts that threw'),
     retried: counter('retried_total', 'handler attempts after the first'),
     deadLettered: counter('dead_lettered_total', 'records published to a dead-letter topic'),
@@ -76,6 +90,9 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     addLagSource(source) {
       sources.add(source);
       return () => sources.delete(source);
+    },
+    addProcessedFlush(flush) {
+      flushes.push(flush);
     },
   };
   perRegistry.set(registry, metrics);

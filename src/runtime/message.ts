@@ -3,6 +3,7 @@ import type { Broker, BrokerRecord, Headers, Producer } from '../broker/broker.t
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { correlationIdOf } from './correlation.ts';
+import type { LaneCache } from './lanes.ts';
 
 /**
  * Handles one record. Resolving means done: the record may be committed once every earlier record of its partition
@@ -70,12 +71,25 @@ export class Delivery {
     this.#observers.push(observer);
   }
 
-  /** Runs one attempt: `handler(message)`, recorded. */
-  async attempt<T>(handler: Handler<T>, message: Message<T>): Promise<void> {
+  /** Whether something observes the attempts (then they must run through `attempt`). */
+  get observed(): boolean {
+    return this.#observers !== undefined;
+  }
+
+  /**
+   * Records that an attempt starts now, for a caller that runs the handler itself and sets `lastError` if it fails
+   * (the runtime's fast path, only while nothing observes). `attempt` does this itself.
+   */
+  begin(): void {
     const started = Date.now();
     this.attempts += 1;
     this.firstAttemptAt ??= started;
     this.lastAttemptAt = started;
+  }
+
+  /** Runs one attempt: `handler(message)`, recorded. */
+  async attempt<T>(handler: Handler<T>, message: Message<T>): Promise<void> {
+    this.begin();
     const observers = this.#observers;
     if (observers === undefined) {
       try {
@@ -159,6 +173,8 @@ export interface MessageScope<T> {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly codec: Codec<T> | undefined;
+  /** Remembers recent lanes (see {@link LaneCache}); without it each lane is converted anew. */
+  readonly lanes?: LaneCache;
   /** `Message.sleep` of `message`. */
   sleep(message: RecordMessage<T>, ms: number): Promise<void>;
 }
@@ -170,8 +186,6 @@ export class RecordMessage<T> implements Message<T> {
   readonly record: BrokerRecord;
   readonly delivery = new Delivery();
   readonly signal: AbortSignal;
-  /** The scheduling lane: the key's bytes as `latin1` (one char per byte), `null` without a key. */
-  readonly lane: string | null;
   // TypeScript-private rather than `#private`: messages derived with `Object.create` (see `withSignal`) read them
   // through the prototype chain, which `#private` fields do not allow.
   private readonly scope: MessageScope<T>;
@@ -179,12 +193,26 @@ export class RecordMessage<T> implements Message<T> {
   private decodeError: unknown;
   private childLogger: Logger | undefined;
   private correlation: string | undefined;
+  private laneKey: string | null | undefined;
+  /** The key scheduler's note (see `Schedulable`). */
+  laneState: unknown = undefined;
 
   constructor(record: BrokerRecord, scope: MessageScope<T>) {
     this.record = record;
     this.scope = scope;
     this.signal = scope.signal;
-    this.lane = record.key === null ? null : record.key.toString('latin1');
+  }
+
+  /**
+   * The scheduling lane: the key's bytes as `latin1` (one char per byte, so any bytes map to a distinct string),
+   * `null` without a key. Computed on first use: only `key` mode needs it.
+   */
+  get lane(): string | null {
+    if (this.laneKey === undefined) {
+      const { key } = this.record;
+      this.laneKey = key === null ? null : (this.scope.lanes?.lane(key) ?? key.toString('latin1'));
+    }
+    return this.laneKey;
   }
 
   get correlationId(): string {

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { BrokerRecord, TopicPartition } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
-import { withCorrelationId } from './correlation.ts';
+import type { Chain } from './chain.ts';
+import { enterCorrelation } from './correlation.ts';
 import { KeyScheduler, type OrderingMode } from './key-scheduler.ts';
+import { LaneCache } from './lanes.ts';
 import { type Handler, type MessageScope, RecordMessage, type RuntimeContext } from './message.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 
@@ -18,6 +20,8 @@ export interface PartitionSettings<T> {
   maxInFlight: number;
   /** The composed chain: middleware around the decoding handler. */
   handler: Handler<T>;
+  /** The chain with its fast path (see {@link Chain}); without it every record runs `handler`. */
+  chain?: Chain<T>;
   codec: Codec<T> | undefined;
   runtime: RuntimeContext;
   logger: Logger;
@@ -69,6 +73,8 @@ export class PartitionWorker<T> {
   /** Resolves `close` once `#running` drops to 0. */
   #drained: (() => void) | undefined;
   #paused = false;
+  /** `#closing` aborted, as a plain field: read once per record. */
+  #closed = false;
 
   constructor(topicPartition: TopicPartition, settings: PartitionSettings<T>) {
     this.topicPartition = topicPartition;
@@ -80,12 +86,13 @@ export class PartitionWorker<T> {
       signal: this.#abandon.signal,
       logger: settings.logger,
       codec: settings.codec,
+      lanes: settings.mode === 'key' ? new LaneCache() : undefined,
       sleep: (message, ms) => this.#sleep(message, ms),
     };
   }
 
   get closing(): boolean {
-    return this.#closing.signal.aborted;
+    return this.#closed;
   }
 
   /** Takes a batch the consumer handed over (offset order). Returns at once; work continues in the background. */
@@ -103,46 +110,92 @@ export class PartitionWorker<T> {
     this.#pump();
   }
 
+  /** Starts what may start: a suspended record's wait ends, or a new run loop takes the record. */
   #pump(): void {
-    if (this.closing) return;
+    for (let message = this.#take(); message !== undefined; message = this.#take()) void this.#loop(message);
+  }
+
+  /** The next record to run in a loop (counted as running), after waking suspended records that may go on. */
+  #take(): RecordMessage<T> | undefined {
+    if (this.closing) return undefined;
     for (let message = this.#scheduler.take(); message !== undefined; message = this.#scheduler.take()) {
-      const waiter = this.#waiting.get(message);
-      if (waiter !== undefined) {
-        this.#waiting.delete(message);
-        waiter.resolve();
-        continue;
+      const waiter = this.#waiting.size === 0 ? undefined : this.#waiting.get(message);
+      if (waiter === undefined) {
+        this.#running += 1;
+        return message;
       }
-      this.#running += 1;
-      void this.#run(message);
+      this.#waiting.delete(message);
+      waiter.resolve();
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs `first`, then whatever may start next, one record at a time, until nothing may: a loop per slot rather
+   * than an async call per record, so that a record costs one await. Never throws.
+   */
+  async #loop(first: RecordMessage<T>): Promise<void> {
+    // Starts in a microtask of its own: the correlation context entered below must not leak into the caller (the
+    // consumer's delivery, or a handler calling `sleep`).
+    await undefined;
+    // Closing began meanwhile: the record never started, so it stays not done (handed over again later).
+    if (this.closing) return this.#finish(first, false);
+    const { handler, chain } = this.#settings;
+    for (let message: RecordMessage<T> | undefined = first; message !== undefined; message = this.#take()) {
+      enterCorrelation(message);
+      let done = true;
+      try {
+        if (chain?.enter(message)) {
+          const clock = chain.clock();
+          let succeeded = false;
+          try {
+            await chain.attempt(message);
+            succeeded = true;
+          } catch (err) {
+            await chain.recover(message, err, clock);
+          }
+          // Outside the attempt's try: a failing success hook is not a failed attempt to retry (it escapes, as an
+          // error in a wrapper after `next` would).
+          if (succeeded) chain.succeeded(message, clock);
+        } else {
+          await handler(message);
+        }
+      } catch (err) {
+        done = await this.#escaped(message, err);
+      }
+      this.#finish(message, done);
     }
   }
 
   /**
-   * Runs the chain until it resolves (done) or the partition closes (not done), then hands the slot and the key on.
-   * Never throws.
+   * After a failure escaped every middleware: runs the chain again after a pause until it resolves (done) or the
+   * partition closes (not done).
    */
-  async #run(message: RecordMessage<T>): Promise<void> {
-    const { handler } = this.#settings;
-    let done = false;
+  async #escaped(message: RecordMessage<T>, failure: unknown): Promise<boolean> {
+    let err = failure;
     for (let escapes = 0; ; escapes++) {
+      if (this.closing) return false;
+      const pauseMs = Math.min(ESCAPED_RETRY_MAX_MS, 1_000 * 2 ** escapes);
+      message.logger.error(
+        { err, attempts: message.delivery.attempts, retryInMs: pauseMs },
+        'record failed and no middleware settled it; holding its key and trying again',
+      );
       try {
-        await withCorrelationId(message, handler, message);
-        done = true;
-        break;
-      } catch (err) {
-        if (this.closing) break;
-        const pauseMs = Math.min(ESCAPED_RETRY_MAX_MS, 1_000 * 2 ** escapes);
-        message.logger.error(
-          { err, attempts: message.delivery.attempts, retryInMs: pauseMs },
-          'record failed and no middleware settled it; holding its key and trying again',
-        );
-        try {
-          await this.#sleep(message, pauseMs);
-        } catch {
-          break;
-        }
+        await this.#sleep(message, pauseMs);
+      } catch {
+        return false;
+      }
+      try {
+        await this.#settings.handler(message);
+        return true;
+      } catch (next) {
+        err = next;
       }
     }
+  }
+
+  /** Hands the slot and the key on; a done record moves the committable offset. */
+  #finish(message: RecordMessage<T>, done: boolean): void {
     this.#running -= 1;
     if (this.#running === 0) this.#drained?.();
     this.#scheduler.finish(message);
@@ -154,7 +207,6 @@ export class PartitionWorker<T> {
       this.#paused = false;
       this.#settings.resume();
     }
-    this.#pump();
   }
 
   /** `Message.sleep`: gives the slot back for `ms`, keeping the key; rejects once closing. */
@@ -181,6 +233,7 @@ export class PartitionWorker<T> {
    */
   async close(deadline: number): Promise<boolean> {
     if (!this.closing) {
+      this.#closed = true;
       this.#closing.abort();
       for (const [message, waiter] of this.#waiting) {
         this.#scheduler.cancelResume(message);

@@ -1,9 +1,10 @@
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
+import { buildChain } from './chain.ts';
 import { GroupRunner, type Route } from './group-runner.ts';
 import { handlerMetrics } from './handler-metrics.ts';
 import type { Component } from './lifecycle.ts';
-import { compose, type Handler, type Middleware } from './message.ts';
+import type { Handler, Middleware } from './message.ts';
 import { deadLetter } from './middleware/dlq.ts';
 import { metrics } from './middleware/metrics.ts';
 import { retry } from './middleware/retry.ts';
@@ -91,16 +92,15 @@ export class Router implements Component {
       void message.value;
       return handler(message);
     };
-    const innermost: Handler<T> = (message) => message.delivery.attempt(decoding, message);
     const middleware = [...builtIn, ...shared, ...(options.middleware ?? [])];
-    const chain = compose(middleware, innermost);
+    const chain = buildChain(middleware, decoding);
     this.#registrations.push({
       topic,
       group,
       middleware: middleware as Middleware<unknown>[],
       route: {
         topic,
-        handler: chain as Handler<unknown>,
+        chain: chain as unknown as Route['chain'],
         codec: options.codec as Route['codec'],
         mode: flow.mode,
         concurrency: flow.concurrency,

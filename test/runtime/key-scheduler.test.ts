@@ -116,4 +116,24 @@ describe('KeyScheduler', () => {
       }
     });
   }
+
+  it('idle lanes are kept for reuse and swept in bulk; a busy lane survives a sweep and keeps its order', () => {
+    const s = new KeyScheduler<Item>('key', 10_000);
+    const busy = [item(-1, 'busy'), item(-2, 'busy')];
+    for (const i of busy) s.push(i);
+    assert.deepEqual(drain(s), [-1]);
+    for (let n = 0; n < 3_000; n++) {
+      const i = item(n, `k${n}`);
+      s.push(i);
+      assert.deepEqual(drain(s), [n]);
+      s.finish(i);
+    }
+    assert.ok(s.lanes < 3_001, `idle lanes were never swept (${s.lanes})`);
+    s.finish(busy[0]);
+    assert.deepEqual(drain(s), [-2], 'the busy lane lost its waiter in a sweep');
+    const again = item(9, 'k1');
+    s.push(again);
+    assert.deepEqual(drain(s), [9], 'a swept lane is made anew');
+  });
 });
+

@@ -1,4 +1,5 @@
 import { isHeraldError } from '../../errors.ts';
+import { withBypass } from '../chain.ts';
 import { deadLetterRecord } from '../dlq/envelope.ts';
 import type { Middleware } from '../message.ts';
 import { deadLetterTopicName } from '../names.ts';
@@ -32,7 +33,7 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
     }
     return ready;
   };
-  return (next) => async (message) => {
+  const middleware: Middleware<T> = (next) => async (message) => {
     try {
       await next(message);
     } catch (err) {
@@ -44,4 +45,6 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       message.logger.error({ err, deadLetterTopic: topic, attempts: message.delivery.attempts }, 'dead-lettered');
     }
   };
+  // Acts only on failure: a record that succeeds needs no wrapper.
+  return withBypass(middleware, {});
 }

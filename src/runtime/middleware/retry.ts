@@ -1,5 +1,6 @@
 import { isRetriable } from '../../errors.ts';
 import { nextDelay, type RetryPolicy, retryPolicy } from '../backoff.ts';
+import { withBypass } from '../chain.ts';
 import type { Middleware } from '../message.ts';
 
 /**
@@ -17,7 +18,7 @@ export function retry<T = unknown>(
   random: () => number = Math.random,
 ): Middleware<T> {
   const resolved = retryPolicy(policy);
-  return (next) => async (message) => {
+  const middleware: Middleware<T> = (next) => async (message) => {
     // Taken at the first failure (from when that attempt began), so that records that succeed at once pay nothing.
     let started: number | undefined;
     for (let attempts = 1; ; attempts++) {
@@ -33,4 +34,6 @@ export function retry<T = unknown>(
       }
     }
   };
+  // Acts only on failure: a record that succeeds at once needs no wrapper.
+  return withBypass(middleware, {});
 }

@@ -9,6 +9,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { withBypass } from '../chain.ts';
 import { HEADERS } from '../headers.ts';
 import type { Handler, Message, Middleware } from '../message.ts';
 import { extractTraceContext } from '../trace-context.ts';
@@ -27,16 +28,19 @@ export interface TracingOptions {
 export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T> {
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('herald.runtime');
   const provider = options.tracerProvider;
-  return (next) => (message) => {
+  // Nothing to record and no trace to continue: skip the span and the context switch, which would cost more than
+  // the handler of a light record. (Checked per record: an SDK may be registered after the router starts.)
+  const untraced = (message: Message<T>) =>
+    provider === undefined && message.headers[HEADERS.traceparent] === undefined && noSdkRegistered();
+  const middleware: Middleware<T> = (next) => (message) => {
+    if (untraced(message)) return next(message);
     const traced = message.headers[HEADERS.traceparent] !== undefined;
-    // Nothing to record and no trace to continue: skip the span and the context switch, which would cost more
-    // than the handler of a light record. (Checked per record: an SDK may be registered after the router starts.)
-    if (!traced && provider === undefined && noSdkRegistered()) return next(message);
     const parent = traced ? extractTraceContext(message.headers) : ROOT_CONTEXT;
     const span = tracer.startSpan(`${message.topic} process`, { kind: SpanKind.CONSUMER }, parent);
     if (!traced && !span.isRecording()) return next(message);
     return inSpan(span, parent, next, message);
   };
+  return withBypass(middleware, { enter: untraced });
 }
 
 // The API's no-op provider, which the global proxy delegates to until an SDK registers a real one.
