@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe } from 'node:test';
+import { type JsonLinesChild, spawnJsonLinesChild } from '../support/json-lines-child.ts';
 import { createBroker } from '../../src/broker/index.ts';
 import type { CrashPlan } from './crash-child.ts';
 import { type Harness, type HarnessTest, range, readPartition, rejectsWithCode, text, waitFor } from './helpers.ts';
 import { collect, positions, record } from './recorder.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
 
 interface ChildEvent {
   event: string;
@@ -19,31 +15,10 @@ interface ChildEvent {
   message?: string;
 }
 
-/** A running crash-child: its progress events so far, and its stderr for failure messages. */
-interface Child {
-  process: ChildProcess;
-  events: ChildEvent[];
-  stderr: () => string;
-}
+type Child = JsonLinesChild<ChildEvent>;
 
 function startChild(h: Harness, plan: CrashPlan): Child {
-  const child = spawn(
-    join(ROOT, 'node_modules/.bin/node'),
-    ['test/conformance/crash-child.ts', JSON.stringify(h.spec), JSON.stringify(plan)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  h.defer(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const events: ChildEvent[] = [];
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line) as ChildEvent);
-  });
-  return { process: child, events, stderr: () => stderr };
+  return spawnJsonLinesChild<ChildEvent>('test/conformance/crash-child.ts', [h.spec, plan], (fn) => h.defer(fn));
 }
 
 /** Waits until `condition` holds over the child's events; fails early if the child reports an error or exits. */

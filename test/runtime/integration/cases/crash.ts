@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe } from 'node:test';
+import { type JsonLinesChild, spawnJsonLinesChild } from '../../../support/json-lines-child.ts';
 import type { CrashPlan } from '../../crash-child.ts';
 import { type Harness, json, type RuntimeTest } from '../harness.ts';
-
-const ROOT = resolve(import.meta.dirname, '../../../..');
 
 interface Event {
   event: 'started' | 'handled' | 'failed' | 'error';
@@ -18,28 +14,10 @@ interface Event {
   message?: string;
 }
 
-interface Child {
-  process: ChildProcess;
-  events: Event[];
-  stderr: () => string;
-}
+type Child = JsonLinesChild<Event>;
 
 function startChild(h: Harness, plan: CrashPlan): Child {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'test/runtime/crash-child.ts'), JSON.stringify(h.spec), JSON.stringify(plan)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  h.defer(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const events: Event[] = [];
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Event));
-  return { process: child, events, stderr: () => stderr };
+  return spawnJsonLinesChild<Event>('test/runtime/crash-child.ts', [h.spec, plan], (fn) => h.defer(fn));
 }
 
 async function waitForChild(h: Harness, child: Child, condition: (events: Event[]) => boolean, what: string) {

@@ -1,0 +1,33 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** A child process that reports progress as JSON lines on stdout: the events so far, and its stderr for messages. */
+export interface JsonLinesChild<E> {
+  process: ChildProcess;
+  events: E[];
+  stderr: () => string;
+}
+
+/**
+ * Runs `script` (relative to the project root) with JSON-encoded `args` on this Node, collecting every stdout line
+ * as a parsed event. `defer` registers the SIGKILL that ends the child if the test has not already.
+ */
+export function spawnJsonLinesChild<E>(script: string, args: unknown[], defer: (fn: () => void) => void): JsonLinesChild<E> {
+  const child = spawn(process.execPath, [resolve(ROOT, script), ...args.map((a) => JSON.stringify(a))], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  defer(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const events: E[] = [];
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as E));
+  return { process: child, events, stderr: () => stderr };
+}
