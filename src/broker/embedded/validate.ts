@@ -1,7 +1,7 @@
 import { HeraldError } from '../../errors.ts';
-import type { RecordPosition, TopicPartition, TopicSpec } from '../broker.ts';
+import type { ConsumerOptions, RecordPosition, TopicPartition, TopicSpec } from '../broker.ts';
+import { isTopicName, type ResolvedConsumerOptions as PortConsumerOptions, resolveConsumerOptions } from '../options.ts';
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 export const MAX_PARTITIONS = 10_000;
 
 export function invalid(message: string, details?: unknown): HeraldError {
@@ -20,7 +20,7 @@ export function isBytes(value: unknown): value is Uint8Array {
 
 /** Kafka's rule: 1..249 of `[a-zA-Z0-9._-]`, and not `.` or `..`. */
 export function validateTopicName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
+  if (!isTopicName(name)) {
     throw invalid(`topic name ${JSON.stringify(name)} is invalid: use 1-249 of [a-zA-Z0-9._-], not "." or ".."`, {
       field: 'name',
       value: name,
@@ -96,47 +96,14 @@ export function validateHeaders(headers: unknown): void {
   }
 }
 
-export interface ResolvedConsumerOptions {
-  group: string;
-  topics: string[];
-  startAt: 'earliest' | 'latest';
-  maxBatchSize: number;
-  sessionTimeoutMs: number;
+/** The port's consumer options, with the embedded broker's default client id. */
+export interface ResolvedConsumerOptions extends PortConsumerOptions {
   clientId: string;
 }
 
-export function validateConsumerOptions(options: unknown): ResolvedConsumerOptions {
-  if (!isPlainObject(options)) throw invalid('consumer options must be an object');
-  const {
-    group,
-    topics,
-    startAt = 'earliest',
-    maxBatchSize = 500,
-    sessionTimeoutMs = 10_000,
-    clientId = 'herald',
-  } = options;
-  if (typeof group !== 'string' || group.length === 0)
-    throw invalid('group must be a non-empty string', { field: 'group' });
-  if (!Array.isArray(topics) || topics.length === 0) {
-    throw invalid('topics must be a non-empty array of topic names', { field: 'topics' });
-  }
-  for (const topic of topics) validateTopicName(topic);
-  if (startAt !== 'earliest' && startAt !== 'latest') {
-    throw invalid("startAt must be 'earliest' or 'latest'", { field: 'startAt', value: startAt });
-  }
-  optionalPositiveInteger(maxBatchSize, 'maxBatchSize');
-  optionalPositiveInteger(sessionTimeoutMs, 'sessionTimeoutMs');
-  if (typeof clientId !== 'string' || clientId.length === 0) {
-    throw invalid('clientId must be a non-empty string', { field: 'clientId' });
-  }
-  return {
-    group,
-    topics: [...new Set(topics as string[])],
-    startAt,
-    maxBatchSize: maxBatchSize as number,
-    sessionTimeoutMs: sessionTimeoutMs as number,
-    clientId,
-  };
+export function validateConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  const resolved = resolveConsumerOptions(options);
+  return { ...resolved, clientId: resolved.clientId ?? 'herald' };
 }
 
 export function validateLimit(limit: unknown): asserts limit is number {

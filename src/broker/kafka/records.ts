@@ -5,6 +5,7 @@
 import type { RecordsBatch } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
 import type { BrokerRecord, Headers, OutgoingRecord, RecordPosition, TopicPartition } from '../broker.ts';
+import { isTopicName } from '../options.ts';
 
 /** Batch attribute bits (Kafka's `RecordBatch`): timestamp type and control batch. */
 const LOG_APPEND_TIME = 0x08;
@@ -13,16 +14,12 @@ const CONTROL_BATCH = 0x20;
 /** Bytes a record costs on the wire besides its key, value and headers (varints, attributes, deltas). */
 export const RECORD_OVERHEAD = 24;
 
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 function bad(message: string, details: unknown): HeraldError {
   return new HeraldError('HERALD_INVALID_ARGUMENT', message, { details });
 }
 
 /** Whether `name` is a legal Kafka topic name (`[a-zA-Z0-9._-]`, at most 249 characters, not `.` or `..`). */
-export function isTopicName(name: unknown): name is string {
-  return typeof name === 'string' && TOPIC_NAME.test(name) && name !== '.' && name !== '..';
-}
 
 function isSafeNonNegative(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;

@@ -8,7 +8,7 @@ import { HeraldError } from '../../errors.ts';
 import type { PartitionInfo, TopicInfo, TopicSpec } from '../broker.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { topicsMetadata } from './metadata.ts';
-import { isTopicName } from './records.ts';
+import { isTopicName } from '../options.ts';
 
 /** How long create/delete wait for the cluster's metadata to show the change. */
 const PROPAGATION_TIMEOUT_MS = 15_000;
