@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe } from 'node:test';
-import { type JsonLinesChild, spawnJsonLinesChild } from '../support/json-lines-child.ts';
+import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../support/json-lines-child.ts';
 import { createBroker } from '../../src/broker/index.ts';
 import type { CrashPlan } from './crash-child.ts';
 import { type Harness, type HarnessTest, range, readPartition, rejectsWithCode, text, waitFor } from './helpers.ts';
@@ -24,13 +24,7 @@ function startChild(h: Harness, plan: CrashPlan): Child {
 /** Waits until `condition` holds over the child's events; fails early if the child reports an error or exits. */
 async function waitForChild(h: Harness, child: Child, condition: (events: ChildEvent[]) => boolean, what: string) {
   await waitFor(
-    () => {
-      const error = child.events.find((e) => e.event === 'error');
-      if (error !== undefined) assert.fail(`crash-child failed: ${error.message}\n${child.stderr()}`);
-      if (child.process.exitCode !== null)
-        assert.fail(`crash-child exited (${child.process.exitCode}): ${child.stderr()}`);
-      return condition(child.events);
-    },
+    childReached(child, condition),
     () => `crash-child to report ${what}; events: ${child.events.length}; stderr: ${child.stderr()}`,
     h.timeoutMs,
   );

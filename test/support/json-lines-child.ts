@@ -31,3 +31,19 @@ export function spawnJsonLinesChild<E>(script: string, args: unknown[], defer: (
   createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as E));
   return { process: child, events, stderr: () => stderr };
 }
+
+/**
+ * A condition over a child's events for a polling wait: fails at once if the child reported `{"event":"error"}` or
+ * exited, else tells whether `condition` holds.
+ */
+export function childReached<E extends { event: string; message?: string }>(
+  child: JsonLinesChild<E>,
+  condition: (events: E[]) => boolean,
+): () => boolean {
+  return () => {
+    const error = child.events.find((e) => e.event === 'error');
+    if (error !== undefined) throw new Error(`child failed: ${error.message}\n${child.stderr()}`);
+    if (child.process.exitCode !== null) throw new Error(`child exited (${child.process.exitCode}): ${child.stderr()}`);
+    return condition(child.events);
+  };
+}

@@ -10,7 +10,7 @@ import type { Broker, BrokerRecord, Headers } from '../../../src/broker/broker.t
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { partitionForKey } from '../../../src/broker/partitioner.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
-import { javaToolsMissing, kafkaTool, kcat, kcatMissing } from './tools.ts';
+import { javaToolsMissing, kafkaTool, kcat, kcatMissing, kcatReadAll } from './tools.ts';
 
 const PARTITIONS = 12;
 /** Kafka's own murmur2 test vectors (some hash negative), then ordinary keys. */
@@ -169,19 +169,7 @@ describe('kafka interop: console tools and kcat', () => {
     const on = await setup(t, kcatMissing());
     if (on === undefined || bootstrap === undefined) return;
     const { topic: written, lines } = await heraldWrites(on, '=');
-    const out = await kcat([
-      '-C',
-      '-b',
-      bootstrap.join(','),
-      '-t',
-      written,
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-f',
-      '%p|%o|%k|%s|%h\n',
-    ]);
+    const out = await kcatReadAll(bootstrap, written, '%p|%o|%k|%s|%h\n');
     const seen = new Map<string, string[]>();
     for (const line of out.trim().split('\n')) {
       const [partition, offset, key, value, headers] = line.split('|');
@@ -209,19 +197,7 @@ describe('kafka interop: console tools and kcat', () => {
         values,
         `Herald reading ${compression}`,
       );
-      const out = await kcat([
-        '-C',
-        '-b',
-        bootstrap.join(','),
-        '-t',
-        written,
-        '-o',
-        'beginning',
-        '-e',
-        '-q',
-        '-f',
-        '%s\n',
-      ]);
+      const out = await kcatReadAll(bootstrap, written, '%s\n');
       assert.deepEqual(out.trim().split('\n'), values, `kcat reading ${compression}`);
     }
   });

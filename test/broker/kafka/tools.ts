@@ -60,3 +60,8 @@ export async function kcat(args: string[], input?: string): Promise<string> {
   if (result.code !== 0) throw new Error(`kcat exited ${result.code}:\n${result.stderr}`);
   return result.stdout;
 }
+
+/** Everything `topic` holds, read by kcat from the beginning to the end, one line per record in `format`. */
+export function kcatReadAll(bootstrap: readonly string[], topic: string, format: string): Promise<string> {
+  return kcat(['-C', '-b', bootstrap.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', format]);
+}

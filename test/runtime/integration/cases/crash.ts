@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe } from 'node:test';
-import { type JsonLinesChild, spawnJsonLinesChild } from '../../../support/json-lines-child.ts';
+import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../../support/json-lines-child.ts';
 import type { CrashPlan } from '../../crash-child.ts';
 import { type Harness, json, type RuntimeTest } from '../harness.ts';
 
@@ -22,13 +22,7 @@ function startChild(h: Harness, plan: CrashPlan): Child {
 
 async function waitForChild(h: Harness, child: Child, condition: (events: Event[]) => boolean, what: string) {
   await h.waitFor(
-    () => {
-      const error = child.events.find((e) => e.event === 'error');
-      if (error !== undefined) assert.fail(`crash-child failed: ${error.message}\n${child.stderr()}`);
-      if (child.process.exitCode !== null)
-        assert.fail(`crash-child exited (${child.process.exitCode}): ${child.stderr()}`);
-      return condition(child.events);
-    },
+    childReached(child, condition),
     () => `crash-child: ${what}; ${child.events.length} events; stderr: ${child.stderr()}`,
   );
 }
