@@ -1,4 +1,5 @@
 import type { Handler, Message, Middleware } from './message.ts';
+import { turnNow } from './turn-clock.ts';
 
 /**
  * How the runtime may skip a middleware's wrapper for a record. A built-in middleware carries one when, for most
@@ -44,7 +45,10 @@ export interface Chain<T> {
   enter(message: Message<T>): boolean;
   /** A clock reading to pass to `succeeded`/`recover` (0 when no middleware times attempts). */
   clock(): number;
-  /** The first attempt, bare: recorded on `message.delivery`, may throw synchronously. */
+  /**
+   * The first attempt, bare: recorded on `message.delivery` (its start time read once per event-loop turn, see
+   * {@link turnNow}), may throw synchronously.
+   */
   attempt(message: Message<T>): Promise<void>;
   /** The first attempt, begun at `clock`, succeeded on the fast path. */
   succeeded(message: Message<T>, clock: number): void;
@@ -97,7 +101,7 @@ export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Han
       const { delivery } = message;
       // Something observes attempts: let the delivery run (and report) it.
       if (delivery.observed) return delivery.attempt(attempt, message);
-      delivery.begin();
+      delivery.begin(turnNow());
       return attempt(message);
     },
     succeeded: !timed

@@ -1,14 +1,5 @@
+import { type Lane, LaneTable } from './lanes.ts';
 import { Queue } from './queue.ts';
-
-/** The state of one lane: whether an item holds it (started or waiting for a slot), and who waits behind it. */
-interface Lane<T> {
-  busy: boolean;
-  /** Items waiting behind the current one, oldest first; `null` while none wait (most lanes never have waiters). */
-  waiting: T[] | null;
-}
-
-/** Idle lanes kept for reuse before a sweep. */
-const SWEEP_AT = 1_024;
 
 /**
  * How records of one partition may overlap:
@@ -19,9 +10,9 @@ const SWEEP_AT = 1_024;
  */
 export type OrderingMode = 'key' | 'partition' | 'unordered';
 
-/** What the scheduler needs of an item: its lane key (`latin1` of the record key, or `null` for none). */
+/** What the scheduler needs of an item: its record key's bytes (`null`: no key). */
 export interface Schedulable {
-  readonly lane: string | null;
+  readonly laneKey: Buffer | null;
   /** Set by the scheduler while the item is accepted: its lane's state, so that `finish` needs no lookup. */
   laneState?: unknown;
 }
@@ -39,13 +30,10 @@ export interface Schedulable {
 export class KeyScheduler<T extends Schedulable> {
   readonly mode: OrderingMode;
   readonly concurrency: number;
-  /**
-   * Lanes seen lately. An idle lane stays in the map until a sweep, so that the next record of a key (keys repeat)
-   * costs one lookup rather than an insertion and a deletion per record.
-   */
-  readonly #lanes = new Map<string, Lane<T>>();
-  /** Lanes in the map at which idle ones are swept out (grows when most are busy, so sweeps stay amortised O(1)). */
-  #sweepAt = SWEEP_AT;
+  /** Lanes by key (`key` mode). */
+  readonly #lanes = new LaneTable<T>();
+  /** The one lane of `partition` mode. */
+  readonly #partitionLane: Lane<T> = { busy: false, waiting: null };
   /** Items free to start (their lane's current item, or lane-less), oldest first. */
   readonly #ready = new Queue<T>();
   /** Suspended items asking for a slot again. */
@@ -77,22 +65,17 @@ export class KeyScheduler<T extends Schedulable> {
     return this.#queued;
   }
 
-  #laneOf(item: T): string | null {
-    if (this.mode === 'partition') return '';
-    return this.mode === 'key' ? item.lane : null;
+  #laneOf(item: T): Lane<T> | null {
+    if (this.mode === 'partition') return this.#partitionLane;
+    const key = this.mode === 'key' ? item.laneKey : null;
+    return key === null ? null : this.#lanes.lane(key);
   }
 
   /** Accepts an item; it starts after every earlier item of its lane. */
   push(item: T): void {
     this.#queued += 1;
-    const lane = this.#laneOf(item);
-    if (lane === null) return void this.#ready.push(item);
-    let state = this.#lanes.get(lane);
-    if (state === undefined) {
-      if (this.#lanes.size >= this.#sweepAt) this.#sweep();
-      state = { busy: false, waiting: null };
-      this.#lanes.set(lane, state);
-    }
+    const state = this.#laneOf(item);
+    if (state === null) return void this.#ready.push(item);
     item.laneState = state;
     if (!state.busy) {
       state.busy = true;
@@ -102,12 +85,6 @@ export class KeyScheduler<T extends Schedulable> {
     } else {
       state.waiting.push(item);
     }
-  }
-
-  /** Forgets idle lanes. */
-  #sweep(): void {
-    for (const [lane, state] of this.#lanes) if (!state.busy) this.#lanes.delete(lane);
-    this.#sweepAt = Math.max(SWEEP_AT, 2 * this.#lanes.size);
   }
 
   /** The next item to start (or to continue after `resume`), giving it a slot; `undefined` when none may. */

@@ -3,7 +3,6 @@ import type { Broker, BrokerRecord, Headers, Producer } from '../broker/broker.t
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { correlationIdOf } from './correlation.ts';
-import type { LaneCache } from './lanes.ts';
 
 /**
  * Handles one record. Resolving means done: the record may be committed once every earlier record of its partition
@@ -77,11 +76,10 @@ export class Delivery {
   }
 
   /**
-   * Records that an attempt starts now, for a caller that runs the handler itself and sets `lastError` if it fails
-   * (the runtime's fast path, only while nothing observes). `attempt` does this itself.
+   * Records that an attempt starts at `started` (epoch ms), for a caller that runs the handler itself and sets
+   * `lastError` if it fails (the runtime's fast path, only while nothing observes). `attempt` does this itself.
    */
-  begin(): void {
-    const started = Date.now();
+  begin(started = Date.now()): void {
     this.attempts += 1;
     this.firstAttemptAt ??= started;
     this.lastAttemptAt = started;
@@ -173,8 +171,6 @@ export interface MessageScope<T> {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   readonly codec: Codec<T> | undefined;
-  /** Remembers recent lanes (see {@link LaneCache}); without it each lane is converted anew. */
-  readonly lanes?: LaneCache;
   /** `Message.sleep` of `message`. */
   sleep(message: RecordMessage<T>, ms: number): Promise<void>;
 }
@@ -193,7 +189,6 @@ export class RecordMessage<T> implements Message<T> {
   private decodeError: unknown;
   private childLogger: Logger | undefined;
   private correlation: string | undefined;
-  private laneKey: string | null | undefined;
   /** The key scheduler's note (see `Schedulable`). */
   laneState: unknown = undefined;
 
@@ -203,16 +198,9 @@ export class RecordMessage<T> implements Message<T> {
     this.signal = scope.signal;
   }
 
-  /**
-   * The scheduling lane: the key's bytes as `latin1` (one char per byte, so any bytes map to a distinct string),
-   * `null` without a key. Computed on first use: only `key` mode needs it.
-   */
-  get lane(): string | null {
-    if (this.laneKey === undefined) {
-      const { key } = this.record;
-      this.laneKey = key === null ? null : (this.scope.lanes?.lane(key) ?? key.toString('latin1'));
-    }
-    return this.laneKey;
+  /** The key's bytes, by which the key scheduler orders records (see `Schedulable`). */
+  get laneKey(): Buffer | null {
+    return this.record.key;
   }
 
   get correlationId(): string {

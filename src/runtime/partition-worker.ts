@@ -4,9 +4,8 @@ import type { BrokerRecord, TopicPartition } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import type { Chain } from './chain.ts';
-import { enterCorrelation } from './correlation.ts';
+import { CorrelationSlot, enterCorrelation } from './correlation.ts';
 import { KeyScheduler, type OrderingMode } from './key-scheduler.ts';
-import { LaneCache } from './lanes.ts';
 import { type Handler, type MessageScope, RecordMessage, type RuntimeContext } from './message.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 
@@ -86,7 +85,6 @@ export class PartitionWorker<T> {
       signal: this.#abandon.signal,
       logger: settings.logger,
       codec: settings.codec,
-      lanes: settings.mode === 'key' ? new LaneCache() : undefined,
       sleep: (message, ms) => this.#sleep(message, ms),
     };
   }
@@ -132,7 +130,8 @@ export class PartitionWorker<T> {
 
   /**
    * Runs `first`, then whatever may start next, one record at a time, until nothing may: a loop per slot rather
-   * than an async call per record, so that a record costs one await. Never throws.
+   * than an async call per record, so that a record costs one await, and one correlation context per loop (see
+   * {@link CorrelationSlot}). Never throws.
    */
   async #loop(first: RecordMessage<T>): Promise<void> {
     // Starts in a microtask of its own: the correlation context entered below must not leak into the caller (the
@@ -141,8 +140,10 @@ export class PartitionWorker<T> {
     // Closing began meanwhile: the record never started, so it stays not done (handed over again later).
     if (this.closing) return this.#finish(first, false);
     const { handler, chain } = this.#settings;
+    const correlation = new CorrelationSlot();
+    enterCorrelation(correlation);
     for (let message: RecordMessage<T> | undefined = first; message !== undefined; message = this.#take()) {
-      enterCorrelation(message);
+      correlation.current = message;
       let done = true;
       try {
         if (chain?.enter(message)) {

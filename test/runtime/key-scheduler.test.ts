@@ -4,10 +4,11 @@ import { KeyScheduler, type OrderingMode } from '../../src/runtime/key-scheduler
 
 interface Item {
   lane: string | null;
+  laneKey: Buffer | null;
   id: number;
 }
 
-const item = (id: number, lane: string | null): Item => ({ id, lane });
+const item = (id: number, lane: string | null): Item => ({ id, lane, laneKey: lane === null ? null : Buffer.from(lane) });
 
 function drain(scheduler: KeyScheduler<Item>): number[] {
   const out: number[] = [];
