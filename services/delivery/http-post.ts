@@ -1,32 +1,41 @@
-import http from 'node:http';
-import https from 'node:https';
+import { type Dispatcher, Pool } from 'undici';
 import type { Attempt } from './classify.ts';
 
 /** Bytes of a failed response's body kept for the status's `lastError`. */
 const ERROR_BODY_BYTES = 200;
+const STOPPING = 'aborted: Herald is stopping';
 
 /** Requests in flight per abort signal, so that one listener per signal (not per request) can stop them all. */
 type InFlight = Set<() => void>;
 
+interface Target {
+  pool: Pool;
+  path: string;
+  /** From credentials in the URL, if any. */
+  authorization: string | undefined;
+}
+
 /**
- * POSTs to one destination over its own keep-alive connection pool, so destinations never compete for sockets
- * (one that hangs holds only its own). The pool holds at most `maxSockets` connections — the destination's
- * concurrency.
+ * POSTs to one destination over its own keep-alive connection pool (undici), so destinations never compete for
+ * sockets (one that hangs holds only its own). The pool holds at most `maxSockets` connections — the destination's
+ * concurrency. Requests go through undici's dispatcher interface directly: no stream or promise per response, the
+ * cheapest way Node has to make HTTP/1.1 requests (about a quarter less CPU per request than `node:http`).
  */
 export class DestinationClient {
-  readonly #agent: http.Agent;
+  readonly #maxSockets: number;
   readonly #timeoutMs: number;
-  readonly #targets = new Map<string, { transport: typeof http | typeof https; options: http.RequestOptions }>();
+  readonly #keepAlive: boolean;
+  readonly #targets = new Map<string, Target>();
   readonly #bySignal = new WeakMap<AbortSignal, InFlight>();
 
   /**
    * `keepAlive: false` for destinations on Herald's own HTTP server (the mocks): a kept-alive connection that
    * senders keep busy would hold that server's shutdown open.
    */
-  constructor(url: string, maxSockets: number, timeoutMs: number, keepAlive = true) {
-    const options = { keepAlive, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-    this.#agent = url.startsWith('https:') ? new https.Agent(options) : new http.Agent(options);
+  constructor(maxSockets: number, timeoutMs: number, keepAlive = true) {
+    this.#maxSockets = maxSockets;
     this.#timeoutMs = timeoutMs;
+    this.#keepAlive = keepAlive;
   }
 
   /**
@@ -36,14 +45,17 @@ export class DestinationClient {
    */
   post(url: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<Attempt> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve({ failure: 'connection', message: 'aborted: Herald is stopping' });
-      const { transport, options } = this.#target(url);
-      const request = transport.request({
-        ...options,
-        headers: { ...headers, 'content-length': String(body.length) },
-      });
+      if (signal?.aborted) return resolve({ failure: 'connection', message: STOPPING });
+      const target = this.#target(url);
       const inFlight = signal === undefined ? undefined : this.#inFlight(signal);
       let settled = false;
+      let controller: Dispatcher.DispatchController | undefined;
+      /** Set before the request started: it is aborted as it starts. */
+      let abortWith: Error | undefined;
+      let status = 0;
+      let retryAfter: string | null = null;
+      let kept: Buffer[] | undefined;
+      let keptBytes = 0;
       const finish = (attempt: Attempt) => {
         if (settled) return;
         settled = true;
@@ -51,64 +63,82 @@ export class DestinationClient {
         inFlight?.delete(onAbort);
         resolve(attempt);
       };
-      const onAbort = () => {
-        finish({ failure: 'connection', message: 'aborted: Herald is stopping' });
-        request.destroy();
+      const stop = (attempt: Attempt) => {
+        finish(attempt);
+        const reason = new Error('message' in attempt ? attempt.message : 'stopped');
+        if (controller === undefined) abortWith = reason;
+        else controller.abort(reason);
       };
+      const onAbort = () => stop({ failure: 'connection', message: STOPPING });
       inFlight?.add(onAbort);
-      const timer = setTimeout(() => {
-        finish({ failure: 'timeout', message: `no complete answer within ${this.#timeoutMs} ms` });
-        request.destroy();
-      }, this.#timeoutMs);
-      request.on('error', (err: NodeJS.ErrnoException) =>
-        finish({ failure: 'connection', message: err.code ? `${err.code} ${err.message}` : err.message }),
+      const timer = setTimeout(
+        () => stop({ failure: 'timeout', message: `no complete answer within ${this.#timeoutMs} ms` }),
+        this.#timeoutMs,
       );
-      request.on('response', (response) => {
-        const status = response.statusCode ?? 0;
-        const ok = status >= 200 && status < 300;
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        response.on('data', (chunk: Buffer) => {
-          // The body of a success is not needed; the stream is still drained so the socket can be reused.
-          if (!ok && kept < ERROR_BODY_BYTES) {
-            chunks.push(chunk);
-            kept += chunk.length;
-          }
-        });
-        response.on('end', () => {
-          const text = ok ? '' : Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES).toString('utf8').trim();
-          const retryAfter = response.headers['retry-after'];
-          finish({ status, retryAfter: retryAfter ?? null, ...(text ? { body: text } : {}) });
-        });
-        response.on('error', (err) => finish({ failure: 'connection', message: err.message }));
-      });
-      // As latin1 text the body goes out in one write with the headers (a Buffer costs a second chunk); latin1 maps
-      // every byte to itself, so the bytes on the wire are the record's exactly.
-      request.end(body.toString('latin1'), 'latin1');
+      const requestHeaders: Record<string, string> =
+        target.authorization === undefined ? headers : { ...headers, authorization: target.authorization };
+      target.pool.dispatch(
+        {
+          method: 'POST',
+          path: target.path,
+          headers: requestHeaders,
+          body,
+          reset: !this.#keepAlive,
+          // The attempt's own timer bounds the whole attempt.
+          headersTimeout: 0,
+          bodyTimeout: 0,
+        },
+        {
+          onRequestStart(started) {
+            controller = started;
+            if (abortWith !== undefined) started.abort(abortWith);
+          },
+          onResponseStart(_controller, statusCode, responseHeaders) {
+            status = statusCode;
+            const value = responseHeaders['retry-after'];
+            retryAfter = value === undefined ? null : Array.isArray(value) ? value[0] : value;
+            if (statusCode < 200 || statusCode >= 300) kept = [];
+          },
+          onResponseData(_controller, chunk) {
+            // The body of a success is not needed (undici drains it so the connection can be reused).
+            if (kept !== undefined && keptBytes < ERROR_BODY_BYTES) {
+              kept.push(chunk);
+              keptBytes += chunk.length;
+            }
+          },
+          onResponseEnd() {
+            const text =
+              kept === undefined ? '' : Buffer.concat(kept).subarray(0, ERROR_BODY_BYTES).toString('utf8').trim();
+            finish({ status, retryAfter, ...(text ? { body: text } : {}) });
+          },
+          onResponseError(_controller, err: NodeJS.ErrnoException) {
+            finish({ failure: 'connection', message: err.code ? `${err.code} ${err.message}` : err.message });
+          },
+        },
+      );
     });
   }
 
   /** Destroys its connections; call once the sender has drained. */
   close(): void {
-    this.#agent.destroy();
+    for (const { pool } of this.#targets.values()) void pool.destroy().catch(() => {});
+    this.#targets.clear();
   }
 
-  #target(url: string) {
+  #target(url: string): Target {
     let target = this.#targets.get(url);
     if (target === undefined) {
       const parsed = new URL(url);
-      const https_ = parsed.protocol === 'https:';
+      const credentials = parsed.username
+        ? `Basic ${Buffer.from(decodeURIComponent(`${parsed.username}:${parsed.password}`)).toString('base64')}`
+        : undefined;
       target = {
-        transport: https_ ? https : http,
-        options: {
-          method: 'POST',
-          agent: this.#agent,
-          protocol: parsed.protocol,
-          hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
-          port: parsed.port || (https_ ? 443 : 80),
-          path: `${parsed.pathname}${parsed.search}`,
-          ...(parsed.username ? { auth: decodeURIComponent(`${parsed.username}:${parsed.password}`) } : {}),
-        },
+        pool: new Pool(parsed.origin, {
+          connections: this.#maxSockets,
+          connect: { timeout: this.#timeoutMs },
+        }),
+        path: `${parsed.pathname}${parsed.search}`,
+        authorization: credentials,
       };
       this.#targets.set(url, target);
     }

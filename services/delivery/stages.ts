@@ -64,7 +64,7 @@ export function registerStages(destination: DestinationConfig, transform: Transf
 
   // Destinations on Herald's own server get no keep-alive: a connection kept busy would hold its shutdown open.
   const onSelf = destination.url.startsWith('/');
-  const client = new DestinationClient(destination.url, destination.concurrency, destination.timeoutMs, !onSelf);
+  const client = new DestinationClient(destination.concurrency, destination.timeoutMs, !onSelf);
   router.handle(
     topics.destination(destination.id),
     topics.sendGroup(destination.id),

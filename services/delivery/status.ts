@@ -107,6 +107,8 @@ export class StatusStore implements Component {
   /** What this process recorded as finished, by `<event id>\0<destination>`, oldest first. */
   readonly #recent = new Map<string, DeliveryState>();
   #startedAt = 0;
+  /** Recording an acceptance failed in this process: some events it accepted may be missing from the file. */
+  #acceptedLost = false;
 
   constructor(options: StatusStoreOptions) {
     this.#options = options;
@@ -134,14 +136,19 @@ export class StatusStore implements Component {
 
   /** Events just made durable in the source topic: known from now on, `pending` everywhere. */
   accepted(events: EventMeta[]): Promise<void> {
-    return this.#enqueue(() => {
+    const written = this.#enqueue(() => {
       for (const e of events) this.#st.insertEvent.run(e.id, e.userId, e.receivedAtMs);
     });
+    written.catch(() => {
+      this.#acceptedLost = true;
+    });
+    return written;
   }
 
   /**
    * One HTTP attempt to `destination` ended; `ok` marks the event delivered there. `first` (the first attempt in
-   * this process) also records the event itself, in case the crash that preceded it lost the API's record.
+   * this process) also records the event itself if the API's record may be missing: the event was accepted before
+   * this process started (a crash may have lost that record), or recording an acceptance failed here.
    */
   attempted(event: EventMeta, destination: string, attempt: AttemptRecord, first = true): Promise<void> {
     const error = attempt.ok ? null : truncate(attempt.error ?? 'failed');
@@ -150,7 +157,9 @@ export class StatusStore implements Component {
       this.#recent.delete(recentKey(event.id, destination)); // a replay: pending again
     }
     return this.#enqueue(() => {
-      if (first) this.#st.insertEvent.run(event.id, event.userId, event.receivedAtMs);
+      if (first && (this.#acceptedLost || this.#acceptedEarlier(event))) {
+        this.#st.insertEvent.run(event.id, event.userId, event.receivedAtMs);
+      }
       this.#st.attempt.run(event.id, destination, attempt.ok ? 'delivered' : 'pending', error, attempt.at);
     });
   }
@@ -189,7 +198,7 @@ export class StatusStore implements Component {
   finalState(event: EventMeta, destination: string): 'delivered' | 'dead' | undefined {
     const known = this.#recent.get(recentKey(event.id, destination));
     if (known === 'delivered' || known === 'dead') return known;
-    if (event.receivedAtMs > this.#startedAt + CLOCK_SLACK_MS) return undefined;
+    if (!this.#acceptedEarlier(event)) return undefined;
     const state = this.state(event.id, destination);
     return state === 'pending' ? undefined : state;
   }
@@ -235,6 +244,11 @@ export class StatusStore implements Component {
     });
     this.#options.logger.debug({ purged: ids.length }, 'purged old delivery statuses');
     return ids.length;
+  }
+
+  /** Whether the event may have been accepted before this process started (then an earlier run handled it). */
+  #acceptedEarlier(event: EventMeta): boolean {
+    return event.receivedAtMs <= this.#startedAt + CLOCK_SLACK_MS;
   }
 
   #remember(eventId: string, destination: string, state: DeliveryState): void {

@@ -24,7 +24,7 @@ describe('destination client', { timeout: 20_000 }, () => {
       req.resume();
       req.on('end', () => res.writeHead(429, { 'retry-after': '7' }).end('x'.repeat(1000)));
     });
-    const client = new DestinationClient(url, 2, 2_000);
+    const client = new DestinationClient(2, 2_000);
     t.after(() => client.close());
     const attempt = await client.post(url, Buffer.from('{}'), { 'content-type': 'application/json' });
     assert.ok('status' in attempt);
@@ -33,9 +33,32 @@ describe('destination client', { timeout: 20_000 }, () => {
     assert.equal(attempt.body?.length, 200);
   });
 
+  it('sends the body and headers as given, credentials from the URL, and closes connections without keep-alive', async (t) => {
+    const seen: { headers: http.IncomingHttpHeaders; body: string; url?: string }[] = [];
+    const url = await server(t, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString('latin1'), url: req.url });
+        res.writeHead(204).end();
+      });
+    });
+    const withCredentials = url.replace('http://', 'http://user%40x:p%3Ass@');
+    const client = new DestinationClient(2, 2_000, false);
+    t.after(() => client.close());
+    const body = Buffer.from([0x7b, 0xe9, 0x00, 0xff, 0x7d]);
+    const attempt = await client.post(`${withCredentials}?a=1`, body, { 'idempotency-key': 'k-1' });
+    assert.deepEqual(attempt, { status: 204, retryAfter: null });
+    assert.equal(seen[0].body, body.toString('latin1'), 'the bytes arrived unchanged');
+    assert.equal(seen[0].url, '/hook?a=1');
+    assert.equal(seen[0].headers['idempotency-key'], 'k-1');
+    assert.equal(seen[0].headers.authorization, `Basic ${Buffer.from('user@x:p:ss').toString('base64')}`);
+    assert.equal(seen[0].headers.connection, 'close');
+  });
+
   it('turns a hang into a timeout, a refused connection and an abort into connection failures', async (t) => {
     const url = await server(t, () => {});
-    const client = new DestinationClient(url, 2, 100);
+    const client = new DestinationClient(2, 100);
     t.after(() => client.close());
     assert.equal(((await client.post(url, Buffer.from('{}'), {})) as { failure: string }).failure, 'timeout');
     const closed = 'http://127.0.0.1:1/hook';

@@ -94,6 +94,26 @@ describe('delivery status store', () => {
     assert.equal(second.store.finalState(later, 'a'), undefined, 'accepted after the start: only memory can know');
   });
 
+  it('records the event with its first attempt only where the API\'s record may be missing', async (t) => {
+    const { store } = await open(t);
+    const earlier = meta(Date.now() - 600_000); // accepted before this store started: a crash may have lost it
+    const recorded = meta(Date.now() + 60_000); // accepted by this process, recorded by the API
+    await store.accepted([recorded]);
+    await store.attempted(earlier, 'a', { ok: true, at: Date.now() });
+    await store.attempted(recorded, 'a', { ok: true, at: Date.now() });
+    assert.equal(store.get(earlier.id)?.userId, 'u1');
+    assert.equal(store.get(recorded.id)?.destinations.a.status, 'delivered');
+
+    const unrecorded = meta(Date.now() + 60_000);
+    await store.attempted(unrecorded, 'a', { ok: true, at: Date.now() });
+    assert.equal(store.get(unrecorded.id), undefined, 'an event this process accepted is not written again');
+    // An acceptance whose write fails (here: a value SQLite cannot bind): from then on first attempts record events.
+    await assert.rejects(store.accepted([{ ...meta(), userId: {} as unknown as string }]));
+    const lost = meta(Date.now() + 60_000);
+    await store.attempted(lost, 'a', { ok: true, at: Date.now() });
+    assert.equal(store.get(lost.id)?.destinations.a.status, 'delivered');
+  });
+
   it('records a filtered event as delivered without attempts', async (t) => {
     const { store } = await open(t);
     const e = meta();
