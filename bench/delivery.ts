@@ -216,12 +216,19 @@ function heraldCpuSeconds(): number {
   }
 }
 
+function benchCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 interface Sample {
   at: number;
   accepted: number;
   flaky: number;
   steady: number;
   cpu: number;
+  /** CPU seconds this process (load generator and destinations) has used. */
+  benchCpu: number;
 }
 const samples: Sample[] = [];
 const sampler = setInterval(() => {
@@ -231,6 +238,7 @@ const sampler = setInterval(() => {
     flaky: flaky.delivered,
     steady: steady.delivered,
     cpu: heraldCpuSeconds(),
+    benchCpu: benchCpuSeconds(),
   });
 }, 1000);
 
@@ -245,6 +253,8 @@ function window(from: number, to: number) {
     steady: (b.steady - a.steady) / seconds,
     /** Share of one core the Herald process used. */
     cpu: (b.cpu - a.cpu) / seconds,
+    /** Share of one core the load generator and destinations used. */
+    benchCpu: (b.benchCpu - a.benchCpu) / seconds,
   };
 }
 
@@ -293,6 +303,7 @@ samples.push({
   flaky: flaky.delivered,
   steady: steady.delivered,
   cpu: heraldCpuSeconds(),
+  benchCpu: benchCpuSeconds(),
 });
 
 const calm = window(steadyFrom, outageFrom);
@@ -308,7 +319,8 @@ const lagAtOutageEnd = samples.find((x) => x.at >= outageTo) ?? samples[samples.
 const report = [
   '',
   `steady phase: Herald CPU ${(calm.cpu * 100).toFixed(0)}% of a core, ` +
-    `${fmt((calm.cpu / calm.ingest) * 1e6)} µs per accepted event`,
+    `${fmt((calm.cpu / calm.ingest) * 1e6)} µs per accepted event; ` +
+    `load generator and destinations ${(calm.benchCpu * 100).toFixed(0)}%`,
   `steady phase (${calm.seconds.toFixed(0)} s): ingest ${fmt(calm.ingest)} ev/s; ` +
     `delivered flaky ${fmt(calm.flaky)} ev/s, steady ${fmt(calm.steady)} ev/s`,
   `  accept→delivered flaky  p50 ${fmt(calmLatency.flaky.p50)} ms, p99 ${fmt(calmLatency.flaky.p99)} ms ` +

@@ -1,36 +1,16 @@
-import {
-  deadLetter,
-  type HandlerOptions,
-  type Message,
-  type Middleware,
-  type RetryPolicy,
-  retry,
-} from '../../src/runtime/index.ts';
+import type { HandlerOptions, Message, RetryPolicy } from '../../src/runtime/index.ts';
 
 /**
- * Handler options for a pipeline stage: the runtime's own retry and dead-letter middleware, arranged so that the
- * stage learns when a record was dead-lettered — `onDeadLettered` runs after the dead letter is durable in its
- * topic, with the error that sent it there — to record the event as `dead` in its status.
- *
- * The router's built-in retry and dead letter are switched off for these handlers and the same middleware is
- * placed inside them instead: outermost first `onDeadLettered` → dead letter → retry → handler.
+ * Handler options for a pipeline stage: the runtime's own retry and dead-letter middleware, the stage learning
+ * when a record was dead-lettered — `onDeadLettered` runs after the dead letter is durable in its topic, with the
+ * error that sent it there — to record the event as `dead` in its status.
  */
 export function stageOptions(
   policy: Partial<RetryPolicy>,
   onDeadLettered: (message: Message<Buffer | null>, error: unknown) => Promise<void>,
   flow: Pick<HandlerOptions<Buffer | null>, 'concurrency' | 'maxInFlight'>,
 ): HandlerOptions<Buffer | null> {
-  const recordDead: Middleware<Buffer | null> = (next) => async (message) => {
-    await next(message);
-    if (message.delivery.deadLettered) await onDeadLettered(message, message.delivery.lastError);
-  };
-  return {
-    ...flow,
-    mode: 'key',
-    retry: false,
-    deadLetter: false,
-    middleware: [recordDead, deadLetter<Buffer | null>(), retry<Buffer | null>(policy)],
-  };
+  return { ...flow, mode: 'key', retry: policy, deadLetter: { onDeadLettered } };
 }
 
 /**

@@ -63,7 +63,7 @@ function setup(handler: Handler<unknown>, extra: Middleware<unknown>[] = []) {
   );
   const counts = async () => {
     const out: Record<string, number> = {};
-    for (const name of ['processed', 'failed', 'retried', 'dead_lettered']) {
+    for (const name of ['processed', 'failed', 'retried', 'dead_lettered', 'skipped']) {
       const metric = await registry.getSingleMetric(`herald_handler_${name}_total`)!.get();
       out[name] = metric.values.reduce((sum, v) => sum + v.value, 0);
     }
@@ -98,9 +98,10 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
         attempts.set(m.offset, n);
         if (m.offset === 1 && n === 1) throw new Error('flaky');
         if (m.offset === 2) throw new HeraldError('HERALD_VALIDATION_FAILED', 'bad', { retriable: false });
+        if (m.offset === 5) m.delivery.skipped = true;
       }, extra);
-      worker.accept(records(['a', 'b', 'c', 'd', 'b']));
-      await until(() => worker.tracker.committable === 5);
+      worker.accept(records(['a', 'b', 'c', 'd', 'b', 'e']));
+      await until(() => worker.tracker.committable === 6);
       assert.deepEqual(
         [...attempts.entries()].sort(([a], [b]) => a - b),
         [
@@ -109,6 +110,7 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
           [2, 1],
           [3, 1],
           [4, 1],
+          [5, 1],
         ],
       );
       assert.equal(sent.length, 1, 'the invalid record was dead-lettered once');
@@ -117,7 +119,8 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
         failed: 2,
         retried: 1,
         dead_lettered: 1,
-        attempts_ok: 4,
+        skipped: 1,
+        attempts_ok: 5,
         attempts_error: 2,
       });
     });

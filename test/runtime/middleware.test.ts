@@ -136,6 +136,30 @@ describe('dead-letter middleware', () => {
     );
   });
 
+  it('tells onDeadLettered once the dead letter is durable; a failing hook leaves the record settled', async () => {
+    for (const failing of [false, true]) {
+      const { message, sent, attempt } = harness();
+      const told: [number, string][] = [];
+      const run = compose(
+        [
+          deadLetter({
+            onDeadLettered: async (m, err) => {
+              told.push([sent.length, (err as Error).message]);
+              assert.equal(m, message);
+              if (failing) throw new Error('status store down');
+            },
+          }),
+        ],
+        attempt(async () => {
+          throw new HeraldError('HERALD_VALIDATION_FAILED', 'bad order');
+        }),
+      );
+      await run(message);
+      assert.deepEqual(told, [[1, 'bad order']], 'the hook ran after the dead letter was sent, with the error');
+      assert.equal(message.delivery.deadLettered, true);
+    }
+  });
+
   it('passes shutdown through without a verdict', async () => {
     const { message, sent, attempt } = harness();
     const run = compose(

@@ -1,7 +1,7 @@
 import { isHeraldError } from '../../errors.ts';
 import { withBypass } from '../chain.ts';
 import { deadLetterRecord } from '../dlq/envelope.ts';
-import type { Middleware } from '../message.ts';
+import type { Message, Middleware } from '../message.ts';
 import { deadLetterTopicName } from '../names.ts';
 
 export interface DeadLetterOptions {
@@ -9,6 +9,11 @@ export interface DeadLetterOptions {
   topicName?: (topic: string, group: string) => string;
   /** Partitions of a dead-letter topic created here. Default 1 (dead letters are few; one partition keeps order). */
   partitions?: number;
+  /**
+   * Called once a record's dead letter is durable, with the error that sent it there (e.g. to show the record as
+   * failed somewhere). The record is settled by then: a hook that throws is logged, and the record stays done.
+   */
+  onDeadLettered?: (message: Message<never>, error: unknown) => Promise<void> | void;
 }
 
 /**
@@ -43,6 +48,11 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       await message.runtime.producer.send([deadLetterRecord(message, err, topic)]);
       message.delivery.deadLettered = true;
       message.logger.error({ err, deadLetterTopic: topic, attempts: message.delivery.attempts }, 'dead-lettered');
+      try {
+        await options.onDeadLettered?.(message as Message<never>, err);
+      } catch (hookError) {
+        message.logger.error({ err: hookError }, 'onDeadLettered failed (the record stays dead-lettered)');
+      }
     }
   };
   // Acts only on failure: a record that succeeds needs no wrapper.

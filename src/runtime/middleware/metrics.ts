@@ -88,7 +88,9 @@ export function metrics<T = unknown>(registry: Registry): Middleware<T> {
     succeeded: (message, durationMs) => {
       const c = childrenOf(message);
       c.ok.observe(durationMs / 1000);
-      c.pendingProcessed += 1;
+      // A handler may mark its record skipped (a copy it has seen before); dead letters never take this path.
+      if (message.delivery.skipped) c.skipped.inc();
+      else c.pendingProcessed += 1;
     },
     failed: (message, _error, durationMs) => {
       const c = childrenOf(message);
