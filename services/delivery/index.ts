@@ -6,6 +6,7 @@ import { registerDeliveryApi } from './api.ts';
 import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
 import { deliveryMetrics } from './metrics.ts';
 import { registerMockDestinations } from './mocks.ts';
+import { PostingThread } from './posting/posting-thread.ts';
 import { registerStages } from './stages.ts';
 import { StatusStore } from './status.ts';
 import { type DeliveryTopics, deliveryTopics, topicSpecs } from './topics.ts';
@@ -72,21 +73,16 @@ function createComponents(context: ServiceContext<DeliveryConfig>, options: Deli
   });
 
   const router = new Router({ broker, logger, name: 'delivery', metrics: context.metrics });
-  const deps = { router, topics, status, metrics, app, host: platform.http.host };
-  const clients = config.destinations.map((d) => registerStages(d, transforms.get(d.id)!, deps));
+  const posting = new PostingThread(logger);
+  const deps = { router, topics, status, metrics, posting, app, host: platform.http.host };
+  for (const d of config.destinations) registerStages(d, transforms.get(d.id)!, deps);
 
   // Stopped in reverse: the API's producer (HTTP has stopped already), then the stages drain, then the
-  // destinations' sockets close, then the status store.
+  // destinations' sockets close with the posting thread, then the status store.
   return [
     topicsComponent(context, topics, config),
     status,
-    {
-      name: 'delivery-destination-clients',
-      start: async () => {},
-      stop: async () => {
-        for (const client of clients) client.close();
-      },
-    },
+    posting,
     router,
     { name: 'delivery-api-producer', start: async () => {}, stop: () => producer.close() },
   ];

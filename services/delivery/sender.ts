@@ -3,7 +3,7 @@ import { type Handler, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/inde
 import { classify } from './classify.ts';
 import type { DestinationConfig } from './config.ts';
 import { eventMeta } from './event.ts';
-import type { DestinationClient } from './http-post.ts';
+import type { Poster } from './posting/destination-client.ts';
 import type { RateLimiter } from './rate.ts';
 import type { Semaphore } from './semaphore.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
@@ -13,7 +13,7 @@ import { HEADERS } from './topics.ts';
 export interface SenderOptions {
   destination: DestinationConfig;
   status: StatusStore;
-  client: DestinationClient;
+  client: Poster;
   /** Caps requests in flight to the destination. */
   slots: Semaphore;
   limiter?: RateLimiter;
@@ -63,7 +63,7 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     const url = await options.url();
     await slots.acquire(message.signal);
     const at = Date.now();
-    let attempt: Awaited<ReturnType<DestinationClient['post']>>;
+    let attempt: Awaited<ReturnType<Poster['post']>>;
     try {
       attempt = await client.post(url, body, headers, message.signal);
     } finally {

@@ -5,8 +5,8 @@ import type { Message, Router } from '../../src/runtime/index.ts';
 import type { DestinationConfig } from './config.ts';
 import { eventMeta } from './event.ts';
 import { stageOptions, UNTIL_DONE } from './flow.ts';
-import { DestinationClient } from './http-post.ts';
 import type { DeliveryMetrics } from './metrics.ts';
+import type { PostingThread } from './posting/posting-thread.ts';
 import { RateLimiter } from './rate.ts';
 import { Semaphore } from './semaphore.ts';
 import { sendHandler } from './sender.ts';
@@ -26,16 +26,15 @@ export interface StageDeps {
   topics: DeliveryTopics;
   status: StatusStore;
   metrics: DeliveryMetrics;
+  /** Where the senders' HTTP requests are made. */
+  posting: PostingThread;
   /** Herald's own app and bind host, for destinations served by Herald itself (the mocks). */
   app: FastifyInstance;
   host: string;
 }
 
-/**
- * Registers one destination's transformer and sender on the router, each in its own consumer group, and returns
- * the destination's HTTP client (to close once the router has drained).
- */
-export function registerStages(destination: DestinationConfig, transform: Transform, deps: StageDeps) {
+/** Registers one destination's transformer and sender on the router, each in its own consumer group. */
+export function registerStages(destination: DestinationConfig, transform: Transform, deps: StageDeps): void {
   const { router, topics, status, metrics } = deps;
   const markDead = (stage: string) => async (message: Message<Buffer | null>, error: unknown) => {
     let meta: ReturnType<typeof eventMeta>;
@@ -64,7 +63,11 @@ export function registerStages(destination: DestinationConfig, transform: Transf
 
   // Destinations on Herald's own server get no keep-alive: a connection kept busy would hold its shutdown open.
   const onSelf = destination.url.startsWith('/');
-  const client = new DestinationClient(destination.concurrency, destination.timeoutMs, !onSelf);
+  const client = deps.posting.poster({
+    maxSockets: destination.concurrency,
+    timeoutMs: destination.timeoutMs,
+    keepAlive: !onSelf,
+  });
   router.handle(
     topics.destination(destination.id),
     topics.sendGroup(destination.id),
@@ -86,7 +89,6 @@ export function registerStages(destination: DestinationConfig, transform: Transf
       maxInFlight: MAX_IN_FLIGHT_PER_PARTITION,
     }),
   );
-  return client;
 }
 
 /** The runtime's retry policy from a destination's settings: doubling, half of each delay jittered. */

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { DestinationClient } from '../../../services/delivery/http-post.ts';
+import { DestinationClient } from '../../../services/delivery/posting/destination-client.ts';
 import { RateLimiter } from '../../../services/delivery/rate.ts';
 import { Semaphore } from '../../../services/delivery/semaphore.ts';
 

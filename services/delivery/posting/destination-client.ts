@@ -1,5 +1,5 @@
 import { type Dispatcher, Pool } from 'undici';
-import type { Attempt } from './classify.ts';
+import type { Attempt } from '../classify.ts';
 
 /** Bytes of a failed response's body kept for the status's `lastError`. */
 const ERROR_BODY_BYTES = 200;
@@ -7,6 +7,11 @@ const STOPPING = 'aborted: Herald is stopping';
 
 /** Requests in flight per abort signal, so that one listener per signal (not per request) can stop them all. */
 type InFlight = Set<() => void>;
+
+/** Makes one attempt to POST to a destination (see {@link DestinationClient.post} for the contract). */
+export interface Poster {
+  post(url: string, body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<Attempt>;
+}
 
 interface Target {
   pool: Pool;
@@ -21,7 +26,7 @@ interface Target {
  * concurrency. Requests go through undici's dispatcher interface directly: no stream or promise per response, the
  * cheapest way Node has to make HTTP/1.1 requests (about a quarter less CPU per request than `node:http`).
  */
-export class DestinationClient {
+export class DestinationClient implements Poster {
   readonly #maxSockets: number;
   readonly #timeoutMs: number;
   readonly #keepAlive: boolean;
