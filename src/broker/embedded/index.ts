@@ -1,10 +1,12 @@
 /**
  * The embedded broker: a durable single-machine log inside the Herald process, on `node:sqlite`.
  *
- * - Storage (`store.ts`, `partition-log.ts`): one SQLite database per data directory, WAL mode, `synchronous=FULL`
- *   for durability `'fsync'` (`NORMAL` for `'os'`). Each partition is its own table whose rowid is the offset.
+ * - Storage (`store.ts`, `partition-log.ts`): one SQLite database per data directory, WAL mode,
+ *   `synchronous=NORMAL`; for durability `'fsync'` the log is synced with `fdatasync` off the event loop. Each
+ *   partition is its own table whose rowid is the offset.
  * - Writes (`writer.ts`): sends and offset commits of one event-loop turn share one transaction (group commit);
- *   each resolves after that commit. Validation (`producer.ts`, `validate.ts`) happens before anything is queued.
+ *   each resolves after that commit and, for `'fsync'`, the next sync of the log (one sync covers every commit
+ *   made before it starts). Validation (`producer.ts`, `validate.ts`) happens before anything is queued.
  * - Ownership (`lock.ts`): a `herald.lock` file naming the owner pid, plus SQLite's exclusive lock for the life of
  *   the connection.
  * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
@@ -252,7 +254,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await running.cleaner.stop();
-      running.writer.close();
+      await running.writer.close();
     } finally {
       running.store.close();
       running.lock.release();

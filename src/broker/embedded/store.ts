@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
@@ -86,6 +87,10 @@ export class Store {
   readonly #deleteLogs: StatementSync;
   readonly #upsertOffset: StatementSync;
   readonly #deleteOffsetsOfLog: StatementSync;
+  /** Durability `'fsync'`: transactions count as written once the write-ahead log is synced. */
+  readonly syncs: boolean;
+  readonly #walFile: string;
+  #walFd: number | undefined;
 
   /**
    * Opens (creating if needed) the database in `dataDir`. The connection holds SQLite's exclusive lock for its
@@ -93,11 +98,13 @@ export class Store {
    */
   constructor(dataDir: string, options: { durability: 'fsync' | 'os'; cacheSizeKiB: number }) {
     this.db = new DatabaseSync(path.join(dataDir, DB_FILE), { timeout: 0 });
+    this.syncs = options.durability === 'fsync';
+    this.#walFile = `${path.join(dataDir, DB_FILE)}-wal`;
     try {
       this.db.exec(`
         PRAGMA locking_mode = EXCLUSIVE;
         PRAGMA journal_mode = WAL;
-        PRAGMA synchronous = ${options.durability === 'fsync' ? 'FULL' : 'NORMAL'};
+        PRAGMA synchronous = NORMAL;
         PRAGMA cache_size = -${options.cacheSizeKiB};
         PRAGMA temp_store = MEMORY;
         PRAGMA foreign_keys = OFF;
@@ -132,19 +139,55 @@ export class Store {
   }
 
   /**
-   * Runs `fn` in one transaction: all of it is durable, or (on a throw) none of it. SQLite failures become
+   * Runs `fn` in one transaction: all of it is written, or (on a throw) none of it. SQLite failures become
    * `HERALD_STORAGE_FAILED`.
+   *
+   * Commits do not sync (`synchronous = NORMAL`): a committed transaction survives the process being killed, and
+   * only an OS crash or power loss can lose it — together with every transaction after it, as the write-ahead log
+   * is replayed in order. Under durability `'fsync'` a transaction is durable once the log is synced:
+   * `durable: true` (default) syncs before returning, for rare work such as creating a topic; the writer passes
+   * `false` and acknowledges after {@link syncLog}, so that syncing never holds the event loop.
    */
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, durable = true): T {
+    let result: T;
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      const result = fn();
+      result = fn();
       this.db.exec('COMMIT');
-      return result;
     } catch (err) {
       if (this.db.isOpen && this.db.isTransaction) this.db.exec('ROLLBACK');
       throw err instanceof HeraldError ? err : storageError('the embedded log could not be written', err);
     }
+    if (durable && this.syncs) {
+      try {
+        fs.fdatasyncSync(this.#wal());
+      } catch (err) {
+        throw storageError('the embedded log could not be synced', err);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Makes every transaction committed so far durable: one `fdatasync` of the write-ahead log on libuv's thread
+   * pool, while the event loop goes on. Rejects with `HERALD_STORAGE_FAILED`.
+   */
+  syncLog(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let fd: number;
+      try {
+        fd = this.#wal();
+      } catch (err) {
+        return reject(storageError('the embedded log could not be synced', err));
+      }
+      fs.fdatasync(fd, (err) => (err ? reject(storageError('the embedded log could not be synced', err)) : resolve()));
+    });
+  }
+
+  /** The write-ahead log, opened on first use (SQLite keeps the file while the connection is open). */
+  #wal(): number {
+    this.#walFd ??= fs.openSync(this.#walFile, 'r+');
+    return this.#walFd;
   }
 
   loadTopics(): TopicRow[] {
@@ -190,7 +233,10 @@ export class Store {
     this.#upsertOffset.run(group, logId, offset, now);
   }
 
+  /** Closes the database. Call only with no {@link syncLog} in flight (it uses the log's descriptor). */
   close(): void {
+    if (this.#walFd !== undefined) fs.closeSync(this.#walFd);
+    this.#walFd = undefined;
     if (this.db.isOpen) this.db.close();
   }
 }

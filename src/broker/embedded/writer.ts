@@ -37,10 +37,20 @@ interface PendingLog {
   params: SQLInputValue[];
 }
 
+/** Requests committed together, to settle once the log is synced. */
+interface Committed {
+  settle(): void;
+  fail(err: unknown): void;
+}
+
 /**
  * Group commit: every append and offset commit requested during one turn of the event loop is written in a single
- * transaction (one fsync under `durability: 'fsync'`), and each request resolves only after that commit. A request
- * that fails rejects with nothing of it written; the in-memory ends of the logs move only after the commit.
+ * transaction, and each request resolves only after that commit — and, under durability `'fsync'`, after the next
+ * sync of the write-ahead log, which runs off the event loop (see `Store.syncLog`). At most one sync runs at a
+ * time; transactions committed meanwhile wait for the one after it, so a sync covers every commit made before it
+ * started. A request that fails rejects with nothing of it written; the in-memory ends of the logs move only after
+ * the commit. Consumers may read records once committed, before the sync: only an OS crash can lose those, and
+ * then everything written after them too.
  */
 export class Writer {
   readonly #store: Store;
@@ -50,6 +60,10 @@ export class Writer {
   #queue: WriteRequest[] = [];
   #scheduled = false;
   #closed = false;
+  /** Committed, waiting for the next sync. */
+  #unsynced: Committed[] = [];
+  /** The sync in flight, if any. */
+  #syncing: Promise<void> | undefined;
 
   constructor(store: Store, notifier: Notifier, offsets: CommittedOffsets, logger?: Logger) {
     this.#store = store;
@@ -128,7 +142,7 @@ export class Writer {
         for (const request of live) {
           for (const c of request.offsets) this.#store.upsertOffset(c.group, c.log.id, c.offset, now);
         }
-      });
+      }, false);
     } catch (err) {
       this.#logger?.error({ err }, 'embedded broker: write failed');
       const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err);
@@ -139,16 +153,47 @@ export class Writer {
       log.next = p.next;
       log.bytes = p.bytes;
     }
-    for (let i = 0; i < live.length; i++) {
-      for (const c of live[i].offsets) this.#offsets.set(c.group, c.log.id, c.offset);
-      live[i].resolve(results[i]);
+    for (const request of live) {
+      for (const c of request.offsets) this.#offsets.set(c.group, c.log.id, c.offset);
+    }
+    const settle = () => {
+      for (let i = 0; i < live.length; i++) live[i].resolve(results[i]);
+    };
+    if (this.#store.syncs) {
+      this.#unsynced.push({ settle, fail: (err) => live.forEach((request) => request.reject(err)) });
+      this.#sync();
+    } else {
+      settle();
     }
     for (const log of pending.keys()) this.#notifier.notify(log.id);
   }
 
-  /** Writes what is queued, then refuses further requests. */
-  close(): void {
+  /** Starts a sync for what is committed and waiting, unless one runs (it starts the next when it ends). */
+  #sync(): void {
+    if (this.#syncing !== undefined || this.#unsynced.length === 0) return;
+    const batch = this.#unsynced;
+    this.#unsynced = [];
+    this.#syncing = this.#store
+      .syncLog()
+      .then(
+        () => {
+          for (const committed of batch) committed.settle();
+        },
+        (err: unknown) => {
+          this.#logger?.error({ err }, 'embedded broker: syncing the log failed');
+          for (const committed of batch) committed.fail(err);
+        },
+      )
+      .finally(() => {
+        this.#syncing = undefined;
+        this.#sync();
+      });
+  }
+
+  /** Writes what is queued and waits until it is synced, then refuses further requests. */
+  async close(): Promise<void> {
     this.flush();
     this.#closed = true;
+    while (this.#syncing !== undefined) await this.#syncing;
   }
 }
