@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { OutgoingRecord, Producer } from '../../src/broker/broker.ts';
 import { HeraldError, isHeraldError } from '../../src/errors.ts';
 import { type EventMeta, newEventId, type SourceEvent, sourceRecord } from './event.ts';
-import type { StatusStore } from './status.ts';
+import type { StatusStore } from './status/store.ts';
 
 export interface ApiOptions {
   producer: Producer;

@@ -8,7 +8,7 @@ import { deliveryMetrics } from './metrics.ts';
 import { registerMockDestinations } from './mocks.ts';
 import { PostingThread } from './posting/posting-thread.ts';
 import { registerStages } from './stages.ts';
-import { StatusStore } from './status.ts';
+import { StatusStore } from './status/store.ts';
 import { type DeliveryTopics, deliveryTopics, topicSpecs } from './topics.ts';
 import { resolveTransforms, type TransformRegistry } from './transform.ts';
 

@@ -7,7 +7,7 @@ import type { Poster } from './posting/destination-client.ts';
 import type { RateLimiter } from './rate.ts';
 import type { Semaphore } from './semaphore.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
-import type { StatusStore } from './status.ts';
+import type { StatusStore } from './status/store.ts';
 import { HEADERS } from './topics.ts';
 
 export interface SenderOptions {

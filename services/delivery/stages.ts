@@ -10,7 +10,7 @@ import type { PostingThread } from './posting/posting-thread.ts';
 import { RateLimiter } from './rate.ts';
 import { Semaphore } from './semaphore.ts';
 import { sendHandler } from './sender.ts';
-import type { StatusStore } from './status.ts';
+import type { StatusStore } from './status/store.ts';
 import type { DeliveryTopics } from './topics.ts';
 import type { Transform } from './transform.ts';
 import { transformHandler } from './transformer.ts';

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { newEventId } from '../../../services/delivery/event.ts';
-import { StatusStore } from '../../../services/delivery/status.ts';
+import { StatusStore } from '../../../services/delivery/status/store.ts';
 
-async function open(t: TestContext, file?: string) {
+async function open(t: TestContext, file?: string, threadScript?: URL) {
   if (file === undefined) {
     const dir = mkdtempSync(path.join(tmpdir(), 'herald-status-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +18,7 @@ async function open(t: TestContext, file?: string) {
     destinations: ['a', 'b'],
     retentionMs: 60_000,
     logger: pino({ level: 'silent' }),
+    threadScript,
   });
   await store.start();
   t.after(() => store.stop());
@@ -144,10 +145,21 @@ describe('delivery status store', () => {
       await store.dead(e, 'b', 'x');
     }
     await store.attempted(oldPending, 'a', { ok: true, at: now });
-    assert.equal(store.purge(now), 1);
+    assert.equal(await store.purge(now), 1);
     assert.equal(store.get(oldDone.id), undefined);
     assert.ok(store.get(oldPending.id));
     assert.ok(store.get(recentDone.id));
+  });
+
+  it('rejects the writes of a thread that dies, and starts another for the next', async (t) => {
+    const { store } = await open(t, undefined, new URL('./fixtures/crashing-status-thread.ts', import.meta.url));
+    const kept = meta();
+    await store.accepted([kept]);
+    await assert.rejects(store.accepted([{ ...meta(), userId: 'crash' }]), /status thread stopped \(exit code 4\)/);
+    const after = meta();
+    await store.attempted(after, 'a', { ok: true, at: Date.now() });
+    assert.equal(store.get(kept.id)?.userId, 'u1');
+    assert.equal(store.get(after.id)?.destinations.a.status, 'delivered', 'written by the new thread');
   });
 
   it('rejects writes after stop', async (t) => {

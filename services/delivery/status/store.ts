@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { HeraldError } from '../../src/errors.ts';
-import type { Component } from '../../src/runtime/lifecycle.ts';
-import { type EventMeta, newEventId } from './event.ts';
+import { HeraldError } from '../../../src/errors.ts';
+import type { Component } from '../../../src/runtime/lifecycle.ts';
+import { type EventMeta, newEventId } from '../event.ts';
+import type { FromStatusThread, ToStatusThread } from './protocol.ts';
+import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
 
 /** Where one event stands with one destination. */
 export type DeliveryState = 'pending' | 'delivered' | 'dead';
@@ -34,25 +37,6 @@ export interface AttemptRecord {
   at: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  id TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  received_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deliveries (
-  event_id TEXT NOT NULL,
-  destination TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL,
-  last_error TEXT,
-  first_attempt_at INTEGER,
-  last_attempt_at INTEGER,
-  delivered_at INTEGER,
-  dead_at INTEGER,
-  PRIMARY KEY (event_id, destination)
-) WITHOUT ROWID;
-`;
 
 interface DeliveryRow {
   destination: string;
@@ -84,13 +68,24 @@ export interface StatusStoreOptions {
   logger: Logger;
   /** How often the purge runs. Default one minute. */
   purgeEveryMs?: number;
+  /** The writing thread's entry (tests substitute one); default `thread.ts`. */
+  threadScript?: URL;
+}
+
+/** A batch sent to the thread, waiting for its answer. */
+interface Waiting {
+  resolve(answer: { purged?: number }): void;
+  reject(err: unknown): void;
 }
 
 /**
  * Per-event, per-destination delivery status in a SQLite file under the data dir (WAL, `synchronous=NORMAL`: a
- * committed write survives `kill -9` of Herald; only an OS crash may lose the newest). Writes are queued and
- * committed together once per event-loop turn — the returned promise resolves after that commit — so thousands of
- * status changes a second cost one transaction per turn, not one each.
+ * committed write survives `kill -9` of Herald; only an OS crash may lose the newest). Writes are queued and sent
+ * once per event-loop turn to a thread of the store's own, which commits each batch in one transaction — the
+ * returned promise resolves after that commit — so thousands of status changes a second cost the event loop one
+ * message per turn, and none of the SQLite work. Reads (`get`, `state`) use a connection of their own here and see
+ * every write whose promise has resolved. If the thread dies, its unanswered writes reject and the next write
+ * starts another.
  *
  * Status is advisory and trails delivery: it is written after the attempt it describes, so a crash in between
  * can leave an event `pending` that the destination already has; the redelivery after restart then records it.
@@ -99,9 +94,15 @@ export class StatusStore implements Component {
   readonly name = 'delivery-status';
   readonly #options: StatusStoreOptions;
   #db: DatabaseSync | undefined;
-  #statements: ReturnType<typeof prepare> | undefined;
-  #queue: (() => void)[] = [];
-  #waiters: { resolve(): void; reject(err: unknown): void }[] = [];
+  #statements: ReturnType<typeof readStatements> | undefined;
+  #worker: Worker | undefined;
+  #queue: StatusWrite[] = [];
+  #queueWaiters: Waiting[] = [];
+  /** Batches sent and not answered, by sequence number. */
+  readonly #sent = new Map<number, Waiting[]>();
+  /** Called when the last unanswered batch is answered (`stop` waits for it). */
+  #answered: (() => void) | undefined;
+  #seq = 0;
   #scheduled = false;
   #purgeTimer: NodeJS.Timeout | undefined;
   /** What this process recorded as finished, by `<event id>\0<destination>`, oldest first. */
@@ -116,19 +117,33 @@ export class StatusStore implements Component {
 
   async start(): Promise<void> {
     mkdirSync(path.dirname(this.#options.file), { recursive: true });
-    const db = new DatabaseSync(this.#options.file);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    db.exec(SCHEMA);
+    const db = openStatusDb(this.#options.file);
     this.#db = db;
-    this.#statements = prepare(db);
+    this.#statements = readStatements(db);
     this.#startedAt = Date.now();
-    this.#purgeTimer = setInterval(() => this.purge(), this.#options.purgeEveryMs ?? 60_000);
+    this.#spawn();
+    this.#purgeTimer = setInterval(() => {
+      this.purge().catch((err: unknown) => this.#options.logger.warn({ err }, 'purging delivery statuses failed'));
+    }, this.#options.purgeEveryMs ?? 60_000);
     this.#purgeTimer.unref();
   }
 
+  /** Sends what is queued, waits for every answer, then closes the thread and the database. */
   async stop(): Promise<void> {
     clearInterval(this.#purgeTimer);
-    this.#flush();
+    const worker = this.#worker;
+    if (worker !== undefined) {
+      this.#flush();
+      if (this.#sent.size > 0) await new Promise<void>((resolve) => (this.#answered = resolve));
+      this.#worker = undefined;
+      const closed = new Promise<void>((resolve) => {
+        worker.on('message', (m: FromStatusThread) => m.type === 'closed' && resolve());
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage({ type: 'close' } satisfies ToStatusThread);
+      await closed;
+      await worker.terminate();
+    }
     this.#db?.close();
     this.#db = undefined;
     this.#statements = undefined;
@@ -136,9 +151,7 @@ export class StatusStore implements Component {
 
   /** Events just made durable in the source topic: known from now on, `pending` everywhere. */
   accepted(events: EventMeta[]): Promise<void> {
-    const written = this.#enqueue(() => {
-      for (const e of events) this.#st.insertEvent.run(e.id, e.userId, e.receivedAtMs);
-    });
+    const written = this.#enqueue(events.map((e): StatusWrite => ['event', e.id, e.userId, e.receivedAtMs]));
     written.catch(() => {
       this.#acceptedLost = true;
     });
@@ -156,21 +169,21 @@ export class StatusStore implements Component {
     else if (this.#recent.get(recentKey(event.id, destination)) === 'dead') {
       this.#recent.delete(recentKey(event.id, destination)); // a replay: pending again
     }
-    return this.#enqueue(() => {
-      if (first && (this.#acceptedLost || this.#acceptedEarlier(event))) {
-        this.#st.insertEvent.run(event.id, event.userId, event.receivedAtMs);
-      }
-      this.#st.attempt.run(event.id, destination, attempt.ok ? 'delivered' : 'pending', error, attempt.at);
-    });
+    const write: StatusWrite = ['attempt', event.id, destination, attempt.ok ? 'delivered' : 'pending', error, attempt.at];
+    return this.#enqueue(
+      first && (this.#acceptedLost || this.#acceptedEarlier(event))
+        ? [['event', event.id, event.userId, event.receivedAtMs], write]
+        : [write],
+    );
   }
 
   /** A transform filtered the event out for `destination`: nothing to send, so it counts as delivered. */
   filtered(event: EventMeta, destination: string, at = Date.now()): Promise<void> {
     this.#remember(event.id, destination, 'delivered');
-    return this.#enqueue(() => {
-      this.#st.insertEvent.run(event.id, event.userId, event.receivedAtMs);
-      this.#st.filtered.run(event.id, destination, at);
-    });
+    return this.#enqueue([
+      ['event', event.id, event.userId, event.receivedAtMs],
+      ['filtered', event.id, destination, at],
+    ]);
   }
 
   /** The event was dead-lettered for `destination` (retries exhausted, permanent failure, or untransformable). */
@@ -178,10 +191,10 @@ export class StatusStore implements Component {
     if (this.#recent.get(recentKey(event.id, destination)) !== 'delivered') {
       this.#remember(event.id, destination, 'dead');
     }
-    return this.#enqueue(() => {
-      this.#st.insertEvent.run(event.id, event.userId, event.receivedAtMs);
-      this.#st.dead.run(event.id, destination, truncate(error), at);
-    });
+    return this.#enqueue([
+      ['event', event.id, event.userId, event.receivedAtMs],
+      ['dead', event.id, destination, truncate(error), at],
+    ]);
   }
 
   /** The committed state of one event at one destination; `undefined` when nothing was recorded yet. */
@@ -226,24 +239,23 @@ export class StatusStore implements Component {
 
   /**
    * Deletes events accepted before the retention cutoff whose every configured destination is finished (delivered
-   * or dead), a bounded number per call so the event loop is never held long. Returns how many were purged.
+   * or dead), at most `limit` per call so the thread is never held long. Resolves with how many were purged.
    */
-  purge(now = Date.now(), limit = 5000): number {
-    if (this.#db === undefined) return 0;
+  async purge(now = Date.now(), limit = 5000): Promise<number> {
     // Event ids are UUIDv7, ordered by acceptance time: every id below this one was accepted before the cutoff.
     const cutoff = newEventId(now - this.#options.retentionMs)
       .slice(0, 14)
       .padEnd(36, '0');
-    const ids = this.#st.purgeable.all(cutoff, this.#options.destinations.length, limit) as { id: string }[];
-    if (ids.length === 0) return 0;
-    this.#transaction(() => {
-      for (const { id } of ids) {
-        this.#st.deleteDeliveries.run(id);
-        this.#st.deleteEvent.run(id);
-      }
-    });
-    this.#options.logger.debug({ purged: ids.length }, 'purged old delivery statuses');
-    return ids.length;
+    const answer = await this.#request((seq) => ({
+      type: 'purge',
+      seq,
+      cutoff,
+      destinations: this.#options.destinations.length,
+      limit,
+    }));
+    const purged = answer.purged ?? 0;
+    if (purged > 0) this.#options.logger.debug({ purged }, 'purged old delivery statuses');
+    return purged;
   }
 
   /** Whether the event may have been accepted before this process started (then an earlier run handled it). */
@@ -256,16 +268,17 @@ export class StatusStore implements Component {
     if (this.#recent.size > RECENT_CAPACITY) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
-  get #st(): ReturnType<typeof prepare> {
+  get #st(): ReturnType<typeof readStatements> {
     if (this.#statements === undefined) throw new HeraldError('HERALD_SHUTTING_DOWN', 'the status store is closed');
     return this.#statements;
   }
 
-  #enqueue(write: () => void): Promise<void> {
+  /** Queues writes for the thread's next batch; resolves once they are committed. */
+  #enqueue(writes: StatusWrite[]): Promise<void> {
     if (this.#db === undefined) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'status store closed'));
     return new Promise((resolve, reject) => {
-      this.#queue.push(write);
-      this.#waiters.push({ resolve, reject });
+      for (const write of writes) this.#queue.push(write);
+      this.#queueWaiters.push({ resolve: () => resolve(), reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -275,34 +288,53 @@ export class StatusStore implements Component {
 
   #flush(): void {
     this.#scheduled = false;
-    const queue = this.#queue;
-    const waiters = this.#waiters;
-    if (queue.length === 0) return;
+    if (this.#queueWaiters.length === 0) return;
+    const writes = this.#queue;
+    const waiters = this.#queueWaiters;
     this.#queue = [];
-    this.#waiters = [];
-    try {
-      this.#transaction(() => {
-        for (const write of queue) write();
-      });
-    } catch (err) {
-      this.#options.logger.error({ err }, 'writing delivery statuses failed');
-      const failure = new HeraldError('HERALD_STORAGE_FAILED', 'writing delivery statuses failed', { cause: err });
-      for (const w of waiters) w.reject(failure);
-      return;
-    }
-    for (const w of waiters) w.resolve();
+    this.#queueWaiters = [];
+    this.#send((seq) => ({ type: 'write', seq, writes }), waiters);
   }
 
-  #transaction(work: () => void): void {
-    const db = this.#db!;
-    db.exec('BEGIN');
-    try {
-      work();
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
+  /** Sends one message to the thread (starting one if none runs); resolves with its answer. */
+  #request(message: (seq: number) => ToStatusThread): Promise<{ purged?: number }> {
+    if (this.#db === undefined) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'status store closed'));
+    return new Promise((resolve, reject) => this.#send(message, [{ resolve, reject }]));
+  }
+
+  #send(message: (seq: number) => ToStatusThread, waiters: Waiting[]): void {
+    const seq = ++this.#seq;
+    this.#sent.set(seq, waiters);
+    (this.#worker ?? this.#spawn()).postMessage(message(seq));
+  }
+
+  #spawn(): Worker {
+    const script = this.#options.threadScript ?? new URL('./thread.ts', import.meta.url);
+    const worker = new Worker(script, { workerData: { file: this.#options.file } });
+    worker.on('message', (message: FromStatusThread) => {
+      if (message.type !== 'done') return;
+      const waiters = this.#sent.get(message.seq);
+      this.#sent.delete(message.seq);
+      if (this.#sent.size === 0) this.#answered?.();
+      if (message.error === undefined) {
+        for (const w of waiters ?? []) w.resolve(message);
+        return;
+      }
+      this.#options.logger.error({ err: message.error }, 'writing delivery statuses failed');
+      const failure = new HeraldError('HERALD_STORAGE_FAILED', `writing delivery statuses failed: ${message.error}`);
+      for (const w of waiters ?? []) w.reject(failure);
+    });
+    worker.on('error', (err) => this.#options.logger.error({ err }, 'the delivery status thread failed'));
+    worker.once('exit', (code) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      const failure = new HeraldError('HERALD_STORAGE_FAILED', `the status thread stopped (exit code ${code})`);
+      for (const waiters of this.#sent.values()) for (const w of waiters) w.reject(failure);
+      this.#sent.clear();
+      this.#answered?.();
+    });
+    this.#worker = worker;
+    return worker;
   }
 }
 
@@ -322,40 +354,4 @@ function pendingStatus(): DestinationStatus {
 
 function truncate(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
-}
-
-function prepare(db: DatabaseSync) {
-  const s = (sql: string): StatementSync => db.prepare(sql);
-  return {
-    insertEvent: s('INSERT OR IGNORE INTO events (id, user_id, received_at) VALUES (?, ?, ?)'),
-    // An attempt on an event already dead means it was replayed: it is pending (or delivered) again.
-    attempt: s(`INSERT INTO deliveries (event_id, destination, state, attempts, last_error, first_attempt_at,
-                  last_attempt_at, delivered_at, dead_at)
-                VALUES (?1, ?2, ?3, 1, ?4, ?5, ?5, CASE ?3 WHEN 'delivered' THEN ?5 END, NULL)
-                ON CONFLICT (event_id, destination) DO UPDATE SET
-                  state = CASE WHEN state = 'delivered' THEN 'delivered' ELSE excluded.state END,
-                  attempts = attempts + 1,
-                  last_error = COALESCE(excluded.last_error, last_error),
-                  first_attempt_at = COALESCE(first_attempt_at, excluded.first_attempt_at),
-                  last_attempt_at = excluded.last_attempt_at,
-                  delivered_at = COALESCE(delivered_at, excluded.delivered_at),
-                  dead_at = CASE WHEN excluded.state = 'delivered' THEN dead_at ELSE NULL END`),
-    dead: s(`INSERT INTO deliveries (event_id, destination, state, attempts, last_error, dead_at)
-             VALUES (?1, ?2, 'dead', 0, ?3, ?4)
-             ON CONFLICT (event_id, destination) DO UPDATE SET
-               state = CASE WHEN state = 'delivered' THEN 'delivered' ELSE 'dead' END,
-               last_error = ?3,
-               dead_at = CASE WHEN state = 'delivered' THEN dead_at ELSE ?4 END`),
-    filtered: s(`INSERT INTO deliveries (event_id, destination, state, attempts, delivered_at)
-                 VALUES (?1, ?2, 'delivered', 0, ?3) ON CONFLICT (event_id, destination) DO NOTHING`),
-    state: s('SELECT state FROM deliveries WHERE event_id = ? AND destination = ?'),
-    event: s('SELECT id, user_id, received_at FROM events WHERE id = ?'),
-    deliveries: s(`SELECT destination, state, attempts, last_error, first_attempt_at, last_attempt_at, delivered_at,
-                     dead_at FROM deliveries WHERE event_id = ? ORDER BY destination`),
-    purgeable: s(`SELECT e.id FROM events e WHERE e.id < ?1 AND
-                    (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id AND d.state != 'pending') >= ?2
-                  LIMIT ?3`),
-    deleteDeliveries: s('DELETE FROM deliveries WHERE event_id = ?'),
-    deleteEvent: s('DELETE FROM events WHERE id = ?'),
-  };
 }
