@@ -1,4 +1,4 @@
-import type { Handler, Message, Middleware } from './message.ts';
+import { type Handler, type Message, type Middleware, RecordMessage } from './message.ts';
 import { turnNow } from './turn-clock.ts';
 
 /**
@@ -98,6 +98,7 @@ export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Han
     enter,
     clock: timed ? () => performance.now() : () => 0,
     attempt(message) {
+      if (message instanceof RecordMessage && message.beginFirstAttempt(turnNow())) return attempt(message);
       const { delivery } = message;
       // Something observes attempts: let the delivery run (and report) it.
       if (delivery.observed) return delivery.attempt(attempt, message);

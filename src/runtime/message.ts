@@ -180,7 +180,10 @@ const unset = Symbol('unset');
 /** A {@link Message} over a broker record: value, key and logger are computed on first use. */
 export class RecordMessage<T> implements Message<T> {
   readonly record: BrokerRecord;
-  readonly delivery = new Delivery();
+  /** Made on first use (see `delivery`): most records never need one. */
+  private deliveryState: Delivery | undefined;
+  /** When the runtime's fast path began the first attempt without a `Delivery` (see `beginFirstAttempt`). */
+  private fastStart: number | undefined;
   readonly signal: AbortSignal;
   // TypeScript-private rather than `#private`: messages derived with `Object.create` (see `withSignal`) read them
   // through the prototype chain, which `#private` fields do not allow.
@@ -201,6 +204,32 @@ export class RecordMessage<T> implements Message<T> {
   /** The key's bytes, by which the key scheduler orders records (see `Schedulable`). */
   get laneKey(): Buffer | null {
     return this.record.key;
+  }
+
+  /** What happened to the record so far; made on first use. */
+  get delivery(): Delivery {
+    if (this.deliveryState === undefined) {
+      const delivery = new Delivery();
+      if (this.fastStart !== undefined) delivery.begin(this.fastStart);
+      this.deliveryState = delivery;
+    }
+    return this.deliveryState;
+  }
+
+  /**
+   * The runtime's fast path: records that the first attempt begins at `at` without making a `Delivery` (one is
+   * made, with that attempt in it, if anything asks). `false` when a `Delivery` exists already; the caller then
+   * records the attempt on it.
+   */
+  beginFirstAttempt(at: number): boolean {
+    if (this.deliveryState !== undefined) return false;
+    this.fastStart = at;
+    return true;
+  }
+
+  /** Whether a middleware or the handler marked the record skipped, without making a `Delivery` to ask. */
+  get skipped(): boolean {
+    return this.deliveryState?.skipped ?? false;
   }
 
   get correlationId(): string {
@@ -266,6 +295,13 @@ export class RecordMessage<T> implements Message<T> {
 }
 
 /** The same message with another abort signal (what a timeout middleware hands down). */
+/** `message.delivery.skipped`, without making a `Delivery` where none was needed yet. */
+export function wasSkipped(message: Message<unknown>): boolean {
+  return message instanceof RecordMessage ? message.skipped : message.delivery.skipped;
+}
+
 export function withSignal<T>(message: Message<T>, signal: AbortSignal): Message<T> {
+  // Made now on the original, so that both share it (a getter on the derived message would make its own).
+  void message.delivery;
   return Object.create(message, { signal: { value: signal, enumerable: true } }) as Message<T>;
 }

@@ -126,6 +126,22 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
     });
   }
 
+  it('a record asked about its delivery on the fast path knows its first attempt', async () => {
+    const seen: [number, boolean][] = [];
+    const before = Date.now();
+    const { worker, sent } = setup(async (m) => {
+      seen.push([m.delivery.attempts, (m.delivery.firstAttemptAt ?? 0) >= before - 1]);
+      if (m.offset === 1) throw new HeraldError('HERALD_VALIDATION_FAILED', 'bad', { retriable: false });
+    });
+    worker.accept(records(['a', 'b']));
+    await until(() => worker.tracker.committable === 2);
+    assert.deepEqual(seen, [
+      [1, true],
+      [1, true],
+    ]);
+    assert.equal(sent[0].headers?.['herald.dlq.attempts'], '1', 'the dead letter counts the fast attempt');
+  });
+
   it('a failure on the fast path is retried in key order: later records of the key wait', async () => {
     const done: number[] = [];
     let failed = false;

@@ -1,7 +1,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { withBypass } from '../chain.ts';
 import { handlerMetrics } from '../handler-metrics.ts';
-import type { AttemptOutcome, Delivery, Message, Middleware } from '../message.ts';
+import { type AttemptOutcome, type Delivery, type Message, type Middleware, wasSkipped } from '../message.ts';
 
 type Child = ReturnType<Counter['labels']>;
 
@@ -89,7 +89,7 @@ export function metrics<T = unknown>(registry: Registry): Middleware<T> {
       const c = childrenOf(message);
       c.ok.observe(durationMs / 1000);
       // A handler may mark its record skipped (a copy it has seen before); dead letters never take this path.
-      if (message.delivery.skipped) c.skipped.inc();
+      if (wasSkipped(message)) c.skipped.inc();
       else c.pendingProcessed += 1;
     },
     failed: (message, _error, durationMs) => {
