@@ -1,5 +1,5 @@
 import { type Handler, type Message, type Middleware, RecordMessage } from './message.ts';
-import { turnNow } from './turn-clock.ts';
+import { turnNow } from './per-turn.ts';
 
 /**
  * How the runtime may skip a middleware's wrapper for a record. A built-in middleware carries one when, for most

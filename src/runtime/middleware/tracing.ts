@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/api';
 import { withBypass } from '../chain.ts';
 import { HEADERS } from '../headers.ts';
+import { perTurn } from '../per-turn.ts';
 import type { Handler, Message, Middleware } from '../message.ts';
 import { extractTraceContext } from '../trace-context.ts';
 
@@ -46,10 +47,11 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
 // The API's no-op provider, which the global proxy delegates to until an SDK registers a real one.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
-function noSdkRegistered(): boolean {
+// Asked per record, answered once per event-loop turn: an SDK registered meanwhile is seen from the next turn on.
+const noSdkRegistered = perTurn((): boolean => {
   const global = trace.getTracerProvider();
   return global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_PROVIDER;
-}
+});
 
 async function inSpan<T>(span: Span, parent: Context, next: Handler<T>, message: Message<T>): Promise<void> {
   if (span.isRecording()) {

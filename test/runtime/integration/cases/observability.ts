@@ -105,9 +105,13 @@ export function observabilityTests(test: RuntimeTest): void {
         ]),
       );
       producerSpan.end();
+      // The emitted record can be readable before the handler's send resolves (as on Kafka, where consumers see a
+      // record once replicated, before the producer's acknowledgement arrives): wait for the span to end too.
       await h.waitFor(
-        async () => (await h.readAll(output)).length === 1,
-        () => 'the emitted record',
+        async () =>
+          (await h.readAll(output)).length === 1 &&
+          exporter.getFinishedSpans().some((s) => s.name === `${input} process`),
+        () => 'the emitted record and the finished handler span',
       );
       const [received] = await h.readAll(input);
       const [emitted] = await h.readAll(output);
