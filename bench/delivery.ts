@@ -328,7 +328,8 @@ const report = [
   `  accept→delivered steady p50 ${fmt(calmLatency.steady.p50)} ms, p99 ${fmt(calmLatency.steady.p99)} ms ` +
     `(${calmLatency.steady.count} events)`,
   `outage phase (${storm.seconds.toFixed(0)} s, flaky down): ingest ${fmt(storm.ingest)} ev/s; ` +
-    `steady delivered ${fmt(storm.steady)} ev/s (${pct(change)} vs steady phase)`,
+    `steady delivered ${fmt(storm.steady)} ev/s (${pct(change)} vs steady phase); ` +
+    `Herald CPU ${(storm.cpu * 100).toFixed(0)}%, load generator and destinations ${(storm.benchCpu * 100).toFixed(0)}%`,
   `  accept→delivered steady p50 ${fmt(stormLatency.p50)} ms, p99 ${fmt(stormLatency.p99)} ms`,
   `  steady's backlog when the outage ended: ${lagAtOutageEnd.accepted - lagAtOutageEnd.steady} events`,
   `recovery: flaky ${flaky.delivered}/${accepted} delivered ${caughtUpAfter.toFixed(0)} s after the outage ended`,

@@ -1,5 +1,6 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { RECORD_SIZE_SQL, type RecordRow } from './records.ts';
+import { TailCache } from './tail-cache.ts';
 import type { TopicState } from './topics.ts';
 
 /** Values bound per stored record, in column order: offset, timestamp, key, value, headers. */
@@ -35,6 +36,8 @@ export class PartitionLog {
   readonly #db: DatabaseSync;
   readonly #table: string;
   readonly #statements = new Map<string, StatementSync>();
+  /** The newest records, for reads at the end of the log (see {@link TailCache}). */
+  readonly #tail = new TailCache();
 
   constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, next: number, bytes: number) {
     this.#db = db;
@@ -54,6 +57,7 @@ export class PartitionLog {
   }
 
   dropTable(): void {
+    this.#tail.clear();
     this.#statements.clear();
     this.#db.exec(`DROP TABLE IF EXISTS ${this.#table}`);
   }
@@ -87,8 +91,18 @@ export class PartitionLog {
     }
   }
 
-  /** Up to `limit` records with offset >= `from`, in offset order. */
+  /**
+   * After the transaction that {@link insert}ed `params` committed: keeps those rows for reads at the end of the
+   * log.
+   */
+  committed(params: SQLInputValue[]): void {
+    this.#tail.add(params, COLUMNS_PER_ROW);
+  }
+
+  /** Up to `limit` records with offset >= `from`, in offset order: from memory at the end of the log. */
   read(from: number, limit: number): RecordRow[] {
+    const cached = this.#tail.read(from, limit);
+    if (cached !== undefined) return cached;
     const statement = this.#statement(
       'read',
       () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
@@ -116,6 +130,7 @@ export class PartitionLog {
 
   /** Deletes every record below `offset`. */
   deleteBelow(offset: number): void {
+    this.#tail.dropBelow(offset);
     this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE off < ?`).run(offset);
   }
 
@@ -132,6 +147,7 @@ export class PartitionLog {
 
   /** Deletes the records of `key` older than `offset`; returns the size of each record deleted. */
   deleteOlderVersions(key: Uint8Array, offset: number): [size: number][] {
+    this.#tail.clear();
     const statement = this.#statement(
       'deleteOlder',
       () => `DELETE FROM ${this.#table} WHERE k = ? AND off < ? RETURNING ${RECORD_SIZE_SQL}`,
@@ -142,6 +158,7 @@ export class PartitionLog {
 
   /** Deletes the record at `offset` if it is (still) a tombstone; returns its size, or null if there was none. */
   deleteTombstone(offset: number): number | null {
+    this.#tail.clear();
     const statement = this.#statement(
       'deleteTombstone',
       () => `DELETE FROM ${this.#table} WHERE off = ? AND v IS NULL RETURNING ${RECORD_SIZE_SQL}`,

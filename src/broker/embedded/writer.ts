@@ -152,6 +152,7 @@ export class Writer {
     for (const [log, p] of pending) {
       log.next = p.next;
       log.bytes = p.bytes;
+      log.committed(p.params);
     }
     for (const request of live) {
       for (const c of request.offsets) this.#offsets.set(c.group, c.log.id, c.offset);

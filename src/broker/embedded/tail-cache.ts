@@ -1,0 +1,99 @@
+import type { SQLInputValue } from 'node:sqlite';
+import type { RecordRow } from './records.ts';
+
+/** Newest records kept per partition, at most. */
+const MAX_ROWS = 4_096;
+/** Bytes of keys and values kept per partition, at most (at least one batch is always kept). */
+const MAX_BYTES = 1 << 20;
+
+/**
+ * The newest records of one partition, kept in memory as the rows a read would return, so that consumers at the
+ * end of the log — in a pipeline, nearly all of them — get new records without a query. Holds a contiguous run of
+ * offsets ending at the log's end: `add` after each commit, trimmed from the oldest past its bounds; reads below it
+ * go to SQLite. The log clears or trims it whenever rows in its range are deleted (compaction, retention).
+ *
+ * Keys and values are copied in (the producer may reuse its buffers once a send resolves); the copies are shared
+ * by every reader, so consumers must treat record bytes as read-only.
+ */
+export class TailCache {
+  #rows: RecordRow[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  /** The first cached offset, or `undefined` when empty. */
+  get start(): number | undefined {
+    return this.#head < this.#rows.length ? this.#rows[this.#head][0] : undefined;
+  }
+
+  /** Caches rows just committed: `params` as the writer bound them (offset, timestamp, key, value, headers). */
+  add(params: SQLInputValue[], columns: number): void {
+    let size = 0;
+    for (let i = 0; i < params.length; i += columns) {
+      size += (params[i + 2] as Uint8Array | null)?.byteLength ?? 0;
+      size += (params[i + 3] as Uint8Array | null)?.byteLength ?? 0;
+    }
+    const first = params[0] as number;
+    if (this.#head < this.#rows.length && first !== this.#rows[this.#rows.length - 1][0] + 1) this.clear();
+    // One copy for the whole batch; each key and value a view into it.
+    const slab = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    const copy = (bytes: Uint8Array | null): Uint8Array | null => {
+      if (bytes === null) return null;
+      slab.set(bytes, at);
+      const view = slab.subarray(at, at + bytes.byteLength);
+      at += bytes.byteLength;
+      return view;
+    };
+    for (let i = 0; i < params.length; i += columns) {
+      const key = copy(params[i + 2] as Uint8Array | null);
+      const value = copy(params[i + 3] as Uint8Array | null);
+      this.#rows.push([params[i] as number, params[i + 1] as number, key, value, params[i + 4] as string | null]);
+    }
+    this.#bytes += size;
+    this.#trim();
+  }
+
+  /**
+   * Up to `limit` rows from offset `from` on, or `undefined` when `from` is not in the cache (below its start, or
+   * at or past its end) and the caller must query.
+   */
+  read(from: number, limit: number): RecordRow[] | undefined {
+    const start = this.start;
+    if (start === undefined || from < start) return undefined;
+    const index = this.#head + (from - start);
+    if (index >= this.#rows.length) return undefined;
+    return this.#rows.slice(index, Math.min(this.#rows.length, index + limit));
+  }
+
+  /** Forgets rows below `offset` (they were deleted). */
+  dropBelow(offset: number): void {
+    while (this.#head < this.#rows.length && this.#rows[this.#head][0] < offset) this.#shift();
+    this.#compact();
+  }
+
+  clear(): void {
+    this.#rows = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
+  #trim(): void {
+    const last = this.#rows.length - 1;
+    while (this.#rows.length - this.#head > MAX_ROWS || (this.#bytes > MAX_BYTES && this.#head < last)) this.#shift();
+    this.#compact();
+  }
+
+  #shift(): void {
+    const [, , key, value] = this.#rows[this.#head];
+    this.#bytes -= (key?.byteLength ?? 0) + (value?.byteLength ?? 0);
+    this.#head += 1;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#rows.length) this.clear();
+    else if (this.#head >= 1_024 && this.#head * 2 >= this.#rows.length) {
+      this.#rows = this.#rows.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
