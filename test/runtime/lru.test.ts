@@ -15,6 +15,44 @@ describe('LruCache', () => {
     assert.equal(cache.delete('a'), true);
     assert.equal(cache.size, 1);
   });
+
+  it('peek leaves the order alone; set on a known key updates and refreshes it', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    assert.equal(cache.peek('a'), 1);
+    assert.deepEqual(cache.set('c', 3), ['a'], 'peek did not make a recent');
+    assert.deepEqual(cache.set('b', 20), []);
+    assert.deepEqual(cache.set('d', 4), ['c']);
+    assert.equal(cache.get('b'), 20);
+  });
+
+  it('behaves like a plain list model over a long random sequence', () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const cache = new LruCache<number, number>(50);
+    let model: [number, number][] = []; // oldest first
+    for (let step = 0; step < 20_000; step++) {
+      const key = random(120);
+      const op = random(4);
+      if (op === 0) {
+        const found = model.find(([k]) => k === key);
+        assert.equal(cache.get(key), found?.[1]);
+        if (found) model = [...model.filter(([k]) => k !== key), found];
+      } else if (op === 1) {
+        assert.equal(cache.delete(key), model.some(([k]) => k === key));
+        model = model.filter(([k]) => k !== key);
+      } else {
+        model = [...model.filter(([k]) => k !== key), [key, step]];
+        const evicted = model.length > 50 ? model.splice(0, model.length - 50).map(([k]) => k) : [];
+        assert.deepEqual(cache.set(key, step), evicted);
+      }
+      assert.equal(cache.size, model.length);
+    }
+  });
 });
 
 describe('topic names', () => {

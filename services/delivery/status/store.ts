@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../../src/errors.ts';
 import type { Component } from '../../../src/runtime/lifecycle.ts';
+import { LruCache } from '../../../src/runtime/lru.ts';
 import { type EventMeta, newEventId } from '../event.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
@@ -105,8 +106,8 @@ export class StatusStore implements Component {
   #seq = 0;
   #scheduled = false;
   #purgeTimer: NodeJS.Timeout | undefined;
-  /** What this process recorded as finished, by `<event id>\0<destination>`, oldest first. */
-  readonly #recent = new Map<string, DeliveryState>();
+  /** What this process recorded as finished, by `<event id>\0<destination>`, the oldest forgotten first. */
+  readonly #recent = new LruCache<string, DeliveryState>(RECENT_CAPACITY);
   #startedAt = 0;
   /** Recording an acceptance failed in this process: some events it accepted may be missing from the file. */
   #acceptedLost = false;
@@ -166,7 +167,7 @@ export class StatusStore implements Component {
   attempted(event: EventMeta, destination: string, attempt: AttemptRecord, first = true): Promise<void> {
     const error = attempt.ok ? null : truncate(attempt.error ?? 'failed');
     if (attempt.ok) this.#remember(event.id, destination, 'delivered');
-    else if (this.#recent.get(recentKey(event.id, destination)) === 'dead') {
+    else if (this.#recent.peek(recentKey(event.id, destination)) === 'dead') {
       this.#recent.delete(recentKey(event.id, destination)); // a replay: pending again
     }
     const write: StatusWrite = ['attempt', event.id, destination, attempt.ok ? 'delivered' : 'pending', error, attempt.at];
@@ -188,7 +189,7 @@ export class StatusStore implements Component {
 
   /** The event was dead-lettered for `destination` (retries exhausted, permanent failure, or untransformable). */
   dead(event: EventMeta, destination: string, error: string, at = Date.now()): Promise<void> {
-    if (this.#recent.get(recentKey(event.id, destination)) !== 'delivered') {
+    if (this.#recent.peek(recentKey(event.id, destination)) !== 'delivered') {
       this.#remember(event.id, destination, 'dead');
     }
     return this.#enqueue([
@@ -209,7 +210,7 @@ export class StatusStore implements Component {
    * earlier run can have finished. `undefined`: not finished as far as this instance knows.
    */
   finalState(event: EventMeta, destination: string): 'delivered' | 'dead' | undefined {
-    const known = this.#recent.get(recentKey(event.id, destination));
+    const known = this.#recent.peek(recentKey(event.id, destination));
     if (known === 'delivered' || known === 'dead') return known;
     if (!this.#acceptedEarlier(event)) return undefined;
     const state = this.state(event.id, destination);
@@ -265,7 +266,6 @@ export class StatusStore implements Component {
 
   #remember(eventId: string, destination: string, state: DeliveryState): void {
     this.#recent.set(recentKey(eventId, destination), state);
-    if (this.#recent.size > RECENT_CAPACITY) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
   get #st(): ReturnType<typeof readStatements> {
