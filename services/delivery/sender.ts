@@ -26,7 +26,8 @@ export interface SenderOptions {
 /**
  * The sender of one destination: POSTs each record of the destination topic to the destination, one attempt per
  * call — the runtime's retry middleware around it decides about the next attempt and its backoff, and its dead
- * letter about giving up — and records every attempt in the status store before returning.
+ * letter about giving up — and records every attempt in the status store before the record may be committed
+ * (`holdCommit`: the user's next event does not wait for that write).
  *
  * Outcomes (see `classify.ts`): 2xx resolves (delivered); a permanent refusal throws a non-retriable
  * `HERALD_DESTINATION_FAILED` (dead-lettered at once); anything else throws a retriable one (retried; a
@@ -72,11 +73,12 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     const outcome = classify(attempt);
     const error = outcome.kind === 'delivered' ? undefined : outcome.reason;
     const first = message.delivery.attempts === 1;
-    await status
-      .attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at }, first)
-      .catch((err) => {
+    // The user's next event need not wait for this bookkeeping, but the commit does.
+    message.holdCommit(
+      status.attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at }, first).catch((err) => {
         message.logger.error({ err }, 'recording a delivery attempt failed');
-      });
+      }),
+    );
     if (outcome.kind === 'delivered') {
       options.onDelivered?.(Date.now() - meta.receivedAtMs);
       return;

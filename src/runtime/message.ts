@@ -162,6 +162,14 @@ export interface Message<T = unknown> {
    * handed over again after the restart or to the partition's next owner.
    */
   sleep(ms: number): Promise<void>;
+  /**
+   * Keeps the partition's commit from passing this record until `work` settles, without holding the record's key:
+   * for bookkeeping that must be in place before the record counts as done (a crash before it is in place hands
+   * the record over again) but that later records of the key need not wait for. The record is done once its
+   * handler resolved and every held `work` settled, fulfilled or not (handle rejections in `work`). A partition
+   * that closes waits for held work like for running handlers, up to its drain deadline.
+   */
+  holdCommit(work: Promise<unknown>): void;
 }
 
 /** What a message needs from the partition that handed it over. */
@@ -194,10 +202,15 @@ export class RecordMessage<T> implements Message<T> {
   private correlation: string | undefined;
   /** The key scheduler's note (see `Schedulable`). */
   laneState: unknown = undefined;
+  /** Work the commit waits for (see `holdCommit`); set on the original message, never on derived ones. */
+  commitHolds: Promise<unknown>[] | undefined;
+  /** The message itself: messages derived with `Object.create` (see `withSignal`) reach the original through it. */
+  private readonly origin: RecordMessage<T>;
 
   constructor(record: BrokerRecord, scope: MessageScope<T>) {
     this.record = record;
     this.scope = scope;
+    this.origin = this;
     this.signal = scope.signal;
   }
 
@@ -291,6 +304,12 @@ export class RecordMessage<T> implements Message<T> {
 
   sleep(ms: number): Promise<void> {
     return this.scope.sleep(this, ms);
+  }
+
+  holdCommit(work: Promise<unknown>): void {
+    const { origin } = this;
+    origin.commitHolds ??= [];
+    origin.commitHolds.push(work);
   }
 }
 

@@ -195,11 +195,21 @@ export class PartitionWorker<T> {
     }
   }
 
-  /** Hands the slot and the key on; a done record moves the committable offset. */
+  /**
+   * Hands the slot and the key on; a done record moves the committable offset — once the work it holds the commit
+   * for (`Message.holdCommit`) has settled, counting as running until then.
+   */
   #finish(message: RecordMessage<T>, done: boolean): void {
+    this.#scheduler.finish(message);
+    const holds = message.commitHolds;
+    if (!done || holds === undefined) return this.#settle(message, done);
+    message.commitHolds = undefined;
+    void Promise.allSettled(holds).then(() => this.#settle(message, true));
+  }
+
+  #settle(message: RecordMessage<T>, done: boolean): void {
     this.#running -= 1;
     if (this.#running === 0) this.#drained?.();
-    this.#scheduler.finish(message);
     if (done) {
       this.tracker.done(message.offset);
       this.#settings.onProgress();

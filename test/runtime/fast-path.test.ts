@@ -142,6 +142,48 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
     assert.equal(sent[0].headers?.['herald.dlq.attempts'], '1', 'the dead letter counts the fast attempt');
   });
 
+  it('holdCommit: the key moves on at once, the commit only once the held work settled (fulfilled or not)', async () => {
+    const release: (() => void)[] = [];
+    const started: number[] = [];
+    const { worker } = setup(async (m) => {
+      started.push(m.offset);
+      if (m.offset < 2) {
+        m.holdCommit(
+          new Promise<void>((resolve, reject) => release.push(m.offset === 0 ? resolve : () => reject(new Error('x')))),
+        );
+      }
+    });
+    worker.accept(records(['k', 'k', 'k']));
+    await until(() => started.length === 3);
+    assert.deepEqual(started, [0, 1, 2], 'later records of the key did not wait for the held work');
+    await delay(10);
+    assert.equal(worker.tracker.committable, 0, 'committed past a record whose held work is pending');
+    release[1]();
+    await delay(10);
+    assert.equal(worker.tracker.committable, 0);
+    release[0]();
+    await until(() => worker.tracker.committable === 3);
+  });
+
+  it('holdCommit: closing waits for held work up to the deadline; unsettled by then, the record is not done', async () => {
+    let release: () => void = () => {};
+    const { worker } = setup(async (m) => {
+      if (m.offset === 1) m.holdCommit(new Promise<void>((resolve) => (release = resolve)));
+    });
+    worker.accept(records(['a', 'b']));
+    await until(() => worker.tracker.committable === 1);
+    assert.equal(await worker.close(Date.now() + 30), false, 'the close did not wait for the held work');
+    assert.equal(worker.tracker.committable, 1, 'the record with unsettled held work counted as done');
+    release();
+    const { worker: other } = setup(async (m) => {
+      if (m.offset === 0) m.holdCommit(delay(20));
+    });
+    other.accept(records(['a']));
+    await until(() => other.tracker.inFlight === 1);
+    assert.equal(await other.close(Date.now() + 2_000), true);
+    assert.equal(other.tracker.committable, 1);
+  });
+
   it('a failure on the fast path is retried in key order: later records of the key wait', async () => {
     const done: number[] = [];
     let failed = false;
