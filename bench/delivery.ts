@@ -6,7 +6,8 @@
  *                             [--partitions 8] [--durability fsync|os] [--log-level warn]
  *
  * Herald (`bin/herald.ts start delivery`) runs as a child process delivering to two destinations served by this
- * process, both answering after `--latency` ms; `flaky` fails `--failure` of its attempts with 500, `steady` none.
+ * process (minimal HTTP responders, `lean-http-server.ts`, so that they take little of the machine Herald runs on),
+ * both answering after `--latency` ms; `flaky` fails `--failure` of its attempts with 500, `steady` none.
  * Events are published with `POST /publish/batch` at `--rate` events/s, from `--users` users, each user's events
  * strictly in sequence. Phases: warm-up; steady (ingest and delivery rates, accept-to-delivered latency); outage
  * (`flaky` resets every connection for `--outage` s while ingest goes on: the steady destination's throughput and
@@ -18,12 +19,14 @@
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HeraldChild } from '../services/delivery/check/herald-child.ts';
+import { leanHttpServer } from './lean-http-server.ts';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +70,7 @@ class BenchDestination {
   orderViolations = 0;
   requests = 0;
   down = false;
-  readonly server: http.Server;
+  readonly server: net.Server;
 
   readonly name: string;
   readonly failureRate: number;
@@ -75,23 +78,16 @@ class BenchDestination {
   constructor(name: string, failureRate: number) {
     this.name = name;
     this.failureRate = failureRate;
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.requests += 1;
-        if (this.down) return void req.socket.destroy();
-        setTimeout(() => {
-          if (Math.random() < this.failureRate) return void res.writeHead(500).end();
-          const { payload } = JSON.parse(Buffer.concat(chunks).toString()) as {
-            payload: { k: number; u: number; s: number };
-          };
-          this.record(payload.k, payload.u, payload.s);
-          res.writeHead(200).end();
-        }, latencyMs);
-      });
+    this.server = leanHttpServer((body, reply) => {
+      this.requests += 1;
+      if (this.down) return reply('reset');
+      setTimeout(() => {
+        if (Math.random() < this.failureRate) return reply(500);
+        const { payload } = JSON.parse(body.toString()) as { payload: { k: number; u: number; s: number } };
+        this.record(payload.k, payload.u, payload.s);
+        reply(200);
+      }, latencyMs);
     });
-    this.server.keepAliveTimeout = 60_000;
   }
 
   record(k: number, u: number, s: number): void {
@@ -341,8 +337,6 @@ say(`isolation (steady throughput change < 10%): ${Math.abs(change) < 10 ? 'PASS
 
 agent.destroy();
 await herald.stop();
-flaky.server.closeAllConnections();
-steady.server.closeAllConnections();
 flaky.server.close();
 steady.server.close();
 rmSync(base, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BrokerRecord, TopicPartition } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
@@ -62,17 +61,20 @@ export class PartitionWorker<T> {
   readonly #settings: PartitionSettings<T>;
   readonly #scheduler: KeyScheduler<RecordMessage<T>>;
   readonly #scope: MessageScope<T>;
-  /** Aborted when closing starts: nothing new starts, sleeps reject. */
-  readonly #closing = new AbortController();
   /** Aborted when the drain deadline passes: handlers should give up. */
   readonly #abandon = new AbortController();
   readonly #waiting = new Map<RecordMessage<T>, Waiter>();
+  /**
+   * Sleeps in progress (`Message.sleep`), ended early when closing starts: a map of timers rather than an abort
+   * listener per sleep, as adding and removing one of those costs a walk over all the others.
+   */
+  readonly #sleeps = new Map<NodeJS.Timeout, () => void>();
   /** Records between start and end of their handling (including sleeps). */
   #running = 0;
   /** Resolves `close` once `#running` drops to 0. */
   #drained: (() => void) | undefined;
   #paused = false;
-  /** `#closing` aborted, as a plain field: read once per record. */
+  /** Closing started: nothing new starts, sleeps reject. */
   #closed = false;
 
   constructor(topicPartition: TopicPartition, settings: PartitionSettings<T>) {
@@ -225,11 +227,13 @@ export class PartitionWorker<T> {
     if (this.closing) throw shuttingDown(this.topicPartition);
     this.#scheduler.suspend(message);
     this.#pump();
-    try {
-      await delay(ms, undefined, { signal: this.#closing.signal });
-    } catch {
-      throw shuttingDown(this.topicPartition);
-    }
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#sleeps.delete(timer);
+        resolve();
+      }, ms);
+      this.#sleeps.set(timer, () => reject(shuttingDown(this.topicPartition)));
+    });
     await new Promise<void>((resolve, reject) => {
       if (this.closing) return reject(shuttingDown(this.topicPartition));
       this.#waiting.set(message, { resolve, reject });
@@ -245,7 +249,11 @@ export class PartitionWorker<T> {
   async close(deadline: number): Promise<boolean> {
     if (!this.closing) {
       this.#closed = true;
-      this.#closing.abort();
+      for (const [timer, wake] of this.#sleeps) {
+        clearTimeout(timer);
+        wake();
+      }
+      this.#sleeps.clear();
       for (const [message, waiter] of this.#waiting) {
         this.#scheduler.cancelResume(message);
         waiter.reject(shuttingDown(this.topicPartition));

@@ -33,7 +33,7 @@ function record(value: string | null, headers: Record<string, string> = {}): Bro
 }
 
 /** A message with a runtime whose producer records what is sent and whose sleeps are counted, not waited. */
-function harness(value: string | null = '{"n":1}', headers: Record<string, string> = {}) {
+function harness(value: string | null = '{"n":1}', headers: Record<string, string> = {}, log = logger) {
   const sent: OutgoingRecord[] = [];
   const ensured: string[] = [];
   const sleeps: number[] = [];
@@ -49,7 +49,7 @@ function harness(value: string | null = '{"n":1}', headers: Record<string, strin
     group: 'email',
     runtime,
     signal: controller.signal,
-    logger,
+    logger: log,
     codec: jsonCodec(),
     sleep: async (_message, ms) => {
       sleeps.push(ms);
@@ -75,6 +75,34 @@ describe('retry middleware', () => {
     await assert.rejects(run(message), /down/);
     assert.equal(message.delivery.attempts, 4);
     assert.deepEqual(sleeps, [10, 20, 40]);
+  });
+
+  it('warns about retries at most once a second per handler, counting the ones it did not log', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const lines: { msg: string; attempt: number; unloggedRetries?: number }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const failing = retry({ maxAttempts: 3, initialDelayMs: 1, jitter: 0 });
+    const attemptAll = async () => {
+      const { message, attempt } = harness('{"n":1}', {}, log);
+      const run = compose(
+        [failing],
+        attempt(async () => {
+          throw new Error('down');
+        }),
+      );
+      await assert.rejects(run(message), /down/);
+    };
+    await attemptAll();
+    await attemptAll();
+    assert.deepEqual(
+      lines.map((l) => [l.msg, l.attempt, l.unloggedRetries]),
+      [['handler failed; will retry', 1, undefined]],
+      'four retries within a second: one line',
+    );
+    t.mock.timers.tick(1_000);
+    await attemptAll();
+    assert.deepEqual(lines[1].unloggedRetries, 3);
+    assert.equal(lines.length, 2);
   });
 
   it('does not retry errors that are not retriable', async () => {
