@@ -40,7 +40,7 @@ export class TailCache {
     const copy = (bytes: Uint8Array | null): Uint8Array | null => {
       if (bytes === null) return null;
       slab.set(bytes, at);
-      const view = slab.subarray(at, at + bytes.byteLength);
+      const view = new Uint8Array(slab.buffer, slab.byteOffset + at, bytes.byteLength);
       at += bytes.byteLength;
       return view;
     };
