@@ -313,12 +313,12 @@ export class RecordMessage<T> implements Message<T> {
   }
 }
 
-/** The same message with another abort signal (what a timeout middleware hands down). */
 /** `message.delivery.skipped`, without making a `Delivery` where none was needed yet. */
 export function wasSkipped(message: Message<unknown>): boolean {
   return message instanceof RecordMessage ? message.skipped : message.delivery.skipped;
 }
 
+/** The same message with another abort signal (what a timeout middleware hands down). */
 export function withSignal<T>(message: Message<T>, signal: AbortSignal): Message<T> {
   // Made now on the original, so that both share it (a getter on the derived message would make its own).
   void message.delivery;

@@ -38,7 +38,6 @@ export interface AttemptRecord {
   at: number;
 }
 
-
 interface DeliveryRow {
   destination: string;
   state: DeliveryState;
