@@ -1,13 +1,11 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Component } from '../../../src/runtime/lifecycle.ts';
 import type { Attempt } from '../classify.ts';
+import { ThreadLink } from '../thread-link.ts';
 import type { Poster } from './destination-client.ts';
 import type { FromPoster, PoolSettings, PostRequest, ToPoster } from './protocol.ts';
 
 const STOPPING: Attempt = { failure: 'connection', message: 'aborted: Herald is stopping' };
-/** How long `stop` waits for the thread to close its connections before terminating it. */
-const CLOSE_TIMEOUT_MS = 2_000;
 
 interface Pending {
   resolve(attempt: Attempt): void;
@@ -27,74 +25,47 @@ interface Pending {
  */
 export class PostingThread implements Component {
   readonly name = 'delivery-posting-thread';
-  readonly #logger: Logger;
   readonly #pools: PoolSettings[] = [];
   readonly #pending = new Map<number, Pending>();
   readonly #bySignal = new WeakMap<AbortSignal, Set<number>>();
-  #worker: Worker | undefined;
+  readonly #thread: ThreadLink<ToPoster, FromPoster>;
   #outbox: PostRequest[] = [];
   #scheduled = false;
   #nextId = 1;
   #stopped = false;
-  readonly #script: URL;
 
   /** `script`: the thread's entry (tests substitute one); default `thread.ts`. */
   constructor(logger: Logger, script = new URL('./thread.ts', import.meta.url)) {
-    this.#logger = logger;
-    this.#script = script;
+    this.#thread = new ThreadLink<ToPoster, FromPoster>({
+      script,
+      name: 'delivery posting thread',
+      logger,
+      onMessage: (message) => {
+        if (message.type !== 'results') return;
+        for (const [id, attempt] of message.results) this.#settle(id, attempt);
+      },
+      onExit: (code) =>
+        this.#settleAll({ failure: 'connection', message: `the posting thread stopped (exit code ${code})` }),
+      onStart: (post) =>
+        this.#pools.forEach((settings, pool) => post({ type: 'pool', pool, settings } satisfies ToPoster)),
+    });
   }
 
   /** A poster for one destination: its own pool of `settings.maxSockets` connections in the thread. */
   poster(settings: PoolSettings): Poster {
     const pool = this.#pools.push(settings) - 1;
-    this.#worker?.postMessage({ type: 'pool', pool, settings } satisfies ToPoster);
+    this.#thread.postIfRunning({ type: 'pool', pool, settings });
     return { post: (url, body, headers, signal) => this.#post(pool, url, body, headers, signal) };
   }
 
   async start(): Promise<void> {
-    this.#spawn();
+    this.#thread.start();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    const worker = this.#worker;
-    this.#worker = undefined;
     this.#settleAll(STOPPING);
-    if (worker === undefined) return;
-    const closed = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-      worker.on('message', (message: FromPoster) => {
-        if (message.type === 'closed') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    worker.postMessage({ type: 'close' } satisfies ToPoster);
-    await closed;
-    await worker.terminate();
-  }
-
-  #spawn(): Worker {
-    const worker = new Worker(this.#script);
-    worker.on('message', (message: FromPoster) => {
-      if (message.type !== 'results') return;
-      for (const [id, attempt] of message.results) this.#settle(id, attempt);
-    });
-    worker.on('error', (err) => this.#logger.error({ err }, 'the delivery posting thread failed'));
-    worker.once('exit', (code) => {
-      if (this.#worker !== worker) return;
-      this.#worker = undefined;
-      if (!this.#stopped) this.#logger.error({ code }, 'the delivery posting thread stopped; starting another');
-      this.#settleAll({ failure: 'connection', message: `the posting thread stopped (exit code ${code})` });
-    });
-    this.#pools.forEach((settings, pool) => worker.postMessage({ type: 'pool', pool, settings } satisfies ToPoster));
-    this.#worker = worker;
-    return worker;
+    await this.#thread.close();
   }
 
   #post(
@@ -123,8 +94,7 @@ export class PostingThread implements Component {
     const requests = this.#outbox.filter(([id]) => this.#pending.has(id));
     this.#outbox = [];
     if (requests.length === 0 || this.#stopped) return;
-    const worker = this.#worker ?? this.#spawn();
-    worker.postMessage({ type: 'post', requests } satisfies ToPoster);
+    this.#thread.post({ type: 'post', requests });
   }
 
   /** Resolves request `id` (once) and forgets it. */
@@ -153,7 +123,7 @@ export class PostingThread implements Component {
         () => {
           const aborted = [...tracked];
           for (const request of aborted) this.#settle(request, STOPPING);
-          this.#worker?.postMessage({ type: 'abort', ids: aborted } satisfies ToPoster);
+          this.#thread.postIfRunning({ type: 'abort', ids: aborted });
         },
         { once: true },
       );

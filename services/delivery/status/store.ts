@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../../src/errors.ts';
 import type { Component } from '../../../src/runtime/lifecycle.ts';
 import { LruCache } from '../../../src/runtime/lru.ts';
 import { type EventMeta, newEventId } from '../event.ts';
+import { ThreadLink } from '../thread-link.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
 
@@ -95,7 +95,7 @@ export class StatusStore implements Component {
   readonly #options: StatusStoreOptions;
   #db: DatabaseSync | undefined;
   #statements: ReturnType<typeof readStatements> | undefined;
-  #worker: Worker | undefined;
+  #thread: ThreadLink<ToStatusThread, FromStatusThread> | undefined;
   #queue: StatusWrite[] = [];
   #queueWaiters: Waiting[] = [];
   /** Batches sent and not answered, by sequence number. */
@@ -121,7 +121,8 @@ export class StatusStore implements Component {
     this.#db = db;
     this.#statements = readStatements(db);
     this.#startedAt = Date.now();
-    this.#spawn();
+    this.#thread = this.#link();
+    this.#thread.start();
     this.#purgeTimer = setInterval(() => {
       this.purge().catch((err: unknown) => this.#options.logger.warn({ err }, 'purging delivery statuses failed'));
     }, this.#options.purgeEveryMs ?? 60_000);
@@ -131,18 +132,10 @@ export class StatusStore implements Component {
   /** Sends what is queued, waits for every answer, then closes the thread and the database. */
   async stop(): Promise<void> {
     clearInterval(this.#purgeTimer);
-    const worker = this.#worker;
-    if (worker !== undefined) {
+    if (this.#thread !== undefined) {
       this.#flush();
       if (this.#sent.size > 0) await new Promise<void>((resolve) => (this.#answered = resolve));
-      this.#worker = undefined;
-      const closed = new Promise<void>((resolve) => {
-        worker.on('message', (m: FromStatusThread) => m.type === 'closed' && resolve());
-        worker.once('exit', () => resolve());
-      });
-      worker.postMessage({ type: 'close' } satisfies ToStatusThread);
-      await closed;
-      await worker.terminate();
+      await this.#thread.close();
     }
     this.#db?.close();
     this.#db = undefined;
@@ -304,36 +297,35 @@ export class StatusStore implements Component {
   #send(message: (seq: number) => ToStatusThread, waiters: Waiting[]): void {
     const seq = ++this.#seq;
     this.#sent.set(seq, waiters);
-    (this.#worker ?? this.#spawn()).postMessage(message(seq));
+    this.#thread?.post(message(seq));
   }
 
-  #spawn(): Worker {
-    const script = this.#options.threadScript ?? new URL('./thread.ts', import.meta.url);
-    const worker = new Worker(script, { workerData: { file: this.#options.file } });
-    worker.on('message', (message: FromStatusThread) => {
-      if (message.type !== 'done') return;
-      const waiters = this.#sent.get(message.seq);
-      this.#sent.delete(message.seq);
-      if (this.#sent.size === 0) this.#answered?.();
-      if (message.error === undefined) {
-        for (const w of waiters ?? []) w.resolve(message);
-        return;
-      }
-      this.#options.logger.error({ err: message.error }, 'writing delivery statuses failed');
-      const failure = new HeraldError('HERALD_STORAGE_FAILED', `writing delivery statuses failed: ${message.error}`);
-      for (const w of waiters ?? []) w.reject(failure);
+  #link(): ThreadLink<ToStatusThread, FromStatusThread> {
+    return new ThreadLink<ToStatusThread, FromStatusThread>({
+      script: this.#options.threadScript ?? new URL('./thread.ts', import.meta.url),
+      workerData: { file: this.#options.file },
+      name: 'delivery status thread',
+      logger: this.#options.logger,
+      onMessage: (message) => {
+        if (message.type !== 'done') return;
+        const waiters = this.#sent.get(message.seq);
+        this.#sent.delete(message.seq);
+        if (this.#sent.size === 0) this.#answered?.();
+        if (message.error === undefined) {
+          for (const w of waiters ?? []) w.resolve(message);
+          return;
+        }
+        this.#options.logger.error({ err: message.error }, 'writing delivery statuses failed');
+        const failure = new HeraldError('HERALD_STORAGE_FAILED', `writing delivery statuses failed: ${message.error}`);
+        for (const w of waiters ?? []) w.reject(failure);
+      },
+      onExit: (code) => {
+        const failure = new HeraldError('HERALD_STORAGE_FAILED', `the status thread stopped (exit code ${code})`);
+        for (const waiters of this.#sent.values()) for (const w of waiters) w.reject(failure);
+        this.#sent.clear();
+        this.#answered?.();
+      },
     });
-    worker.on('error', (err) => this.#options.logger.error({ err }, 'the delivery status thread failed'));
-    worker.once('exit', (code) => {
-      if (this.#worker !== worker) return;
-      this.#worker = undefined;
-      const failure = new HeraldError('HERALD_STORAGE_FAILED', `the status thread stopped (exit code ${code})`);
-      for (const waiters of this.#sent.values()) for (const w of waiters) w.reject(failure);
-      this.#sent.clear();
-      this.#answered?.();
-    });
-    this.#worker = worker;
-    return worker;
   }
 }
 
