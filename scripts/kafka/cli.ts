@@ -1,5 +1,3 @@
-import { dirname } from 'node:path';
-import type { DeploymentInfo } from './deployment.ts';
 import { KafkaSetupError } from './errors.ts';
 
 /**
@@ -20,27 +18,4 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
 /** Progress lines for scripts run by hand. */
 export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** Seconds with one decimal, for "up in 4.2 s". */
-export function seconds(ms: number): string {
-  return (ms / 1000).toFixed(1);
-}
-
-/** One line saying what a start did, e.g. "Kafka 4.3.1 single node up at 127.0.0.1:9092 in 3.1 s (...)". */
-export function describeStart(info: DeploymentInfo): string {
-  const what = info.name === 'single' ? 'single node' : `${info.nodes.length}-node cluster`;
-  const at = info.bootstrapServers.join(',');
-  const pids = info.nodes.map((n) => n.pid).join(', ');
-  const logs = info.nodes.length === 1 ? info.nodes[0].logFile : dirname(dirname(info.nodes[0].logFile));
-  switch (info.outcome) {
-    case 'external':
-      return `A Kafka broker not started by these scripts already answers at ${at}; leaving it as it is`;
-    case 'already-running':
-      return `Kafka ${what} already up at ${at} (pid ${pids})`;
-    case 'resumed':
-      return `Kafka ${what} up at ${at} in ${seconds(info.elapsedMs)} s: restarted stopped node(s) with their data (pid ${pids}; logs ${logs})`;
-    case 'started':
-      return `Kafka ${info.kafkaVersion} ${what} up at ${at} in ${seconds(info.elapsedMs)} s with fresh data (pid ${pids}; logs ${logs})`;
-  }
 }

@@ -1,4 +1,5 @@
-import { describeStart, printLine, runCli } from './cli.ts';
+import { printLine, runCli } from './cli.ts';
+import { describeStart } from './describe.ts';
 import { startCluster } from './index.ts';
 
 // npm run kafka:cluster — three KRaft broker+controller nodes on 127.0.0.1:19092/29092/39092.

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { OutgoingRecord, Producer } from '../../src/broker/broker.ts';
 import { HeraldError, isHeraldError } from '../../src/errors.ts';
+import { withTimeout } from '../../src/kit/timeout.ts';
 import { type EventMeta, newEventId, type SourceEvent, sourceRecord } from './event.ts';
 import type { StatusStore } from './status/store.ts';
 
@@ -135,22 +136,12 @@ function checkPayloadSizes(bodies: PublishBody[], limit: number, indexed: true |
 }
 
 async function sendWithin(producer: Producer, records: OutgoingRecord[], timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HeraldError('HERALD_BROKER_UNAVAILABLE', `the broker did not confirm the write within ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-  });
   try {
-    await Promise.race([producer.send(records), timeout]);
+    await withTimeout(producer.send(records), timeoutMs, () => {
+      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `the broker did not confirm the write within ${timeoutMs} ms`);
+    });
   } catch (err) {
     if (isHeraldError(err) && err.code !== 'HERALD_INTERNAL') throw err;
     throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the broker could not take the events', { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -5,7 +5,7 @@ import type { DestinationConfig } from './config.ts';
 import { eventMeta } from './event.ts';
 import type { Poster } from './posting/destination-client.ts';
 import type { RateLimiter } from './rate.ts';
-import type { Semaphore } from './semaphore.ts';
+import type { Semaphore } from '../../src/kit/semaphore.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
 import type { StatusStore } from './status/store.ts';
 import { HEADERS } from './topics.ts';

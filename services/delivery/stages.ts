@@ -8,7 +8,7 @@ import { stageOptions, UNTIL_DONE } from './flow.ts';
 import type { DeliveryMetrics } from './metrics.ts';
 import type { PostingThread } from './posting/posting-thread.ts';
 import { RateLimiter } from './rate.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../../src/kit/semaphore.ts';
 import { sendHandler } from './sender.ts';
 import type { StatusStore } from './status/store.ts';
 import type { DeliveryTopics } from './topics.ts';

@@ -4,6 +4,7 @@
  * counted as a duplicate and not listed twice — the sinks behave like a gateway that honours idempotency keys.
  */
 import type { FastifyInstance } from 'fastify';
+import { LruCache } from '../../src/kit/lru.ts';
 import type { Channel } from './config.ts';
 
 /** One message a local sink received. */
@@ -35,24 +36,22 @@ const KEYS_PER_ENTRY = 100;
  */
 export class Outbox {
   readonly #size: number;
-  readonly #channels: Record<Channel, ChannelOutbox & { keys: Set<string> }> = {
-    email: { received: 0, duplicates: 0, messages: [], keys: new Set() },
-    sms: { received: 0, duplicates: 0, messages: [], keys: new Set() },
-  };
+  readonly #channels: Record<Channel, ChannelOutbox & { keys: LruCache<string, true> }>;
 
   constructor(size: number) {
     this.#size = size;
+    const box = () => ({ received: 0, duplicates: 0, messages: [], keys: new LruCache<string, true>(size * KEYS_PER_ENTRY) });
+    this.#channels = { email: box(), sms: box() };
   }
 
   /** Records a delivery; returns `false` (and counts a duplicate) when its key was already received. */
   add(channel: Channel, entry: Omit<OutboxEntry, 'receivedAt'>): boolean {
     const box = this.#channels[channel];
-    if (box.keys.has(entry.key)) {
+    if (box.keys.get(entry.key) !== undefined) {
       box.duplicates++;
       return false;
     }
-    box.keys.add(entry.key);
-    if (box.keys.size > this.#size * KEYS_PER_ENTRY) box.keys.delete(box.keys.values().next().value as string);
+    box.keys.set(entry.key, true);
     box.received++;
     box.messages.push({ ...entry, receivedAt: new Date().toISOString() });
     if (box.messages.length > this.#size) box.messages.splice(0, box.messages.length - this.#size);

@@ -1,5 +1,5 @@
-import { type Handler, type Message, type Middleware, RecordMessage } from './message.ts';
-import { turnNow } from './per-turn.ts';
+import { compose, type Handler, type Message, type Middleware, RecordMessage } from './message.ts';
+import { turnNow } from '../kit/per-turn.ts';
 
 /**
  * How the runtime may skip a middleware's wrapper for a record. A built-in middleware carries one when, for most
@@ -76,7 +76,7 @@ export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Han
     }
     return message.delivery.attempt(attempt, message);
   };
-  const handler = middleware.reduceRight<Handler<T>>((next, wrap) => wrap(next), innermost);
+  const handler = compose(middleware, innermost);
   const bypasses = middleware.map((m) => (m as WithBypass<T>)[BYPASS]);
   const fast = bypasses.every((b) => b !== undefined);
   const enters = bypasses.flatMap((b) => (b?.enter === undefined ? [] : [b.enter]));

@@ -1,5 +1,5 @@
 import type { Admin, Producer } from '../broker/broker.ts';
-import { LruCache } from './lru.ts';
+import { LruCache } from '../kit/lru.ts';
 import type { SharedResource } from './message.ts';
 
 export interface DedupeStoreOptions {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { withTimeout } from '../kit/timeout.ts';
 import type { PartitionLag } from './group-runner.ts';
 
 type Labels = 'topic' | 'group';
@@ -73,10 +74,7 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
       async collect() {
         const readings = await Promise.all(
           [...sources].map((source) =>
-            Promise.race([
-              source(),
-              new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), LAG_READ_TIMEOUT_MS).unref()),
-            ]).catch(() => undefined),
+            withTimeout<PartitionLag[], undefined>(source(), LAG_READ_TIMEOUT_MS, () => undefined).catch(() => undefined),
           ),
         );
         if (readings.some((r) => r === undefined)) return;

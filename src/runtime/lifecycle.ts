@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { withTimeout } from '../kit/timeout.ts';
 
 /** Anything long-running: started once, stopped once, in reverse order of starting. */
 export interface Component {
@@ -82,16 +83,14 @@ export class Lifecycle {
 }
 
 async function settleWithin(work: Promise<void>, ms: number): Promise<'done' | 'timeout' | Error> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    if (Number.isFinite(ms)) timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
-  });
   try {
-    return await Promise.race([work.then(() => 'done' as const), timeout]);
+    return await withTimeout(
+      work.then(() => 'done' as const),
+      ms,
+      () => 'timeout' as const,
+    );
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Broker, BrokerRecord, Headers, Producer } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
+import { compose as composeWrappers } from '../kit/compose.ts';
 import { correlationIdOf } from './correlation.ts';
 
 /**
@@ -35,7 +36,7 @@ export interface MiddlewareHooks {
 
 /** Composes `middleware` around `handler`; the first middleware is the outermost. */
 export function compose<T>(middleware: readonly Middleware<T>[], handler: Handler<T>): Handler<T> {
-  return middleware.reduceRight((next, wrap) => wrap(next), handler);
+  return composeWrappers(middleware, handler);
 }
 
 /** How one attempt of the handler went. */

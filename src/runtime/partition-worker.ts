@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { BrokerRecord, TopicPartition } from '../broker/broker.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
+import { withTimeout } from '../kit/timeout.ts';
 import type { Chain } from './chain.ts';
 import { CorrelationSlot, enterCorrelation } from './correlation.ts';
 import { KeyScheduler, type OrderingMode } from './key-scheduler.ts';
@@ -264,12 +265,7 @@ export class PartitionWorker<T> {
       if (this.#running === 0) return resolve(true);
       this.#drained = () => resolve(true);
     });
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-    });
-    const clean = await Promise.race([drained, expired]);
-    clearTimeout(timer);
+    const clean = await withTimeout(drained, deadline - Date.now(), () => false);
     if (!clean) {
       this.#abandon.abort(shuttingDown(this.topicPartition));
       this.#settings.logger.warn(

@@ -1,12 +1,10 @@
 import { type Dispatcher, Pool } from 'undici';
+import { AbortListeners } from '../../../src/kit/abort-listeners.ts';
 import type { Attempt } from '../classify.ts';
 
 /** Bytes of a failed response's body kept for the status's `lastError`. */
 const ERROR_BODY_BYTES = 200;
 const STOPPING = 'aborted: Herald is stopping';
-
-/** Requests in flight per abort signal, so that one listener per signal (not per request) can stop them all. */
-type InFlight = Set<() => void>;
 
 /** Makes one attempt to POST to a destination (see {@link DestinationClient.post} for the contract). */
 export interface Poster {
@@ -31,7 +29,10 @@ export class DestinationClient implements Poster {
   readonly #timeoutMs: number;
   readonly #keepAlive: boolean;
   readonly #targets = new Map<string, Target>();
-  readonly #bySignal = new WeakMap<AbortSignal, InFlight>();
+  /** Requests in flight per abort signal, stopped together when it aborts. */
+  readonly #bySignal = new AbortListeners<() => void>((stops) => {
+    for (const stop of stops) stop();
+  });
 
   /**
    * `keepAlive: false` for destinations on Herald's own HTTP server (the mocks): a kept-alive connection that
@@ -52,7 +53,6 @@ export class DestinationClient implements Poster {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve({ failure: 'connection', message: STOPPING });
       const target = this.#target(url);
-      const inFlight = signal === undefined ? undefined : this.#inFlight(signal);
       let settled = false;
       let controller: Dispatcher.DispatchController | undefined;
       /** Set before the request started: it is aborted as it starts. */
@@ -65,7 +65,7 @@ export class DestinationClient implements Poster {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        inFlight?.delete(onAbort);
+        if (signal !== undefined) this.#bySignal.delete(signal, onAbort);
         resolve(attempt);
       };
       const stop = (attempt: Attempt) => {
@@ -75,7 +75,7 @@ export class DestinationClient implements Poster {
         else controller.abort(reason);
       };
       const onAbort = () => stop({ failure: 'connection', message: STOPPING });
-      inFlight?.add(onAbort);
+      if (signal !== undefined) this.#bySignal.add(signal, onAbort);
       const timer = setTimeout(
         () => stop({ failure: 'timeout', message: `no complete answer within ${this.#timeoutMs} ms` }),
         this.#timeoutMs,
@@ -148,22 +148,5 @@ export class DestinationClient implements Poster {
       this.#targets.set(url, target);
     }
     return target;
-  }
-
-  #inFlight(signal: AbortSignal): InFlight {
-    let set = this.#bySignal.get(signal);
-    if (set === undefined) {
-      const requests: InFlight = new Set();
-      set = requests;
-      this.#bySignal.set(signal, requests);
-      signal.addEventListener(
-        'abort',
-        () => {
-          for (const abort of [...requests]) abort();
-        },
-        { once: true },
-      );
-    }
-    return set;
   }
 }

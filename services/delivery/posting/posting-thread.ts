@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Component } from '../../../src/runtime/lifecycle.ts';
 import type { Attempt } from '../classify.ts';
-import { ThreadLink } from '../thread-link.ts';
+import { AbortListeners } from '../../../src/kit/abort-listeners.ts';
+import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';
+import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
 import type { Poster } from './destination-client.ts';
 import type { FromPoster, PoolSettings, PostRequest, ToPoster } from './protocol.ts';
 
@@ -27,15 +29,19 @@ export class PostingThread implements Component {
   readonly name = 'delivery-posting-thread';
   readonly #pools: PoolSettings[] = [];
   readonly #pending = new Map<number, Pending>();
-  readonly #bySignal = new WeakMap<AbortSignal, Set<number>>();
+  /** Requests by the signal that aborts them: when it does, they resolve at once and the thread drops them. */
+  readonly #bySignal = new AbortListeners<number>((ids) => {
+    for (const id of ids) this.#settle(id, STOPPING);
+    this.#thread.postIfRunning({ type: 'abort', ids });
+  });
   readonly #thread: ThreadLink<ToPoster, FromPoster>;
-  #outbox: PostRequest[] = [];
-  #scheduled = false;
+  /** Requests of this turn, sent to the thread in one message. */
+  readonly #requests = new TurnBatcher<PostRequest>((requests) => this.#flush(requests));
   #nextId = 1;
   #stopped = false;
 
   /** `script`: the thread's entry (tests substitute one); default `thread.ts`. */
-  constructor(logger: Logger, script = new URL('./thread.ts', import.meta.url)) {
+  constructor(logger: Logger, script = scriptBeside(import.meta.url, './thread')) {
     this.#thread = new ThreadLink<ToPoster, FromPoster>({
       script,
       name: 'delivery posting thread',
@@ -79,20 +85,14 @@ export class PostingThread implements Component {
     return new Promise((resolve) => {
       const id = this.#nextId++;
       this.#pending.set(id, { resolve, signal });
-      if (signal !== undefined) this.#track(signal, id);
-      this.#outbox.push([id, pool, url, body.toString('latin1'), headers]);
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      if (signal !== undefined) this.#bySignal.add(signal, id);
+      this.#requests.push([id, pool, url, body.toString('latin1'), headers]);
     });
   }
 
-  #flush(): void {
-    this.#scheduled = false;
+  #flush(batch: PostRequest[]): void {
     // Requests aborted while they waited here are not sent at all.
-    const requests = this.#outbox.filter(([id]) => this.#pending.has(id));
-    this.#outbox = [];
+    const requests = batch.filter(([id]) => this.#pending.has(id));
     if (requests.length === 0 || this.#stopped) return;
     this.#thread.post({ type: 'post', requests });
   }
@@ -102,32 +102,12 @@ export class PostingThread implements Component {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
-    if (pending.signal !== undefined) this.#bySignal.get(pending.signal)?.delete(id);
+    if (pending.signal !== undefined) this.#bySignal.delete(pending.signal, id);
     pending.resolve(attempt);
   }
 
   #settleAll(attempt: Attempt): void {
-    this.#outbox = [];
+    this.#requests.drop();
     for (const id of [...this.#pending.keys()]) this.#settle(id, attempt);
-  }
-
-  /** One listener per signal: when it aborts, its requests resolve at once and the thread drops them. */
-  #track(signal: AbortSignal, id: number): void {
-    let ids = this.#bySignal.get(signal);
-    if (ids === undefined) {
-      const tracked = new Set<number>();
-      ids = tracked;
-      this.#bySignal.set(signal, tracked);
-      signal.addEventListener(
-        'abort',
-        () => {
-          const aborted = [...tracked];
-          for (const request of aborted) this.#settle(request, STOPPING);
-          this.#thread.postIfRunning({ type: 'abort', ids: aborted });
-        },
-        { once: true },
-      );
-    }
-    ids.add(id);
   }
 }

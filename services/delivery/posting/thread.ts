@@ -3,6 +3,7 @@
  * arriving and results leaving in batches, one message per event-loop turn each way.
  */
 import { parentPort } from 'node:worker_threads';
+import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
 import type { Attempt } from '../classify.ts';
 import { DestinationClient } from './destination-client.ts';
 import type { FromPoster, ToPoster } from './protocol.ts';
@@ -10,15 +11,10 @@ import type { FromPoster, ToPoster } from './protocol.ts';
 const port = parentPort!;
 const clients = new Map<number, DestinationClient>();
 const aborts = new Map<number, AbortController>();
-let results: [number, Attempt][] = [];
-let scheduled = false;
-
-function flush(): void {
-  scheduled = false;
-  const batch = results;
-  results = [];
-  port.postMessage({ type: 'results', results: batch } satisfies FromPoster);
-}
+/** Results of this turn, sent back in one message. */
+const results = new TurnBatcher<[number, Attempt]>((batch) =>
+  port.postMessage({ type: 'results', results: batch } satisfies FromPoster),
+);
 
 port.on('message', (message: ToPoster) => {
   switch (message.type) {
@@ -37,10 +33,6 @@ port.on('message', (message: ToPoster) => {
           .then((attempt) => {
             aborts.delete(id);
             results.push([id, attempt]);
-            if (!scheduled) {
-              scheduled = true;
-              setImmediate(flush);
-            }
           });
       }
       return;

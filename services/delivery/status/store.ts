@@ -4,9 +4,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../../src/errors.ts';
 import type { Component } from '../../../src/runtime/lifecycle.ts';
-import { LruCache } from '../../../src/runtime/lru.ts';
+import { LruCache } from '../../../src/kit/lru.ts';
 import { type EventMeta, newEventId } from '../event.ts';
-import { ThreadLink } from '../thread-link.ts';
+import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';
+import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
 
@@ -96,14 +97,13 @@ export class StatusStore implements Component {
   #db: DatabaseSync | undefined;
   #statements: ReturnType<typeof readStatements> | undefined;
   #thread: ThreadLink<ToStatusThread, FromStatusThread> | undefined;
-  #queue: StatusWrite[] = [];
-  #queueWaiters: Waiting[] = [];
+  /** Writes of this turn, each with its caller, sent to the thread as one batch. */
+  readonly #queue = new TurnBatcher<{ writes: StatusWrite[]; waiter: Waiting }>((batch) => this.#flush(batch));
   /** Batches sent and not answered, by sequence number. */
   readonly #sent = new Map<number, Waiting[]>();
   /** Called when the last unanswered batch is answered (`stop` waits for it). */
   #answered: (() => void) | undefined;
   #seq = 0;
-  #scheduled = false;
   #purgeTimer: NodeJS.Timeout | undefined;
   /** What this process recorded as finished, by `<event id>\0<destination>`, the oldest forgotten first. */
   readonly #recent = new LruCache<string, DeliveryState>(RECENT_CAPACITY);
@@ -133,7 +133,7 @@ export class StatusStore implements Component {
   async stop(): Promise<void> {
     clearInterval(this.#purgeTimer);
     if (this.#thread !== undefined) {
-      this.#flush();
+      this.#queue.flushNow();
       if (this.#sent.size > 0) await new Promise<void>((resolve) => (this.#answered = resolve));
       await this.#thread.close();
     }
@@ -268,24 +268,15 @@ export class StatusStore implements Component {
   /** Queues writes for the thread's next batch; resolves once they are committed. */
   #enqueue(writes: StatusWrite[]): Promise<void> {
     if (this.#db === undefined) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'status store closed'));
-    return new Promise((resolve, reject) => {
-      for (const write of writes) this.#queue.push(write);
-      this.#queueWaiters.push({ resolve: () => resolve(), reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.#queue.push({ writes, waiter: { resolve: () => resolve(), reject } }));
   }
 
-  #flush(): void {
-    this.#scheduled = false;
-    if (this.#queueWaiters.length === 0) return;
-    const writes = this.#queue;
-    const waiters = this.#queueWaiters;
-    this.#queue = [];
-    this.#queueWaiters = [];
-    this.#send((seq) => ({ type: 'write', seq, writes }), waiters);
+  #flush(batch: { writes: StatusWrite[]; waiter: Waiting }[]): void {
+    const writes = batch.length === 1 ? batch[0].writes : batch.flatMap((entry) => entry.writes);
+    this.#send(
+      (seq) => ({ type: 'write', seq, writes }),
+      batch.map((entry) => entry.waiter),
+    );
   }
 
   /** Sends one message to the thread (starting one if none runs); resolves with its answer. */
@@ -302,7 +293,7 @@ export class StatusStore implements Component {
 
   #link(): ThreadLink<ToStatusThread, FromStatusThread> {
     return new ThreadLink<ToStatusThread, FromStatusThread>({
-      script: this.#options.threadScript ?? new URL('./thread.ts', import.meta.url),
+      script: this.#options.threadScript ?? scriptBeside(import.meta.url, './thread'),
       workerData: { file: this.#options.file },
       name: 'delivery status thread',
       logger: this.#options.logger,

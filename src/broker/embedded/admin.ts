@@ -1,7 +1,6 @@
 import { HeraldError } from '../../errors.ts';
 import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
-import type { EmbeddedConsumer } from './consumer.ts';
-import type { GroupCoordinator } from './group-coordinator.ts';
+import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toBrokerRecord } from './records.ts';
@@ -79,7 +78,7 @@ export class EmbeddedAdmin implements Admin {
     if (typeof group !== 'string') throw invalid('group must be a string');
     const topics = this.#context.topics();
     const committed = this.#context.offsets().ofGroup(group);
-    let members: EmbeddedConsumer[] = [];
+    let members: GroupMember[] = [];
     for (const coordinator of this.#context.coordinators()) {
       if (coordinator.group === group) members = coordinator.members().filter((m) => m.active);
     }

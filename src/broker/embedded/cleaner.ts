@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { compact } from './compaction.ts';
 import { type CleaningContext, enforceRetention } from './retention.ts';
 import type { Store } from './store.ts';
-import type { TopicRegistry, TopicState } from './topics.ts';
+import type { TopicState } from './partition-log.ts';
+import type { TopicRegistry } from './topics.ts';
 
 export interface CleanerOptions {
   store: Store;

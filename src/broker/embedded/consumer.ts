@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type { BrokerRecord, ConsumerListener, GroupConsumer, RecordPosition, TopicPartition } from '../broker.ts';
-import type { AssignableMember } from './assignor.ts';
-import type { GroupCoordinator } from './group-coordinator.ts';
+import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import { PartitionFetcher } from './partition-fetcher.ts';
@@ -44,7 +43,7 @@ function compareTp(a: TopicPartition, b: TopicPartition): number {
 }
 
 /** A member of a consumer group of the embedded broker (every member lives in this process). */
-export class EmbeddedConsumer implements GroupConsumer, AssignableMember {
+export class EmbeddedConsumer implements GroupConsumer, GroupMember {
   readonly memberId: string;
   readonly clientId: string;
   readonly options: ResolvedConsumerOptions;

@@ -1,9 +1,35 @@
 import type { Logger } from 'pino';
-import { assignRoundRobin } from './assignor.ts';
-import type { EmbeddedConsumer } from './consumer.ts';
+import { withTimeout } from '../../kit/timeout.ts';
+import { type AssignableMember, assignRoundRobin } from './assignor.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
 import type { Writer } from './writer.ts';
+
+/** `'done'` when `work` resolves within `ms`, else `'timeout'`. */
+function bounded(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  return withTimeout(
+    work.then(() => 'done' as const),
+    ms,
+    () => 'timeout' as const,
+  );
+}
+
+/** A member of a group as the coordinator drives it (the embedded consumer). */
+export interface GroupMember extends AssignableMember {
+  readonly clientId: string;
+  readonly options: { readonly sessionTimeoutMs: number };
+  /** Whether the coordinator may give this member partitions. */
+  readonly active: boolean;
+  ownedLogs(): PartitionLog[];
+  owns(log: PartitionLog): boolean;
+  assignment(): { topic: string; partition: number }[];
+  /** Takes `logs` (`onAssigned`, then records). */
+  assign(logs: PartitionLog[]): Promise<void>;
+  /** Gives `logs` up (`onRevoked` awaited). */
+  revoke(logs: PartitionLog[]): Promise<void>;
+  /** Expels the member whose revocation `work` outlived its session timeout. */
+  fence(work: Promise<void>): void;
+}
 
 interface Slot {
   topic: string;
@@ -11,15 +37,6 @@ interface Slot {
   log: PartitionLog;
 }
 
-type Outcome = 'done' | 'timeout';
-
-function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return Promise.race([work.then(() => 'done' as const), timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * One consumer group. Joins, leaves and topic changes are handled one at a time; each computes the target
@@ -33,7 +50,7 @@ export class GroupCoordinator {
   readonly #topics: () => TopicRegistry;
   readonly #writer: () => Writer;
   readonly #logger: Logger | undefined;
-  #members: EmbeddedConsumer[] = [];
+  #members: GroupMember[] = [];
   #chain: Promise<void> = Promise.resolve();
 
   constructor(group: string, topics: () => TopicRegistry, writer: () => Writer, logger?: Logger) {
@@ -43,7 +60,7 @@ export class GroupCoordinator {
     this.#logger = logger;
   }
 
-  members(): readonly EmbeddedConsumer[] {
+  members(): readonly GroupMember[] {
     return this.#members;
   }
 
@@ -52,7 +69,7 @@ export class GroupCoordinator {
   }
 
   /** Adds `member` and rebalances; resolves once it holds its share. */
-  join(member: EmbeddedConsumer): Promise<void> {
+  join(member: GroupMember): Promise<void> {
     return this.#serialize(async () => {
       if (!this.#members.includes(member)) this.#members.push(member);
       await this.#rebalance();
@@ -60,7 +77,7 @@ export class GroupCoordinator {
   }
 
   /** Revokes everything `member` (already inactive) owns, removes it and hands its partitions to the others. */
-  leave(member: EmbeddedConsumer): Promise<void> {
+  leave(member: GroupMember): Promise<void> {
     return this.#serialize(async () => {
       if (!this.#members.includes(member)) return;
       await this.#rebalance();
@@ -90,7 +107,7 @@ export class GroupCoordinator {
         for (const log of registry.get(name)?.logs ?? []) slots.push({ topic: name, partition: log.partition, log });
       }
       const target = assignRoundRobin(active, slots);
-      const revocations: Promise<EmbeddedConsumer | null>[] = [];
+      const revocations: Promise<GroupMember | null>[] = [];
       for (const member of this.#members) {
         const keep = new Set((target.get(member) ?? []).map((s) => s.log));
         const lose = member.ownedLogs().filter((log) => !keep.has(log));
@@ -103,13 +120,13 @@ export class GroupCoordinator {
       }
       // Commits made in onRevoked must be durable before a new owner reads the committed offset.
       await this.#writer().barrier();
-      const assignments: Promise<Outcome>[] = [];
+      const assignments: Promise<unknown>[] = [];
       for (const member of active) {
         if (!member.active) continue;
         const gain = (target.get(member) ?? [])
           .map((s) => s.log)
           .filter((log) => !member.owns(log) && !log.topic.deleted);
-        if (gain.length > 0) assignments.push(withTimeout(member.assign(gain), member.options.sessionTimeoutMs));
+        if (gain.length > 0) assignments.push(bounded(member.assign(gain), member.options.sessionTimeoutMs));
       }
       // A slow onAssigned delays only its own member's records, not the whole group, past the session timeout.
       await Promise.all(assignments);
@@ -122,9 +139,9 @@ export class GroupCoordinator {
   }
 
   /** Resolves with the member if it had to be fenced (it did not release within its session timeout). */
-  async #revoke(member: EmbeddedConsumer, logs: PartitionLog[]): Promise<EmbeddedConsumer | null> {
+  async #revoke(member: GroupMember, logs: PartitionLog[]): Promise<GroupMember | null> {
     const work = member.revoke(logs);
-    if ((await withTimeout(work, member.options.sessionTimeoutMs)) === 'done') return null;
+    if ((await bounded(work, member.options.sessionTimeoutMs)) === 'done') return null;
     const wasActive = member.active;
     member.fence(work);
     return wasActive ? member : null;

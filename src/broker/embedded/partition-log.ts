@@ -1,7 +1,26 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { RECORD_SIZE_SQL, type RecordRow } from './records.ts';
 import { TailCache } from './tail-cache.ts';
-import type { TopicState } from './topics.ts';
+
+/**
+ * A topic as the broker holds it in memory; the database is the durable copy. Declared beside the partition log
+ * rather than the registry: a log points at its topic and a topic lists its logs.
+ */
+export interface TopicState {
+  readonly id: number;
+  readonly name: string;
+  readonly compacted: boolean;
+  readonly retentionMs: number | null;
+  readonly retentionBytes: number | null;
+  /** Tombstone retention of a compacted topic, from `configs['delete.retention.ms']`; null => broker default. */
+  readonly deleteRetentionMs: number | null;
+  readonly configs: Record<string, string>;
+  readonly logs: PartitionLog[];
+  /** Next partition for records with neither key nor partition (round-robin). */
+  spread: number;
+  /** Set once deleted, for fetchers and queued sends still holding the object. */
+  deleted: boolean;
+}
 
 /** Values bound per stored record, in column order: offset, timestamp, key, value, headers. */
 export const COLUMNS_PER_ROW = 5;

@@ -2,7 +2,8 @@ import { HeraldError } from '../../errors.ts';
 import type { OutgoingRecord, Producer, RecordPosition } from '../broker.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { encodeHeaders, recordSize } from './records.ts';
-import type { TopicRegistry, TopicState } from './topics.ts';
+import type { TopicState } from './partition-log.ts';
+import type { TopicRegistry } from './topics.ts';
 import { invalid, isBytes, validateHeaders, validatePartitionNumber, validateTopicName } from './validate.ts';
 import type { AppendRecord, Writer } from './writer.ts';
 

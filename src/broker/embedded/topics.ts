@@ -1,24 +1,8 @@
 import { HeraldError } from '../../errors.ts';
 import type { PartitionInfo, TopicInfo, TopicSpec } from '../broker.ts';
-import { PartitionLog } from './partition-log.ts';
+import { PartitionLog, type TopicState } from './partition-log.ts';
 import type { Store } from './store.ts';
 
-/** A topic as the broker holds it in memory; the database is the durable copy. */
-export interface TopicState {
-  readonly id: number;
-  readonly name: string;
-  readonly compacted: boolean;
-  readonly retentionMs: number | null;
-  readonly retentionBytes: number | null;
-  /** Tombstone retention of a compacted topic, from `configs['delete.retention.ms']`; null => broker default. */
-  readonly deleteRetentionMs: number | null;
-  readonly configs: Record<string, string>;
-  readonly logs: PartitionLog[];
-  /** Next partition for records with neither key nor partition (round-robin). */
-  spread: number;
-  /** Set once deleted, for fetchers and queued sends still holding the object. */
-  deleted: boolean;
-}
 
 function configNumber(configs: Record<string, string>, name: string): number | null {
   const raw = configs[name];

@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
+import { TurnBatcher } from '../../kit/turn-batcher.ts';
 import type { RecordPosition } from '../broker.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
@@ -57,8 +58,8 @@ export class Writer {
   readonly #notifier: Notifier;
   readonly #offsets: CommittedOffsets;
   readonly #logger: Logger | undefined;
-  #queue: WriteRequest[] = [];
-  #scheduled = false;
+  /** Requests of this turn; written together (sends arriving in one poll phase, e.g. many HTTP requests). */
+  readonly #queue = new TurnBatcher<WriteRequest>((requests) => this.#write(requests));
   #closed = false;
   /** Committed, waiting for the next sync. */
   #unsynced: Committed[] = [];
@@ -87,23 +88,15 @@ export class Writer {
 
   #enqueue(records: AppendRecord[], offsets: OffsetCommit[]): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ records, offsets, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // setImmediate rather than a microtask: sends arriving in the same poll phase (e.g. many HTTP requests)
-        // share one transaction.
-        setImmediate(() => this.flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.#queue.push({ records, offsets, resolve, reject }));
   }
 
   /** Writes everything queued now, synchronously. */
   flush(): void {
-    this.#scheduled = false;
-    const queue = this.#queue;
-    if (queue.length === 0) return;
-    this.#queue = [];
+    this.#queue.flushNow();
+  }
+
+  #write(queue: WriteRequest[]): void {
     const live: WriteRequest[] = [];
     for (const request of queue) {
       const gone = request.records.find((r) => r.log.topic.deleted) ?? request.offsets.find((o) => o.log.topic.deleted);

@@ -4,6 +4,7 @@
  */
 import { Admin as LibraryAdmin } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
+import { withTimeout } from '../../kit/timeout.ts';
 import type { Admin, BrokerRecord, GroupInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { Groups } from './groups.ts';
@@ -87,23 +88,15 @@ export class KafkaAdmin implements Admin {
   /** A Metadata request answered within 3 s, else `HERALD_BROKER_UNAVAILABLE`. */
   async ping(): Promise<void> {
     this.#open();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(new HeraldError('HERALD_BROKER_UNAVAILABLE', `no Kafka broker answered within ${PING_TIMEOUT_MS} ms`)),
-        PING_TIMEOUT_MS,
-      );
-    });
     try {
-      await Promise.race([this.#client.metadata({ topics: [], forceUpdate: true, retries: 0 }), timeout]);
+      await withTimeout(this.#client.metadata({ topics: [], forceUpdate: true, retries: 0 }), PING_TIMEOUT_MS, () => {
+        throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `no Kafka broker answered within ${PING_TIMEOUT_MS} ms`);
+      });
     } catch (err) {
       const error = toHeraldError(err, 'ping');
       throw error.code === 'HERALD_BROKER_CLOSED'
         ? error
         : new HeraldError('HERALD_BROKER_UNAVAILABLE', error.message, { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

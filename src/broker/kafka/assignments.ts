@@ -5,6 +5,7 @@
  */
 import { type Consumer, type GroupAssignment, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import { withTimeout } from '../../kit/timeout.ts';
 import type { ConsumerListener, RecordPosition, TopicPartition } from '../broker.ts';
 import type { ResolvedConsumerOptions } from './consumer-options.ts';
 import { describeError } from './errors.ts';
@@ -16,11 +17,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Resolves when `work` does or after `ms`, whichever comes first. */
 function bounded(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(work, ms, () => undefined);
 }
 
 export class Assignments {

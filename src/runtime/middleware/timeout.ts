@@ -1,4 +1,5 @@
 import { HeraldError } from '../../errors.ts';
+import { withTimeout } from '../../kit/timeout.ts';
 import { type Middleware, withSignal } from '../message.ts';
 
 /**
@@ -11,21 +12,11 @@ import { type Middleware, withSignal } from '../message.ts';
 export function timeout<T = unknown>(ms: number): Middleware<T> {
   return (next) => async (message) => {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new HeraldError('HERALD_TIMEOUT', `handler did not finish within ${ms} ms`);
-        controller.abort(err);
-        reject(err);
-      }, ms);
-    });
     const run = next(withSignal(message, AbortSignal.any([message.signal, controller.signal])));
-    // After a timeout nobody awaits the attempt any more; its late failure must not become unhandled.
-    run.catch(() => {});
-    try {
-      await Promise.race([run, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(run, ms, () => {
+      const err = new HeraldError('HERALD_TIMEOUT', `handler did not finish within ${ms} ms`);
+      controller.abort(err);
+      throw err;
+    });
   };
 }

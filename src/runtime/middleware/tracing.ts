@@ -11,7 +11,7 @@ import {
 } from '@opentelemetry/api';
 import { withBypass } from '../chain.ts';
 import { HEADERS } from '../headers.ts';
-import { perTurn } from '../per-turn.ts';
+import { perTurn } from '../../kit/per-turn.ts';
 import type { Handler, Message, Middleware } from '../message.ts';
 import { extractTraceContext } from '../trace-context.ts';
 

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { DestinationClient } from '../../../services/delivery/posting/destination-client.ts';
 import { RateLimiter } from '../../../services/delivery/rate.ts';
-import { Semaphore } from '../../../services/delivery/semaphore.ts';
 
 async function server(t: TestContext, handler: http.RequestListener) {
   const s = http.createServer(handler);
@@ -68,30 +67,12 @@ describe('destination client', { timeout: 20_000 }, () => {
   });
 });
 
-describe('rate limiter and semaphore', () => {
+describe('rate limiter', () => {
   it('spaces reservations evenly', () => {
     const limiter = new RateLimiter(10);
     assert.deepEqual(
       [limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1250)],
       [0, 100, 200, 50],
     );
-  });
-
-  it('hands out permits first come, first served, and gives up on abort', async () => {
-    const slots = new Semaphore(1);
-    await slots.acquire();
-    const order: number[] = [];
-    const second = slots.acquire().then(() => order.push(2));
-    const controller = new AbortController();
-    const third = slots.acquire(controller.signal);
-    const fourth = slots.acquire().then(() => order.push(4));
-    controller.abort();
-    await assert.rejects(third, { code: 'HERALD_SHUTTING_DOWN' });
-    slots.release();
-    await second;
-    slots.release();
-    await fourth;
-    assert.deepEqual(order, [2, 4]);
-    await assert.rejects(slots.acquire(AbortSignal.abort()), { code: 'HERALD_SHUTTING_DOWN' });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { perTurn } from '../../src/runtime/per-turn.ts';
+import { perTurn } from '../../src/kit/per-turn.ts';
 
 describe('perTurn', () => {
   it('reads once per event-loop turn, again in the next', async () => {

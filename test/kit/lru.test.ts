@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LruCache } from '../../src/runtime/lru.ts';
-import { deadLetterTopicName, dedupeTopicName, topicSafe } from '../../src/runtime/names.ts';
+import { LruCache } from '../../src/kit/lru.ts';
 
 describe('LruCache', () => {
   it('evicts the least recently used beyond capacity and reports it', () => {
@@ -52,15 +51,5 @@ describe('LruCache', () => {
       }
       assert.equal(cache.size, model.length);
     }
-  });
-});
-
-describe('topic names', () => {
-  it('derives legal names from any topic and group', () => {
-    assert.equal(deadLetterTopicName('orders', 'email'), 'orders.email.dlq');
-    assert.equal(dedupeTopicName('sms group/1'), '__herald.dedupe.sms_group_1');
-    const long = topicSafe('x'.repeat(300));
-    assert.equal(long.length, 249);
-    assert.notEqual(long, topicSafe(`${'x'.repeat(299)}y`));
   });
 });

@@ -1,8 +1,8 @@
-import { HeraldError } from '../../src/errors.ts';
+import { HeraldError } from '../errors.ts';
 
 /**
- * At most `permits` holders at once; waiters are served first come, first served. Caps the requests in flight to
- * one destination across all of its partitions.
+ * At most `permits` holders at once; waiters are served first come, first served (e.g. the requests in flight to
+ * one destination across all of its partitions).
  */
 export class Semaphore {
   #free: number;
@@ -28,7 +28,7 @@ export class Semaphore {
       const onAbort = () => {
         const index = this.#waiting.indexOf(waiter);
         if (index >= 0) this.#waiting.splice(index, 1);
-        reject(new HeraldError('HERALD_SHUTTING_DOWN', 'stopped while waiting for a destination slot'));
+        reject(new HeraldError('HERALD_SHUTTING_DOWN', 'stopped while waiting for a permit'));
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });

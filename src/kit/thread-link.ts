@@ -1,3 +1,5 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 
@@ -18,6 +20,15 @@ export interface ThreadLinkOptions<Out> {
   onExit(code: number): void;
   /** A new thread started: what it must be told before anything else (its configuration). */
   onStart?(post: (message: unknown) => void): void;
+}
+
+/**
+ * The URL of the module `name` (no extension) beside the module at `base` (its `import.meta.url`), with `base`'s own
+ * extension: `.ts` when run from source, `.js` when run from the built package — a thread's entry is a URL, which
+ * the build does not rewrite as it rewrites imports.
+ */
+export function scriptBeside(base: string, name: string): URL {
+  return new URL(`${name}${extname(fileURLToPath(base))}`, base);
 }
 
 /** How long `close` waits for the thread to close what it holds before terminating it. */
