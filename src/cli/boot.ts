@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.ts';
+import type { Broker } from '../broker/port.ts';
 import { brokerSpecFromConfig } from '../broker/from-config.ts';
 import { createBroker } from '../broker/index.ts';
 import { loadConfig } from '../config/load.ts';

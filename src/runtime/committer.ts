@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
-import type { GroupConsumer, RecordPosition } from '../broker/broker.ts';
+import type { GroupConsumer, RecordPosition } from '../broker/port.ts';
 import { isHeraldError, isRetriable } from '../errors.ts';
 
 const tpKey = (p: { topic: string; partition: number }) => `${p.topic}\u0000${p.partition}`;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { Headers } from '../broker/broker.ts';
+import type { Headers } from '../broker/port.ts';
 import { HEADERS } from './headers.ts';
 
 /** Whatever has a correlation id: a message (whose id may be computed on first use) or a request. */

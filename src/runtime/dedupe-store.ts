@@ -1,4 +1,4 @@
-import type { Admin, Producer } from '../broker/broker.ts';
+import type { Admin, Producer } from '../broker/port.ts';
 import { LruCache } from '../kit/lru.ts';
 import type { SharedResource } from './message.ts';
 

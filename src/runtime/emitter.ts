@@ -1,4 +1,4 @@
-import type { Headers, OutgoingRecord, Producer, RecordPosition } from '../broker/broker.ts';
+import type { Headers, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
 import type { Codec } from '../codec/codec.ts';
 import { currentCorrelationId } from './correlation.ts';
 import { HEADERS } from './headers.ts';

@@ -7,7 +7,7 @@ import type {
   GroupConsumer,
   RecordPosition,
   TopicPartition,
-} from '../broker/broker.ts';
+} from '../broker/port.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { Chain } from './chain.ts';
 import { Committer } from './committer.ts';

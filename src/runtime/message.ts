@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broker, BrokerRecord, Headers, Producer } from '../broker/broker.ts';
+import type { Broker, BrokerRecord, Headers, Producer } from '../broker/port.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { compose as composeWrappers } from '../kit/compose.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { BrokerRecord, TopicPartition } from '../broker/broker.ts';
+import type { BrokerRecord, TopicPartition } from '../broker/port.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { withTimeout } from '../kit/timeout.ts';

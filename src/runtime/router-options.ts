@@ -1,7 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Broker, ConsumerOptions } from '../broker/broker.ts';
+import type { Broker, ConsumerOptions } from '../broker/port.ts';
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { type RetryPolicy, retryPolicy } from './backoff.ts';

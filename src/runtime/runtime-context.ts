@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Broker, Producer } from '../broker/broker.ts';
+import type { Broker, Producer } from '../broker/port.ts';
 import type { RuntimeContext, SharedResource } from './message.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.ts';
+import type { Broker } from '../broker/port.ts';
 import type { PlatformConfig, Schema } from '../config/schema.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import type { Component } from './lifecycle.ts';

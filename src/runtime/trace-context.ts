@@ -1,7 +1,7 @@
 import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { Headers } from '../broker/broker.ts';
+import type { Headers } from '../broker/port.ts';
 
 /**
  * W3C trace context in record headers. Herald always speaks W3C (`traceparent`/`tracestate`) on the wire, whatever

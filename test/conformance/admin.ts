@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { GroupOffset, TopicInfo } from '../../src/broker/broker.ts';
+import type { GroupOffset, TopicInfo } from '../../src/broker/port.ts';
 import { createBroker } from '../../src/broker/index.ts';
 import { type HarnessTest, range, rejectsWithCode, sortTps, texts, tpKey, uniqueName } from './helpers.ts';
 import { collect, Recorder, record } from './recorder.ts';

@@ -12,7 +12,7 @@
  *   {"event":"sent","partition":0,"offset":7,"value":"crash-7"}
  *   {"event":"error","message":"…"}             then it exits with code 1
  */
-import type { BrokerRecord } from '../../src/broker/broker.ts';
+import type { BrokerRecord } from '../../src/broker/port.ts';
 import { type BrokerSpec, createBroker } from '../../src/broker/index.ts';
 
 export interface CrashPlan {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/port.ts';
 import type { EmbeddedBroker } from '../../src/broker/embedded/index.ts';
 import type { EmbeddedBrokerSpec } from '../../src/broker/index.ts';
 import { conformance } from './suite.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { OutgoingRecord } from '../../src/broker/broker.ts';
+import type { OutgoingRecord } from '../../src/broker/port.ts';
+import { MAX_PARTITIONS } from '../../src/broker/rules.ts';
 import { type HarnessTest, latestOffsets, rejectsWithCode, uniqueName } from './helpers.ts';
 import { Recorder, record } from './recorder.ts';
 
@@ -17,7 +18,8 @@ export function errorTests(test: HarnessTest): void {
         await rejectsWithCode(() => h.broker.admin.createTopic({ name, partitions: 1 }), 'HERALD_INVALID_ARGUMENT');
       }
       const name = uniqueName('bad-count');
-      for (const partitions of [0, -1, 1.5, Number.NaN]) {
+      // Above the port's cap on every broker (only the embedded one once capped it).
+      for (const partitions of [0, -1, 1.5, Number.NaN, MAX_PARTITIONS + 1]) {
         await rejectsWithCode(() => h.broker.admin.createTopic({ name, partitions }), 'HERALD_INVALID_ARGUMENT');
         await rejectsWithCode(() => h.broker.admin.ensureTopic({ name, partitions }), 'HERALD_INVALID_ARGUMENT');
       }
@@ -74,6 +76,13 @@ export function errorTests(test: HarnessTest): void {
         bad({ topic, value: Buffer.from('v'), timestamp: Number.NaN }),
         bad({ topic, value: Buffer.from('v'), partition: 0.5 }),
         bad({ topic: '', value: Buffer.from('v') }),
+        // The same answer on every broker, where they once differed: Kafka refused these while the embedded
+        // broker truncated the fraction, stored the huge value, or reported the negative partition as out of range.
+        bad({ topic, value: Buffer.from('v'), timestamp: 1_700_000_000_000.5 }),
+        bad({ topic, value: Buffer.from('v'), timestamp: Number.MAX_VALUE }),
+        bad({ topic, value: Buffer.from('v'), timestamp: 2 ** 53 }),
+        bad({ topic, value: Buffer.from('v'), partition: -1 }),
+        bad({ topic, value: undefined }),
       ];
       for (const record of malformed) {
         await rejectsWithCode(
@@ -96,6 +105,30 @@ export function errorTests(test: HarnessTest): void {
       await rejectsWithCode(() => admin.read({ topic: missing, partition: 0, offset: 0 }, 1), 'HERALD_TOPIC_NOT_FOUND');
       await rejectsWithCode(() => admin.read({ topic, partition: 2, offset: 0 }, 1), 'HERALD_PARTITION_OUT_OF_RANGE');
       await rejectsWithCode(() => admin.describeGroup(uniqueName('nobody')), 'HERALD_GROUP_NOT_FOUND');
+    });
+
+    test('bad positions and limits are rejected the same way by every broker', async (h) => {
+      const topic = await h.topic(1);
+      const { admin } = h.broker;
+      const at = (position: Record<string, unknown>) => position as unknown as { topic: string; partition: number; offset: number };
+      for (const position of [
+        at({ topic: 'not a name', partition: 0, offset: 0 }),
+        at({ topic, partition: -1, offset: 0 }),
+        at({ topic, partition: 0, offset: -1 }),
+        at({ topic, partition: 0, offset: 0.5 }),
+      ]) {
+        await rejectsWithCode(() => admin.read(position, 1), 'HERALD_INVALID_ARGUMENT');
+      }
+      for (const limit of [0, -1, 1.5]) {
+        await rejectsWithCode(() => admin.read({ topic, partition: 0, offset: 0 }, limit), 'HERALD_INVALID_ARGUMENT');
+      }
+      const consumer = h.consumer({ group: h.group(), topics: [topic] });
+      await record(consumer);
+      await rejectsWithCode(
+        async () => consumer.commit([at({ topic: 'not a name', partition: 0, offset: 0 })]),
+        'HERALD_INVALID_ARGUMENT',
+      );
+      await rejectsWithCode(async () => consumer.commit([at({ topic, partition: 0, offset: 1.5 })]), 'HERALD_INVALID_ARGUMENT');
     });
 
     test('bad consumer options are rejected with HERALD_INVALID_ARGUMENT', async (h) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { GroupConsumer } from '../../src/broker/broker.ts';
+import type { GroupConsumer } from '../../src/broker/port.ts';
 import { type Harness, type HarnessTest, range, sleep, texts, tpKey, waitFor } from './helpers.ts';
 import { collect, Ledger, positions, Recorder, type RecorderOptions, record } from './recorder.ts';
 

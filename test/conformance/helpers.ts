@@ -9,7 +9,7 @@ import type {
   Producer,
   TopicPartition,
   TopicSpec,
-} from '../../src/broker/broker.ts';
+} from '../../src/broker/port.ts';
 import { type BrokerSpec, createBroker } from '../../src/broker/index.ts';
 import { ERROR_CODES, type ErrorCode, HeraldError } from '../../src/errors.ts';
 import type { ConformanceFeatures, ConformanceSetup } from './types.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/port.ts';
 import { type Harness, type HarnessTest, range, readPartition, sleep, texts } from './helpers.ts';
 import { collect, positions, Recorder, record } from './recorder.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { BrokerRecord, RecordPosition } from '../../src/broker/broker.ts';
+import type { BrokerRecord, RecordPosition } from '../../src/broker/port.ts';
 import { byPartition, type HarnessTest, range, readPartition, texts } from './helpers.ts';
 import { collect, Recorder, record } from './recorder.ts';
 

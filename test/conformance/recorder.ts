@@ -5,7 +5,7 @@ import type {
   GroupConsumer,
   RecordPosition,
   TopicPartition,
-} from '../../src/broker/broker.ts';
+} from '../../src/broker/port.ts';
 import { tpKey, waitFor } from './helpers.ts';
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { OutgoingRecord, RecordPosition } from '../../src/broker/broker.ts';
+import type { OutgoingRecord, RecordPosition } from '../../src/broker/port.ts';
 import { type HarnessTest, latestOffsets, range, readPartition, text } from './helpers.ts';
 import { collect, record } from './recorder.ts';
 

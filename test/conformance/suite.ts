@@ -16,7 +16,7 @@ import type { ConformanceSetup } from './types.ts';
 export type { CompactionFeature, ConformanceFeatures, ConformanceSetup, RetentionFeature } from './types.ts';
 
 /**
- * Registers the conformance suite for one broker implementation: every promise of the port (`src/broker/broker.ts`)
+ * Registers the conformance suite for one broker implementation: every promise of the port (`src/broker/port.ts`)
  * as a test, each on a fresh broker from `setup.spec`. What a broker cannot do is declared in `setup.features`
  * and skipped with the reason, never silently.
  */

@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import type { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/port.ts';
 import type { BrokerSpec } from '../../src/broker/index.ts';
 
 /**

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { BrokerRecord, OutgoingRecord } from '../../src/broker/broker.ts';
+import type { BrokerRecord, OutgoingRecord } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
 import { buildChain } from '../../src/runtime/chain.ts';
 import { currentCorrelationId } from '../../src/runtime/correlation.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { BrokerRecord, OutgoingRecord } from '../../src/broker/broker.ts';
+import type { BrokerRecord, OutgoingRecord } from '../../src/broker/port.ts';
 import { jsonCodec } from '../../src/codec/json.ts';
 import { HeraldError, isHeraldError } from '../../src/errors.ts';
 import { currentCorrelationId, withCorrelationId } from '../../src/runtime/correlation.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { BrokerRecord } from '../../src/broker/broker.ts';
+import type { BrokerRecord } from '../../src/broker/port.ts';
 import { isHeraldError } from '../../src/errors.ts';
 import { compose, type Handler, type RuntimeContext } from '../../src/runtime/message.ts';
 import { retry } from '../../src/runtime/middleware/retry.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/port.ts';
 import { isHeraldError } from '../../src/errors.ts';
 import { Router } from '../../src/runtime/router.ts';
 

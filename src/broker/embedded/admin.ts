@@ -1,11 +1,15 @@
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toBrokerRecord } from './records.ts';
 import type { TopicRegistry } from './topics.ts';
-import { invalid, validateLimit, validatePosition, validateTopicSpec } from './validate.ts';
+import { checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
+
+function invalid(message: string): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message);
+}
 
 /** Most records one `read` returns, whatever `limit` asks for: reads run on the event loop. */
 export const MAX_READ = 10_000;
@@ -27,7 +31,7 @@ export class EmbeddedAdmin implements Admin {
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
-    validateTopicSpec(spec);
+    checkTopicSpec(spec);
     const topics = this.#context.topics();
     if (topics.get(spec.name) !== undefined) {
       throw new HeraldError('HERALD_TOPIC_EXISTS', `topic ${spec.name} already exists`, {
@@ -39,7 +43,7 @@ export class EmbeddedAdmin implements Admin {
   }
 
   async ensureTopic(spec: TopicSpec): Promise<void> {
-    validateTopicSpec(spec);
+    checkTopicSpec(spec);
     const topics = this.#context.topics();
     if (topics.get(spec.name) !== undefined) return;
     topics.create(spec);
@@ -113,8 +117,8 @@ export class EmbeddedAdmin implements Admin {
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
-    validatePosition(position);
-    validateLimit(limit);
+    checkPosition(position, 'read');
+    checkReadLimit(limit);
     const log = this.#context.topics().log(position.topic, position.partition);
     const rows = log.read(position.offset, Math.min(limit, MAX_READ));
     return rows.map((row) => toBrokerRecord(log.topic.name, log.partition, row));

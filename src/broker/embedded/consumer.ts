@@ -2,14 +2,15 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { BrokerRecord, ConsumerListener, GroupConsumer, RecordPosition, TopicPartition } from '../broker.ts';
+import type { BrokerRecord, ConsumerListener, GroupConsumer, RecordPosition, TopicPartition } from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import { PartitionFetcher } from './partition-fetcher.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
-import { invalid, type ResolvedConsumerOptions, validatePosition, validateTopicPartition } from './validate.ts';
+import { checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import type { ResolvedConsumerOptions } from './options.ts';
 import type { Writer } from './writer.ts';
 
 /** What a consumer needs from its broker; the getters throw the broker's lifecycle error when it is not running. */
@@ -25,6 +26,10 @@ export interface ConsumerContext {
 
 /** Which consumer's `onRecords` the current async context runs in, so `close()` called from there does not wait on itself. */
 const insideListener = new AsyncLocalStorage<EmbeddedConsumer>();
+
+function invalid(message: string): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message);
+}
 
 type State = 'idle' | 'joining' | 'member' | 'fenced' | 'closing' | 'closed';
 
@@ -88,9 +93,9 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
   commit(positions: RecordPosition[]): Promise<void> {
     try {
       if (this.#state === 'closed') throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
-      if (!Array.isArray(positions)) throw invalid('commit expects an array of positions');
+      checkList(positions, 'commit');
       const commits = positions.map((position) => {
-        validatePosition(position);
+        checkPosition(position, 'commit');
         const log = this.#context.topics().log(position.topic, position.partition);
         if (!this.#fetchers.has(log)) throw notAssigned(position);
         return { group: this.options.group, log, offset: position.offset };
@@ -103,16 +108,16 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
   }
 
   seek(position: RecordPosition): void {
-    validatePosition(position);
+    checkPosition(position, 'seek');
     this.#owned(position).seek(position.offset);
   }
 
   pause(partitions: TopicPartition[]): void {
-    for (const fetcher of this.#ownedAmong(partitions)) fetcher.pause();
+    for (const fetcher of this.#ownedAmong(partitions, 'pause')) fetcher.pause();
   }
 
   resume(partitions: TopicPartition[]): void {
-    for (const fetcher of this.#ownedAmong(partitions)) fetcher.resume();
+    for (const fetcher of this.#ownedAmong(partitions, 'resume')) fetcher.resume();
   }
 
   assignment(): TopicPartition[] {
@@ -145,11 +150,11 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
   }
 
   /** Fetchers of the given partitions that this member owns; partitions it does not own are skipped. */
-  #ownedAmong(partitions: TopicPartition[]): PartitionFetcher[] {
-    if (!Array.isArray(partitions)) throw invalid('expected an array of topic partitions');
+  #ownedAmong(partitions: TopicPartition[], what: string): PartitionFetcher[] {
+    checkList(partitions, what);
     const found: PartitionFetcher[] = [];
     for (const tp of partitions) {
-      validateTopicPartition(tp);
+      checkTopicPartition(tp, what);
       const log = this.#context.topics().get(tp.topic)?.logs[tp.partition];
       const fetcher = log && this.#fetchers.get(log);
       if (fetcher) found.push(fetcher);

@@ -6,7 +6,7 @@
  *   partition is its own table whose rowid is the offset.
  * - Writes (`writer.ts`): sends and offset commits of one event-loop turn share one transaction (group commit);
  *   each resolves after that commit and, for `'fsync'`, the next sync of the log (one sync covers every commit
- *   made before it starts). Validation (`producer.ts`, `validate.ts`) happens before anything is queued.
+ *   made before it starts). Validation (the port's `rules.ts`, then `producer.ts`) happens before anything is queued.
  * - Ownership (`lock.ts`): a `herald.lock` file naming the owner pid, plus SQLite's exclusive lock for the life of
  *   the connection.
  * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
@@ -16,8 +16,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../broker.ts';
-import type { EmbeddedBrokerSpec } from '../index.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
@@ -25,14 +24,19 @@ import { GroupCoordinator } from './group-coordinator.ts';
 import { acquireDataDirLock, type DataDirLock, lockedError } from './lock.ts';
 import { Notifier } from './notifier.ts';
 import { CommittedOffsets } from './offsets.ts';
-import { type EmbeddedBrokerOptions, type ResolvedOptions, resolveOptions } from './options.ts';
+import {
+  type EmbeddedBrokerOptions,
+  type EmbeddedBrokerSpec,
+  type ResolvedOptions,
+  resolveEmbeddedConsumerOptions,
+  resolveOptions,
+} from './options.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { isBusy, Store } from './store.ts';
 import { TopicRegistry } from './topics.ts';
-import { validateConsumerOptions } from './validate.ts';
 import { Writer } from './writer.ts';
 
-export type { EmbeddedBrokerOptions } from './options.ts';
+export type { EmbeddedBrokerOptions, EmbeddedBrokerSpec } from './options.ts';
 
 /** The embedded broker: the {@link Broker} port plus on-demand cleaning (used by tests and admin tooling). */
 export interface EmbeddedBroker extends Broker {
@@ -193,7 +197,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
   }
 
   consumer(options: ConsumerOptions): GroupConsumer {
-    const consumer = new EmbeddedConsumer(validateConsumerOptions(options), {
+    const consumer = new EmbeddedConsumer(resolveEmbeddedConsumerOptions(options), {
       topics: () => this.#internal().topics,
       writer: () => this.#internal().writer,
       offsets: () => this.#internal().offsets,

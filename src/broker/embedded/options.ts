@@ -1,5 +1,15 @@
 import { HeraldError } from '../../errors.ts';
-import type { EmbeddedBrokerSpec } from '../index.ts';
+import type { ConsumerOptions } from '../port.ts';
+import { resolveConsumerOptions, type ResolvedConsumerOptions as PortConsumerOptions } from '../rules.ts';
+
+/** Options of the embedded broker (a durable single-machine log inside this process). */
+export interface EmbeddedBrokerSpec {
+  kind: 'embedded';
+  /** Directory holding the log; owned by one process at a time. */
+  dataDir: string;
+  /** `'fsync'` (default): a send resolves after the batch is fsynced. `'os'`: after the OS has the write. */
+  durability?: 'fsync' | 'os';
+}
 
 /**
  * Tuning of the embedded broker beyond {@link EmbeddedBrokerSpec}. Every field is optional; the defaults suit a
@@ -63,4 +73,15 @@ export function resolveOptions(spec: EmbeddedBrokerSpec & EmbeddedBrokerOptions)
     cleanerChunkSize: nonNegativeInteger(spec.cleanerChunkSize, 'cleanerChunkSize', 5_000, 1),
     cacheSizeKiB: nonNegativeInteger(spec.cacheSizeKiB, 'cacheSizeKiB', 16_384, 1),
   };
+}
+
+/** The port's consumer options, with the embedded broker's default client id. */
+export interface ResolvedConsumerOptions extends PortConsumerOptions {
+  clientId: string;
+}
+
+/** @throws HeraldError `HERALD_INVALID_ARGUMENT` naming the offending field (the port's rules). */
+export function resolveEmbeddedConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  const resolved = resolveConsumerOptions(options);
+  return { ...resolved, clientId: resolved.clientId ?? 'herald' };
 }

@@ -1,4 +1,4 @@
-import type { BrokerRecord, TopicPartition } from '../broker.ts';
+import type { BrokerRecord, TopicPartition } from '../port.ts';
 import type { Notifier } from './notifier.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { type RecordRow, toBrokerRecord } from './records.ts';

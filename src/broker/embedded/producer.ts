@@ -1,47 +1,34 @@
 import { HeraldError } from '../../errors.ts';
-import type { OutgoingRecord, Producer, RecordPosition } from '../broker.ts';
+import type { OutgoingRecord, Producer, RecordPosition } from '../port.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { encodeHeaders, recordSize } from './records.ts';
 import type { TopicState } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
-import { invalid, isBytes, validateHeaders, validatePartitionNumber, validateTopicName } from './validate.ts';
+import { checkOutgoing } from '../rules.ts';
 import type { AppendRecord, Writer } from './writer.ts';
 
 /**
- * Checks every record and resolves its partition, before anything is written: a bad record throws and the whole
- * call is refused. Spreading unkeyed records (round-robin) advances the topic's counter only once all are valid.
+ * Checks every record (the port's rules, then the topics and partitions they name) and resolves its partition,
+ * before anything is written: a bad record throws and the whole call is refused. Spreading unkeyed records
+ * (round-robin) advances the topic's counter only once all are valid.
  */
 export function prepareRecords(topics: TopicRegistry, records: unknown): AppendRecord[] {
-  if (!Array.isArray(records)) throw invalid('send expects an array of records');
+  checkOutgoing(records);
   const prepared: AppendRecord[] = new Array(records.length);
   const spread = new Map<TopicState, number>();
   const now = Date.now();
   let topic: TopicState | undefined;
   for (let i = 0; i < records.length; i++) {
-    const record = records[i] as OutgoingRecord;
-    const bad = (field: string, message: string) => invalid(`record ${i}: ${message}`, { index: i, field });
-    if (typeof record !== 'object' || record === null) throw invalid(`record ${i} must be an object`, { index: i });
-    if (topic?.name !== record.topic) {
-      topic = topics.get(record.topic);
-      if (topic === undefined) {
-        // A name no topic can have is a bad argument; a possible name that does not exist is a missing topic.
-        if (typeof record.topic !== 'string') throw bad('topic', 'topic must be a string');
-        validateTopicName(record.topic);
-        topic = topics.require(record.topic);
-      }
-    }
+    const record = records[i];
+    if (topic?.name !== record.topic) topic = topics.require(record.topic);
     const { key = null, value, partition, timestamp = now } = record;
-    if (key !== null && !isBytes(key)) throw bad('key', 'key must be a Buffer or null');
-    if (value === undefined) throw bad('value', 'value is required (null for a tombstone)');
-    if (value !== null && !isBytes(value)) throw bad('value', 'value must be a Buffer or null');
-    if (topic.compacted && key === null) throw bad('key', `topic ${topic.name} is compacted: every record needs a key`);
-    validateHeaders(record.headers);
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) {
-      throw bad('timestamp', 'timestamp must be a finite number of milliseconds >= 0');
+    if (topic.compacted && key === null) {
+      throw new HeraldError('HERALD_INVALID_ARGUMENT', `record ${i}: topic ${topic.name} is compacted: every record needs a key`, {
+        details: { index: i, field: 'key' },
+      });
     }
     let target: number;
     if (partition !== undefined) {
-      validatePartitionNumber(partition);
       target = partition;
     } else if (key !== null) {
       target = partitionForKey(key, topic.logs.length);
@@ -52,8 +39,7 @@ export function prepareRecords(topics: TopicRegistry, records: unknown): AppendR
     }
     const log = target >= 0 && target < topic.logs.length ? topic.logs[target] : topics.log(topic.name, target);
     const headers = encodeHeaders(record.headers);
-    // Kafka timestamps are whole milliseconds.
-    prepared[i] = { log, timestamp: Math.trunc(timestamp), key, value, headers, size: recordSize(key, value, headers) };
+    prepared[i] = { log, timestamp, key, value, headers, size: recordSize(key, value, headers) };
   }
   for (const [state, next] of spread) state.spread = next % 1_000_000_007;
   return prepared;

@@ -1,4 +1,4 @@
-import type { BrokerRecord, Headers } from '../broker.ts';
+import type { BrokerRecord, Headers } from '../port.ts';
 
 /** A stored row as the read statements return it (arrays, not objects, to save an allocation per row). */
 export type RecordRow = [

@@ -1,5 +1,5 @@
 import { HeraldError } from '../../errors.ts';
-import type { PartitionInfo, TopicInfo, TopicSpec } from '../broker.ts';
+import type { PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
 import { PartitionLog, type TopicState } from './partition-log.ts';
 import type { Store } from './store.ts';
 

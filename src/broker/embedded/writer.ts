@@ -2,7 +2,7 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import { TurnBatcher } from '../../kit/turn-batcher.ts';
-import type { RecordPosition } from '../broker.ts';
+import type { RecordPosition } from '../port.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';

@@ -12,7 +12,7 @@
  * timestamps, or be refused by the broker as out of range. Requests split at that span keep every delta in range.
  */
 import type { MessageToProduce, ProduceResult } from '@platformatic/kafka';
-import type { RecordPosition } from '../broker.ts';
+import type { RecordPosition } from '../port.ts';
 
 export type OutgoingMessage = MessageToProduce<Buffer, Buffer, string, string> & { topic: string; partition: number };
 

@@ -5,7 +5,7 @@
 import { Admin as LibraryAdmin } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
 import { withTimeout } from '../../kit/timeout.ts';
-import type { Admin, BrokerRecord, GroupInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type { Admin, BrokerRecord, GroupInfo, RecordPosition, TopicInfo, TopicSpec } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { Groups } from './groups.ts';
 import { childClientId, type KafkaSettings } from './options.ts';

@@ -6,7 +6,7 @@
 import { type Consumer, type GroupAssignment, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { withTimeout } from '../../kit/timeout.ts';
-import type { ConsumerListener, RecordPosition, TopicPartition } from '../broker.ts';
+import type { ConsumerListener, RecordPosition, TopicPartition } from '../port.ts';
 import type { ResolvedConsumerOptions } from './consumer-options.ts';
 import { describeError } from './errors.ts';
 import { type Fetcher, partitionKey } from './fetcher.ts';

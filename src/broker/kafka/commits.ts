@@ -4,7 +4,7 @@
  * land in the opposite order and overwrite a newer position with an older one.
  */
 import type { Consumer } from '@platformatic/kafka';
-import type { RecordPosition } from '../broker.ts';
+import type { RecordPosition } from '../port.ts';
 import { toHeraldError } from './errors.ts';
 import { partitionKey } from './fetcher.ts';
 

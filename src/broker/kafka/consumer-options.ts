@@ -1,8 +1,8 @@
 /**
  * Consumer options for Kafka: the port's checked options plus the group timings derived from the session timeout.
  */
-import type { ConsumerOptions } from '../broker.ts';
-import { resolveConsumerOptions as resolvePortOptions, type ResolvedConsumerOptions as PortOptions } from '../options.ts';
+import type { ConsumerOptions } from '../port.ts';
+import { resolveConsumerOptions as resolvePortOptions, type ResolvedConsumerOptions as PortOptions } from '../rules.ts';
 
 /** Consumer options after validation, with every default applied. */
 export interface ResolvedConsumerOptions extends PortOptions {

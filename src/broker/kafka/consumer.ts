@@ -23,7 +23,7 @@
 import { ConnectionPool, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { ConsumerListener, ConsumerOptions, GroupConsumer, RecordPosition, TopicPartition } from '../broker.ts';
+import type { ConsumerListener, ConsumerOptions, GroupConsumer, RecordPosition, TopicPartition } from '../port.ts';
 import { Assignments } from './assignments.ts';
 import { roundRobinBySubscription } from './assignor.ts';
 import { CommitQueue } from './commits.ts';
@@ -32,7 +32,7 @@ import { describeError, toHeraldError } from './errors.ts';
 import { Fetcher } from './fetcher.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
-import { checkPosition, checkTopicPartition } from './records.ts';
+import { checkList, checkPosition, checkTopicPartition } from '../rules.ts';
 
 /** After the library gave up rejoining (coordinator unreachable), try again this often. */
 const REJOIN_RETRY_MS = 1_000;
@@ -155,7 +155,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
    * sending anything), `HERALD_REBALANCE_IN_PROGRESS` when the group moved on meanwhile.
    */
   async commit(positions: RecordPosition[]): Promise<void> {
-    if (!Array.isArray(positions)) throw new HeraldError('HERALD_INVALID_ARGUMENT', 'commit takes a list of positions');
+    checkList(positions, 'commit');
     this.#owned(positions, 'commit', checkPosition);
     if (positions.length === 0) return;
     await this.#commits!.commit(positions.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
@@ -167,11 +167,13 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   pause(partitions: TopicPartition[]): void {
+    checkList(partitions, 'pause');
     this.#owned(partitions, 'pause', checkTopicPartition);
     for (const tp of partitions) this.#assignments!.setPaused(tp, true);
   }
 
   resume(partitions: TopicPartition[]): void {
+    checkList(partitions, 'resume');
     this.#owned(partitions, 'resume', checkTopicPartition);
     for (const tp of partitions) this.#assignments!.setPaused(tp, false);
   }

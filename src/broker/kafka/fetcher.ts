@@ -16,7 +16,7 @@ import {
   ListOffsetTimestamps,
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import type { BrokerRecord, TopicPartition } from '../broker.ts';
+import type { BrokerRecord, TopicPartition } from '../port.ts';
 import { describeError } from './errors.ts';
 import { decodeBatches } from './records.ts';
 

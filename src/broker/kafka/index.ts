@@ -10,13 +10,14 @@
  */
 import pino, { type Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../broker.ts';
-import type { KafkaBrokerSpec } from '../index.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
 import { KafkaAdmin } from './admin.ts';
 import { KafkaGroupConsumer } from './consumer.ts';
 import { describeError } from './errors.ts';
-import { type KafkaSettings, resolveSettings } from './options.ts';
+import { type KafkaBrokerSpec, type KafkaSettings, resolveSettings } from './options.ts';
 import { KafkaProducer } from './producer.ts';
+
+export type { KafkaBrokerSpec } from './options.ts';
 
 class KafkaBroker implements Broker {
   readonly kind = 'kafka';

@@ -5,7 +5,28 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { BaseOptions, CompressionAlgorithmValue, ProduceAckValue } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { KafkaBrokerSpec } from '../index.ts';
+
+/** Options of the Apache Kafka broker adapter. */
+export interface KafkaBrokerSpec {
+  kind: 'kafka';
+  /** Bootstrap servers, `host:port`. */
+  bootstrap: string[];
+  clientId?: string;
+  sasl?: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string };
+  /** `true` for TLS with the system CAs, or explicit PEM material. */
+  tls?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  producer?: {
+    /** Default `'all'`. */
+    acks?: 'all' | 'leader' | 'none';
+    /** Default `true` (requires acks `'all'`). */
+    idempotent?: boolean;
+    lingerMs?: number;
+    batchBytes?: number;
+    compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  };
+  /** Replication factor of topics Herald creates. Default: the broker's default. */
+  replicationFactor?: number;
+}
 
 /** The producer settings after defaults, in the library's terms. */
 export interface ProducerSettings {

@@ -10,13 +10,14 @@
 import { type ClusterMetadata, Producer as LibraryProducer, stringSerializer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { OutgoingRecord, Producer, RecordPosition } from '../broker.ts';
+import type { OutgoingRecord, Producer, RecordPosition } from '../port.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { Accumulator, type OutgoingMessage } from './accumulator.ts';
 import { toHeraldError } from './errors.ts';
 import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
-import { asBuffer, checkOutgoing, recordBytes } from './records.ts';
+import { checkOutgoing } from '../rules.ts';
+import { asBuffer, recordBytes } from './records.ts';
 
 /**
  * Library retries of one produce request (connection refused, leader moved, not enough in-sync replicas), this far

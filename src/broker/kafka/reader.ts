@@ -4,12 +4,12 @@
  * incremental fetch session per broker, which concurrent requests would invalidate for each other.
  */
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
-import { HeraldError } from '../../errors.ts';
-import type { BrokerRecord, RecordPosition } from '../broker.ts';
+import type { BrokerRecord, RecordPosition } from '../port.ts';
 import { toHeraldError } from './errors.ts';
 import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
-import { checkPosition, decodeBatches } from './records.ts';
+import { checkPosition, checkReadLimit } from '../rules.ts';
+import { decodeBatches } from './records.ts';
 
 const PARTITION_MAX_BYTES = 1_048_576;
 
@@ -32,11 +32,9 @@ export class PartitionReader {
   read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
     try {
       checkPosition(position, 'read');
+      checkReadLimit(limit);
     } catch (err) {
       return Promise.reject(err);
-    }
-    if (!Number.isSafeInteger(limit) || limit < 0) {
-      return Promise.reject(new HeraldError('HERALD_INVALID_ARGUMENT', 'read: limit must be an integer >= 0'));
     }
     const run = this.#queue.then(() => this.#read(position, limit));
     this.#queue = run.catch(() => {});
@@ -46,7 +44,6 @@ export class PartitionReader {
   async #read({ topic, partition, offset }: RecordPosition, limit: number): Promise<BrokerRecord[]> {
     const metadata = await topicsMetadata(this.#client, [topic], true);
     checkPartition(metadata, topic, partition);
-    if (limit === 0) return [];
     const { id: topicId, partitions } = topicOf(metadata, topic);
     try {
       const [earliest, latest] = await Promise.all(

@@ -1,11 +1,10 @@
 /**
- * Records between Herald and Kafka's wire format: checking what callers hand to `send`, and turning fetched record
- * batches into {@link BrokerRecord}s (offsets and timestamps as numbers, headers as UTF-8 strings).
+ * Records between Herald and Kafka's wire format: their size on the wire, and turning fetched record batches into
+ * {@link BrokerRecord}s (offsets and timestamps as numbers, headers as UTF-8 strings). What callers hand to `send`
+ * is checked by the port's rules (`../rules.ts`).
  */
 import type { RecordsBatch } from '@platformatic/kafka';
-import { HeraldError } from '../../errors.ts';
-import type { BrokerRecord, Headers, OutgoingRecord, RecordPosition, TopicPartition } from '../broker.ts';
-import { isTopicName } from '../options.ts';
+import type { BrokerRecord, Headers, OutgoingRecord } from '../port.ts';
 
 /** Batch attribute bits (Kafka's `RecordBatch`): timestamp type and control batch. */
 const LOG_APPEND_TIME = 0x08;
@@ -14,77 +13,6 @@ const CONTROL_BATCH = 0x20;
 /** Bytes a record costs on the wire besides its key, value and headers (varints, attributes, deltas). */
 export const RECORD_OVERHEAD = 24;
 
-
-function bad(message: string, details: unknown): HeraldError {
-  return new HeraldError('HERALD_INVALID_ARGUMENT', message, { details });
-}
-
-/** Whether `name` is a legal Kafka topic name (`[a-zA-Z0-9._-]`, at most 249 characters, not `.` or `..`). */
-
-function isSafeNonNegative(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function checkHeaders(headers: unknown, index: number): void {
-  if (headers === undefined) return;
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
-    throw bad(`record ${index}: headers must be an object of strings`, { index, field: 'headers' });
-  }
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value !== 'string') {
-      throw bad(`record ${index}: header ${JSON.stringify(name)} is not a string`, { index, field: 'headers' });
-    }
-  }
-}
-
-/**
- * Checks the shape of every record, so that a bad one rejects the whole call before anything is sent.
- * Topic existence and partition ranges need metadata and are checked by the producer.
- */
-export function checkOutgoing(records: unknown): asserts records is OutgoingRecord[] {
-  if (!Array.isArray(records)) throw bad('send takes an array of records', { field: 'records' });
-  let checkedTopic: unknown;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as Partial<OutgoingRecord> | null;
-    if (typeof r !== 'object' || r === null) throw bad(`record ${i} is not an object`, { index: i });
-    if (r.topic !== checkedTopic) {
-      if (!isTopicName(r.topic)) throw bad(`record ${i}: invalid topic ${JSON.stringify(r.topic)}`, { index: i });
-      checkedTopic = r.topic;
-    }
-    if (r.key !== undefined && r.key !== null && !(r.key instanceof Uint8Array)) {
-      throw bad(`record ${i}: key must be a Buffer or null`, { index: i, field: 'key' });
-    }
-    if (r.value !== null && !(r.value instanceof Uint8Array)) {
-      throw bad(`record ${i}: value must be a Buffer or null`, { index: i, field: 'value' });
-    }
-    if (r.partition !== undefined && !isSafeNonNegative(r.partition)) {
-      throw bad(`record ${i}: partition must be an integer >= 0`, { index: i, field: 'partition' });
-    }
-    if (r.timestamp !== undefined && !isSafeNonNegative(r.timestamp)) {
-      throw bad(`record ${i}: timestamp must be an integer >= 0 (ms since the epoch)`, {
-        index: i,
-        field: 'timestamp',
-      });
-    }
-    checkHeaders(r.headers, i);
-  }
-}
-
-/** Checks a topic/partition argument (commit, seek, pause, read). */
-export function checkTopicPartition(tp: unknown, what: string): asserts tp is TopicPartition {
-  const t = tp as Partial<TopicPartition> | null;
-  if (typeof t !== 'object' || t === null || !isTopicName(t.topic) || !isSafeNonNegative(t.partition)) {
-    throw bad(`${what}: expected { topic, partition } with a valid topic and an integer partition >= 0`, { what });
-  }
-}
-
-/** Checks a position argument (commit, seek, read). */
-export function checkPosition(position: unknown, what: string): asserts position is RecordPosition {
-  checkTopicPartition(position, what);
-  if (!isSafeNonNegative((position as RecordPosition).offset)) {
-    throw bad(`${what}: offset must be an integer >= 0`, { what });
-  }
-}
 
 /** Approximate wire size of a record, used to cap produce requests. */
 export function recordBytes(record: OutgoingRecord): number {

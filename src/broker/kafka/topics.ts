@@ -5,54 +5,25 @@
  */
 import { type Admin, ConfigResourceTypes, ListOffsetTimestamps } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { PartitionInfo, TopicInfo, TopicSpec } from '../broker.ts';
+import type { PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { topicsMetadata } from './metadata.ts';
-import { isTopicName } from '../options.ts';
+import { checkTopicSpec, isTopicName } from '../rules.ts';
 
 /** How long create/delete wait for the cluster's metadata to show the change. */
 const PROPAGATION_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function bad(message: string, field: string): HeraldError {
-  return new HeraldError('HERALD_INVALID_ARGUMENT', message, { details: { field } });
-}
-
-function isIntegerAtLeast(value: unknown, min: number): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
-}
-
-/** Validates a topic spec and turns it into Kafka topic configs. */
+/** Herald's topic options as Kafka topic configs, for a spec the port's rules accept. */
 export function topicConfigs(spec: TopicSpec): { name: string; value: string }[] {
-  if (typeof spec !== 'object' || spec === null) throw bad('a topic spec must be an object', 'spec');
-  if (!isTopicName(spec.name)) {
-    throw bad(`invalid topic name ${JSON.stringify(spec.name)}: use [a-zA-Z0-9._-], at most 249 characters`, 'name');
-  }
-  if (!isIntegerAtLeast(spec.partitions, 1)) throw bad('partitions must be an integer >= 1', 'partitions');
-  if (spec.replicationFactor !== undefined && !isIntegerAtLeast(spec.replicationFactor, 1)) {
-    throw bad('replicationFactor must be an integer >= 1', 'replicationFactor');
-  }
+  checkTopicSpec(spec);
   const configs = new Map<string, string>();
-  if (spec.compacted !== undefined && typeof spec.compacted !== 'boolean') throw bad('compacted: boolean', 'compacted');
   if (spec.compacted === true) configs.set('cleanup.policy', 'compact');
   // Absent means the broker's default; Kafka's -1 ("keep forever") is not part of the port.
-  if (spec.retentionMs !== undefined) {
-    if (!isIntegerAtLeast(spec.retentionMs, 1)) throw bad('retentionMs must be an integer >= 1', 'retentionMs');
-    configs.set('retention.ms', String(spec.retentionMs));
-  }
-  if (spec.retentionBytes !== undefined) {
-    if (!isIntegerAtLeast(spec.retentionBytes, 1))
-      throw bad('retentionBytes must be an integer >= 1', 'retentionBytes');
-    configs.set('retention.bytes', String(spec.retentionBytes));
-  }
-  if (spec.configs !== undefined) {
-    if (typeof spec.configs !== 'object' || spec.configs === null) throw bad('configs: object of strings', 'configs');
-    for (const [name, value] of Object.entries(spec.configs)) {
-      if (typeof value !== 'string') throw bad(`config ${name} must be a string`, 'configs');
-      configs.set(name, value);
-    }
-  }
+  if (spec.retentionMs !== undefined) configs.set('retention.ms', String(spec.retentionMs));
+  if (spec.retentionBytes !== undefined) configs.set('retention.bytes', String(spec.retentionBytes));
+  for (const [name, value] of Object.entries(spec.configs ?? {})) configs.set(name, value);
   return [...configs].map(([name, value]) => ({ name, value }));
 }
 

@@ -1,4 +1,4 @@
-import type { Broker } from '../../broker/broker.ts';
+import type { Broker } from '../../broker/port.ts';
 import { recordView } from '../../http/admin/encoding.ts';
 import { summarizeGroups } from '../../http/admin/groups.ts';
 import type { AdminTarget } from './target.ts';

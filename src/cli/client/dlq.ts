@@ -1,4 +1,4 @@
-import type { Broker } from '../../broker/broker.ts';
+import type { Broker } from '../../broker/port.ts';
 import { kafkaBootstrap } from '../../broker/from-config.ts';
 import { createBroker } from '../../broker/index.ts';
 import { parseTime } from '../../http/admin/dlq.ts';

@@ -1,4 +1,4 @@
-import type { OutgoingRecord, RecordPosition, TopicSpec } from '../../broker/broker.ts';
+import type { OutgoingRecord, RecordPosition, TopicSpec } from '../../broker/port.ts';
 import { adminCall } from './admin-http.ts';
 import type { AdminTarget } from './target.ts';
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { OutgoingRecord } from '../../broker/broker.ts';
+import type { OutgoingRecord } from '../../broker/port.ts';
 import { type Command, UsageError } from '../command.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
 import { intFlag, printJson, withTarget } from './with-target.ts';

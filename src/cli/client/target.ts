@@ -5,7 +5,7 @@ import type {
   RecordPosition,
   TopicInfo,
   TopicSpec,
-} from '../../broker/broker.ts';
+} from '../../broker/port.ts';
 import type { RecordView } from '../../http/admin/encoding.ts';
 
 /** What the client commands need, from a running Herald (HTTP admin API) or straight from a Kafka cluster. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Broker, Producer } from '../../broker/broker.ts';
+import type { Broker, Producer } from '../../broker/port.ts';
 import { HeraldError } from '../../errors.ts';
 import { listDeadLetters, type ReplayOptions, replayDeadLetters } from '../../runtime/dlq/replay.ts';
 import { isDeadLetterTopic } from '../../runtime/names.ts';

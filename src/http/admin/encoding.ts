@@ -1,4 +1,4 @@
-import type { BrokerRecord } from '../../broker/broker.ts';
+import type { BrokerRecord } from '../../broker/port.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Broker } from '../../broker/broker.ts';
+import type { Admin, Broker } from '../../broker/port.ts';
 
 /** Each group with its member count and total lag, sorted by name. */
 export async function summarizeGroups(admin: Admin): Promise<{ group: string; members: number; lag: number }[]> {

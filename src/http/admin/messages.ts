@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Broker, OutgoingRecord, Producer } from '../../broker/broker.ts';
+import type { Broker, OutgoingRecord, Producer } from '../../broker/port.ts';
 import { recordView } from './encoding.ts';
 
 interface MessageInput {

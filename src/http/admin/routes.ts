@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Broker } from '../../broker/broker.ts';
+import type { Broker } from '../../broker/port.ts';
 import { HeraldError } from '../../errors.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Broker, TopicSpec } from '../../broker/broker.ts';
+import type { Broker, TopicSpec } from '../../broker/port.ts';
 
 const nameParam = {
   type: 'object',

@@ -1,4 +1,4 @@
-import type { BrokerRecord, Headers, OutgoingRecord } from '../../broker/broker.ts';
+import type { BrokerRecord, Headers, OutgoingRecord } from '../../broker/port.ts';
 import { isHeraldError } from '../../errors.ts';
 import { DLQ_HEADER_PREFIX, HEADERS } from '../headers.ts';
 import type { Message } from '../message.ts';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, BrokerRecord, OutgoingRecord, Producer, TopicInfo } from '../../broker/broker.ts';
+import type { Admin, BrokerRecord, OutgoingRecord, Producer, TopicInfo } from '../../broker/port.ts';
 import { HeraldError, isHeraldError } from '../../errors.ts';
 import { HEADERS } from '../headers.ts';
 import { type DeadLetter, parseDeadLetter } from './envelope.ts';

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import type { BrokerRecord } from '../../../src/broker/broker.ts';
+import type { BrokerRecord } from '../../../src/broker/port.ts';
 import { expectedRecord } from './fixtures/crash-records.ts';
 import { NODE, openBroker, ROOT, tempDir, uniqueName, waitFor } from './helpers.ts';
 

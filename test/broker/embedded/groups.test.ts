@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BrokerRecord, TopicPartition } from '../../../src/broker/broker.ts';
+import type { BrokerRecord, TopicPartition } from '../../../src/broker/port.ts';
 import { PartitionLog } from '../../../src/broker/embedded/partition-log.ts';
 import { collector, openBroker, range, rejectsWithCode, sleep, uniqueName, waitFor } from './helpers.ts';
 

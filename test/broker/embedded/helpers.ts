@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import type { BrokerRecord, ConsumerListener } from '../../../src/broker/broker.ts';
+import type { BrokerRecord, ConsumerListener } from '../../../src/broker/port.ts';
 import {
   createEmbeddedBroker,
   type EmbeddedBroker,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { OutgoingRecord, TopicSpec } from '../../../src/broker/broker.ts';
+import type { OutgoingRecord, TopicSpec } from '../../../src/broker/port.ts';
 import { createEmbeddedBroker } from '../../../src/broker/embedded/index.ts';
 import { openBroker, rejectsWithCode, tempDir, uniqueName } from './helpers.ts';
 
@@ -52,7 +52,8 @@ describe('embedded broker: argument validation', () => {
       [{ topic, value: null, timestamp: -1 }, 'HERALD_INVALID_ARGUMENT'],
       [{ topic, value: null, timestamp: '5' }, 'HERALD_INVALID_ARGUMENT'],
       [{ topic, value: null, partition: 1.5 }, 'HERALD_INVALID_ARGUMENT'],
-      [{ topic, value: null, partition: -1 }, 'HERALD_PARTITION_OUT_OF_RANGE'],
+      [{ topic, value: null, partition: -1 }, 'HERALD_INVALID_ARGUMENT'],
+      [{ topic, value: null, timestamp: 1.5 }, 'HERALD_INVALID_ARGUMENT'],
       [{ topic, value: null, partition: 2 }, 'HERALD_PARTITION_OUT_OF_RANGE'],
       [{ topic: 42, value: null }, 'HERALD_INVALID_ARGUMENT'],
       [{ topic: 'no such/topic', value: null }, 'HERALD_INVALID_ARGUMENT'],

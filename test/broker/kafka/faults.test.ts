@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { describe, it, type TestContext } from 'node:test';
 import { Admin } from '@platformatic/kafka';
 import { killNode, startNode } from '../../../scripts/kafka/index.ts';
-import type { Broker, BrokerRecord } from '../../../src/broker/broker.ts';
+import type { Broker, BrokerRecord } from '../../../src/broker/port.ts';
 import type { KafkaBrokerSpec } from '../../../src/broker/index.ts';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { HeraldError } from '../../../src/errors.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it, type TestContext } from 'node:test';
-import type { Broker, BrokerRecord, Headers } from '../../../src/broker/broker.ts';
+import type { Broker, BrokerRecord, Headers } from '../../../src/broker/port.ts';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { partitionForKey } from '../../../src/broker/partitioner.ts';
 import { kafkaSingle } from '../../support/kafka.ts';

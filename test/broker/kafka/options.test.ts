@@ -16,7 +16,7 @@ function throwsCode(fn: () => unknown, code: string, field?: string): void {
   assert.throws(fn, (err: unknown) => {
     assert.ok(err instanceof HeraldError, String(err));
     assert.equal(err.code, code, err.message);
-    if (field !== undefined) assert.deepEqual(err.details, { field });
+    if (field !== undefined) assert.equal((err.details as { field?: string }).field, field);
     return true;
   });
 }
@@ -139,7 +139,7 @@ describe('kafka adapter: topic specs to topic configs', () => {
     for (const name of ['', 'a b', 'a/b', '.', '..', 'x'.repeat(250), 'ünï']) {
       throwsCode(() => topicConfigs({ name, partitions: 1 }), 'HERALD_INVALID_ARGUMENT', 'name');
     }
-    for (const partitions of [0, -1, 1.5, Number.NaN]) {
+    for (const partitions of [0, -1, 1.5, Number.NaN, 10_001]) {
       throwsCode(() => topicConfigs({ name: 't', partitions }), 'HERALD_INVALID_ARGUMENT', 'partitions');
     }
     throwsCode(() => topicConfigs({ name: 't', partitions: 1, replicationFactor: 0 }), 'HERALD_INVALID_ARGUMENT');

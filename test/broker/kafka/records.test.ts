@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compatibilityPartitioner, defaultPartitioner, Reader, type RecordsBatch, Writer } from '@platformatic/kafka';
-import type { BrokerRecord, OutgoingRecord } from '../../../src/broker/broker.ts';
-import { checkOutgoing, decodeBatches, recordBytes } from '../../../src/broker/kafka/records.ts';
+import type { BrokerRecord } from '../../../src/broker/port.ts';
+import { decodeBatches, recordBytes } from '../../../src/broker/kafka/records.ts';
 import { murmur2, partitionForKey } from '../../../src/broker/partitioner.ts';
-import { HeraldError } from '../../../src/errors.ts';
 
 function batch(firstOffset: number, records: Partial<RecordsBatch['records'][number]>[], attributes = 0): RecordsBatch {
   return {
@@ -135,36 +134,7 @@ describe('kafka adapter: fetched batches to records', () => {
   });
 });
 
-describe('kafka adapter: outgoing record checks', () => {
-  const ok: OutgoingRecord = { topic: 't', value: Buffer.from('v') };
-  it('accepts Buffers, Uint8Arrays, null values and string headers', () => {
-    checkOutgoing([
-      ok,
-      { topic: 't', key: new Uint8Array([1]), value: null, headers: { a: '' }, partition: 0, timestamp: 0 },
-    ]);
-  });
-
-  it('rejects the whole call naming the first bad record', () => {
-    const bad = (r: Record<string, unknown>) => r as unknown as OutgoingRecord;
-    for (const record of [
-      bad({ topic: 't' }),
-      bad({ topic: 't', value: 'v' }),
-      bad({ topic: 't', value: Buffer.from('v'), key: 1 }),
-      bad({ topic: 't', value: Buffer.from('v'), headers: { a: 1 } }),
-      bad({ topic: 't', value: Buffer.from('v'), headers: ['a'] }),
-      bad({ topic: 't', value: Buffer.from('v'), partition: -1 }),
-      bad({ topic: 't', value: Buffer.from('v'), timestamp: 1.5 }),
-      bad({ topic: 'a b', value: Buffer.from('v') }),
-    ]) {
-      assert.throws(
-        () => checkOutgoing([ok, record]),
-        (err: unknown) =>
-          err instanceof HeraldError && err.code === 'HERALD_INVALID_ARGUMENT' && /record 1/.test(err.message),
-      );
-    }
-    assert.throws(() => checkOutgoing('nope'), HeraldError);
-  });
-
+describe('kafka adapter: wire size', () => {
   it('estimates the wire size from key, value and headers', () => {
     assert.equal(
       recordBytes({ topic: 't', key: Buffer.from('ab'), value: Buffer.alloc(10), headers: { h: 'é' } }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { Broker } from '../../../src/broker/broker.ts';
+import type { Broker } from '../../../src/broker/port.ts';
 import { isLoopback, registerAdminRoutes } from '../../../src/http/admin/routes.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it, type TestContext } from 'node:test';
 import pino, { type Logger } from 'pino';
-import type { Broker, BrokerRecord, OutgoingRecord, Producer } from '../../../src/broker/broker.ts';
+import type { Broker, BrokerRecord, OutgoingRecord, Producer } from '../../../src/broker/port.ts';
 import { type BrokerSpec, createBroker } from '../../../src/broker/index.ts';
 import { Router } from '../../../src/runtime/router.ts';
 import type { RouterOptions } from '../../../src/runtime/router-options.ts';

@@ -1,7 +1,7 @@
 /** The ingest API: what is accepted, what is refused (and then nothing is written), and the status endpoint. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BrokerRecord } from '../../../src/broker/broker.ts';
+import type { BrokerRecord } from '../../../src/broker/port.ts';
 import { request } from '../../support/boot.ts';
 import { bootDelivery } from './helpers.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
 import { registerProduceRoute } from '../../../services/notify/api.ts';
-import type { Admin, OutgoingRecord, Producer, RecordPosition, TopicInfo } from '../../../src/broker/broker.ts';
+import type { Admin, OutgoingRecord, Producer, RecordPosition, TopicInfo } from '../../../src/broker/port.ts';
 import { HeraldError } from '../../../src/errors.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { Broker, ConsumerOptions, GroupConsumer } from '../../../../src/broker/broker.ts';
+import type { Broker, ConsumerOptions, GroupConsumer } from '../../../../src/broker/port.ts';
 import { json, type RuntimeTest, sleep } from '../harness.ts';
 
 /** The broker, with its consumers' hand-overs and pause/resume counted. */
