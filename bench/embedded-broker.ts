@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
-import type { OutgoingRecord } from '../src/broker/broker.ts';
+import type { OutgoingRecord } from '../src/broker/port.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../src/broker/embedded/index.ts';
 
 const { values: args } = parseArgs({

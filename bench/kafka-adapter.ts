@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Admin, Consumer, MessagesStreamModes, ProduceAcks, Producer } from '@platformatic/kafka';
 import { kafkaClasspath } from '../scripts/kafka/index.ts';
-import type { OutgoingRecord } from '../src/broker/broker.ts';
+import type { OutgoingRecord } from '../src/broker/port.ts';
 import { createKafkaBroker } from '../src/broker/kafka/index.ts';
 
 const { values: args } = parseArgs({

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import type { Broker, BrokerRecord, RecordPosition } from '../src/broker/broker.ts';
+import type { Broker, BrokerRecord, RecordPosition } from '../src/broker/port.ts';
 import { type BrokerSpec, createBroker } from '../src/broker/index.ts';
 import type { OrderingMode } from '../src/runtime/key-scheduler.ts';
 import { Router } from '../src/runtime/router.ts';

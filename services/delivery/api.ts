@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { OutgoingRecord, Producer } from '../../src/broker/broker.ts';
+import type { OutgoingRecord, Producer } from '../../src/broker/port.ts';
 import { HeraldError, isHeraldError } from '../../src/errors.ts';
 import { withTimeout } from '../../src/kit/timeout.ts';
 import { type EventMeta, newEventId, type SourceEvent, sourceRecord } from './event.ts';

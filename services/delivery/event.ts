@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BrokerRecord, OutgoingRecord } from '../../src/broker/broker.ts';
+import type { BrokerRecord, OutgoingRecord } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
 import { HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
 import { HEADERS } from './topics.ts';

@@ -1,4 +1,4 @@
-import type { TopicSpec } from '../../src/broker/broker.ts';
+import type { TopicSpec } from '../../src/broker/port.ts';
 
 /**
  * The delivery pipeline's topics and consumer groups, named under one prefix (`delivery` unless configured):

@@ -1,4 +1,4 @@
-import type { OutgoingRecord } from '../../src/broker/broker.ts';
+import type { OutgoingRecord } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
 import { type Handler, type Message, publish, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
 import type { DestinationConfig } from './config.ts';

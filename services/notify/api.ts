@@ -4,7 +4,7 @@
  * field by field, and nothing is written unless the whole request is valid.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Admin, Producer } from '../../src/broker/broker.ts';
+import type { Admin, Producer } from '../../src/broker/port.ts';
 import { HeraldError, isHeraldError } from '../../src/errors.ts';
 import { toHeraldError } from '../../src/http/errors.ts';
 import { PartitionCounts } from './partition-counts.ts';

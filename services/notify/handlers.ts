@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Broker } from '../../src/broker/broker.ts';
+import type { Broker } from '../../src/broker/port.ts';
 import type { Handler, Message, Middleware } from '../../src/runtime/message.ts';
 import { dedupe } from '../../src/runtime/middleware/dedupe.ts';
 import { Router } from '../../src/runtime/router.ts';

@@ -6,7 +6,7 @@
  * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
  * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
  */
-import type { Producer } from '../../src/broker/broker.ts';
+import type { Producer } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
 import type { Component } from '../../src/runtime/lifecycle.ts';
 import type { ServiceContext, ServiceDefinition } from '../../src/runtime/service.ts';

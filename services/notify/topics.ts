@@ -3,7 +3,7 @@
  * producer's `key` (absent: spread over partitions); the `request-id` header repeats the request id for tools that
  * read headers only.
  */
-import type { Admin } from '../../src/broker/broker.ts';
+import type { Admin } from '../../src/broker/port.ts';
 import { jsonCodec } from '../../src/codec/json.ts';
 import { CHANNELS, type Channel, type NotifyConfig } from './config.ts';
 
