@@ -1,4 +1,4 @@
-import type { ServiceDefinition } from '../src/runtime/service.ts';
+import type { ServiceDefinition } from '../src/platform/service.ts';
 import { deliveryService } from './delivery/index.ts';
 import { notifyService } from './notify/index.ts';
 

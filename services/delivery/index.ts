@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { deadLetterTopicName, Router } from '../../src/runtime/index.ts';
-import type { Component } from '../../src/runtime/lifecycle.ts';
-import type { ServiceContext, ServiceDefinition } from '../../src/runtime/service.ts';
+import type { Component } from '../../src/platform/lifecycle.ts';
+import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
 import { registerDeliveryApi } from './api.ts';
 import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
 import { deliveryMetrics } from './metrics.ts';

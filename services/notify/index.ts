@@ -8,8 +8,8 @@
  */
 import type { Producer } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
-import type { Component } from '../../src/runtime/lifecycle.ts';
-import type { ServiceContext, ServiceDefinition } from '../../src/runtime/service.ts';
+import type { Component } from '../../src/platform/lifecycle.ts';
+import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
 import { registerProduceRoute } from './api.ts';
 import { EmailChannel } from './channels/email.ts';
 import { SmsChannel } from './channels/sms.ts';

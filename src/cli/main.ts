@@ -1,7 +1,7 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/load.ts';
 import { isHeraldError } from '../errors.ts';
-import type { ServiceDefinition } from '../runtime/service.ts';
+import type { ServiceDefinition } from '../platform/service.ts';
 import { clientCommands } from './client/commands.ts';
 import { type Command, type Io, parseCommandArgs, say, UsageError } from './command.ts';
 import { startCommand } from './start.ts';

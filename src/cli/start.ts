@@ -1,6 +1,6 @@
-import { stopOnSignals } from '../runtime/lifecycle.ts';
-import type { ServiceDefinition } from '../runtime/service.ts';
-import { boot } from './boot.ts';
+import { boot } from '../platform/boot.ts';
+import type { ServiceDefinition } from '../platform/service.ts';
+import { stopOnSignals } from '../platform/signals.ts';
 import { type Command, type Io, say, UsageError } from './command.ts';
 import { CONFIG_HELP, configOptions, flagsToConfig } from './config-flags.ts';
 

@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Component } from '../runtime/lifecycle.ts';
 
 /**
- * The HTTP listener as a lifecycle component. `stop()` stops accepting connections (new requests on open
+ * The HTTP listener as a lifecycle component (`name`, `start`, `stop`). `stop()` stops accepting connections (new requests on open
  * connections get 503), closes idle keep-alive connections and resolves once in-flight requests have completed.
  */
-export class HttpServer implements Component {
+export class HttpServer {
   readonly name = 'http';
   readonly #app: FastifyInstance;
   readonly #port: number;

@@ -5,14 +5,6 @@
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.ts';
 export { currentCorrelationId, withCorrelationId } from './correlation.ts';
 export { type DeadLetter, DLQ_HEADERS, parseDeadLetter } from './dlq/envelope.ts';
-export {
-  type DeadLetterFilter,
-  listDeadLetters,
-  type ReplayOptions,
-  type ReplayReport,
-  replayDeadLetters,
-} from './dlq/replay.ts';
-export type { DeadLetterView } from './dlq/view.ts';
 export { contextHeaders, type Emission, type EmitOptions, Emitter, publish } from './emitter.ts';
 export { HEADERS } from './headers.ts';
 export type { OrderingMode } from './key-scheduler.ts';

@@ -3,7 +3,6 @@ import { HeraldError } from '../errors.ts';
 import { buildChain } from './chain.ts';
 import { GroupRunner, type Route } from './group-runner.ts';
 import { handlerMetrics } from './handler-metrics.ts';
-import type { Component } from './lifecycle.ts';
 import type { Handler, Middleware } from './message.ts';
 import { deadLetter } from './middleware/dlq.ts';
 import { metrics } from './middleware/metrics.ts';
@@ -23,7 +22,7 @@ interface Registration {
 
 /**
  * Runs message handlers: `handle(topic, group, handler, options)` registers one, `start()` joins one consumer
- * group per distinct group, `stop()` drains and leaves. A lifecycle {@link Component}.
+ * group per distinct group, `stop()` drains and leaves. A lifecycle component (`name`, `start`, `stop`).
  *
  * Guarantees, on every broker:
  * - At-least-once: a partition's committed offset never passes a record that is not done — done meaning the
@@ -39,7 +38,7 @@ interface Registration {
  * - Shutdown and revocation: no new record starts, running ones get `drainTimeoutMs`, progress is committed, then
  *   the group is left.
  */
-export class Router implements Component {
+export class Router {
   readonly name: string;
   readonly #options: RouterOptions;
   readonly #middleware: Middleware[] = [];

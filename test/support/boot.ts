@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { boot, type Running } from '../../src/cli/boot.ts';
-import type { ServiceDefinition } from '../../src/runtime/service.ts';
+import { boot, type Running } from '../../src/platform/boot.ts';
+import type { ServiceDefinition } from '../../src/platform/service.ts';
 
 /**
  * Boots Herald in this process on a free port with a fresh data dir and silent logs; stopped when the test ends.

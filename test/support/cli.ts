@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
-import type { ServiceDefinition } from '../../src/runtime/service.ts';
+import type { ServiceDefinition } from '../../src/platform/service.ts';
 
 /** Runs the CLI in this process with captured output. */
 export async function cli(args: string[], env: Record<string, string> = {}, services: ServiceDefinition[] = []) {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Component } from '../../../src/runtime/lifecycle.ts';
+import type { Component } from '../../../src/platform/lifecycle.ts';
 import type { Attempt } from '../classify.ts';
 import { AbortListeners } from '../../../src/kit/abort-listeners.ts';
 import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../../src/errors.ts';
-import type { Component } from '../../../src/runtime/lifecycle.ts';
+import type { Component } from '../../../src/platform/lifecycle.ts';
 import { LruCache } from '../../../src/kit/lru.ts';
 import { type EventMeta, newEventId } from '../event.ts';
 import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, UsageError } from '../command.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
-import type { AdminTarget } from './target.ts';
+import type { AdminApi } from '../../admin/api.ts';
 import { intFlag, printJson, withTarget } from './with-target.ts';
 
 /**
@@ -53,7 +53,7 @@ export const consumeCommand: Command = {
 };
 
 async function drain(
-  target: AdminTarget,
+  target: AdminApi,
   topic: string,
   next: Map<number, number>,
   printed: Map<number, number>,

@@ -1,75 +1,8 @@
-import type { Broker } from '../../broker/port.ts';
-import { kafkaBootstrap } from '../../broker/from-config.ts';
-import { createBroker } from '../../broker/index.ts';
-import { parseTime } from '../../http/admin/dlq.ts';
-import {
-  type DeadLetterFilter,
-  listDeadLetters,
-  type ReplayOptions,
-  replayDeadLetters,
-} from '../../runtime/dlq/replay.ts';
-import { isDeadLetterTopic } from '../../runtime/names.ts';
-import { type Command, type Io, type Parsed, UsageError } from '../command.ts';
-import { adminCall } from './admin-http.ts';
+import type { DeadLetterFilter, ReplayOptions } from '../../admin/dead-letters.ts';
+import { parseTime } from '../../admin/times.ts';
+import { type Command, type Parsed, UsageError } from '../command.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
-import { intFlag, printJson } from './with-target.ts';
-
-/** What `herald dlq` needs: the admin API of a running Herald, or a Kafka cluster directly. */
-interface DlqTarget {
-  topics(): Promise<{ topic: string; records: number }[]>;
-  list(topic: string, filter: DeadLetterFilter): Promise<unknown[]>;
-  replay(topic: string, options: ReplayOptions): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-function httpDlqTarget(baseUrl: string, token: string): DlqTarget {
-  const call = adminCall(baseUrl, token) as (method: string, path: string, body?: unknown) => Promise<never>;
-  const enc = encodeURIComponent;
-  return {
-    topics: () => call('GET', '/dlq'),
-    list: (topic, filter) => {
-      const query = new URLSearchParams();
-      if (filter.key !== undefined) query.set('key', filter.key);
-      if (filter.since !== undefined) query.set('since', String(filter.since));
-      if (filter.until !== undefined) query.set('until', String(filter.until));
-      if (filter.fromOffset !== undefined) query.set('offset', String(filter.fromOffset));
-      if (filter.limit !== undefined) query.set('limit', String(filter.limit));
-      return call('GET', `/dlq/${enc(topic)}/messages?${query}`);
-    },
-    replay: (topic, options) => call('POST', `/dlq/${enc(topic)}/replay`, options),
-    close: async () => {},
-  };
-}
-
-async function brokerDlqTarget(broker: Broker): Promise<DlqTarget> {
-  await broker.start();
-  const producer = broker.producer();
-  return {
-    topics: async () =>
-      (await broker.admin.listTopics())
-        .filter((t) => isDeadLetterTopic(t.name))
-        .map((t) => ({ topic: t.name, records: t.partitions.reduce((n, p) => n + p.latest - p.earliest, 0) })),
-    list: (topic, filter) => listDeadLetters(broker.admin, topic, filter),
-    replay: (topic, options) => replayDeadLetters(broker.admin, producer, topic, options),
-    close: () => broker.stop(),
-  };
-}
-
-async function connectDlq(values: Parsed['values'], io: Io): Promise<DlqTarget> {
-  const broker = values.broker as string | undefined;
-  if (broker !== undefined) {
-    if (!/^kafka:\/\/\S+$/.test(broker))
-      throw new UsageError(`--broker must be kafka://host:port[,host:port…], not '${broker}'`);
-    return brokerDlqTarget(
-      await createBroker({ kind: 'kafka', bootstrap: kafkaBootstrap(broker), clientId: 'herald-cli' }),
-    );
-  }
-  const server = (values.server as string | undefined) ?? `http://127.0.0.1:${io.env.HERALD_HTTP__PORT ?? 8080}`;
-  return httpDlqTarget(
-    server.replace(/\/$/, ''),
-    (values.token as string | undefined) ?? io.env.HERALD_HTTP__ADMIN_TOKEN ?? '',
-  );
-}
+import { intFlag, printJson, withTarget } from './with-target.ts';
 
 function timeFlag(values: Parsed['values'], name: string): number | undefined {
   try {
@@ -129,10 +62,9 @@ export const dlqCommand: Command = {
     if (rate !== undefined && !(rate > 0))
       throw new UsageError(`--rate must be a positive number, not '${parsed.values.rate}'`);
     const maxReplays = intFlag(parsed.values, 'max-replays');
-    const target = await connectDlq(parsed.values, io);
-    try {
-      if (action === 'list' && !topic) for (const t of await target.topics()) printJson(io, t);
-      else if (action === 'list') for (const letter of await target.list(topic, filter)) printJson(io, letter);
+    return withTarget(parsed, io, async (target) => {
+      if (action === 'list' && !topic) for (const t of await target.deadLetterTopics()) printJson(io, t);
+      else if (action === 'list') for (const letter of await target.deadLetters(topic, filter)) printJson(io, letter);
       else {
         const options: ReplayOptions = { ...filter, dryRun: parsed.values['dry-run'] === true };
         if (rate !== undefined) options.ratePerSecond = rate;
@@ -140,8 +72,6 @@ export const dlqCommand: Command = {
         printJson(io, await target.replay(topic, options));
       }
       return 0;
-    } finally {
-      await target.close();
-    }
+    });
   },
 };

@@ -1,12 +1,12 @@
 import { type Io, type Parsed, UsageError } from '../command.ts';
 import { connect } from './connect.ts';
-import type { AdminTarget } from './target.ts';
+import type { AdminApi } from '../../admin/api.ts';
 
 /** Connects, runs `work`, always closes. */
 export async function withTarget(
   parsed: Parsed,
   io: Io,
-  work: (target: AdminTarget) => Promise<number>,
+  work: (target: AdminApi) => Promise<number>,
 ): Promise<number> {
   const target = await connect(parsed.values, io);
   try {

@@ -1,20 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Broker, Producer } from '../../broker/port.ts';
-import { HeraldError } from '../../errors.ts';
-import { listDeadLetters, type ReplayOptions, replayDeadLetters } from '../../runtime/dlq/replay.ts';
-import { isDeadLetterTopic } from '../../runtime/names.ts';
-
-/** A time as given in a query or body: epoch milliseconds (number or digits) or an ISO 8601 string. */
-export function parseTime(value: string | number | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = typeof value === 'number' || /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    throw new HeraldError('HERALD_VALIDATION_FAILED', `${field} must be epoch milliseconds or an ISO 8601 time`, {
-      details: [{ field, message: 'is not a time' }],
-    });
-  }
-  return ms;
-}
+import type { AdminApi } from '../../admin/api.ts';
+import type { ReplayOptions } from '../../admin/dead-letters.ts';
+import { parseTime } from '../../admin/times.ts';
 
 const time = {
   anyOf: [
@@ -71,22 +58,15 @@ interface ReplayBody {
  *   maxReplays?}` → a replay report; re-publishes the matching dead letters to their origin topics (nothing with
  *   `dryRun`). Answers once every replayed record is durable, so a rate-limited replay holds the request open.
  */
-export function registerDlqRoutes(app: FastifyInstance, broker: Broker): void {
-  let producer: Producer | undefined;
-
-  app.get('/dlq', async () => {
-    const topics = (await broker.admin.listTopics()).filter((t) => isDeadLetterTopic(t.name));
-    return topics
-      .map((t) => ({ topic: t.name, records: t.partitions.reduce((sum, p) => sum + (p.latest - p.earliest), 0) }))
-      .sort((a, b) => a.topic.localeCompare(b.topic));
-  });
+export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
+  app.get('/dlq', async () => admin.deadLetterTopics());
 
   app.get<{
     Params: { topic: string };
     Querystring: { key?: string; since?: string; until?: string; offset?: number; limit: number };
   }>('/dlq/:topic/messages', { schema: { params, querystring: listQuery } }, async (request) => {
     const { key, since, until, offset, limit } = request.query;
-    return listDeadLetters(broker.admin, request.params.topic, {
+    return admin.deadLetters(request.params.topic, {
       key,
       since: parseTime(since, 'since'),
       until: parseTime(until, 'until'),
@@ -105,8 +85,7 @@ export function registerDlqRoutes(app: FastifyInstance, broker: Broker): void {
         since: parseTime(body.since, 'since'),
         until: parseTime(body.until, 'until'),
       };
-      producer ??= broker.producer();
-      return replayDeadLetters(broker.admin, producer, request.params.topic, options);
+      return admin.replay(request.params.topic, options);
     },
   );
 }

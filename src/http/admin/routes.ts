@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Broker } from '../../broker/port.ts';
+import type { AdminApi } from '../../admin/api.ts';
 import { HeraldError } from '../../errors.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
@@ -8,7 +8,8 @@ import { registerMessageRoutes } from './messages.ts';
 import { registerTopicRoutes } from './topics.ts';
 
 export interface AdminOptions {
-  broker: Broker;
+  /** What the routes serve (the platform's `BrokerAdminApi`). */
+  admin: AdminApi;
   /** The HTTP bind address; without a token, admin is served only when this is a loopback address. */
   host: string;
   /** When non-empty, every admin request needs `Authorization: Bearer <token>`. */
@@ -45,10 +46,10 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
           );
         }
       });
-      registerTopicRoutes(admin, options.broker);
-      registerMessageRoutes(admin, options.broker);
-      registerGroupRoutes(admin, options.broker);
-      registerDlqRoutes(admin, options.broker);
+      registerTopicRoutes(admin, options.admin);
+      registerMessageRoutes(admin, options.admin);
+      registerGroupRoutes(admin, options.admin);
+      registerDlqRoutes(admin, options.admin);
     },
     { prefix: '/admin' },
   );

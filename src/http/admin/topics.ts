@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Broker, TopicSpec } from '../../broker/port.ts';
+import type { AdminApi } from '../../admin/api.ts';
+import type { TopicSpec } from '../../broker/port.ts';
+import { MAX_PARTITIONS } from '../../broker/rules.ts';
 
 const nameParam = {
   type: 'object',
@@ -13,7 +15,7 @@ const createBody = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 249 },
-    partitions: { type: 'integer', minimum: 1, maximum: 10_000 },
+    partitions: { type: 'integer', minimum: 1, maximum: MAX_PARTITIONS },
     compacted: { type: 'boolean' },
     replicationFactor: { type: 'integer', minimum: 1 },
     retentionMs: { type: 'integer', minimum: 1 },
@@ -23,26 +25,22 @@ const createBody = {
 } as const;
 
 /** `POST /admin/topics`, `GET /admin/topics`, `GET|DELETE /admin/topics/{name}`. */
-export function registerTopicRoutes(app: FastifyInstance, broker: Broker): void {
-  app.post<{ Body: TopicSpec }>('/topics', { schema: { body: createBody } }, async (request, reply) => {
-    await broker.admin.createTopic(request.body);
-    return reply.status(201).send(await broker.admin.describeTopic(request.body.name));
-  });
+export function registerTopicRoutes(app: FastifyInstance, admin: AdminApi): void {
+  app.post<{ Body: TopicSpec }>('/topics', { schema: { body: createBody } }, async (request, reply) =>
+    reply.status(201).send(await admin.createTopic(request.body)),
+  );
 
-  app.get('/topics', async () => {
-    const topics = await broker.admin.listTopics();
-    return topics.sort((a, b) => a.name.localeCompare(b.name));
-  });
+  app.get('/topics', async () => admin.listTopics());
 
   app.get<{ Params: { name: string } }>('/topics/:name', { schema: { params: nameParam } }, async (request) =>
-    broker.admin.describeTopic(request.params.name),
+    admin.describeTopic(request.params.name),
   );
 
   app.delete<{ Params: { name: string } }>(
     '/topics/:name',
     { schema: { params: nameParam } },
     async (request, reply) => {
-      await broker.admin.deleteTopic(request.params.name);
+      await admin.deleteTopic(request.params.name);
       return reply.status(204).send();
     },
   );

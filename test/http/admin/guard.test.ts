@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import type { Broker } from '../../../src/broker/port.ts';
+import type { AdminApi } from '../../../src/admin/api.ts';
 import { isLoopback, registerAdminRoutes } from '../../../src/http/admin/routes.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';
@@ -14,7 +14,7 @@ describe('admin guard', () => {
 
   it('refuses admin on a non-loopback bind without a token', async () => {
     const app = createApp({ logger: pino({ level: 'silent' }), metrics: createMetrics(), bodyLimitBytes: 1000 });
-    registerAdminRoutes(app, { broker: {} as Broker, host: '0.0.0.0', token: '' });
+    registerAdminRoutes(app, { admin: {} as AdminApi, host: '0.0.0.0', token: '' });
     const res = await app.inject('/admin/topics');
     assert.equal(res.statusCode, 403);
     assert.equal(res.json().error.code, 'HERALD_FORBIDDEN');

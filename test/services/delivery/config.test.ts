@@ -7,7 +7,7 @@ import { parseDestinations } from '../../../services/delivery/config.ts';
 import { deliveryService } from '../../../services/delivery/index.ts';
 import { parseMocks } from '../../../services/delivery/mock-config.ts';
 import { resolveTransforms } from '../../../services/delivery/transform.ts';
-import { heraldSchema } from '../../../src/cli/boot.ts';
+import { heraldSchema } from '../../../src/platform/boot.ts';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 
 const schema = heraldSchema([deliveryService]);

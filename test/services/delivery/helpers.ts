@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RecorderOptions, RecordingDestination } from '../../../services/delivery/check/recorder.ts';
 import { deliveryService } from '../../../services/delivery/index.ts';
-import type { ServiceDefinition } from '../../../src/runtime/service.ts';
+import type { ServiceDefinition } from '../../../src/platform/service.ts';
 import { bootHerald, request } from '../../support/boot.ts';
 
 /** Broker settings a scenario runs on: `{}` for the embedded broker, `{'broker.url': 'kafka://…'}` for Kafka. */

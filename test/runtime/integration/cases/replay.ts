@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
+import { BrokerAdminApi } from '../../../../src/admin/broker-admin.ts';
+import type { DeadLetterView } from '../../../../src/admin/dead-letter-view.ts';
+import { replayDeadLetters } from '../../../../src/admin/dead-letters.ts';
 import { HeraldError } from '../../../../src/errors.ts';
 import { registerAdminRoutes } from '../../../../src/http/admin/routes.ts';
 import { createApp } from '../../../../src/http/app.ts';
 import { createMetrics } from '../../../../src/metrics/registry.ts';
-import { replayDeadLetters } from '../../../../src/runtime/dlq/replay.ts';
-import type { DeadLetterView } from '../../../../src/runtime/dlq/view.ts';
 import { HEADERS } from '../../../../src/runtime/headers.ts';
 import { deadLetterTopicName } from '../../../../src/runtime/names.ts';
 import { cli } from '../../../support/cli.ts';
@@ -13,7 +14,9 @@ import { type Harness, type RuntimeTest, testLogger } from '../harness.ts';
 
 async function adminServer(h: Harness): Promise<string> {
   const app = createApp({ logger: testLogger, metrics: createMetrics(), bodyLimitBytes: 1_000_000 });
-  registerAdminRoutes(app, { broker: h.broker, host: '127.0.0.1', token: '' });
+  const admin = new BrokerAdminApi(h.broker);
+  registerAdminRoutes(app, { admin, host: '127.0.0.1', token: '' });
+  h.defer(() => admin.close());
   h.defer(() => app.close());
   return app.listen({ host: '127.0.0.1', port: 0 });
 }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, BrokerRecord, OutgoingRecord, Producer, TopicInfo } from '../../broker/port.ts';
-import { HeraldError, isHeraldError } from '../../errors.ts';
-import { HEADERS } from '../headers.ts';
-import { type DeadLetter, parseDeadLetter } from './envelope.ts';
-import { type DeadLetterView, deadLetterView } from './view.ts';
+import type { Admin, BrokerRecord, OutgoingRecord, Producer, TopicInfo } from '../broker/port.ts';
+import { HeraldError, isHeraldError } from '../errors.ts';
+import { type DeadLetter, parseDeadLetter } from '../runtime/dlq/envelope.ts';
+import { HEADERS } from '../runtime/headers.ts';
+import { type DeadLetterView, deadLetterView } from './dead-letter-view.ts';
 
 /** Which dead letters of a dead-letter topic to list or replay. Every field narrows; none means all. */
 export interface DeadLetterFilter {

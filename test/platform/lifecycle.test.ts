@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { type Component, Lifecycle } from '../../src/runtime/lifecycle.ts';
+import { type Component, Lifecycle } from '../../src/platform/lifecycle.ts';
 
 const silent = pino({ level: 'silent' });
 

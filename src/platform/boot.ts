@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import { BrokerAdminApi } from '../admin/broker-admin.ts';
+import { createBroker } from '../broker/create.ts';
 import type { Broker } from '../broker/port.ts';
-import { brokerSpecFromConfig } from '../broker/from-config.ts';
-import { createBroker } from '../broker/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from '../config/schema.ts';
 import { registerAdminRoutes } from '../http/admin/routes.ts';
@@ -9,9 +9,10 @@ import { createApp } from '../http/app.ts';
 import { HttpServer } from '../http/server.ts';
 import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics/registry.ts';
-import { Lifecycle } from '../runtime/lifecycle.ts';
-import type { ServiceDefinition } from '../runtime/service.ts';
 import { installContextManager } from '../runtime/trace-context.ts';
+import { brokerSpecFromConfig } from './broker-from-config.ts';
+import { Lifecycle } from './lifecycle.ts';
+import type { ServiceDefinition } from './service.ts';
 
 export interface BootOptions {
   /** Services to run. */
@@ -72,7 +73,9 @@ export async function boot(options: BootOptions): Promise<Running> {
       },
     },
   });
-  registerAdminRoutes(app, { broker, host: config.http.host, token: config.http.adminToken });
+  const admin = new BrokerAdminApi(broker);
+  lifecycle.add({ name: 'admin', start: async () => {}, stop: () => admin.close() });
+  registerAdminRoutes(app, { admin, host: config.http.host, token: config.http.adminToken });
   for (const service of options.services) {
     const section = config[service.name];
     const components = await service.create({

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { BrokerSpec } from '../broker/create.ts';
+import type { KafkaBrokerSpec } from '../broker/kafka/options.ts';
 import type { PlatformConfig } from '../config/schema.ts';
-import type { BrokerSpec, KafkaBrokerSpec } from './index.ts';
 
 /** Bootstrap servers of a `kafka://host:port[,host:port…]` URL. */
 export function kafkaBootstrap(url: string): string[] {

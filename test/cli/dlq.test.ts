@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isHeraldError } from '../../src/errors.ts';
-import { parseTime } from '../../src/http/admin/dlq.ts';
+import { parseTime } from '../../src/admin/times.ts';
 import { cli } from '../support/cli.ts';
 
 describe('herald dlq (usage)', () => {

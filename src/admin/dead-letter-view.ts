@@ -1,4 +1,4 @@
-import type { DeadLetter } from './envelope.ts';
+import type { DeadLetter } from '../runtime/dlq/envelope.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
