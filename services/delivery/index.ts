@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { creates } from '../../src/topology/declaration.ts';
 import { deadLetterTopicName, Router } from '../../src/runtime/index.ts';
 import type { Component } from '../../src/platform/lifecycle.ts';
 import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
@@ -9,7 +10,7 @@ import { registerMockDestinations } from './mocks.ts';
 import { PostingThread } from './posting/posting-thread.ts';
 import { registerStages } from './stages.ts';
 import { StatusStore } from './status/store.ts';
-import { type DeliveryTopics, deliveryTopics, topicSpecs } from './topics.ts';
+import { deliveryTopics, topicSpecs } from './topics.ts';
 import { resolveTransforms, type TransformRegistry } from './transform.ts';
 
 export type { DeliveryConfig, DestinationConfig } from './config.ts';
@@ -32,6 +33,12 @@ export function createDeliveryService(options: DeliveryServiceOptions = {}): Ser
     name: 'delivery',
     summary: 'ordered, at-least-once event delivery to HTTP destinations (POST /publish)',
     configSchema: deliveryConfigSchema,
+    topology: (config) => {
+      const topics = deliveryTopics(config.topicPrefix);
+      return topicSpecs(topics, config.destinations.map((d) => d.id), config.partitions).map((spec) =>
+        creates('delivery', spec.name === topics.source ? 'input' : 'internal', spec),
+      );
+    },
     create: (context) => createComponents(context, options),
   };
 }
@@ -80,28 +87,9 @@ function createComponents(context: ServiceContext<DeliveryConfig>, options: Deli
   // Stopped in reverse: the API's producer (HTTP has stopped already), then the stages drain, then the
   // destinations' sockets close with the posting thread, then the status store.
   return [
-    topicsComponent(context, topics, config),
     status,
     posting,
     router,
     { name: 'delivery-api-producer', start: async () => {}, stop: () => producer.close() },
   ];
-}
-
-/** Creates the source and destination topics before the stages join their groups. */
-function topicsComponent(context: ServiceContext<DeliveryConfig>, topics: DeliveryTopics, config: DeliveryConfig) {
-  const replicationFactor = context.platform.broker.replicationFactor;
-  return {
-    name: 'delivery-topics',
-    async start() {
-      for (const spec of topicSpecs(
-        topics,
-        config.destinations.map((d) => d.id),
-        config.partitions,
-      )) {
-        await context.broker.admin.ensureTopic(replicationFactor > 0 ? { ...spec, replicationFactor } : spec);
-      }
-    },
-    async stop() {},
-  };
 }

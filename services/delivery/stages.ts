@@ -55,10 +55,13 @@ export function registerStages(destination: DestinationConfig, transform: Transf
     transformHandler(destination, topics.destination(destination.id), transform, (message) =>
       status.filtered(eventMeta(message.record), destination.id),
     ),
-    stageOptions(UNTIL_DONE, markDead('transform'), {
-      concurrency: TRANSFORM_CONCURRENCY,
-      maxInFlight: MAX_IN_FLIGHT_PER_PARTITION,
-    }),
+    {
+      ...stageOptions(UNTIL_DONE, markDead('transform'), {
+        concurrency: TRANSFORM_CONCURRENCY,
+        maxInFlight: MAX_IN_FLIGHT_PER_PARTITION,
+      }),
+      outputs: [topics.destination(destination.id)],
+    },
   );
 
   // Destinations on Herald's own server get no keep-alive: a connection kept busy would hold its shutdown open.

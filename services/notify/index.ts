@@ -8,6 +8,7 @@
  */
 import type { Producer } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
+import { creates } from '../../src/topology/declaration.ts';
 import type { Component } from '../../src/platform/lifecycle.ts';
 import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
 import { registerProduceRoute } from './api.ts';
@@ -18,7 +19,7 @@ import { notifyRouter } from './handlers.ts';
 import { Outbox, registerOutboxRoute } from './outbox.ts';
 import { localSmsUrl, registerSmsSink } from './sinks/sms.ts';
 import { SmtpSink } from './sinks/smtp.ts';
-import { ensureNotifyTopics, notifyTopics } from './topics.ts';
+import { notifyTopics } from './topics.ts';
 
 export { configSchema } from './config.ts';
 
@@ -27,11 +28,13 @@ export const notifyService: ServiceDefinition<NotifyConfig> = {
   name: 'notify',
   summary: 'notifications: POST /api/v1/produce; email and SMS consumer groups with local sinks',
   configSchema,
+  // Every subscribed topic, with `partitions` partitions when created; an existing topic keeps its partition count
+  // (the produce API asks the broker, never the config, which partitions exist).
+  topology: (config) =>
+    notifyTopics(config).map((name) => creates('notify', 'input', { name, partitions: config.partitions })),
   create(context) {
-    const { config, broker } = context;
-    const components: Component[] = [
-      { name: 'notify-topics', start: () => ensureNotifyTopics(broker.admin, config), stop: async () => {} },
-    ];
+    const { config } = context;
+    const components: Component[] = [];
     if (config.role !== 'api') components.push(...consumers(context));
     if (config.role !== 'consumers') components.push(produceApi(context));
     return components;

@@ -3,7 +3,6 @@
  * producer's `key` (absent: spread over partitions); the `request-id` header repeats the request id for tools that
  * read headers only.
  */
-import type { Admin } from '../../src/broker/port.ts';
 import { jsonCodec } from '../../src/codec/json.ts';
 import { CHANNELS, type Channel, type NotifyConfig } from './config.ts';
 
@@ -60,12 +59,4 @@ export function notifyTopics(config: Pick<NotifyConfig, 'subscriptions'>): strin
 /** The consumer group of one channel. */
 export function groupOf(config: Pick<NotifyConfig, 'groupPrefix'>, channel: Channel): string {
   return `${config.groupPrefix}-${channel}`;
-}
-
-/**
- * Creates every notify topic that does not exist yet, with `partitions` partitions. Existing topics keep their
- * partition count: the produce API asks the broker, never the config, which partitions exist.
- */
-export async function ensureNotifyTopics(admin: Admin, config: NotifyConfig): Promise<void> {
-  for (const name of notifyTopics(config)) await admin.ensureTopic({ name, partitions: config.partitions });
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { BrokerAdminApi } from '../admin/broker-admin.ts';
 import { createBroker } from '../broker/create.ts';
 import type { Broker } from '../broker/port.ts';
-import { loadConfig } from '../config/load.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
 import { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from '../config/schema.ts';
 import { registerAdminRoutes } from '../http/admin/routes.ts';
 import { createApp } from '../http/app.ts';
@@ -10,6 +10,9 @@ import { HttpServer } from '../http/server.ts';
 import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { installContextManager } from '../runtime/trace-context.ts';
+import type { TopicDeclaration } from '../topology/declaration.ts';
+import { provisionTopology } from '../topology/provision.ts';
+import { topologyProblems } from '../topology/validate.ts';
 import { brokerSpecFromConfig } from './broker-from-config.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { ServiceDefinition } from './service.ts';
@@ -43,9 +46,11 @@ export function heraldSchema(services: ServiceDefinition[]): Schema {
 }
 
 /**
- * Loads config, then builds and starts, in order: the log file, the broker, the services' components and the HTTP
- * server (so stopping runs the reverse: no new requests, drain, stop consumers, close the broker, flush logs).
- * @throws ConfigError before anything starts when the config is invalid.
+ * Loads config, builds every service and checks their declared topology (`ServiceDefinition.topology` and each
+ * component's `topology()`), then starts, in order: the log file, the broker, the topology (every declared topic
+ * created if missing), the services' components and the HTTP server (so stopping runs the reverse: no new
+ * requests, drain, stop consumers, close the broker, flush logs).
+ * @throws ConfigError before anything starts when the config or the topology is invalid.
  */
 export async function boot(options: BootOptions): Promise<Running> {
   const config = loadConfig(heraldSchema(options.allServices ?? options.services), options) as ConfigOf<
@@ -76,6 +81,19 @@ export async function boot(options: BootOptions): Promise<Running> {
   const admin = new BrokerAdminApi(broker);
   lifecycle.add({ name: 'admin', start: async () => {}, stop: () => admin.close() });
   registerAdminRoutes(app, { admin, host: config.http.host, token: config.http.adminToken });
+  // Every topic of every service, declared up front: checked below before anything starts, created right after
+  // the broker starts and before any service component does.
+  const declarations: TopicDeclaration[] = [];
+  lifecycle.add({
+    name: 'topology',
+    start: async () => {
+      const report = await provisionTopology(broker.admin, declarations);
+      for (const { name, role, owner } of report.missing) {
+        logger.warn({ topic: name, role, owner }, 'a declared topic does not exist and no service creates it');
+      }
+    },
+    stop: async () => {},
+  });
   for (const service of options.services) {
     const section = config[service.name];
     const components = await service.create({
@@ -86,7 +104,14 @@ export async function boot(options: BootOptions): Promise<Running> {
       metrics,
       app,
     });
+    declarations.push(...(service.topology?.(section) ?? []));
+    for (const component of components) declarations.push(...(component.topology?.() ?? []));
     lifecycle.add(...components);
+  }
+  const problems = topologyProblems(declarations);
+  if (problems.length > 0) {
+    await log.close();
+    throw new ConfigError(problems.map((problem) => `topology: ${problem}`));
   }
   const http = new HttpServer(app, config.http.port, config.http.host);
   lifecycle.add(http);

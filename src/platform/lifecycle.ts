@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { withTimeout } from '../kit/timeout.ts';
+import type { TopicDeclaration } from '../topology/declaration.ts';
 
 /** Anything long-running: started once, stopped once, in reverse order of starting. */
 export interface Component {
@@ -7,6 +8,8 @@ export interface Component {
   start(): Promise<void>;
   /** Stops accepting new work, finishes (or abandons at the deadline) in-flight work, releases resources. */
   stop(): Promise<void>;
+  /** The topics it reads and writes (a router's inputs, outputs, dead letters): checked and created by boot. */
+  topology?(): TopicDeclaration[];
 }
 
 /** How a stop ended: `clean` is false when a component failed or the deadline passed with work unfinished. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Broker } from '../broker/port.ts';
 import type { PlatformConfig, Schema } from '../config/schema.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import type { TopicDeclaration } from '../topology/declaration.ts';
 import type { Component } from './lifecycle.ts';
 
 /** What a service gets when Herald boots it. */
@@ -24,6 +25,12 @@ export interface ServiceDefinition<C = unknown> {
   readonly summary: string;
   /** Its config section, loaded under the service's name (e.g. `notify.smtp.host`). */
   readonly configSchema?: Schema;
+  /**
+   * The topics the service owns (what its API writes, what its consumers read), declared up front: boot checks
+   * them with every other declaration before anything starts and creates those missing before any component
+   * starts. A router's own topics (its dead letters, dedupe) come from the router (`Component.topology`).
+   */
+  topology?(config: C): TopicDeclaration[];
   /** Registers routes and returns the long-running parts to start (consumers, relays), in start order. */
   create(context: ServiceContext<C>): Promise<Component[]> | Component[];
 }

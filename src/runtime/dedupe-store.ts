@@ -5,7 +5,7 @@ import type { SharedResource } from './message.ts';
 export interface DedupeStoreOptions {
   admin: Admin;
   producer: Producer;
-  /** The compacted topic holding the ids (one partition). */
+  /** The compacted topic holding the ids (one partition); declared by the dedupe middleware, so it exists. */
   topic: string;
   /** Ids remembered; the least recently seen beyond it are forgotten. */
   capacity: number;
@@ -37,7 +37,6 @@ export class DedupeStore implements SharedResource {
 
   async start(): Promise<void> {
     const { admin, topic } = this.#options;
-    await admin.ensureTopic({ name: topic, partitions: 1, compacted: true });
     const info = await admin.describeTopic(topic);
     const latest = info.partitions.find((p) => p.partition === 0)?.latest ?? 0;
     for (let offset = 0; offset < latest; ) {

@@ -29,4 +29,5 @@ export { timeout } from './middleware/timeout.ts';
 export { type TracingOptions, tracing } from './middleware/tracing.ts';
 export { deadLetterTopicName, dedupeTopicName } from './names.ts';
 export { Router } from './router.ts';
+export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from '../topology/declaration.ts';
 export type { FlowOptions, HandlerOptions, RouterOptions } from './router-options.ts';

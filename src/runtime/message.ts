@@ -3,6 +3,7 @@ import type { Broker, BrokerRecord, Headers, Producer } from '../broker/port.ts'
 import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { compose as composeWrappers } from '../kit/compose.ts';
+import type { TopicDeclaration } from '../topology/declaration.ts';
 import { correlationIdOf } from './correlation.ts';
 
 /**
@@ -23,13 +24,21 @@ export type Middleware<T = unknown> = ((next: Handler<T>) => Handler<T>) & Middl
 export interface Registration {
   topic: string;
   group: string;
+  /** The router's name. */
+  router: string;
   runtime: RuntimeContext;
 }
 
 export interface MiddlewareHooks {
   /**
-   * Called by `Router.start()` for every registration the middleware is part of, before any group joins; a
-   * rejection fails the start. For state that must be ready before the first record (dedupe loads its ids).
+   * The topics the middleware needs for a registration it is part of (a dead-letter topic, a topic of its own),
+   * part of the router's declared topology: validated and created before anything runs, never on first use.
+   */
+  topics?(registration: Registration): TopicDeclaration[];
+  /**
+   * Called by `Router.start()` for every registration the middleware is part of, after the topology exists and
+   * before any group joins; a rejection fails the start. For state that must be ready before the first record
+   * (dedupe loads its ids).
    */
   start?(registration: Registration): Promise<void>;
 }

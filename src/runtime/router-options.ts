@@ -52,6 +52,11 @@ export interface HandlerOptions<T> extends FlowOptions {
   codec?: Codec<T>;
   /** Middleware for this handler only, inside the router's. */
   middleware?: Middleware<T>[];
+  /**
+   * Topics the handler produces to: part of the router's declared topology (used, not created, by the router —
+   * the service declares how to create them).
+   */
+  outputs?: string[];
 }
 
 export interface ResolvedFlow {

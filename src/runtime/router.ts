@@ -9,15 +9,19 @@ import { metrics } from './middleware/metrics.ts';
 import { retry } from './middleware/retry.ts';
 import { timeout } from './middleware/timeout.ts';
 import { tracing } from './middleware/tracing.ts';
+import { type TopicDeclaration, uses } from '../topology/declaration.ts';
+import { provisionTopology } from '../topology/provision.ts';
+import type { Registration } from './message.ts';
 import { checkRouterOptions, type HandlerOptions, type RouterOptions, resolveFlow } from './router-options.ts';
 import { RouterRuntime } from './runtime-context.ts';
 
-interface Registration {
-  topic: string;
-  group: string;
+/** One `handle` call: where the handler runs and what it is made of. */
+interface RouteEntry {
+  registration: Registration;
   route: Route;
-  /** The chain's middleware, for their `start` hooks. */
+  /** The chain's middleware, for their `topics` and `start` hooks. */
   middleware: Middleware<unknown>[];
+  outputs: string[];
 }
 
 /**
@@ -42,7 +46,7 @@ export class Router {
   readonly name: string;
   readonly #options: RouterOptions;
   readonly #middleware: Middleware[] = [];
-  readonly #registrations: Registration[] = [];
+  readonly #entries: RouteEntry[] = [];
   readonly #runtime: RouterRuntime;
   #runners: GroupRunner[] = [];
   #state: 'new' | 'started' | 'stopped' = 'new';
@@ -74,7 +78,7 @@ export class Router {
     if (typeof topic !== 'string' || topic === '') throw invalid('topic must be a non-empty string');
     if (typeof group !== 'string' || group === '') throw invalid('group must be a non-empty string');
     if (typeof handler !== 'function') throw invalid('handler must be a function');
-    if (this.#registrations.some((r) => r.topic === topic && r.group === group))
+    if (this.#entries.some(({ registration: r }) => r.topic === topic && r.group === group))
       throw invalid(`a handler for topic ${topic} in group ${group} is registered already`);
     const flow = resolveFlow(this.#options, options);
     const builtIn: Middleware<T>[] = [];
@@ -93,10 +97,10 @@ export class Router {
     };
     const middleware = [...builtIn, ...shared, ...(options.middleware ?? [])];
     const chain = buildChain(middleware, decoding);
-    this.#registrations.push({
-      topic,
-      group,
+    this.#entries.push({
+      registration: { topic, group, router: this.name, runtime: this.#runtime },
       middleware: middleware as Middleware<unknown>[],
+      outputs: [...(options.outputs ?? [])],
       route: {
         topic,
         chain: chain as unknown as Route['chain'],
@@ -110,28 +114,46 @@ export class Router {
   }
 
   /**
-   * Runs the middleware `start` hooks, then joins every group (concurrently); resolves once all have joined. If
-   * anything fails, what started is stopped and the error is rethrown.
+   * The topics this router reads and writes, as registered so far: each handler's input and declared outputs
+   * (used, not created) and what its middleware needs (dead-letter topics, the dedupe topic; created).
+   */
+  topology(): TopicDeclaration[] {
+    const out: TopicDeclaration[] = [];
+    for (const { registration, middleware, outputs } of this.#entries) {
+      const owner = `router ${this.name}, group ${registration.group}`;
+      out.push(uses(owner, 'input', registration.topic));
+      for (const output of outputs) out.push(uses(owner, 'output', output));
+      for (const m of middleware) out.push(...(m.topics?.(registration) ?? []));
+    }
+    return out;
+  }
+
+  /**
+   * Checks and creates the router's topology (`provisionTopology`: what exists is left as it is, so under `boot`,
+   * which provisioned every service's topology already, this creates nothing), runs the middleware `start` hooks,
+   * then joins every group (concurrently); resolves once all have joined. If anything fails, what started is
+   * stopped and the error is rethrown.
    */
   async start(): Promise<void> {
     this.#assertNew('start');
     this.#state = 'started';
     try {
-      for (const { topic, group, middleware } of this.#registrations) {
-        for (const m of middleware) await m.start?.({ topic, group, runtime: this.#runtime });
+      await provisionTopology(this.#options.broker.admin, this.topology(), { lookUpUsed: false });
+      for (const { registration, middleware } of this.#entries) {
+        for (const m of middleware) await m.start?.(registration);
       }
     } catch (err) {
       await this.stop();
       throw err;
     }
     const { broker, logger, consumer, commitIntervalMs = 1_000, drainTimeoutMs = 5_000 } = this.#options;
-    const groups = [...new Set(this.#registrations.map((r) => r.group))];
+    const groups = [...new Set(this.#entries.map((e) => e.registration.group))];
     this.#runners = groups.map(
       (group) =>
         new GroupRunner({
           broker,
           group,
-          routes: this.#registrations.filter((r) => r.group === group).map((r) => r.route),
+          routes: this.#entries.filter((e) => e.registration.group === group).map((e) => e.route),
           runtime: this.#runtime,
           logger: logger.child({ component: this.name, group }),
           consumer: { clientId: `${this.name}-${group}`, ...consumer },

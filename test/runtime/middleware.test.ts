@@ -134,6 +134,14 @@ describe('retry middleware', () => {
 });
 
 describe('dead-letter middleware', () => {
+  it('declares <topic>.<group>.dlq with the router topology rather than creating it on first use', () => {
+    const { message } = harness();
+    const middleware = deadLetter({ partitions: 2 });
+    assert.deepEqual(middleware.topics?.({ topic: 'orders', group: 'email', router: 'r', runtime: message.runtime }), [
+      { name: 'orders.email.dlq', role: 'dead-letter', owner: 'router r, group email', spec: { partitions: 2 } },
+    ]);
+  });
+
   it('publishes the envelope to <topic>.<group>.dlq and settles the record', async () => {
     const { message, sent, ensured, attempt } = harness('{"n":1}', { 'herald.replay.count': '2', trace: 'x' });
     const run = compose(
@@ -143,7 +151,7 @@ describe('dead-letter middleware', () => {
       }),
     );
     await run(message);
-    assert.deepEqual(ensured, ['orders.email.dlq']);
+    assert.deepEqual(ensured, [], 'no topic is created while records are handled');
     assert.equal(sent.length, 1);
     assert.equal(message.delivery.deadLettered, true);
     const out = sent[0];
@@ -234,9 +242,16 @@ describe('timeout middleware', () => {
     assert.equal(message.signal.aborted, false, 'the record signal must stay intact');
   });
 
-  it('lets a fast attempt through', async () => {
+  it('lets a fast attempt through and leaves no timer to abort it later', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const { message } = harness();
-    await compose([timeout(1_000)], async () => {})(message);
+    let seen: AbortSignal | undefined;
+    await compose([timeout(1_000)], async (m) => {
+      seen = m.signal;
+    })(message);
+    assert.ok(seen, 'the handler ran');
+    t.mock.timers.tick(5_000);
+    assert.equal(seen.aborted, false, 'the timer was cleared when the attempt ended');
   });
 });
 

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
+import { createBroker } from '../../src/broker/create.ts';
 import type { Broker } from '../../src/broker/port.ts';
 import { isHeraldError } from '../../src/errors.ts';
+import { dedupe } from '../../src/runtime/middleware/dedupe.ts';
 import { Router } from '../../src/runtime/router.ts';
 
 const logger = pino({ level: 'silent' });
@@ -36,5 +41,57 @@ describe('Router (registration)', () => {
     await router.stop();
     await router.stop();
     await assert.rejects(router.start(), invalid);
+  });
+});
+
+describe('Router (declared topology)', () => {
+  it('states its inputs, outputs, dead-letter and dedupe topics, and creates the ones it owns at start', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'herald-router-topology-'));
+    const embedded = await createBroker({ kind: 'embedded', dataDir });
+    await embedded.start();
+    t.after(async () => {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await embedded.admin.createTopic({ name: 'orders', partitions: 2 });
+    const router = new Router({ broker: embedded, logger, name: 'shop', tracing: false });
+    router.handle('orders', 'email', async () => {}, {
+      outputs: ['receipts'],
+      middleware: [dedupe<Buffer | null>({ idOf: (m) => m.key })],
+      deadLetter: { partitions: 3 },
+    });
+    router.handle('orders', 'audit', async () => {}, { deadLetter: false });
+    assert.deepEqual(router.topology(), [
+      { name: 'orders', role: 'input', owner: 'router shop, group email' },
+      { name: 'receipts', role: 'output', owner: 'router shop, group email' },
+      { name: 'orders.email.dlq', role: 'dead-letter', owner: 'router shop, group email', spec: { partitions: 3 } },
+      {
+        name: '__herald.dedupe.email',
+        role: 'internal',
+        owner: 'router shop, group email',
+        spec: { partitions: 1, compacted: true },
+      },
+      { name: 'orders', role: 'input', owner: 'router shop, group audit' },
+    ]);
+    await router.start();
+    t.after(() => router.stop());
+    const dlq = await embedded.admin.describeTopic('orders.email.dlq');
+    assert.equal(dlq.partitions.length, 3, 'created at start, not on the first dead letter');
+    assert.equal((await embedded.admin.describeTopic('__herald.dedupe.email')).compacted, true);
+    await assert.rejects(embedded.admin.describeTopic('receipts'), (err) => isHeraldError(err, 'HERALD_TOPIC_NOT_FOUND'));
+  });
+
+  it('refuses to start with a topology no broker accepts, creating nothing', async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'herald-router-topology-'));
+    const embedded = await createBroker({ kind: 'embedded', dataDir });
+    await embedded.start();
+    t.after(async () => {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const router = new Router({ broker: embedded, logger });
+    router.handle('bad name', 'g', async () => {});
+    await assert.rejects(router.start(), (err) => isHeraldError(err, 'HERALD_CONFIG_INVALID'));
+    assert.deepEqual(await embedded.admin.listTopics(), []);
   });
 });

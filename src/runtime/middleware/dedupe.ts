@@ -1,3 +1,4 @@
+import { creates } from '../../topology/declaration.ts';
 import { DedupeStore } from '../dedupe-store.ts';
 import type { Message, Middleware, Registration } from '../message.ts';
 import { dedupeTopicName } from '../names.ts';
@@ -45,6 +46,14 @@ export function dedupe<T = unknown>(options: DedupeOptions<T>): Middleware<T> {
     await next(message);
     await store.remember(id);
   };
+  // The compacted topic of ids, one partition, part of the router's declared topology.
+  middleware.topics = ({ group, router }) => [
+    creates(`router ${router}, group ${group}`, 'internal', {
+      name: dedupeTopicName(group),
+      partitions: 1,
+      compacted: true,
+    }),
+  ];
   middleware.start = async (registration) => {
     await storeOf(registration);
   };

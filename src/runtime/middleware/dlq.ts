@@ -1,4 +1,5 @@
 import { isHeraldError } from '../../errors.ts';
+import { creates } from '../../topology/declaration.ts';
 import { withBypass } from '../chain.ts';
 import { deadLetterRecord } from '../dlq/envelope.ts';
 import type { Message, Middleware } from '../message.ts';
@@ -7,7 +8,7 @@ import { deadLetterTopicName } from '../names.ts';
 export interface DeadLetterOptions {
   /** The dead-letter topic of a topic and group. Default `<topic>.<group>.dlq`. */
   topicName?: (topic: string, group: string) => string;
-  /** Partitions of a dead-letter topic created here. Default 1 (dead letters are few; one partition keeps order). */
+  /** Partitions of the dead-letter topics it declares. Default 1 (dead letters are few; one partition keeps order). */
   partitions?: number;
   /**
    * Called once a record's dead letter is durable, with the error that sent it there (e.g. to show the record as
@@ -17,9 +18,9 @@ export interface DeadLetterOptions {
 }
 
 /**
- * Settles a record whose handling failed for good by publishing it to its dead-letter topic (created if missing)
- * with the `herald.dlq.*` envelope (see `dlq/envelope.ts`); the record then counts as done and the partition's
- * commit moves past it. The publish must be durable before that: if it fails, the error propagates and the record
+ * Settles a record whose handling failed for good by publishing it to its dead-letter topic with the `herald.dlq.*`
+ * envelope (see `dlq/envelope.ts`); the record then counts as done and the partition's commit moves past it. The
+ * dead-letter topic is part of the router's declared topology (see `topics`), created before anything runs. The publish must be durable before that: if it fails, the error propagates and the record
  * stays not done (the runtime tries again later).
  *
  * Not a verdict, so not dead-lettered: `HERALD_SHUTTING_DOWN` (the partition was revoked or the router stops while
@@ -28,23 +29,12 @@ export interface DeadLetterOptions {
 export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middleware<T> {
   const nameOf = options.topicName ?? deadLetterTopicName;
   const partitions = options.partitions ?? 1;
-  const ensured = new Map<string, Promise<void>>();
-  const ensure = (admin: { ensureTopic(spec: { name: string; partitions: number }): Promise<void> }, name: string) => {
-    let ready = ensured.get(name);
-    if (ready === undefined) {
-      ready = admin.ensureTopic({ name, partitions });
-      ensured.set(name, ready);
-      ready.catch(() => ensured.delete(name));
-    }
-    return ready;
-  };
   const middleware: Middleware<T> = (next) => async (message) => {
     try {
       await next(message);
     } catch (err) {
       if (isHeraldError(err, 'HERALD_SHUTTING_DOWN') || message.signal.aborted) throw err;
       const topic = nameOf(message.topic, message.group);
-      await ensure(message.runtime.broker.admin, topic);
       await message.runtime.producer.send([deadLetterRecord(message, err, topic)]);
       message.delivery.deadLettered = true;
       message.logger.error({ err, deadLetterTopic: topic, attempts: message.delivery.attempts }, 'dead-lettered');
@@ -55,6 +45,10 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       }
     }
   };
+  // Declared with the router's topology: created before anything runs, so publishing never waits for a creation.
+  middleware.topics = ({ topic, group, router }) => [
+    creates(`router ${router}, group ${group}`, 'dead-letter', { name: nameOf(topic, group), partitions }),
+  ];
   // Acts only on failure: a record that succeeds needs no wrapper.
   return withBypass(middleware, {});
 }
