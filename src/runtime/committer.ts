@@ -8,7 +8,8 @@ const tpKey = (p: { topic: string; partition: number }) => `${p.topic}\u0000${p.
 /**
  * Commits a group's progress, throttled: at most one commit per `intervalMs` while records complete, plus an
  * immediate one on demand (revocation, shutdown). Commits run one at a time, in order, and only send positions
- * that moved since the last successful commit. A failed commit is logged and tried again at the next tick — the
+ * that moved since the last successful commit — each after the `beforeCommit` step (the partitions' flush hooks)
+ * resolved for exactly those positions. A failed commit is logged and tried again at the next tick — the
  * positions come from the offset trackers, so a later commit covers an earlier failed one.
  */
 export class Committer {
@@ -17,6 +18,8 @@ export class Committer {
   readonly #logger: Logger;
   /** The positions worth committing now (every owned partition's committable offset). */
   readonly #positions: () => RecordPosition[];
+  /** Awaited before each commit with the positions about to be committed; a rejection skips that commit. */
+  readonly #beforeCommit: ((positions: RecordPosition[]) => Promise<void>) | undefined;
   readonly #committed = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -28,11 +31,18 @@ export class Committer {
     void this.flush();
   });
 
-  constructor(consumer: GroupConsumer, intervalMs: number, logger: Logger, positions: () => RecordPosition[]) {
+  constructor(
+    consumer: GroupConsumer,
+    intervalMs: number,
+    logger: Logger,
+    positions: () => RecordPosition[],
+    beforeCommit?: (positions: RecordPosition[]) => Promise<void>,
+  ) {
     this.#consumer = consumer;
     this.#intervalMs = intervalMs;
     this.#logger = logger;
     this.#positions = positions;
+    this.#beforeCommit = beforeCommit;
   }
 
   /** Something completed: commit within `intervalMs` (coalescing everything that completes meanwhile). */
@@ -67,6 +77,16 @@ export class Committer {
   async #commit(positions: RecordPosition[]): Promise<void> {
     const due = positions.filter((p) => this.#committed.get(tpKey(p)) !== p.offset);
     if (due.length === 0) return;
+    if (this.#beforeCommit !== undefined) {
+      try {
+        await this.#beforeCommit(due);
+      } catch (err) {
+        // Offsets never pass work that is not durable yet: this commit waits for a flush that succeeds.
+        this.#logger.warn({ err, positions: due }, 'flush before commit failed; not committing, will retry');
+        if (isRetriable(err)) this.schedule();
+        return;
+      }
+    }
     try {
       await this.#consumer.commit(due);
       for (const p of due) this.#committed.set(tpKey(p), p.offset);

@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type {
   Broker,
@@ -12,12 +13,16 @@ import type { Codec } from '../codec/codec.ts';
 import type { Chain } from './chain.ts';
 import { Committer } from './committer.ts';
 import type { OrderingMode } from './key-scheduler.ts';
-import type { RuntimeContext } from './message.ts';
+import type { PartitionHooks, PartitionScope, Registration, RuntimeContext } from './message.ts';
 import { PartitionWorker } from './partition-worker.ts';
 
 /** One topic's handling within a group: the composed chain and how its partitions are worked. */
 export interface Route {
   topic: string;
+  /** The handler registration the route serves (what partition hooks see). */
+  registration: Registration;
+  /** Its middleware's and handler's partition hooks, outermost first. */
+  hooks: PartitionHooks[];
   chain: Chain<unknown>;
   codec: Codec<unknown> | undefined;
   mode: OrderingMode;
@@ -44,6 +49,9 @@ export interface PartitionLag extends TopicPartition {
 
 const tpKey = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
 
+/** Longest pause between attempts of an `onAssigned` hook that keeps failing. */
+const ASSIGN_RETRY_MAX_MS = 30_000;
+
 /**
  * One consumer-group member serving every route of its group: a {@link PartitionWorker} per owned partition,
  * commits through a {@link Committer}, pause/resume for backpressure.
@@ -59,6 +67,8 @@ export class GroupRunner {
   readonly #options: GroupRunnerOptions;
   readonly #routes: Map<string, Route>;
   readonly #workers = new Map<string, PartitionWorker<unknown>>();
+  /** Per partition, the hooks running or queued (`onAssigned`, `onRevoked`), so that they never overlap. */
+  readonly #hookChains = new Map<string, Promise<void>>();
   #consumer: GroupConsumer | undefined;
   #committer: Committer | undefined;
 
@@ -72,7 +82,13 @@ export class GroupRunner {
     const { broker, group, logger, commitIntervalMs } = this.#options;
     const consumer = broker.consumer({ ...this.#options.consumer, group, topics: [...this.#routes.keys()] });
     this.#consumer = consumer;
-    this.#committer = new Committer(consumer, commitIntervalMs, logger, () => this.#positions(this.#workers.values()));
+    this.#committer = new Committer(
+      consumer,
+      commitIntervalMs,
+      logger,
+      () => this.#positions(this.#workers.values()),
+      (positions) => this.#beforeCommit(positions),
+    );
     await consumer.start({
       onAssigned: (partitions) => {
         for (const tp of partitions) this.#open(tp);
@@ -95,6 +111,7 @@ export class GroupRunner {
     this.#workers.clear();
     const deadline = Date.now() + this.#options.drainTimeoutMs;
     await Promise.all(left.map((worker) => worker.close(deadline)));
+    await Promise.all(left.map((worker) => this.#revoked(worker)));
   }
 
   /** Lag of the partitions this member owns (reads log ends from the broker). */
@@ -141,9 +158,83 @@ export class GroupRunner {
     );
     const previous = this.#workers.get(tpKey(tp));
     // Assigned again without a revocation in between: the old worker's records are handed over anew.
-    if (previous !== undefined) void previous.close(Date.now());
+    if (previous !== undefined) void previous.close(Date.now()).then(() => this.#revoked(previous));
     this.#workers.set(tpKey(tp), worker);
+    if (route.hooks.some((h) => h.onAssigned !== undefined)) {
+      worker.hold();
+      void this.#chain(tpKey(tp), () => this.#assigned(worker, route));
+    }
     return worker;
+  }
+
+  /** The scope partition hooks of `route` see for `tp`. */
+  #scope(route: Route, tp: TopicPartition): PartitionScope {
+    return {
+      ...route.registration,
+      partition: tp.partition,
+      logger: this.#options.logger.child({ topic: tp.topic, partition: tp.partition }),
+    };
+  }
+
+  /** Runs `work` after the hooks already running or queued for the partition under `key`. Never rejects. */
+  #chain(key: string, work: () => Promise<void>): Promise<void> {
+    const run = (this.#hookChains.get(key) ?? Promise.resolve()).then(work).catch((err: unknown) => {
+      this.#options.logger.error({ err }, 'partition hook failed');
+    });
+    this.#hookChains.set(key, run);
+    void run.then(() => {
+      if (this.#hookChains.get(key) === run) this.#hookChains.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * Runs the route's `onAssigned` hooks for the worker's partition until they all resolve (after a failure, again
+   * after a pause, doubling), then lets its records start; gives up when the partition is closed meanwhile.
+   */
+  async #assigned(worker: PartitionWorker<unknown>, route: Route): Promise<void> {
+    const scope = this.#scope(route, worker.topicPartition);
+    for (let failures = 0; !worker.closing; failures++) {
+      try {
+        for (const hooks of route.hooks) await hooks.onAssigned?.(scope);
+        worker.release();
+        return;
+      } catch (err) {
+        const retryInMs = Math.min(ASSIGN_RETRY_MAX_MS, 1_000 * 2 ** failures);
+        scope.logger.error({ err, retryInMs }, 'onAssigned failed; the partition waits and it is tried again');
+        await sleep(retryInMs, undefined, { signal: worker.closingSignal }).catch(() => {});
+      }
+    }
+  }
+
+  /**
+   * Runs the route's `onRevoked` hooks for a closed worker, after its `onAssigned` hooks ended — and only if they
+   * succeeded: a partition whose `onAssigned` never resolved has nothing open to close.
+   */
+  #revoked(worker: PartitionWorker<unknown>): Promise<void> {
+    const route = this.#routes.get(worker.topicPartition.topic);
+    if (route === undefined || !route.hooks.some((h) => h.onRevoked !== undefined)) return Promise.resolve();
+    return this.#chain(tpKey(worker.topicPartition), async () => {
+      if (worker.held) return;
+      const scope = this.#scope(route, worker.topicPartition);
+      for (const hooks of route.hooks) {
+        try {
+          await hooks.onRevoked?.(scope);
+        } catch (err) {
+          scope.logger.error({ err }, 'onRevoked failed');
+        }
+      }
+    });
+  }
+
+  /** The committer's flush step: every `beforeCommit` hook of each partition about to be committed, in turn. */
+  async #beforeCommit(positions: RecordPosition[]): Promise<void> {
+    for (const position of positions) {
+      const route = this.#routes.get(position.topic);
+      if (route === undefined || !route.hooks.some((h) => h.beforeCommit !== undefined)) continue;
+      const scope = this.#scope(route, position);
+      for (const hooks of route.hooks) await hooks.beforeCommit?.(scope, position.offset);
+    }
   }
 
   #flow(action: 'pause' | 'resume', tp: TopicPartition): void {
@@ -174,11 +265,14 @@ export class GroupRunner {
     await this.#committer?.flush(() => this.#positions(workers));
     for (const key of keys) this.#workers.delete(key);
     for (const worker of workers) this.#committer?.forget(worker.topicPartition.topic, worker.topicPartition.partition);
+    await Promise.all(workers.map((worker) => this.#revoked(worker)));
   }
 
   #positions(workers: Iterable<PartitionWorker<unknown>>): RecordPosition[] {
     const out: RecordPosition[] = [];
     for (const worker of workers) {
+      // A partition whose onAssigned hooks have not resolved has done nothing, and its state is not there to flush.
+      if (worker.held) continue;
       const offset = worker.tracker.committable;
       if (offset !== undefined) out.push({ ...worker.topicPartition, offset });
     }

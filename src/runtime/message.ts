@@ -29,7 +29,40 @@ export interface Registration {
   runtime: RuntimeContext;
 }
 
-export interface MiddlewareHooks {
+/** One partition of a registration that this member owns, as partition hooks see it. */
+export interface PartitionScope extends Registration {
+  partition: number;
+  /** The router's logger bound to the group, topic and partition. */
+  logger: Logger;
+}
+
+/**
+ * What state kept per partition needs from the runtime (restore on assign, flush before commit, close on revoke).
+ * Middleware may carry these, and a handler may be given them (`HandlerOptions.hooks`). For one partition they run
+ * in order — `onAssigned`, then any number of `beforeCommit`, then `onRevoked` — and never overlap.
+ */
+export interface PartitionHooks {
+  /**
+   * The partition was assigned to this member. Runs before any of its records: they wait (and the partition pauses
+   * once full) until every `onAssigned` of the registration resolved. A rejection is logged and the hook tried
+   * again after a pause (1 s, doubling to 30 s) until it resolves or the partition is revoked; no record of the
+   * partition runs meanwhile.
+   */
+  onAssigned?(scope: PartitionScope): Promise<void> | void;
+  /**
+   * The partition's committed offset is about to move to `offset` (every record before it is done): make durable
+   * what those records left pending (buffered state, a batch). Awaited before the commit; a rejection is logged and
+   * that commit skipped — retried with the next progress — so the offset never passes unflushed work.
+   */
+  beforeCommit?(scope: PartitionScope, offset: number): Promise<void> | void;
+  /**
+   * The partition is given up (rebalance, stop): its records have drained or were abandoned and its last commit
+   * was made. Close what `onAssigned` opened. A rejection is logged.
+   */
+  onRevoked?(scope: PartitionScope): Promise<void> | void;
+}
+
+export interface MiddlewareHooks extends PartitionHooks {
   /**
    * The topics the middleware needs for a registration it is part of (a dead-letter topic, a topic of its own),
    * part of the router's declared topology: validated and created before anything runs, never on first use.

@@ -77,6 +77,10 @@ export class PartitionWorker<T> {
   #paused = false;
   /** Closing started: nothing new starts, sleeps reject. */
   #closed = false;
+  /** Records wait (accepted, not started) until `release`: the partition's `onAssigned` hooks run. */
+  #held = false;
+  /** Aborted when closing starts, for work that waits on the partition's behalf (hooks tried again). */
+  readonly #closingController = new AbortController();
 
   constructor(topicPartition: TopicPartition, settings: PartitionSettings<T>) {
     this.topicPartition = topicPartition;
@@ -94,6 +98,27 @@ export class PartitionWorker<T> {
 
   get closing(): boolean {
     return this.#closed;
+  }
+
+  /** Aborted as soon as closing starts. */
+  get closingSignal(): AbortSignal {
+    return this.#closingController.signal;
+  }
+
+  /** Whether records wait for `release`. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Accepted records wait (the partition still pauses once full) until `release`. */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Lets waiting records start. */
+  release(): void {
+    this.#held = false;
+    this.#pump();
   }
 
   /** Takes a batch the consumer handed over (offset order). Returns at once; work continues in the background. */
@@ -118,7 +143,7 @@ export class PartitionWorker<T> {
 
   /** The next record to run in a loop (counted as running), after waking suspended records that may go on. */
   #take(): RecordMessage<T> | undefined {
-    if (this.closing) return undefined;
+    if (this.closing || this.#held) return undefined;
     for (let message = this.#scheduler.take(); message !== undefined; message = this.#scheduler.take()) {
       const waiter = this.#waiting.size === 0 ? undefined : this.#waiting.get(message);
       if (waiter === undefined) {
@@ -250,6 +275,7 @@ export class PartitionWorker<T> {
   async close(deadline: number): Promise<boolean> {
     if (!this.closing) {
       this.#closed = true;
+      this.#closingController.abort();
       for (const [timer, wake] of this.#sleeps) {
         clearTimeout(timer);
         wake();

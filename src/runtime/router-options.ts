@@ -6,7 +6,7 @@ import type { Codec } from '../codec/codec.ts';
 import { HeraldError } from '../errors.ts';
 import { type RetryPolicy, retryPolicy } from './backoff.ts';
 import type { OrderingMode } from './key-scheduler.ts';
-import type { Middleware } from './message.ts';
+import type { Middleware, PartitionHooks } from './message.ts';
 import type { DeadLetterOptions } from './middleware/dlq.ts';
 
 /** How the records of one handler's partitions are run. Every field has a default; handlers override the router's. */
@@ -57,6 +57,8 @@ export interface HandlerOptions<T> extends FlowOptions {
    * the service declares how to create them).
    */
   outputs?: string[];
+  /** Per-partition hooks for this handler (after those of its middleware): see {@link PartitionHooks}. */
+  hooks?: PartitionHooks;
 }
 
 export interface ResolvedFlow {

@@ -11,7 +11,7 @@ import { timeout } from './middleware/timeout.ts';
 import { tracing } from './middleware/tracing.ts';
 import { type TopicDeclaration, uses } from '../topology/declaration.ts';
 import { provisionTopology } from '../topology/provision.ts';
-import type { Registration } from './message.ts';
+import type { PartitionHooks, Registration } from './message.ts';
 import { checkRouterOptions, type HandlerOptions, type RouterOptions, resolveFlow } from './router-options.ts';
 import { RouterRuntime } from './runtime-context.ts';
 
@@ -97,12 +97,18 @@ export class Router {
     };
     const middleware = [...builtIn, ...shared, ...(options.middleware ?? [])];
     const chain = buildChain(middleware, decoding);
+    const registration: Registration = { topic, group, router: this.name, runtime: this.#runtime };
+    const hooks = [...(middleware as PartitionHooks[]), ...(options.hooks === undefined ? [] : [options.hooks])].filter(
+      (h) => h.onAssigned !== undefined || h.beforeCommit !== undefined || h.onRevoked !== undefined,
+    );
     this.#entries.push({
-      registration: { topic, group, router: this.name, runtime: this.#runtime },
+      registration,
       middleware: middleware as Middleware<unknown>[],
       outputs: [...(options.outputs ?? [])],
       route: {
         topic,
+        registration,
+        hooks,
         chain: chain as unknown as Route['chain'],
         codec: options.codec as Route['codec'],
         mode: flow.mode,

@@ -3,6 +3,7 @@ import { backpressureTests } from './cases/backpressure.ts';
 import { crashTests } from './cases/crash.ts';
 import { dedupeTests } from './cases/dedupe.ts';
 import { failureTests } from './cases/failures.ts';
+import { hookTests } from './cases/hooks.ts';
 import { observabilityTests } from './cases/observability.ts';
 import { orderingTests } from './cases/ordering.ts';
 import { replayTests } from './cases/replay.ts';
@@ -21,5 +22,6 @@ export function runtimeSuite(name: string, setup: RuntimeSetup): void {
     dedupeTests(test);
     replayTests(test);
     observabilityTests(test);
+    hookTests(test);
   });
 }
