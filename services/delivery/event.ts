@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { BrokerRecord, OutgoingRecord } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
-import { HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
-import { HEADERS } from './topics.ts';
+import { HEADERS } from '../../src/runtime/index.ts';
+
+/** Record headers the pipeline carries alongside every event. */
+export const EVENT_HEADERS = {
+  /** The event id (also the destination's `Idempotency-Key`). */
+  eventId: 'herald-event-id',
+  /** When the event was accepted, ms since the epoch. */
+  receivedAt: 'herald-received-at',
+  /** Content type of a destination record's body. */
+  contentType: 'content-type',
+  /** Prefix of extra HTTP headers a transform asked for (`http-header-x-api-version: 2`). */
+  httpHeaderPrefix: 'http-header-',
+} as const;
 
 /** An accepted event, as the source topic stores it (and as the default transform delivers it). */
 export interface SourceEvent {
@@ -36,8 +47,8 @@ export function sourceRecord(
   receivedAtMs: number,
   correlationId?: string,
 ): OutgoingRecord {
-  const headers: Record<string, string> = { [HEADERS.eventId]: event.id, [HEADERS.receivedAt]: String(receivedAtMs) };
-  if (correlationId !== undefined) headers[RUNTIME_HEADERS.correlationId] = correlationId;
+  const headers: Record<string, string> = { [EVENT_HEADERS.eventId]: event.id, [EVENT_HEADERS.receivedAt]: String(receivedAtMs) };
+  if (correlationId !== undefined) headers[HEADERS.correlationId] = correlationId;
   return {
     topic,
     key: Buffer.from(event.userId, 'utf8'),
@@ -56,11 +67,11 @@ export interface EventMeta {
 
 /** @throws HeraldError `HERALD_DECODE_FAILED` (not retriable) when the record lacks the pipeline's headers. */
 export function eventMeta(record: Pick<BrokerRecord, 'key' | 'headers' | 'timestamp'>): EventMeta {
-  const id = record.headers[HEADERS.eventId];
+  const id = record.headers[EVENT_HEADERS.eventId];
   if (!id || record.key === null) {
-    throw new HeraldError('HERALD_DECODE_FAILED', `record has no ${HEADERS.eventId} header or no key`);
+    throw new HeraldError('HERALD_DECODE_FAILED', `record has no ${EVENT_HEADERS.eventId} header or no key`);
   }
-  const receivedAtMs = Number(record.headers[HEADERS.receivedAt]);
+  const receivedAtMs = Number(record.headers[EVENT_HEADERS.receivedAt]);
   return {
     id,
     userId: record.key.toString('utf8'),

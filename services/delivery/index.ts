@@ -8,14 +8,14 @@ import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
 import { deliveryMetrics } from './metrics.ts';
 import { registerMockDestinations } from './mocks.ts';
 import { PostingThread } from './posting/posting-thread.ts';
-import { registerStages } from './stages.ts';
+import { registerStages } from './stages/register.ts';
 import { StatusStore } from './status/store.ts';
 import { deliveryTopics, topicSpecs } from './topics.ts';
-import { resolveTransforms, type TransformRegistry } from './transform.ts';
+import { resolveTransforms, type TransformRegistry } from './transforms.ts';
 
 export type { DeliveryConfig, DestinationConfig } from './config.ts';
 export type { SourceEvent } from './event.ts';
-export type { Transform, Transformed, TransformRegistry } from './transform.ts';
+export type { Transform, Transformed, TransformRegistry } from './transforms.ts';
 
 export interface DeliveryServiceOptions {
   /** Transforms destinations may name (`transform: "<name>"`), besides `default`. */

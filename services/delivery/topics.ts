@@ -30,18 +30,6 @@ export function deliveryTopics(prefix = 'delivery'): DeliveryTopics {
   };
 }
 
-/** Record headers the pipeline carries alongside every event. */
-export const HEADERS = {
-  /** The event id (also the destination's `Idempotency-Key`). */
-  eventId: 'herald-event-id',
-  /** When the event was accepted, ms since the epoch. */
-  receivedAt: 'herald-received-at',
-  /** Content type of a destination record's body. */
-  contentType: 'content-type',
-  /** Prefix of extra HTTP headers a transform asked for (`http-header-x-api-version: 2`). */
-  httpHeaderPrefix: 'http-header-',
-} as const;
-
 /** Specs of the source and destination topics, `partitions` each (an existing topic keeps its partitions). */
 export function topicSpecs(topics: DeliveryTopics, destinationIds: string[], partitions: number): TopicSpec[] {
   return [topics.source, ...destinationIds.map(topics.destination)].map((name) => ({ name, partitions }));

@@ -1,7 +1,7 @@
 /**
  * The `notify` config section. Every key has a default that makes `npm start` work offline: no SMTP host and no SMS
  * URL mean "use the local sinks" (a real SMTP server and an HTTP endpoint inside Herald, both shown at
- * `GET /notify/outbox`).
+ * `GET /notify/inbox`).
  */
 import { boolean, integer, json, oneOf, string } from '../../src/config/fields.ts';
 import type { ConfigOf } from '../../src/config/schema.ts';
@@ -80,7 +80,7 @@ export const configSchema = {
     1,
     600_000,
   ),
-  outboxSize: integer(1000, 'messages of each local sink kept for GET /notify/outbox', 1, 1_000_000),
+  inboxSize: integer(1000, 'messages of each local sink kept for GET /notify/inbox', 1, 1_000_000),
   smtp: {
     host: string('', 'SMTP server host (empty: run the local SMTP sink)'),
     port: integer(587, 'SMTP server port', 1, 65535),

@@ -17,13 +17,13 @@ import { CHANNELS, type Channel, type NotifyConfig } from './config.ts';
 import { groupOf, type Notification, notificationCodec } from './topics.ts';
 
 /** Sends one notification through a channel; the runtime calls it once per attempt. */
-export interface Sender {
+export interface NotificationSender {
   /** Resolves once the server accepted the message; `signal` aborts it where the channel can (HTTP). */
   send(n: Notification, signal: AbortSignal): Promise<void>;
 }
 
 /** The handler of a channel: send, then log the delivery. Errors carry their own `retriable` verdict. */
-export function channelHandler(channel: Channel, sender: Sender): Handler<Notification> {
+export function channelHandler(channel: Channel, sender: NotificationSender): Handler<Notification> {
   return async (message) => {
     const n = message.value;
     await sender.send(n, message.signal);
@@ -62,7 +62,7 @@ export interface NotifyRouterOptions {
   broker: Broker;
   logger: Logger;
   metrics: { registry: Registry };
-  senders: Record<Channel, Sender>;
+  senders: Record<Channel, NotificationSender>;
 }
 
 /** The router serving both channels; a lifecycle component (start joins the groups, stop drains and commits). */

@@ -1,7 +1,7 @@
 /**
  * notify — the pub/sub notification system (SPEC 2.1): `POST /api/v1/produce` appends notification requests to
  * their topic; an email group and an SMS group consume them and send "Transaction Successful" messages. With no SMTP
- * host or SMS URL configured, local sinks receive them and show them at `GET /notify/outbox`.
+ * host or SMS URL configured, local sinks receive them and show them at `GET /notify/inbox`.
  *
  * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
  * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
@@ -16,7 +16,7 @@ import { EmailChannel } from './channels/email.ts';
 import { SmsChannel } from './channels/sms.ts';
 import { configSchema, type NotifyConfig } from './config.ts';
 import { notifyRouter } from './handlers.ts';
-import { Outbox, registerOutboxRoute } from './outbox.ts';
+import { SinkInbox, registerInboxRoute } from './inbox.ts';
 import { localSmsUrl, registerSmsSink } from './sinks/sms.ts';
 import { SmtpSink } from './sinks/smtp.ts';
 import { notifyTopics } from './topics.ts';
@@ -44,15 +44,15 @@ export const notifyService: ServiceDefinition<NotifyConfig> = {
 /** The consumer side: local sinks where no real server is configured, both channels, and the router. */
 function consumers({ config, broker, app, logger, metrics }: ServiceContext<NotifyConfig>): Component[] {
   const components: Component[] = [];
-  const outbox = new Outbox(config.outboxSize);
+  const inbox = new SinkInbox(config.inboxSize);
   let smtpSink: SmtpSink | undefined;
   if (config.smtp.host === '') {
-    smtpSink = new SmtpSink({ outbox, logger, maxBytes: 4 * config.maxMessageBytes + 65_536 });
+    smtpSink = new SmtpSink({ inbox, logger, maxBytes: 4 * config.maxMessageBytes + 65_536 });
     components.push(smtpSink);
   }
   const localSms = config.sms.url === '';
-  if (localSms) registerSmsSink(app, outbox);
-  if (smtpSink || localSms) registerOutboxRoute(app, outbox);
+  if (localSms) registerSmsSink(app, inbox);
+  if (smtpSink || localSms) registerInboxRoute(app, inbox);
 
   const { smtp } = config;
   const email = new EmailChannel({

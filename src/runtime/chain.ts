@@ -46,7 +46,7 @@ export interface Chain<T> {
   /** A clock reading to pass to `succeeded`/`recover` (0 when no middleware times attempts). */
   clock(): number;
   /**
-   * The first attempt, bare: recorded on `message.delivery` (its start time read once per event-loop turn, see
+   * The first attempt, bare: recorded on `message.handling` (its start time read once per event-loop turn, see
    * {@link turnNow}), may throw synchronously.
    */
   attempt(message: Message<T>): Promise<void>;
@@ -60,7 +60,7 @@ export interface Chain<T> {
 }
 
 // A failure of a fast first attempt, for the chain's innermost handler to return instead of running the handler
-// again. Keyed by the delivery, which messages derived with `withSignal` share.
+// again. Keyed by the record's `Handling`, which messages derived with `withSignal` share.
 const replayed = new WeakMap<object, { error: unknown }>();
 
 /**
@@ -69,12 +69,12 @@ const replayed = new WeakMap<object, { error: unknown }>();
  */
 export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Handler<T>): Chain<T> {
   const innermost: Handler<T> = (message) => {
-    const failure = replayed.get(message.delivery);
+    const failure = replayed.get(message.handling);
     if (failure !== undefined) {
-      replayed.delete(message.delivery);
+      replayed.delete(message.handling);
       return Promise.reject(failure.error);
     }
-    return message.delivery.attempt(attempt, message);
+    return message.handling.attempt(attempt, message);
   };
   const handler = compose(middleware, innermost);
   const bypasses = middleware.map((m) => (m as WithBypass<T>)[BYPASS]);
@@ -99,10 +99,10 @@ export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Han
     clock: timed ? () => performance.now() : () => 0,
     attempt(message) {
       if (message instanceof RecordMessage && message.beginFirstAttempt(turnNow())) return attempt(message);
-      const { delivery } = message;
-      // Something observes attempts: let the delivery run (and report) it.
-      if (delivery.observed) return delivery.attempt(attempt, message);
-      delivery.begin(turnNow());
+      const { handling } = message;
+      // Something observes attempts: let the handling run (and report) it.
+      if (handling.observed) return handling.attempt(attempt, message);
+      handling.begin(turnNow());
       return attempt(message);
     },
     succeeded: !timed
@@ -112,19 +112,19 @@ export function buildChain<T>(middleware: readonly Middleware<T>[], attempt: Han
           for (const succeeded of successes) succeeded(message, durationMs);
         },
     recover(message, error, clock) {
-      const { delivery } = message;
+      const { handling } = message;
       if (failures.length > 0) {
         const durationMs = performance.now() - clock;
         for (const failed of failures) failed(message, error, durationMs);
       }
-      delivery.lastError = error;
-      replayed.set(delivery, { error });
+      handling.lastError = error;
+      replayed.set(handling, { error });
       try {
         return handler(message);
       } finally {
         // Every bypassable wrapper calls `next` before its first await, so the failure was taken by now; never let
         // it stand in for a later attempt.
-        replayed.delete(delivery);
+        replayed.delete(handling);
       }
     },
   };

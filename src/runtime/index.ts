@@ -11,7 +11,7 @@ export type { OrderingMode } from './key-scheduler.ts';
 export {
   type AttemptOutcome,
   compose,
-  Delivery,
+  Handling,
   type Handler,
   type Message,
   type Middleware,

@@ -94,7 +94,7 @@ export interface AttemptOutcome {
  * What happened to a record so far in this process. Written by the runtime (attempts) and by middleware
  * (`deadLettered`, `skipped`); read by retry, dead-letter and metrics middleware.
  */
-export class Delivery {
+export class Handling {
   /** Handler attempts so far (a redelivery after a restart starts again at 0). */
   attempts = 0;
   firstAttemptAt: number | undefined;
@@ -196,7 +196,8 @@ export interface Message<T = unknown> {
    * or a timeout middleware gave up. Pass it to I/O so that abandoned work stops.
    */
   readonly signal: AbortSignal;
-  readonly delivery: Delivery;
+  /** What happened to the record so far in this process: attempts, dead-lettered, skipped. */
+  readonly handling: Handling;
   readonly runtime: RuntimeContext;
   /**
    * Waits `ms` without holding one of the partition's concurrency slots (other keys use it meanwhile) while still
@@ -231,9 +232,9 @@ const unset = Symbol('unset');
 /** A {@link Message} over a broker record: value, key and logger are computed on first use. */
 export class RecordMessage<T> implements Message<T> {
   readonly record: BrokerRecord;
-  /** Made on first use (see `delivery`): most records never need one. */
-  private deliveryState: Delivery | undefined;
-  /** When the runtime's fast path began the first attempt without a `Delivery` (see `beginFirstAttempt`). */
+  /** Made on first use (see `handling`): most records never need one. */
+  private handlingState: Handling | undefined;
+  /** When the runtime's fast path began the first attempt without a `Handling` (see `beginFirstAttempt`). */
   private fastStart: number | undefined;
   readonly signal: AbortSignal;
   // TypeScript-private rather than `#private`: messages derived with `Object.create` (see `withSignal`) read them
@@ -263,29 +264,29 @@ export class RecordMessage<T> implements Message<T> {
   }
 
   /** What happened to the record so far; made on first use. */
-  get delivery(): Delivery {
-    if (this.deliveryState === undefined) {
-      const delivery = new Delivery();
-      if (this.fastStart !== undefined) delivery.begin(this.fastStart);
-      this.deliveryState = delivery;
+  get handling(): Handling {
+    if (this.handlingState === undefined) {
+      const handling = new Handling();
+      if (this.fastStart !== undefined) handling.begin(this.fastStart);
+      this.handlingState = handling;
     }
-    return this.deliveryState;
+    return this.handlingState;
   }
 
   /**
-   * The runtime's fast path: records that the first attempt begins at `at` without making a `Delivery` (one is
-   * made, with that attempt in it, if anything asks). `false` when a `Delivery` exists already; the caller then
+   * The runtime's fast path: records that the first attempt begins at `at` without making a `Handling` (one is
+   * made, with that attempt in it, if anything asks). `false` when a `Handling` exists already; the caller then
    * records the attempt on it.
    */
   beginFirstAttempt(at: number): boolean {
-    if (this.deliveryState !== undefined) return false;
+    if (this.handlingState !== undefined) return false;
     this.fastStart = at;
     return true;
   }
 
-  /** Whether a middleware or the handler marked the record skipped, without making a `Delivery` to ask. */
+  /** Whether a middleware or the handler marked the record skipped, without making a `Handling` to ask. */
   get skipped(): boolean {
-    return this.deliveryState?.skipped ?? false;
+    return this.handlingState?.skipped ?? false;
   }
 
   get correlationId(): string {
@@ -356,14 +357,14 @@ export class RecordMessage<T> implements Message<T> {
   }
 }
 
-/** `message.delivery.skipped`, without making a `Delivery` where none was needed yet. */
+/** `message.handling.skipped`, without making a `Handling` where none was needed yet. */
 export function wasSkipped(message: Message<unknown>): boolean {
-  return message instanceof RecordMessage ? message.skipped : message.delivery.skipped;
+  return message instanceof RecordMessage ? message.skipped : message.handling.skipped;
 }
 
 /** The same message with another abort signal (what a timeout middleware hands down). */
 export function withSignal<T>(message: Message<T>, signal: AbortSignal): Message<T> {
   // Made now on the original, so that both share it (a getter on the derived message would make its own).
-  void message.delivery;
+  void message.handling;
   return Object.create(message, { signal: { value: signal, enumerable: true } }) as Message<T>;
 }

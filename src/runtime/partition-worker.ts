@@ -206,7 +206,7 @@ export class PartitionWorker<T> {
       if (this.closing) return false;
       const pauseMs = Math.min(ESCAPED_RETRY_MAX_MS, 1_000 * 2 ** escapes);
       message.logger.error(
-        { err, attempts: message.delivery.attempts, retryInMs: pauseMs },
+        { err, attempts: message.handling.attempts, retryInMs: pauseMs },
         'record failed and no middleware settled it; holding its key and trying again',
       );
       try {

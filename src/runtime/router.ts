@@ -13,7 +13,7 @@ import { type TopicDeclaration, uses } from '../topology/declaration.ts';
 import { provisionTopology } from '../topology/provision.ts';
 import type { PartitionHooks, Registration } from './message.ts';
 import { checkRouterOptions, type HandlerOptions, type RouterOptions, resolveFlow } from './router-options.ts';
-import { RouterRuntime } from './runtime-context.ts';
+import { RouterRuntime } from './router-runtime.ts';
 
 /** One `handle` call: where the handler runs and what it is made of. */
 interface RouteEntry {

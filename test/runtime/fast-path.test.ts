@@ -98,7 +98,7 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
         attempts.set(m.offset, n);
         if (m.offset === 1 && n === 1) throw new Error('flaky');
         if (m.offset === 2) throw new HeraldError('HERALD_VALIDATION_FAILED', 'bad', { retriable: false });
-        if (m.offset === 5) m.delivery.skipped = true;
+        if (m.offset === 5) m.handling.skipped = true;
       }, extra);
       worker.accept(records(['a', 'b', 'c', 'd', 'b', 'e']));
       await until(() => worker.tracker.committable === 6);
@@ -130,7 +130,7 @@ describe('fast path (built-in middleware skipped while they have nothing to do)'
     const seen: [number, boolean][] = [];
     const before = Date.now();
     const { worker, sent } = setup(async (m) => {
-      seen.push([m.delivery.attempts, (m.delivery.firstAttemptAt ?? 0) >= before - 1]);
+      seen.push([m.handling.attempts, (m.handling.firstAttemptAt ?? 0) >= before - 1]);
       if (m.offset === 1) throw new HeraldError('HERALD_VALIDATION_FAILED', 'bad', { retriable: false });
     });
     worker.accept(records(['a', 'b']));

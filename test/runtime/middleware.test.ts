@@ -59,7 +59,7 @@ function harness(value: string | null = '{"n":1}', headers: Record<string, strin
   const attempt =
     (handler: Handler<unknown>): Handler<unknown> =>
     (m) =>
-      m.delivery.attempt(handler, m);
+      m.handling.attempt(handler, m);
   return { message, sent, ensured, sleeps, controller, attempt };
 }
 
@@ -73,7 +73,7 @@ describe('retry middleware', () => {
       }),
     );
     await assert.rejects(run(message), /down/);
-    assert.equal(message.delivery.attempts, 4);
+    assert.equal(message.handling.attempts, 4);
     assert.deepEqual(sleeps, [10, 20, 40]);
   });
 
@@ -114,7 +114,7 @@ describe('retry middleware', () => {
       }),
     );
     await assert.rejects(run(message), (err) => isHeraldError(err, 'HERALD_VALIDATION_FAILED'));
-    assert.equal(message.delivery.attempts, 1);
+    assert.equal(message.handling.attempts, 1);
     assert.deepEqual(sleeps, []);
   });
 
@@ -153,7 +153,7 @@ describe('dead-letter middleware', () => {
     await run(message);
     assert.deepEqual(ensured, [], 'no topic is created while records are handled');
     assert.equal(sent.length, 1);
-    assert.equal(message.delivery.deadLettered, true);
+    assert.equal(message.handling.deadLettered, true);
     const out = sent[0];
     assert.equal(out.topic, 'orders.email.dlq');
     assert.equal(out.headers?.[DLQ_HEADERS.errorCode], 'HERALD_DESTINATION_FAILED');
@@ -192,7 +192,7 @@ describe('dead-letter middleware', () => {
       );
       await run(message);
       assert.deepEqual(told, [[1, 'bad order']], 'the hook ran after the dead letter was sent, with the error');
-      assert.equal(message.delivery.deadLettered, true);
+      assert.equal(message.handling.deadLettered, true);
     }
   });
 
@@ -206,7 +206,7 @@ describe('dead-letter middleware', () => {
     );
     await assert.rejects(run(message), (err) => isHeraldError(err, 'HERALD_SHUTTING_DOWN'));
     assert.equal(sent.length, 0);
-    assert.equal(message.delivery.deadLettered, false);
+    assert.equal(message.handling.deadLettered, false);
   });
 
   it('an undecodable record is dead-lettered at once', async () => {
@@ -217,7 +217,7 @@ describe('dead-letter middleware', () => {
     );
     await run(message);
     assert.equal(sent[0].headers?.[DLQ_HEADERS.errorCode], 'HERALD_DECODE_FAILED');
-    assert.equal(message.delivery.attempts, 1);
+    assert.equal(message.handling.attempts, 1);
   });
 
   it('a tombstone with a codec is a decode failure', () => {

@@ -1,5 +1,5 @@
 /**
- * Just enough MIME to show, in the outbox, what a local SMTP sink received from nodemailer: header fields (unfolded,
+ * Just enough MIME to show, in the inbox, what a local SMTP sink received from nodemailer: header fields (unfolded,
  * RFC 2047 encoded words decoded) and a single-part text body (7bit, 8bit, quoted-printable or base64; UTF-8).
  * Multipart bodies are kept as they came.
  */

@@ -1,20 +1,20 @@
 /**
  * The local SMS gateway: `POST /notify/sms-gateway` on Herald's own HTTP server, used when no `notify.sms.url` is
  * configured. It accepts what a real gateway would (`{"to", "message", "request_id"}` plus `Idempotency-Key`), records
- * it in the {@link Outbox} and answers 200; a repeated key answers 200 again without recording it twice, as a
+ * it in the {@link SinkInbox} and answers 200; a repeated key answers 200 again without recording it twice, as a
  * gateway honouring idempotency keys does.
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { SmsRequest } from '../channels/sms.ts';
-import type { Outbox } from '../outbox.ts';
+import type { SinkInbox } from '../inbox.ts';
 import { E164 } from '../topics.ts';
 
 /** Path of the local SMS gateway. */
 export const SMS_SINK_PATH = '/notify/sms-gateway';
 
 /** Registers the local SMS gateway route. */
-export function registerSmsSink(app: FastifyInstance, outbox: Outbox): void {
+export function registerSmsSink(app: FastifyInstance, inbox: SinkInbox): void {
   app.post<{ Body: SmsRequest; Headers: { 'idempotency-key'?: string } }>(
     SMS_SINK_PATH,
     {
@@ -33,7 +33,7 @@ export function registerSmsSink(app: FastifyInstance, outbox: Outbox): void {
     async (request) => {
       const { to, message, request_id } = request.body;
       const key = request.headers['idempotency-key'] || request_id;
-      const fresh = outbox.add('sms', { key, request_id, to, text: message });
+      const fresh = inbox.add('sms', { key, request_id, to, text: message });
       request.log.info({ to, requestId: request_id, duplicate: !fresh }, 'local SMS gateway received an SMS');
       return { status: fresh ? 'sent' : 'duplicate' };
     },

@@ -1,18 +1,18 @@
 /**
  * The local SMTP sink: a real SMTP server (smtp-server) on a loopback port, run when no `notify.smtp.host` is
- * configured, so `npm start` sends real SMTP offline. What it receives goes to the {@link Outbox}.
+ * configured, so `npm start` sends real SMTP offline. What it receives goes to the {@link SinkInbox}.
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
 import type { Component } from '../../../src/platform/lifecycle.ts';
 import { REQUEST_ID_MAIL_HEADER } from '../channels/email.ts';
-import type { Outbox } from '../outbox.ts';
+import type { SinkInbox } from '../inbox.ts';
 import { parseMail } from './mime.ts';
 
 /** Options of the {@link SmtpSink}. */
 export interface SmtpSinkOptions {
-  outbox: Outbox;
+  inbox: SinkInbox;
   logger: Logger;
   /** Largest accepted message, bytes. */
   maxBytes: number;
@@ -37,7 +37,7 @@ export class SmtpSink implements Component {
   }
 
   async start(): Promise<void> {
-    const { outbox, logger, maxBytes } = this.#options;
+    const { inbox, logger, maxBytes } = this.#options;
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
@@ -55,7 +55,7 @@ export class SmtpSink implements Component {
           const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
           const requestId = mail.headers.get(REQUEST_ID_MAIL_HEADER.toLowerCase()) ?? '';
           const key = mail.headers.get('message-id') ?? `${session.id}`;
-          const fresh = outbox.add('email', {
+          const fresh = inbox.add('email', {
             key,
             request_id: requestId,
             to,

@@ -59,7 +59,7 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
  * last attempt times). Errors that are not Herald errors are reported as `HERALD_HANDLER_FAILED`.
  */
 export function deadLetterRecord(message: Message<unknown>, error: unknown, topic: string): OutgoingRecord {
-  const { record, delivery } = message;
+  const { record, handling } = message;
   const headers: Headers = {};
   for (const [name, value] of Object.entries(record.headers)) {
     if (!name.startsWith(DLQ_HEADER_PREFIX)) headers[name] = value;
@@ -74,9 +74,9 @@ export function deadLetterRecord(message: Message<unknown>, error: unknown, topi
     [DLQ_HEADERS.group]: message.group,
     [DLQ_HEADERS.errorCode]: isHeraldError(error) ? error.code : 'HERALD_HANDLER_FAILED',
     [DLQ_HEADERS.errorMessage]: text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text,
-    [DLQ_HEADERS.attempts]: String(delivery.attempts),
-    [DLQ_HEADERS.firstAttemptAt]: iso(delivery.firstAttemptAt),
-    [DLQ_HEADERS.lastAttemptAt]: iso(delivery.lastAttemptAt),
+    [DLQ_HEADERS.attempts]: String(handling.attempts),
+    [DLQ_HEADERS.firstAttemptAt]: iso(handling.firstAttemptAt),
+    [DLQ_HEADERS.lastAttemptAt]: iso(handling.lastAttemptAt),
   };
   for (const [name, value] of Object.entries(fields)) if (value !== undefined) headers[name] = value;
   return { topic, key: record.key, value: record.value, headers };

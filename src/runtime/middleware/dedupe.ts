@@ -39,7 +39,7 @@ export function dedupe<T = unknown>(options: DedupeOptions<T>): Middleware<T> {
     if (id === null || id === undefined) return next(message);
     const store = await storeOf(message);
     if (store.has(id)) {
-      message.delivery.skipped = true;
+      message.handling.skipped = true;
       message.logger.info({ id }, 'already processed by this group; skipped');
       return;
     }

@@ -36,8 +36,8 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       if (isHeraldError(err, 'HERALD_SHUTTING_DOWN') || message.signal.aborted) throw err;
       const topic = nameOf(message.topic, message.group);
       await message.runtime.producer.send([deadLetterRecord(message, err, topic)]);
-      message.delivery.deadLettered = true;
-      message.logger.error({ err, deadLetterTopic: topic, attempts: message.delivery.attempts }, 'dead-lettered');
+      message.handling.deadLettered = true;
+      message.logger.error({ err, deadLetterTopic: topic, attempts: message.handling.attempts }, 'dead-lettered');
       try {
         await options.onDeadLettered?.(message as Message<never>, err);
       } catch (hookError) {

@@ -1,7 +1,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { withBypass } from '../chain.ts';
 import { handlerMetrics } from '../handler-metrics.ts';
-import { type AttemptOutcome, type Delivery, type Message, type Middleware, wasSkipped } from '../message.ts';
+import { type AttemptOutcome, type Handling, type Message, type Middleware, wasSkipped } from '../message.ts';
 
 type Child = ReturnType<Counter['labels']>;
 
@@ -60,13 +60,13 @@ export function metrics<T = unknown>(registry: Registry): Middleware<T> {
     return c;
   };
   // A record whose failure escaped the chain runs the chain again; observe its attempts once.
-  const observed = new WeakSet<Delivery>();
+  const observed = new WeakSet<Handling>();
   const observe = (message: Message<T>): Children => {
     const c = childrenOf(message);
-    const { delivery } = message;
-    if (!observed.has(delivery)) {
-      observed.add(delivery);
-      delivery.observe(({ attempt, durationMs, error }: AttemptOutcome) => {
+    const { handling } = message;
+    if (!observed.has(handling)) {
+      observed.add(handling);
+      handling.observe(({ attempt, durationMs, error }: AttemptOutcome) => {
         (error === undefined ? c.ok : c.error).observe(durationMs / 1000);
         if (error !== undefined) c.failed.inc();
         if (attempt > 1) c.retried.inc();
@@ -77,9 +77,9 @@ export function metrics<T = unknown>(registry: Registry): Middleware<T> {
   const middleware: Middleware<T> = (next) => async (message) => {
     const c = observe(message);
     await next(message);
-    const { delivery } = message;
-    if (delivery.deadLettered) c.deadLettered.inc();
-    else if (delivery.skipped) c.skipped.inc();
+    const { handling } = message;
+    if (handling.deadLettered) c.deadLettered.inc();
+    else if (handling.skipped) c.skipped.inc();
     else c.pendingProcessed += 1;
   };
   // Its work around a first attempt is synchronous: when the wrapper is skipped, the runtime times the attempt and

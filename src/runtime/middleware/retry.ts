@@ -35,7 +35,7 @@ export function retry<T = unknown>(
         return await next(message);
       } catch (err) {
         if (!isRetriable(err)) throw err;
-        started ??= message.delivery.lastAttemptAt ?? Date.now();
+        started ??= message.handling.lastAttemptAt ?? Date.now();
         const delayMs = nextDelay(resolved, attempts, Date.now() - started, random);
         if (delayMs === undefined) throw err;
         const now = Date.now();

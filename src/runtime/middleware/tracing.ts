@@ -67,13 +67,13 @@ async function inSpan<T>(span: Span, parent: Context, next: Handler<T>, message:
   }
   try {
     await context.with(trace.setSpan(parent, span), () => next(message));
-    if (message.delivery.deadLettered) span.setAttribute('herald.dead_lettered', true);
+    if (message.handling.deadLettered) span.setAttribute('herald.dead_lettered', true);
   } catch (err) {
     span.recordException(err instanceof Error ? err : String(err));
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
     throw err;
   } finally {
-    span.setAttribute('herald.attempts', message.delivery.attempts);
+    span.setAttribute('herald.attempts', message.handling.attempts);
     span.end();
   }
 }

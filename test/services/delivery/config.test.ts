@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { parseDestinations } from '../../../services/delivery/config.ts';
 import { deliveryService } from '../../../services/delivery/index.ts';
 import { parseMocks } from '../../../services/delivery/mock-config.ts';
-import { resolveTransforms } from '../../../services/delivery/transform.ts';
+import { resolveTransforms } from '../../../services/delivery/transforms.ts';
 import { heraldSchema } from '../../../src/platform/boot.ts';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { generateLoad } from '../../../services/delivery/check/load.ts';
-import { summarise } from '../../../services/delivery/check/verify.ts';
+import { generateLoad } from '../../../tools/delivery-check/load.ts';
+import { summarise } from '../../../tools/delivery-check/verify.ts';
 import { run, startHerald } from '../../support/herald-process.ts';
 import { destination, eventStatus, receivedAll, recorder, waitFor } from './helpers.ts';
 
@@ -74,7 +74,7 @@ describe('delivery durability', { timeout: 180_000 }, () => {
   });
 
   it('npm run delivery:check passes with a SIGKILL mid-run', async () => {
-    const result = await run(path.resolve('scripts/delivery-check.ts'), [
+    const result = await run(path.resolve('tools/delivery-check/main.ts'), [
       '--users',
       '10',
       '--events',

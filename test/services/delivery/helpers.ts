@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RecorderOptions, RecordingDestination } from '../../../services/delivery/check/recorder.ts';
+import { type RecorderOptions, RecordingDestination } from '../../../tools/delivery-check/recorder.ts';
 import { deliveryService } from '../../../services/delivery/index.ts';
 import type { ServiceDefinition } from '../../../src/platform/service.ts';
 import { bootHerald, request } from '../../support/boot.ts';

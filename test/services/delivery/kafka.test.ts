@@ -30,7 +30,7 @@ describe('delivery on Kafka', { timeout: 180_000 }, () => {
   it('delivers everything acknowledged across a SIGKILL (delivery:check on Kafka)', async (t) => {
     const servers = await kafkaSingle(t);
     if (!servers) return;
-    const result = await run(path.resolve('scripts/delivery-check.ts'), [
+    const result = await run(path.resolve('tools/delivery-check/main.ts'), [
       ...['--users', '10', '--events', '40', '--kill-after', '800ms', '--latency-ms', '5', '--timeout', '150s'],
       ...['--broker', `kafka://${servers.join(',')}`],
     ]);

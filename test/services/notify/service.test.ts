@@ -60,8 +60,8 @@ test('produce: key → murmur2 partition, no key → spread, partition wins and 
     sms.keys.every((key) => ids.includes(key)),
     'every SMS carries its request id as Idempotency-Key',
   );
-  // Real servers are configured: no local sinks, so no outbox.
-  assert.equal((await request(`${herald.url}/notify/outbox`)).status, 404);
+  // Real servers are configured: no local sinks, so no inbox.
+  assert.equal((await request(`${herald.url}/notify/inbox`)).status, 404);
 });
 
 test('bad requests are refused field by field and write nothing', async (t) => {
@@ -167,26 +167,26 @@ test('past the retry limit a message is dead-lettered, and replay delivers it on
   assert.equal(smtp.count(body.request_id), 1);
 });
 
-test('without SMTP host or SMS URL, local sinks receive everything and GET /notify/outbox shows it', async (t) => {
+test('without SMTP host or SMS URL, local sinks receive everything and GET /notify/inbox shows it', async (t) => {
   const herald = await bootHerald(t, {}, [notifyService]);
   const body = notification('transactions', { key: 'k' });
   await produceAll(herald.url, [body]);
-  const outbox = await eventually(async () => {
-    const { body: view } = await request(`${herald.url}/notify/outbox?request_id=${body.request_id}`);
+  const inbox = await eventually(async () => {
+    const { body: view } = await request(`${herald.url}/notify/inbox?request_id=${body.request_id}`);
     return view.email.messages.length === 1 && view.sms.messages.length === 1 ? view : undefined;
   });
-  assert.equal(outbox.email.messages[0].to, 'customer@example.com');
-  assert.equal(outbox.email.messages[0].subject, `Transaction Successful: ${body.transaction_id}`);
-  assert.match(outbox.email.messages[0].text, new RegExp(body.message_body));
-  assert.equal(outbox.sms.messages[0].to, '+14155550123');
-  assert.equal(outbox.sms.messages[0].key, body.request_id);
+  assert.equal(inbox.email.messages[0].to, 'customer@example.com');
+  assert.equal(inbox.email.messages[0].subject, `Transaction Successful: ${body.transaction_id}`);
+  assert.match(inbox.email.messages[0].text, new RegExp(body.message_body));
+  assert.equal(inbox.sms.messages[0].to, '+14155550123');
+  assert.equal(inbox.sms.messages[0].key, body.request_id);
   const gateway = await request(`${herald.url}/notify/sms-gateway`, 'POST', {
     to: '+14155550123',
     message: 'again',
     request_id: body.request_id,
   });
   assert.deepEqual(gateway.body, { status: 'duplicate' });
-  const { body: all } = await request(`${herald.url}/notify/outbox`);
+  const { body: all } = await request(`${herald.url}/notify/inbox`);
   assert.equal(all.sms.duplicates, 1);
 });
 
@@ -215,7 +215,7 @@ test('roles: an API-only process runs no consumers; a consumers-only process has
   const api = await bootHerald(t, { ...peerFlags(smtp, sms), 'notify.role': 'api' }, [notifyService]);
   await produceAll(api.url, [notification('transactions')]);
   assert.deepEqual(await api.broker.admin.listGroups(), []);
-  assert.equal((await request(`${api.url}/notify/outbox`)).status, 404);
+  assert.equal((await request(`${api.url}/notify/inbox`)).status, 404);
 
   const workers = await bootHerald(t, { ...peerFlags(smtp, sms), 'notify.role': 'consumers' }, [notifyService]);
   assert.equal((await produce(workers.url, notification('transactions'))).status, 404);

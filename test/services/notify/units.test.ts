@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkSubscriptions, configSchema } from '../../../services/notify/config.ts';
-import { Outbox } from '../../../services/notify/outbox.ts';
+import { SinkInbox } from '../../../services/notify/inbox.ts';
 import { decodeWords, parseMail } from '../../../services/notify/sinks/mime.ts';
 import { groupOf, notifyTopics } from '../../../services/notify/topics.ts';
 import { loadConfig } from '../../../src/config/load.ts';
@@ -29,25 +29,25 @@ test('parseMail unfolds headers, decodes encoded words and transfer encodings', 
   assert.equal(decodeWords('plain'), 'plain');
 });
 
-test('Outbox keeps one entry per key, counts duplicates and stays bounded', () => {
-  const outbox = new Outbox(2);
+test('SinkInbox keeps one entry per key, counts duplicates and stays bounded', () => {
+  const inbox = new SinkInbox(2);
   const entry = (key: string) => ({ key, request_id: key, to: 'x', text: 't' });
-  assert.equal(outbox.add('sms', entry('a')), true);
-  assert.equal(outbox.add('sms', entry('a')), false);
-  outbox.add('sms', entry('b'));
-  outbox.add('sms', entry('c'));
-  const view = outbox.view('sms');
+  assert.equal(inbox.add('sms', entry('a')), true);
+  assert.equal(inbox.add('sms', entry('a')), false);
+  inbox.add('sms', entry('b'));
+  inbox.add('sms', entry('c'));
+  const view = inbox.view('sms');
   assert.equal(view.received, 3);
   assert.equal(view.duplicates, 1);
   assert.deepEqual(
     view.messages.map((m) => m.key),
     ['b', 'c'],
   );
-  assert.equal(outbox.view('email').received, 0);
+  assert.equal(inbox.view('email').received, 0);
   // Keys are remembered well past the listed entries, then forgotten oldest first.
-  for (let i = 0; i < 300; i++) outbox.add('email', entry(`k${i}`));
-  assert.equal(outbox.add('email', entry('k299')), false);
-  assert.equal(outbox.add('email', entry('k0')), true);
+  for (let i = 0; i < 300; i++) inbox.add('email', entry(`k${i}`));
+  assert.equal(inbox.add('email', entry('k299')), false);
+  assert.equal(inbox.add('email', entry('k0')), true);
 });
 
 test('subscriptions: channels map to topic lists; anything else is refused', () => {

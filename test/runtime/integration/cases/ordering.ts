@@ -36,7 +36,7 @@ export function orderingTests(test: RuntimeTest): void {
           checker.start(key, seq);
           await sleep(Math.random() * 4);
           // Injected failures: retriable, so each record is retried in place, holding back only its key.
-          const fail = m.delivery.attempts <= 2 && Math.random() < 0.15;
+          const fail = m.handling.attempts <= 2 && Math.random() < 0.15;
           checker.end(key, seq, !fail);
           if (fail) {
             failures += 1;

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SIGNATURE_HEADER, verify } from '../signature.ts';
+import { SIGNATURE_HEADER, verify } from '../../services/delivery/signature.ts';
 
 /** One request a recording destination accepted (answered 2xx). */
 export interface Receipt {

@@ -1,5 +1,5 @@
 /**
- * What the local sinks received, for the demo and for tests: `GET /notify/outbox`. Each sink reports a delivery with
+ * What the local sinks received, for the demo and for tests: `GET /notify/inbox`. Each sink reports a delivery with
  * the idempotency key the sender attached (the SMS `Idempotency-Key`, the email `Message-ID`); a key seen before is
  * counted as a duplicate and not listed twice — the sinks behave like a gateway that honours idempotency keys.
  */
@@ -8,7 +8,7 @@ import { LruCache } from '../../src/kit/lru.ts';
 import type { Channel } from './config.ts';
 
 /** One message a local sink received. */
-export interface OutboxEntry {
+export interface InboxEntry {
   /** The idempotency key it arrived with; one entry per key. */
   key: string;
   request_id: string;
@@ -19,12 +19,12 @@ export interface OutboxEntry {
 }
 
 /** A channel's view: messages newest last (at most the configured size), and totals since start. */
-export interface ChannelOutbox {
+export interface ChannelInbox {
   /** Distinct messages received. */
   received: number;
   /** Deliveries repeating a key already received. */
   duplicates: number;
-  messages: OutboxEntry[];
+  messages: InboxEntry[];
 }
 
 /** Keys remembered per channel for duplicate detection, as a multiple of the listed messages. */
@@ -34,9 +34,9 @@ const KEYS_PER_ENTRY = 100;
  * Bounded, in-memory record of the local sinks' deliveries. Old entries fall off the list; their keys are remembered
  * a hundred times longer, so a redelivery long after still counts as a duplicate.
  */
-export class Outbox {
+export class SinkInbox {
   readonly #size: number;
-  readonly #channels: Record<Channel, ChannelOutbox & { keys: LruCache<string, true> }>;
+  readonly #channels: Record<Channel, ChannelInbox & { keys: LruCache<string, true> }>;
 
   constructor(size: number) {
     this.#size = size;
@@ -45,7 +45,7 @@ export class Outbox {
   }
 
   /** Records a delivery; returns `false` (and counts a duplicate) when its key was already received. */
-  add(channel: Channel, entry: Omit<OutboxEntry, 'receivedAt'>): boolean {
+  add(channel: Channel, entry: Omit<InboxEntry, 'receivedAt'>): boolean {
     const box = this.#channels[channel];
     if (box.keys.get(entry.key) !== undefined) {
       box.duplicates++;
@@ -59,16 +59,16 @@ export class Outbox {
   }
 
   /** A copy of one channel's view. */
-  view(channel: Channel): ChannelOutbox {
+  view(channel: Channel): ChannelInbox {
     const { received, duplicates, messages } = this.#channels[channel];
     return { received, duplicates, messages: [...messages] };
   }
 }
 
-/** `GET /notify/outbox[?request_id=…]`: both channels, optionally only the messages of one request. */
-export function registerOutboxRoute(app: FastifyInstance, outbox: Outbox): void {
+/** `GET /notify/inbox[?request_id=…]`: both channels, optionally only the messages of one request. */
+export function registerInboxRoute(app: FastifyInstance, inbox: SinkInbox): void {
   app.get<{ Querystring: { request_id?: string } }>(
-    '/notify/outbox',
+    '/notify/inbox',
     {
       schema: {
         querystring: {
@@ -80,8 +80,8 @@ export function registerOutboxRoute(app: FastifyInstance, outbox: Outbox): void 
     },
     async (request) => {
       const filter = request.query.request_id;
-      const pick = (channel: Channel): ChannelOutbox => {
-        const view = outbox.view(channel);
+      const pick = (channel: Channel): ChannelInbox => {
+        const view = inbox.view(channel);
         if (filter !== undefined) view.messages = view.messages.filter((m) => m.request_id === filter);
         return view;
       };

@@ -1,14 +1,13 @@
-import { HeraldError } from '../../src/errors.ts';
-import { type Handler, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
-import { classify } from './classify.ts';
-import type { DestinationConfig } from './config.ts';
-import { eventMeta } from './event.ts';
-import type { Poster } from './posting/destination-client.ts';
-import type { RateLimiter } from './rate.ts';
-import type { Semaphore } from '../../src/kit/semaphore.ts';
-import { SIGNATURE_HEADER, sign } from './signature.ts';
-import type { StatusStore } from './status/store.ts';
-import { HEADERS } from './topics.ts';
+import { HeraldError } from '../../../src/errors.ts';
+import { type Handler, HEADERS } from '../../../src/runtime/index.ts';
+import { classify } from '../classify.ts';
+import type { DestinationConfig } from '../config.ts';
+import { EVENT_HEADERS, eventMeta } from '../event.ts';
+import type { Poster } from '../posting/destination-client.ts';
+import type { RateLimiter } from '../rate.ts';
+import type { Semaphore } from '../../../src/kit/semaphore.ts';
+import { SIGNATURE_HEADER, sign } from '../signature.ts';
+import type { StatusStore } from '../status/store.ts';
 
 export interface SenderOptions {
   destination: DestinationConfig;
@@ -42,21 +41,21 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
   return async (message) => {
     const meta = eventMeta(message.record);
     const state = status.finalState(meta, destination.id);
-    const replay = message.headers[RUNTIME_HEADERS.replayCount] !== undefined;
+    const replay = message.headers[HEADERS.replayCount] !== undefined;
     if (state === 'delivered' || (state === 'dead' && !replay)) {
-      message.delivery.skipped = true;
+      message.handling.skipped = true;
       return;
     }
     const body = message.record.value ?? Buffer.alloc(0);
     const headers: Record<string, string> = {
       ...destination.headers,
-      'content-type': message.headers[HEADERS.contentType] ?? 'application/json',
+      'content-type': message.headers[EVENT_HEADERS.contentType] ?? 'application/json',
       'idempotency-key': meta.id,
       'user-agent': 'herald-delivery',
-      'herald-attempt': String(message.delivery.attempts),
+      'herald-attempt': String(message.handling.attempts),
     };
     for (const [name, value] of Object.entries(message.headers)) {
-      if (name.startsWith(HEADERS.httpHeaderPrefix)) headers[name.slice(HEADERS.httpHeaderPrefix.length)] = value;
+      if (name.startsWith(EVENT_HEADERS.httpHeaderPrefix)) headers[name.slice(EVENT_HEADERS.httpHeaderPrefix.length)] = value;
     }
     if (destination.secret !== undefined) headers[SIGNATURE_HEADER] = sign(destination.secret, body);
     const wait = limiter?.reserve() ?? 0;
@@ -72,7 +71,7 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     }
     const outcome = classify(attempt);
     const error = outcome.kind === 'delivered' ? undefined : outcome.reason;
-    const first = message.delivery.attempts === 1;
+    const first = message.handling.attempts === 1;
     // The user's next event need not wait for this bookkeeping, but the commit does.
     message.holdCommit(
       status.attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at }, first).catch((err) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** `bin/herald.ts` of this checkout. */
-export const HERALD_BIN = fileURLToPath(new URL('../../../bin/herald.ts', import.meta.url));
+export const HERALD_BIN = fileURLToPath(new URL('../../bin/herald.ts', import.meta.url));
 
 export interface HeraldChildOptions {
   /** The data directory (kept across restarts: that is what a restart recovers from). */

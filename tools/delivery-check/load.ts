@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimiter } from '../rate.ts';
+import { RateLimiter } from '../../services/delivery/rate.ts';
 
 /** An event Herald acknowledged (202) to the load generator. */
 export interface AcceptedEvent {

@@ -1,18 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { HeraldError } from '../../src/errors.ts';
-import type { Message, Router } from '../../src/runtime/index.ts';
-import type { DestinationConfig } from './config.ts';
-import { eventMeta } from './event.ts';
-import { stageOptions, UNTIL_DONE } from './flow.ts';
-import type { DeliveryMetrics } from './metrics.ts';
-import type { PostingThread } from './posting/posting-thread.ts';
-import { RateLimiter } from './rate.ts';
-import { Semaphore } from '../../src/kit/semaphore.ts';
+import { HeraldError } from '../../../src/errors.ts';
+import type { Message, Router } from '../../../src/runtime/index.ts';
+import type { DestinationConfig } from '../config.ts';
+import { eventMeta } from '../event.ts';
+import { stageOptions, UNTIL_DONE } from './options.ts';
+import type { DeliveryMetrics } from '../metrics.ts';
+import type { PostingThread } from '../posting/posting-thread.ts';
+import { RateLimiter } from '../rate.ts';
+import { Semaphore } from '../../../src/kit/semaphore.ts';
 import { sendHandler } from './sender.ts';
-import type { StatusStore } from './status/store.ts';
-import type { DeliveryTopics } from './topics.ts';
-import type { Transform } from './transform.ts';
+import type { StatusStore } from '../status/store.ts';
+import type { DeliveryTopics } from '../topics.ts';
+import type { Transform } from '../transforms.ts';
 import { transformHandler } from './transformer.ts';
 
 /** Records of one partition not yet done at which a stage pauses that partition (bounds memory per partition). */

@@ -4,9 +4,9 @@
  * mid-run, and prints what arrived: delivered per destination, dead-lettered, duplicates, order violations and
  * lost events. Exits 0 when nothing was lost or reordered, 1 otherwise, 2 on bad arguments.
  */
-import { parseCheckArgs, USAGE } from '../services/delivery/check/options.ts';
-import { runCheck } from '../services/delivery/check/run.ts';
-import { formatSummary } from '../services/delivery/check/verify.ts';
+import { parseCheckArgs, USAGE } from './options.ts';
+import { runCheck } from './run.ts';
+import { formatSummary } from './verify.ts';
 
 let options: ReturnType<typeof parseCheckArgs>;
 try {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCheckArgs, parseDuration } from '../../../services/delivery/check/options.ts';
-import type { Receipt } from '../../../services/delivery/check/recorder.ts';
-import { formatSummary, summarise, unsettled } from '../../../services/delivery/check/verify.ts';
+import { parseCheckArgs, parseDuration } from '../../tools/delivery-check/options.ts';
+import type { Receipt } from '../../tools/delivery-check/recorder.ts';
+import { formatSummary, summarise, unsettled } from '../../tools/delivery-check/verify.ts';
 
 const receipt = (id: string, userId: string, seq: number): Receipt => ({
   id,

@@ -1,10 +1,9 @@
-import type { OutgoingRecord } from '../../src/broker/port.ts';
-import { HeraldError } from '../../src/errors.ts';
-import { type Handler, type Message, publish, HEADERS as RUNTIME_HEADERS } from '../../src/runtime/index.ts';
-import type { DestinationConfig } from './config.ts';
-import { decodeSourceEvent, eventMeta } from './event.ts';
-import { HEADERS } from './topics.ts';
-import { defaultTransform, encodeBody, type Transform } from './transform.ts';
+import type { OutgoingRecord } from '../../../src/broker/port.ts';
+import { HeraldError } from '../../../src/errors.ts';
+import { type Handler, HEADERS, type Message, publish } from '../../../src/runtime/index.ts';
+import type { DestinationConfig } from '../config.ts';
+import { decodeSourceEvent, EVENT_HEADERS, eventMeta } from '../event.ts';
+import { defaultTransform, encodeBody, type Transform } from '../transforms.ts';
 
 /**
  * The transformer of one destination: reads the source topic (its own consumer group) and writes each event, as
@@ -24,17 +23,17 @@ export function transformHandler(
   return async (message) => {
     const meta = eventMeta(message.record);
     const headers: Record<string, string> = {
-      [HEADERS.eventId]: meta.id,
-      [HEADERS.receivedAt]: String(meta.receivedAtMs),
+      [EVENT_HEADERS.eventId]: meta.id,
+      [EVENT_HEADERS.receivedAt]: String(meta.receivedAtMs),
     };
     // A replayed event stays marked as one downstream, so its sender delivers it even where it is recorded dead.
-    const replays = message.headers[RUNTIME_HEADERS.replayCount];
-    if (replays !== undefined) headers[RUNTIME_HEADERS.replayCount] = replays;
+    const replays = message.headers[HEADERS.replayCount];
+    if (replays !== undefined) headers[HEADERS.replayCount] = replays;
     let body: Buffer;
     if (transform === defaultTransform && message.record.value !== null) {
       // The source value is already the default body, byte for byte: forward it without parsing.
       body = message.record.value;
-      headers[HEADERS.contentType] = 'application/json';
+      headers[EVENT_HEADERS.contentType] = 'application/json';
     } else {
       const event = decodeSourceEvent(message.record.value);
       let result: ReturnType<Transform>;
@@ -53,9 +52,9 @@ export function transformHandler(
       if (result === null) return onFiltered(message);
       const encoded = encodeBody(result);
       body = encoded.body;
-      headers[HEADERS.contentType] = encoded.contentType;
+      headers[EVENT_HEADERS.contentType] = encoded.contentType;
       for (const [name, value] of Object.entries(result.headers ?? {})) {
-        headers[`${HEADERS.httpHeaderPrefix}${name.toLowerCase()}`] = value;
+        headers[`${EVENT_HEADERS.httpHeaderPrefix}${name.toLowerCase()}`] = value;
       }
     }
     const record: OutgoingRecord = { topic, key: message.record.key, value: body, headers };
