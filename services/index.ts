@@ -1,4 +1,4 @@
-import type { ServiceDefinition } from '../src/platform/service.ts';
+import type { ServiceDefinition } from '#herald';
 import { deliveryService } from './delivery/index.ts';
 import { notifyService } from './notify/index.ts';
 

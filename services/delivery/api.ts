@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { OutgoingRecord, Producer } from '../../src/broker/port.ts';
-import { HeraldError, isHeraldError } from '../../src/errors.ts';
-import { withTimeout } from '../../src/kit/timeout.ts';
+import { HeraldError, isHeraldError } from '#herald';
+import type { OutgoingRecord, Producer } from '#herald/broker';
+import { withTimeout } from '#herald/kit';
 import { type EventMeta, newEventId, type SourceEvent, sourceRecord } from './event.ts';
 import type { StatusStore } from './status/store.ts';
 

@@ -1,6 +1,4 @@
-import type { Field, Rejection } from '../../src/config/fields.ts';
-import { integer, string } from '../../src/config/fields.ts';
-import type { ConfigOf } from '../../src/config/schema.ts';
+import { type ConfigOf, type Field, integer, type Rejection, string } from '#herald';
 import { type MockConfig, mocksField } from './mock-config.ts';
 
 /** Exponential backoff between attempts: `initialMs · 2^(attempt-1)`, capped at `maxMs`, with jitter. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { BrokerRecord, OutgoingRecord } from '../../src/broker/port.ts';
-import { HeraldError } from '../../src/errors.ts';
-import { HEADERS } from '../../src/runtime/index.ts';
+import { HeraldError } from '#herald';
+import type { BrokerRecord, OutgoingRecord } from '#herald/broker';
+import { HEADERS } from '#herald/runtime';
 
 /** Record headers the pipeline carries alongside every event. */
 export const EVENT_HEADERS = {

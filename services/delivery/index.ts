@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { creates } from '../../src/topology/declaration.ts';
-import { deadLetterTopicName, Router } from '../../src/runtime/index.ts';
-import type { Component } from '../../src/platform/lifecycle.ts';
-import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
+import { type Component, creates, type ServiceContext, type ServiceDefinition } from '#herald';
+import { deadLetterTopicName, Router } from '#herald/runtime';
 import { registerDeliveryApi } from './api.ts';
 import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
 import { deliveryMetrics } from './metrics.ts';

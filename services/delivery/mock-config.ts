@@ -1,4 +1,4 @@
-import type { Field, Rejection } from '../../src/config/fields.ts';
+import type { Field, Rejection } from '#herald';
 
 /** A mock destination: answers 200, or 500 with probability `failureRate`, after a random latency. */
 export interface MockConfig {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { HeraldError } from '../../src/errors.ts';
+import { HeraldError } from '#herald';
 import type { MockConfig } from './mock-config.ts';
 
 /** Path prefix under which mock destinations are served. */

@@ -1,4 +1,4 @@
-import type { TopicSpec } from '../../src/broker/port.ts';
+import type { TopicSpec } from '#herald/broker';
 
 /**
  * The delivery pipeline's topics and consumer groups, named under one prefix (`delivery` unless configured):

@@ -1,4 +1,4 @@
-import { HeraldError } from '../../src/errors.ts';
+import { HeraldError } from '#herald';
 import type { DestinationConfig } from './config.ts';
 import type { SourceEvent } from './event.ts';
 

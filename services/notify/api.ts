@@ -4,9 +4,8 @@
  * field by field, and nothing is written unless the whole request is valid.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Admin, Producer } from '../../src/broker/port.ts';
-import { HeraldError, isHeraldError } from '../../src/errors.ts';
-import { toHeraldError } from '../../src/http/errors.ts';
+import { HeraldError, isHeraldError, toHeraldError } from '#herald';
+import type { Admin, Producer } from '#herald/broker';
 import { PartitionCounts } from './partition-counts.ts';
 import { E164, EMAIL, MAX_ID_LENGTH, type Notification, notificationCodec, REQUEST_ID_HEADER } from './topics.ts';
 

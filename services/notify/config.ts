@@ -3,8 +3,7 @@
  * URL mean "use the local sinks" (a real SMTP server and an HTTP endpoint inside Herald, both shown at
  * `GET /notify/inbox`).
  */
-import { boolean, integer, json, oneOf, string } from '../../src/config/fields.ts';
-import type { ConfigOf } from '../../src/config/schema.ts';
+import { boolean, type ConfigOf, integer, json, oneOf, string } from '#herald';
 
 /** The two delivery channels. */
 export const CHANNELS = ['email', 'sms'] as const;

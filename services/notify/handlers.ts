@@ -9,10 +9,8 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Broker } from '../../src/broker/port.ts';
-import type { Handler, Message, Middleware } from '../../src/runtime/message.ts';
-import { dedupe } from '../../src/runtime/middleware/dedupe.ts';
-import { Router } from '../../src/runtime/router.ts';
+import type { Broker } from '#herald/broker';
+import { dedupe, type Handler, type Message, type Middleware, Router } from '#herald/runtime';
 import { CHANNELS, type Channel, type NotifyConfig } from './config.ts';
 import { groupOf, type Notification, notificationCodec } from './topics.ts';
 

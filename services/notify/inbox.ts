@@ -4,7 +4,7 @@
  * counted as a duplicate and not listed twice — the sinks behave like a gateway that honours idempotency keys.
  */
 import type { FastifyInstance } from 'fastify';
-import { LruCache } from '../../src/kit/lru.ts';
+import { LruCache } from '#herald/kit';
 import type { Channel } from './config.ts';
 
 /** One message a local sink received. */

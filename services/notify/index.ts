@@ -6,11 +6,8 @@
  * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
  * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
  */
-import type { Producer } from '../../src/broker/port.ts';
-import { HeraldError } from '../../src/errors.ts';
-import { creates } from '../../src/topology/declaration.ts';
-import type { Component } from '../../src/platform/lifecycle.ts';
-import type { ServiceContext, ServiceDefinition } from '../../src/platform/service.ts';
+import { type Component, creates, HeraldError, type ServiceContext, type ServiceDefinition } from '#herald';
+import type { Producer } from '#herald/broker';
 import { registerProduceRoute } from './api.ts';
 import { EmailChannel } from './channels/email.ts';
 import { SmsChannel } from './channels/sms.ts';

@@ -4,7 +4,7 @@
  * the cached count triggers a fresh look (at most once a second per topic) before it is refused, so partitions
  * added to a topic while Herald runs become usable.
  */
-import type { Admin } from '../../src/broker/port.ts';
+import type { Admin } from '#herald/broker';
 
 const REFRESH_AFTER_MS = 1000;
 

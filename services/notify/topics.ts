@@ -3,7 +3,7 @@
  * producer's `key` (absent: spread over partitions); the `request-id` header repeats the request id for tools that
  * read headers only.
  */
-import { jsonCodec } from '../../src/codec/json.ts';
+import { jsonCodec } from '#herald';
 import { CHANNELS, type Channel, type NotifyConfig } from './config.ts';
 
 /** What a produce request turns into: the value of one record. */

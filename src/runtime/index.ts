@@ -1,6 +1,6 @@
 /**
- * The handler runtime: what a service needs to consume topics (Router, middleware, codecs' value types) and to
- * produce with trace and correlation context (Emitter, publish). See `router.ts` for the guarantees.
+ * `herald/runtime`: what a service needs to consume topics (Router, middleware, per-partition hooks, its declared
+ * topics) and to produce with trace and correlation context (Emitter, publish). See `router.ts` for the guarantees.
  */
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.ts';
 export { currentCorrelationId, withCorrelationId } from './correlation.ts';
@@ -16,6 +16,8 @@ export {
   type Message,
   type Middleware,
   type MiddlewareHooks,
+  type PartitionHooks,
+  type PartitionScope,
   type Registration,
   type RuntimeContext,
   type SharedResource,
@@ -29,5 +31,5 @@ export { timeout } from './middleware/timeout.ts';
 export { type TracingOptions, tracing } from './middleware/tracing.ts';
 export { deadLetterTopicName, dedupeTopicName } from './names.ts';
 export { Router } from './router.ts';
-export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from '../topology/declaration.ts';
 export type { FlowOptions, HandlerOptions, RouterOptions } from './router-options.ts';
+export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from '../topology/declaration.ts';

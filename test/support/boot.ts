@@ -1,31 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
-import { boot, type Running } from '../../src/platform/boot.ts';
 import type { ServiceDefinition } from '../../src/platform/service.ts';
+import { startTestHerald, type TestHerald } from '../../src/testing/herald.ts';
 
 /**
- * Boots Herald in this process on a free port with a fresh data dir and silent logs; stopped when the test ends.
- * `flags` are dotted config keys.
+ * Boots Herald in this process (`herald/testing`'s `startTestHerald`: a free port, a fresh data dir, silent logs),
+ * stopped when the test ends. `flags` are dotted config keys.
  */
 export async function bootHerald(
   t: TestContext,
   flags: Record<string, string> = {},
   services: ServiceDefinition[] = [],
-): Promise<Running> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-boot-'));
-  const running = await boot({
-    services,
-    env: {},
-    flags: { 'http.port': '0', dataDir, 'log.level': 'silent', ...flags },
-    logStream: new PassThrough(),
-  });
-  t.after(async () => {
-    await running.lifecycle.stop(5000);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+): Promise<TestHerald> {
+  const running = await startTestHerald({ services, config: flags });
+  t.after(() => running.stop());
   return running;
 }
 

@@ -1,5 +1,5 @@
 import { type Dispatcher, Pool } from 'undici';
-import { AbortListeners } from '../../../src/kit/abort-listeners.ts';
+import { AbortListeners } from '#herald/kit';
 import type { Attempt } from '../classify.ts';
 
 /** Bytes of a failed response's body kept for the status's `lastError`. */

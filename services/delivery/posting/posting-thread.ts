@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
-import type { Component } from '../../../src/platform/lifecycle.ts';
+import type { Component } from '#herald';
+import { AbortListeners, scriptBeside, ThreadLink, TurnBatcher } from '#herald/kit';
 import type { Attempt } from '../classify.ts';
-import { AbortListeners } from '../../../src/kit/abort-listeners.ts';
-import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';
-import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
 import type { Poster } from './destination-client.ts';
 import type { FromPoster, PoolSettings, PostRequest, ToPoster } from './protocol.ts';
 

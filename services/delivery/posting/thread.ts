@@ -3,7 +3,7 @@
  * arriving and results leaving in batches, one message per event-loop turn each way.
  */
 import { parentPort } from 'node:worker_threads';
-import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
+import { TurnBatcher } from '#herald/kit';
 import type { Attempt } from '../classify.ts';
 import { DestinationClient } from './destination-client.ts';
 import type { FromPoster, ToPoster } from './protocol.ts';

@@ -1,4 +1,4 @@
-import type { HandlerOptions, Message, RetryPolicy } from '../../../src/runtime/index.ts';
+import type { HandlerOptions, Message, RetryPolicy } from '#herald/runtime';
 
 /**
  * Handler options for a pipeline stage: the runtime's own retry and dead-letter middleware, the stage learning

@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { HeraldError } from '../../../src/errors.ts';
-import type { Message, Router } from '../../../src/runtime/index.ts';
+import { HeraldError } from '#herald';
+import { Semaphore } from '#herald/kit';
+import type { Message, Router } from '#herald/runtime';
 import type { DestinationConfig } from '../config.ts';
 import { eventMeta } from '../event.ts';
 import { stageOptions, UNTIL_DONE } from './options.ts';
 import type { DeliveryMetrics } from '../metrics.ts';
 import type { PostingThread } from '../posting/posting-thread.ts';
 import { RateLimiter } from '../rate.ts';
-import { Semaphore } from '../../../src/kit/semaphore.ts';
 import { sendHandler } from './sender.ts';
 import type { StatusStore } from '../status/store.ts';
 import type { DeliveryTopics } from '../topics.ts';

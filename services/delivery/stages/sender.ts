@@ -1,11 +1,11 @@
-import { HeraldError } from '../../../src/errors.ts';
-import { type Handler, HEADERS } from '../../../src/runtime/index.ts';
+import { HeraldError } from '#herald';
+import type { Semaphore } from '#herald/kit';
+import { type Handler, HEADERS } from '#herald/runtime';
 import { classify } from '../classify.ts';
 import type { DestinationConfig } from '../config.ts';
 import { EVENT_HEADERS, eventMeta } from '../event.ts';
 import type { Poster } from '../posting/destination-client.ts';
 import type { RateLimiter } from '../rate.ts';
-import type { Semaphore } from '../../../src/kit/semaphore.ts';
 import { SIGNATURE_HEADER, sign } from '../signature.ts';
 import type { StatusStore } from '../status/store.ts';
 

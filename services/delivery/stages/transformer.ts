@@ -1,6 +1,6 @@
-import type { OutgoingRecord } from '../../../src/broker/port.ts';
-import { HeraldError } from '../../../src/errors.ts';
-import { type Handler, HEADERS, type Message, publish } from '../../../src/runtime/index.ts';
+import { HeraldError } from '#herald';
+import type { OutgoingRecord } from '#herald/broker';
+import { type Handler, HEADERS, type Message, publish } from '#herald/runtime';
 import type { DestinationConfig } from '../config.ts';
 import { decodeSourceEvent, EVENT_HEADERS, eventMeta } from '../event.ts';
 import { defaultTransform, encodeBody, type Transform } from '../transforms.ts';

@@ -2,12 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
-import { HeraldError } from '../../../src/errors.ts';
-import type { Component } from '../../../src/platform/lifecycle.ts';
-import { LruCache } from '../../../src/kit/lru.ts';
+import { type Component, HeraldError } from '#herald';
+import { LruCache, scriptBeside, ThreadLink, TurnBatcher } from '#herald/kit';
 import { type EventMeta, newEventId } from '../event.ts';
-import { ThreadLink, scriptBeside } from '../../../src/kit/thread-link.ts';
-import { TurnBatcher } from '../../../src/kit/turn-batcher.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
 

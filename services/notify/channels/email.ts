@@ -5,7 +5,7 @@
  * so such a message goes to the dead-letter topic at once instead of being retried.
  */
 import { createTransport } from 'nodemailer';
-import { HeraldError } from '../../../src/errors.ts';
+import { HeraldError } from '#herald';
 import type { Notification } from '../topics.ts';
 import { emailSubject, emailText, messageIdOf } from './message.ts';
 

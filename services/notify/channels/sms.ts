@@ -4,7 +4,7 @@
  * Herald errors whose `retriable` flag steers the handler runtime: a gateway that is down, times out or answers
  * 408/425/429/5xx is retried; any other 4xx means the request itself is wrong and retrying cannot help.
  */
-import { HeraldError } from '../../../src/errors.ts';
+import { HeraldError } from '#herald';
 import type { Notification } from '../topics.ts';
 import { smsText } from './message.ts';
 

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { SMTPServer } from 'smtp-server';
-import type { Component } from '../../../src/platform/lifecycle.ts';
+import type { Component } from '#herald';
 import { REQUEST_ID_MAIL_HEADER } from '../channels/email.ts';
 import type { SinkInbox } from '../inbox.ts';
 import { parseMail } from './mime.ts';

@@ -1,0 +1,12 @@
+/**
+ * `herald/kit`: small tools Herald and its services share, one tested implementation each — timeouts, per-turn
+ * batching, per-signal abort listeners, a worker-thread link, an LRU cache, a semaphore and composition.
+ */
+export { AbortListeners } from './abort-listeners.ts';
+export { compose, type Wrapper } from './compose.ts';
+export { LruCache } from './lru.ts';
+export { perTurn, turnNow } from './per-turn.ts';
+export { Semaphore } from './semaphore.ts';
+export { type CloseMessage, type ClosedMessage, scriptBeside, ThreadLink, type ThreadLinkOptions } from './thread-link.ts';
+export { withTimeout } from './timeout.ts';
+export { TurnBatcher } from './turn-batcher.ts';
