@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, HeraldError } from '../errors.ts';
 
-/** The one place Herald's error codes become HTTP statuses. Codes not listed are 500. */
-const STATUS: Partial<Record<ErrorCode, number>> = {
+/** The one place Herald's error codes become HTTP statuses: every code has one (a new code will not compile without). */
+const STATUS: Record<ErrorCode, number> = {
   HERALD_CONFIG_INVALID: 500,
   HERALD_INVALID_ARGUMENT: 400,
   HERALD_VALIDATION_FAILED: 400,
@@ -25,12 +25,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HERALD_REBALANCE_IN_PROGRESS: 503,
   HERALD_TIMEOUT: 504,
   HERALD_SHUTTING_DOWN: 503,
+  HERALD_HANDLER_FAILED: 500,
   HERALD_DESTINATION_FAILED: 502,
+  HERALD_INTERNAL: 500,
 };
 
 /** HTTP status for a Herald error code. */
 export function statusOf(code: ErrorCode): number {
-  return STATUS[code] ?? 500;
+  return STATUS[code];
 }
 
 /** The default error body: `{"error": {"code", "message", "details"?}}`. */

@@ -1,19 +1,38 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startHerald } from '../support/herald-process.ts';
 
 const SLOW = 'test/fixtures/slow-service.ts';
 const dataDir = () => mkdtempSync(join(tmpdir(), 'herald-signal-'));
 
+/** Resolves once the child's stderr has shown `pattern` (the fixture says when a request started). */
+function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk;
+      if (!pattern.test(seen)) return;
+      child.stderr?.off('data', onData);
+      resolve();
+    };
+    child.stderr?.on('data', onData);
+  });
+}
+
 describe('shutdown on signals', () => {
   it('SIGTERM lets in-flight requests complete, refuses new ones and exits 0', async (t) => {
     const herald = await startHerald(t, SLOW, ['--data-dir', dataDir()]);
-    const inFlight = fetch(`${herald.url}/slow?ms=800`).then(async (r) => ({ status: r.status, body: await r.json() }));
-    await sleep(200);
+    const started = stderrShows(herald.child, /slow: request started/);
+    // Answered only after the process got its signal: the request is in flight when the signal arrives.
+    const inFlight = fetch(`${herald.url}/slow?until=signal`).then(async (r) => ({
+      status: r.status,
+      body: await r.json(),
+    }));
+    await started;
     herald.child.kill('SIGTERM');
     const answered = await inFlight;
     assert.deepEqual(answered, { status: 200, body: { done: true } });
@@ -24,8 +43,9 @@ describe('shutdown on signals', () => {
 
   it('exits non-zero when in-flight work outlives the shutdown timeout', async (t) => {
     const herald = await startHerald(t, SLOW, ['--data-dir', dataDir(), '--set', 'shutdown.timeoutMs=200']);
-    const inFlight = fetch(`${herald.url}/slow?ms=5000`).catch(() => 'abandoned');
-    await sleep(200);
+    const started = stderrShows(herald.child, /slow: request started/);
+    const inFlight = fetch(`${herald.url}/slow?ms=600000`).catch(() => 'abandoned');
+    await started;
     herald.child.kill('SIGINT');
     const exit = await herald.exit;
     assert.equal(exit.code, 1);
