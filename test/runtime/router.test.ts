@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { createBroker } from '../../src/broker/create.ts';
 import type { Broker } from '../../src/broker/port.ts';
 import { isHeraldError } from '../../src/errors.ts';
 import { dedupe } from '../../src/runtime/middleware/dedupe.ts';
 import { Router } from '../../src/runtime/router.ts';
+import { startTestBroker } from '../../src/testing/broker.ts';
 
 const logger = pino({ level: 'silent' });
 // Nothing here reaches the broker: registration is checked before start.
@@ -46,13 +43,8 @@ describe('Router (registration)', () => {
 
 describe('Router (declared topology)', () => {
   it('states its inputs, outputs, dead-letter and dedupe topics, and creates the ones it owns at start', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'herald-router-topology-'));
-    const embedded = await createBroker({ kind: 'embedded', dataDir });
-    await embedded.start();
-    t.after(async () => {
-      await embedded.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const embedded = await startTestBroker();
+    t.after(() => embedded.stop());
     await embedded.admin.createTopic({ name: 'orders', partitions: 2 });
     const router = new Router({ broker: embedded, logger, name: 'shop', tracing: false });
     router.handle('orders', 'email', async () => {}, {
@@ -82,13 +74,8 @@ describe('Router (declared topology)', () => {
   });
 
   it('refuses to start with a topology no broker accepts, creating nothing', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'herald-router-topology-'));
-    const embedded = await createBroker({ kind: 'embedded', dataDir });
-    await embedded.start();
-    t.after(async () => {
-      await embedded.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const embedded = await startTestBroker();
+    t.after(() => embedded.stop());
     const router = new Router({ broker: embedded, logger });
     router.handle('bad name', 'g', async () => {});
     await assert.rejects(router.start(), (err) => isHeraldError(err, 'HERALD_CONFIG_INVALID'));

@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { createBroker } from '../../src/broker/create.ts';
 import type { Broker } from '../../src/broker/port.ts';
 import { isHeraldError } from '../../src/errors.ts';
+import { startTestBroker } from '../../src/testing/broker.ts';
 import { creates, uses } from '../../src/topology/declaration.ts';
 import { provisionTopology } from '../../src/topology/provision.ts';
 import { checkTopology, topologyProblems } from '../../src/topology/validate.ts';
 
 async function embedded(t: TestContext): Promise<Broker> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-topology-'));
-  const broker = await createBroker({ kind: 'embedded', dataDir });
-  await broker.start();
-  t.after(async () => {
-    await broker.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const broker = await startTestBroker();
+  t.after(() => broker.stop());
   return broker;
 }
 
