@@ -13,6 +13,7 @@ describe('error codes', () => {
       'HERALD_DECODE_FAILED',
       'HERALD_DESTINATION_FAILED',
       'HERALD_FORBIDDEN',
+      'HERALD_GROUP_IN_USE',
       'HERALD_GROUP_NOT_FOUND',
       'HERALD_HANDLER_FAILED',
       'HERALD_INTERNAL',

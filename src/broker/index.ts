@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Broker } from './broker.ts';
+import type { KafkaListenerOptions } from './embedded/kafka-protocol/index.ts';
 
 /** Options of the embedded broker (a durable single-machine log inside this process). */
 export interface EmbeddedBrokerSpec {
@@ -8,6 +9,11 @@ export interface EmbeddedBrokerSpec {
   dataDir: string;
   /** `'fsync'` (default): a send resolves after the batch is fsynced. `'os'`: after the OS has the write. */
   durability?: 'fsync' | 'os';
+  /**
+   * A listener for Kafka clients on the same log, groups and offsets (see `embedded/kafka-protocol/`). Absent:
+   * none. `npm start` passes the `broker.kafkaListener` config (by default: 127.0.0.1:9092 when free).
+   */
+  kafkaListener?: KafkaListenerOptions;
 }
 
 /** Options of the Apache Kafka broker adapter. */

@@ -1,5 +1,6 @@
 import { HeraldError } from '../../errors.ts';
 import type { EmbeddedBrokerSpec } from '../index.ts';
+import { type ResolvedListenerOptions, resolveListenerOptions } from './kafka-protocol/index.ts';
 
 /**
  * Tuning of the embedded broker beyond {@link EmbeddedBrokerSpec}. Every field is optional; the defaults suit a
@@ -27,6 +28,7 @@ export interface ResolvedOptions {
   deleteRetentionMs: number;
   cleanerChunkSize: number;
   cacheSizeKiB: number;
+  kafkaListener: ResolvedListenerOptions;
 }
 
 function nonNegativeInteger(value: unknown, name: string, fallback: number, min = 0): number {
@@ -62,5 +64,6 @@ export function resolveOptions(spec: EmbeddedBrokerSpec & EmbeddedBrokerOptions)
     deleteRetentionMs: nonNegativeInteger(spec.deleteRetentionMs, 'deleteRetentionMs', 86_400_000),
     cleanerChunkSize: nonNegativeInteger(spec.cleanerChunkSize, 'cleanerChunkSize', 5_000, 1),
     cacheSizeKiB: nonNegativeInteger(spec.cacheSizeKiB, 'cacheSizeKiB', 16_384, 1),
+    kafkaListener: resolveListenerOptions(spec.kafkaListener),
   };
 }
