@@ -2,7 +2,7 @@ import type { PartitionLog } from '../../partition-log.ts';
 import { readBatch } from '../records/read.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message, struct } from '../wire/schema.ts';
-import type { ListenerContext } from '../server/context.ts';
+import { type ListenerContext, topicId } from '../server/context.ts';
 import { defineApi } from './api.ts';
 import { kafkaCodeOf, missingTopicCode } from './topic-errors.ts';
 
@@ -21,7 +21,7 @@ interface FetchRequest {
   isolationLevel: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: { topic: string; partitions: FetchPartitionRequest[] }[];
+  topics: { topic: string; topicId: string; partitions: FetchPartitionRequest[] }[];
 }
 
 interface PartitionData {
@@ -39,10 +39,11 @@ interface FetchResponse {
   throttleTimeMs: number;
   errorCode: number;
   sessionId: number;
-  responses: { topic: string; partitions: PartitionData[] }[];
+  responses: { topic: string; topicId: string; partitions: PartitionData[] }[];
 }
 
 const FETCH_SESSION_ID_NOT_FOUND = 70;
+const UNKNOWN_TOPIC_ID = 100;
 /** Clients (librdkafka) expect empty records, not null, for a partition with nothing to send. */
 const EMPTY: Buffer = Buffer.alloc(0);
 
@@ -60,21 +61,24 @@ function partitionError(partitionIndex: number, errorCode: number): PartitionDat
 }
 
 /** One pass over the requested partitions: what can be answered now, and the logs to wait on if it is too little. */
-function collect(request: FetchRequest, broker: ListenerContext) {
+function collect(request: FetchRequest, version: number, broker: ListenerContext) {
   const registry = broker.topics();
+  // From version 13 on, topics are named by id.
+  const byId = version >= 13 ? new Map(registry.all().map((t) => [topicId(t), t])) : undefined;
   let remaining = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
   let bytes = 0;
   let errors = false;
   const logs: PartitionLog[] = [];
-  const responses = request.topics.map(({ topic, partitions }) => {
-    const state = registry.get(topic);
+  const responses = request.topics.map(({ topic, topicId: id, partitions }) => {
+    const state = byId === undefined ? registry.get(topic) : byId.get(id);
     return {
       topic,
+      topicId: id,
       partitions: partitions.map((p): PartitionData => {
         const log = state?.logs[p.partition];
         if (log === undefined) {
           errors = true;
-          return partitionError(p.partition, missingTopicCode(topic));
+          return partitionError(p.partition, byId === undefined ? missingTopicCode(topic) : UNKNOWN_TOPIC_ID);
         }
         try {
           const next = log.next;
@@ -138,11 +142,12 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   key: 1,
   name: 'Fetch',
   min: 4,
-  max: 12,
+  max: 17,
   request: message(
     '12+',
     field('clusterId', 'string', '12+', { nullable: '12+', tag: 0 }),
     field('replicaId', 'int32', '0-14', { default: -1 }),
+    field('replicaState', struct(field('replicaId', 'int32', '15+'), field('replicaEpoch', 'int64', '15+')), '15+', { tag: 1 }),
     field('maxWaitMs', 'int32', '0+'),
     field('minBytes', 'int32', '0+'),
     field('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
@@ -163,6 +168,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
             field('lastFetchedEpoch', 'int32', '12+', { default: -1 }),
             field('logStartOffset', 'int64', '5+', { default: -1 }),
             field('partitionMaxBytes', 'int32', '0+'),
+            field('replicaDirectoryId', 'uuid', '17+', { tag: 0 }),
           ]),
           '0+',
         ),
@@ -185,6 +191,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       'responses',
       array([
         field('topic', 'string', '0-12'),
+        field('topicId', 'uuid', '13+'),
         field(
           'partitions',
           array(
@@ -210,13 +217,13 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       '0+',
     ),
   ),
-  async handle(request, { broker }) {
+  async handle(request, { broker, version }) {
     if (request.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const pass = collect(request, broker);
+      const pass = collect(request, version, broker);
       const left = deadline - Date.now();
       if (pass.errors || pass.bytes >= request.minBytes || left <= 0 || broker.stopping.aborted) {
         return { throttleTimeMs: 0, errorCode: KafkaError.NONE, sessionId: 0, responses: pass.responses };

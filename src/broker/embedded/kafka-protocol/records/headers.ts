@@ -27,7 +27,8 @@ export function toHeraldHeaders(pairs: [name: Buffer, value: Buffer | null][]): 
       throw new HeaderError(`header ${JSON.stringify(name)} is not valid UTF-8; Herald headers are UTF-8 text`);
     }
     if (Object.hasOwn(headers, name)) throw new HeaderError(`header ${JSON.stringify(name)} is given twice`);
-    headers[name] = value.toString('utf8');
+    // Defined, not assigned: a header named `__proto__` must stay a header.
+    Object.defineProperty(headers, name, { value: value.toString('utf8'), enumerable: true, writable: true, configurable: true });
   }
   return headers;
 }

@@ -91,9 +91,10 @@ export function message(flexible: string, ...fields: Field[]): MessageSchema {
   return { fields, flexibleFrom: flexible === 'none' ? Infinity : versions(flexible)[0] };
 }
 
+/** The value of a field the version lacks (or a tagged field not sent): null for fields nullable anywhere. */
 function defaultOf(f: Field, version: number): unknown {
   if (f.default !== undefined) return f.default;
-  if (version >= f.nullMin && version <= f.nullMax) return null;
+  if (f.nullMin <= f.nullMax) return null;
   const t = f.type;
   if (typeof t === 'string') {
     if (t === 'string') return '';
