@@ -19,7 +19,8 @@ export async function bootHerald(
   const running = await boot({
     services,
     env: {},
-    flags: { 'http.port': '0', dataDir, 'log.level': 'silent', ...flags },
+    // No Kafka listener unless a test asks: 127.0.0.1:9092 belongs to the test Kafka.
+    flags: { 'http.port': '0', dataDir, 'log.level': 'silent', 'broker.kafkaListener.listen': 'off', ...flags },
     logStream: new PassThrough(),
   });
   t.after(async () => {
