@@ -11,6 +11,8 @@ export interface RequestContext {
   broker: ListenerContext;
   /** SASL state of the connection, for the SASL APIs. */
   session: SessionState;
+  /** Aborted when the connection closes: waits on its behalf (long polls) end. */
+  closed: AbortSignal;
 }
 
 /** Authentication state of one connection. */

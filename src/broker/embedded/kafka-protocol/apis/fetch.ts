@@ -115,8 +115,8 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
   return { responses, bytes, errors, logs };
 }
 
-/** Resolves after the next append to any of `logs`, after `ms`, or when the listener stops. */
-function waitForAppend(broker: ListenerContext, logs: PartitionLog[], ms: number): Promise<void> {
+/** Resolves after the next append to any of `logs`, after `ms`, or when the listener stops or the client leaves. */
+function waitForAppend(broker: ListenerContext, closed: AbortSignal, logs: PartitionLog[], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const notifier = broker.notifier();
     const cancels: (() => void)[] = [];
@@ -124,11 +124,13 @@ function waitForAppend(broker: ListenerContext, logs: PartitionLog[], ms: number
       clearTimeout(timer);
       for (const cancel of cancels) cancel();
       broker.stopping.removeEventListener('abort', done);
+      closed.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     for (const log of logs) cancels.push(notifier.wait(log.id, done));
     broker.stopping.addEventListener('abort', done);
+    closed.addEventListener('abort', done);
   });
 }
 
@@ -217,7 +219,7 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       '0+',
     ),
   ),
-  async handle(request, { broker, version }) {
+  async handle(request, { broker, version, closed }) {
     if (request.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
@@ -225,10 +227,10 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
     for (;;) {
       const pass = collect(request, version, broker);
       const left = deadline - Date.now();
-      if (pass.errors || pass.bytes >= request.minBytes || left <= 0 || broker.stopping.aborted) {
+      if (pass.errors || pass.bytes >= request.minBytes || left <= 0 || broker.stopping.aborted || closed.aborted) {
         return { throttleTimeMs: 0, errorCode: KafkaError.NONE, sessionId: 0, responses: pass.responses };
       }
-      await waitForAppend(broker, pass.logs, left);
+      await waitForAppend(broker, closed, pass.logs, left);
     }
   },
 });

@@ -73,6 +73,9 @@ function toAppendRecords(
         throw err;
       }
       const timestamp = appendTime ?? (record.timestamp >= 0 ? record.timestamp : now);
+      if (!Number.isSafeInteger(timestamp)) {
+        throw new RefusedBatch(KafkaError.INVALID_TIMESTAMP, `timestamp ${timestamp} is out of range`);
+      }
       return { log, timestamp, key: record.key, value: record.value, headers, size: recordSize(record.key, record.value, headers) };
     });
   });

@@ -31,6 +31,8 @@ export interface IncomingRecord {
 }
 
 export interface IncomingBatch {
+  /** The offset the sender put there (producers send 0; fetched batches carry their first offset). */
+  baseOffset: number;
   lastOffsetDelta: number;
   maxTimestamp: number;
   producerId: number;
@@ -132,6 +134,7 @@ export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
       throw corrupt(`malformed records: ${(err as Error).message}`);
     }
     batches.push({
+      baseOffset: new Reader(data, at, at + 8).int64(),
       lastOffsetDelta,
       maxTimestamp,
       producerId,

@@ -38,6 +38,7 @@ export class Connection {
   readonly #session: SessionState;
   #closed = false;
   #paused = false;
+  readonly #gone = new AbortController();
 
   constructor(socket: Socket, context: ListenerContext, onClose: (c: Connection) => void) {
     this.#socket = socket;
@@ -56,6 +57,7 @@ export class Connection {
     socket.on('error', (err) => this.#context.logger?.debug({ err, remote: this.#remote }, 'kafka listener: socket error'));
     socket.on('close', () => {
       this.#closed = true;
+      this.#gone.abort();
       onClose(this);
     });
   }
@@ -130,6 +132,7 @@ export class Connection {
       clientHost: `/${this.#socket.remoteAddress ?? ''}`,
       broker: this.#context,
       session: this.#session,
+      closed: this.#gone.signal,
     });
     this.#answer(result, api, header.apiVersion, header.correlationId);
   }

@@ -48,6 +48,7 @@ export class FrameDecoder {
 
   /** The next `n` buffered bytes, as a view when they lie in one chunk. */
   #take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     this.#buffered -= n;
     const first = this.#chunks[0];
     if (first.length >= n) {

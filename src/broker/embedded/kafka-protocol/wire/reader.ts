@@ -49,10 +49,15 @@ export class Reader {
     return this.buf.readUInt32BE(this.#need(4));
   }
 
-  /** A 64-bit integer as a number: exact within ±2^53 (offsets, timestamps and producer ids here stay inside). */
+  /**
+   * A 64-bit integer as a number. Offsets, timestamps and producer ids stay within ±2^53, where numbers are exact;
+   * a value outside is refused rather than rounded (a rounded offset could be stored and not read back).
+   */
   int64(): number {
     const at = this.#need(8);
-    return this.buf.readInt32BE(at) * TWO_32 + this.buf.readUInt32BE(at + 4);
+    const value = this.buf.readInt32BE(at) * TWO_32 + this.buf.readUInt32BE(at + 4);
+    if (!Number.isSafeInteger(value)) throw new ProtocolError(`64-bit value at ${at} is beyond 2^53`);
+    return value;
   }
 
   float64(): number {
@@ -83,15 +88,26 @@ export class Reader {
     return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
   }
 
-  /** Zig-zag signed varlong (64-bit), as a number (exact within ±2^53). */
+  /** Zig-zag signed varlong (64-bit), as a number; refused beyond ±2^53 like {@link int64}. */
   varlong(): number {
     let value = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
+    for (let shift = 0; shift < 49; shift += 7) {
       const byte = this.buf[this.#need(1)];
       value += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
     }
-    throw new ProtocolError('malformed varlong');
+    // Rare: more than 49 bits before zig-zag decoding; exact arithmetic for the rest.
+    let big = BigInt(value);
+    for (let shift = 49n; shift < 70n; shift += 7n) {
+      const byte = this.buf[this.#need(1)];
+      big += BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) {
+        const decoded = Number(big & 1n ? -((big + 1n) >> 1n) : big >> 1n);
+        if (Number.isSafeInteger(decoded)) return decoded;
+        break;
+      }
+    }
+    throw new ProtocolError('malformed or oversized varlong');
   }
 
   /** 16 bytes as 32 lowercase hex digits. */

@@ -99,7 +99,16 @@ export class Writer {
 
   /** Zig-zag signed varint/varlong. */
   varint(v: number): this {
-    return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+    if (Math.abs(v) < 2 ** 52) return this.uvarint(v >= 0 ? v * 2 : -v * 2 - 1);
+    // Beyond 2^52 the zig-zag value is not exact as a number.
+    let u = v >= 0 ? BigInt(v) * 2n : BigInt(-v) * 2n - 1n;
+    this.#ensure(10);
+    while (u >= 0x80n) {
+      this.#buf[this.#pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.#buf[this.#pos++] = Number(u);
+    return this;
   }
 
   /** 32 hex digits (or the all-zero id for an empty string). */
