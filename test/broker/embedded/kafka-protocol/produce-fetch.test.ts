@@ -7,6 +7,8 @@ import { batch, fetchBody, produceBody } from './batches.ts';
 import { listening } from './helpers.ts';
 import { ApiKey, type Body, requestFrame } from './raw-client.ts';
 
+const str = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes).toString());
+
 /** Records of a fetch answer's only partition: offset, key, value and headers as text. */
 function fetched(answer: Body) {
   const partition = answer.responses[0].partitions[0];
@@ -14,9 +16,9 @@ function fetched(answer: Body) {
   return decodeBatches(partition.records, 1 << 20).flatMap((b) =>
     b.records.map((r) => ({
       offset: b.baseOffset + r.offsetDelta,
-      key: r.key?.toString() ?? null,
-      value: r.value?.toString() ?? null,
-      headers: r.headers.map(([n, v]) => [n.toString(), v?.toString()]),
+      key: str(r.key),
+      value: str(r.value),
+      headers: r.headers.map(([n, v]) => [str(n), str(v)]),
       timestamp: r.timestamp,
     })),
   );

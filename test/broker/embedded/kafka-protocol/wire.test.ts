@@ -80,6 +80,25 @@ describe('CRC-32C', () => {
     assert.equal(crc32c(Buffer.alloc(32, 0xff)), 0x62a8ab43);
     assert.equal(crc32c(Buffer.from('xx123456789yy'), 2, 11), 0xe3069283);
   });
+
+  it('gives the same checksum whatever the alignment of the bytes in memory', () => {
+    const reference = (data: Uint8Array) => {
+      let crc = -1;
+      for (const byte of data) {
+        crc ^= byte;
+        for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+      }
+      return (crc ^ -1) >>> 0;
+    };
+    const backing = Buffer.alloc(300);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 131 + 7) & 0xff;
+    for (let offset = 0; offset < 8; offset++) {
+      for (const length of [0, 1, 7, 8, 9, 63, 64, 257]) {
+        const view = backing.subarray(offset, offset + length);
+        assert.equal(crc32c(view), reference(view), `offset ${offset}, length ${length}`);
+      }
+    }
+  });
 });
 
 describe('frame decoder', () => {

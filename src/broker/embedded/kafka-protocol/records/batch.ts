@@ -24,11 +24,14 @@ const ATTRIBUTES_AT = 21;
 export interface IncomingRecord {
   offsetDelta: number;
   timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
   /** Name and value bytes, in the order sent (Kafka allows repeats and null values). */
-  headers: [name: Buffer, value: Buffer | null][];
+  headers: readonly [name: Uint8Array, value: Uint8Array | null][];
 }
+
+/** The headers of every record without any (most records): one shared, never changed. */
+const NO_HEADERS: IncomingRecord['headers'] = Object.freeze([]);
 
 export interface IncomingBatch {
   /** The offset the sender put there (producers send 0; fetched batches carry their first offset). */
@@ -70,18 +73,22 @@ function readRecords(r: Reader, count: number, baseTimestamp: number): IncomingR
     const timestamp = baseTimestamp + r.varlong();
     const offsetDelta = r.varint();
     const keyLength = r.varint();
-    const key = keyLength < 0 ? null : r.raw(keyLength);
+    const key = keyLength < 0 ? null : r.view(keyLength);
     const valueLength = r.varint();
-    const value = valueLength < 0 ? null : r.raw(valueLength);
+    const value = valueLength < 0 ? null : r.view(valueLength);
     const headerCount = r.varint();
     if (headerCount < 0 || headerCount > end - r.pos) throw corrupt(`record ${i} claims ${headerCount} headers`);
-    const headers: [Buffer, Buffer | null][] = new Array(headerCount);
-    for (let h = 0; h < headerCount; h++) {
-      const nameLength = r.varint();
-      if (nameLength < 0) throw corrupt(`record ${i}: a header without a name`);
-      const name = r.raw(nameLength);
-      const headerLength = r.varint();
-      headers[h] = [name, headerLength < 0 ? null : r.raw(headerLength)];
+    let headers = NO_HEADERS;
+    if (headerCount > 0) {
+      const list: [Uint8Array, Uint8Array | null][] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const nameLength = r.varint();
+        if (nameLength < 0) throw corrupt(`record ${i}: a header without a name`);
+        const name = r.view(nameLength);
+        const headerLength = r.varint();
+        list[h] = [name, headerLength < 0 ? null : r.view(headerLength)];
+      }
+      headers = list;
     }
     if (r.pos !== end) throw corrupt(`record ${i} is not ${length} bytes long`);
     records[i] = { offsetDelta, timestamp, key, value, headers };

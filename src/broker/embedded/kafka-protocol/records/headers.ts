@@ -15,20 +15,24 @@ export class HeaderError extends Error {
   }
 }
 
+function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 /** Kafka headers of one record as Herald headers, or `undefined` for none. Throws {@link HeaderError}. */
-export function toHeraldHeaders(pairs: [name: Buffer, value: Buffer | null][]): Headers | undefined {
+export function toHeraldHeaders(pairs: readonly [name: Uint8Array, value: Uint8Array | null][]): Headers | undefined {
   if (pairs.length === 0) return undefined;
   const headers: Headers = {};
   for (const [nameBytes, value] of pairs) {
     if (!isUtf8(nameBytes)) throw new HeaderError('a header name is not valid UTF-8');
-    const name = nameBytes.toString('utf8');
+    const name = text(nameBytes);
     if (value === null) throw new HeaderError(`header ${JSON.stringify(name)} has a null value; Herald headers are text`);
     if (!isUtf8(value)) {
       throw new HeaderError(`header ${JSON.stringify(name)} is not valid UTF-8; Herald headers are UTF-8 text`);
     }
     if (Object.hasOwn(headers, name)) throw new HeaderError(`header ${JSON.stringify(name)} is given twice`);
     // Defined, not assigned: a header named `__proto__` must stay a header.
-    Object.defineProperty(headers, name, { value: value.toString('utf8'), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(headers, name, { value: text(value), enumerable: true, writable: true, configurable: true });
   }
   return headers;
 }

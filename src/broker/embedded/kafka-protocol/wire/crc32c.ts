@@ -21,11 +21,35 @@ const TABLES: Int32Array[] = (() => {
   return tables;
 })();
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** CRC-32C of `data[start, end)`, as an unsigned 32-bit number. */
 export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let crc = -1;
   let i = start;
+  if (LITTLE_ENDIAN) {
+    // Bytes one by one up to a 4-byte boundary, then two 32-bit words per step: two loads instead of eight.
+    while (i < end && ((data.byteOffset + i) & 3) !== 0) crc = t0[(crc ^ data[i++]) & 0xff] ^ (crc >>> 8);
+    const pairs = (end - i) >>> 3;
+    if (pairs > 0) {
+      const words = new Int32Array(data.buffer, data.byteOffset + i, pairs * 2);
+      for (let w = 0; w < words.length; w += 2) {
+        const a = crc ^ words[w];
+        const b = words[w + 1];
+        crc =
+          t7[a & 0xff] ^
+          t6[(a >>> 8) & 0xff] ^
+          t5[(a >>> 16) & 0xff] ^
+          t4[a >>> 24] ^
+          t3[b & 0xff] ^
+          t2[(b >>> 8) & 0xff] ^
+          t1[(b >>> 16) & 0xff] ^
+          t0[b >>> 24];
+      }
+      i += pairs * 8;
+    }
+  }
   for (; i + 8 <= end; i += 8) {
     crc ^= data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
     crc =

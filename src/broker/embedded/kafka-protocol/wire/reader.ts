@@ -132,6 +132,12 @@ export class Reader {
     return this.buf.subarray(at, at + length);
   }
 
+  /** Bytes of a known length as a plain `Uint8Array` view (cheaper to make than a Buffer). */
+  view(length: number): Uint8Array {
+    const at = this.#need(length);
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + at, length);
+  }
+
   /** Raw bytes of a known length, as a view. */
   raw(length: number): Buffer {
     const at = this.#need(length);
