@@ -180,6 +180,30 @@ describe('kafka listener: produce and fetch', () => {
     assert.equal(outside.responses[0].partitions[0].highWatermark, 10);
   });
 
+  it('a consumer working through a backlog gets every record once, in order, batch after batch', async (t) => {
+    const { broker, connect } = await listening(t);
+    const topic = uniqueName('backlog');
+    await broker.admin.createTopic({ name: topic, partitions: 1 });
+    await broker.producer().send(Array.from({ length: 3_000 }, (_, i) => ({ topic, value: Buffer.from(`r${i}`) })));
+    const client = await connect();
+    const seen: number[] = [];
+    while (seen.length < 3_000) {
+      const answer = await client.request(ApiKey.Fetch, 12, fetchBody(topic, 0, seen.length, { partitionMaxBytes: 4_096 }));
+      const got = fetched(answer);
+      assert.ok(got.length > 0 && got.length < 3_000, `a batch within the limit, got ${got.length}`);
+      for (const r of got) {
+        assert.equal(r.value, `r${r.offset}`);
+        seen.push(r.offset);
+      }
+    }
+    assert.deepEqual(seen, Array.from({ length: 3_000 }, (_, i) => i));
+    // A fetch elsewhere than where the last one ended, and one after the topic is gone, are read afresh.
+    assert.deepEqual(fetched(await client.request(ApiKey.Fetch, 12, fetchBody(topic, 0, 10, { partitionMaxBytes: 16 }))).map((r) => r.offset), [10]);
+    await broker.admin.deleteTopic(topic);
+    const gone = await client.request(ApiKey.Fetch, 12, fetchBody(topic, 0, 11));
+    assert.equal(gone.responses[0].partitions[0].errorCode, KafkaError.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
   it('stopping the broker ends a long poll at once', async (t) => {
     const { broker, connect } = await listening(t);
     const topic = uniqueName('stop');

@@ -1,3 +1,4 @@
+import type { ReadAhead } from '../records/read-ahead.ts';
 import type { MessageSchema } from '../wire/schema.ts';
 import type { ListenerContext } from '../server/context.ts';
 
@@ -13,6 +14,8 @@ export interface RequestContext {
   session: SessionState;
   /** Aborted when the connection closes: waits on its behalf (long polls) end. */
   closed: AbortSignal;
+  /** The connection's fetch read-ahead. */
+  readAhead: ReadAhead;
 }
 
 /** Authentication state of one connection. */

@@ -1,4 +1,5 @@
 import type { PartitionLog } from '../../partition-log.ts';
+import { nextOffsetAfter, type ReadAhead } from '../records/read-ahead.ts';
 import { readBatch } from '../records/read.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message, struct } from '../wire/schema.ts';
@@ -61,7 +62,7 @@ function partitionError(partitionIndex: number, errorCode: number): PartitionDat
 }
 
 /** One pass over the requested partitions: what can be answered now, and the logs to wait on if it is too little. */
-function collect(request: FetchRequest, version: number, broker: ListenerContext) {
+function collect(request: FetchRequest, version: number, broker: ListenerContext, readAhead: ReadAhead) {
   const registry = broker.topics();
   // From version 13 on, topics are named by id.
   const byId = version >= 13 ? new Map(registry.all().map((t) => [topicId(t), t])) : undefined;
@@ -90,9 +91,12 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
           let records = EMPTY;
           if (p.fetchOffset < next && remaining > 0) {
             const budget = Math.min(remaining, Math.max(0, p.partitionMaxBytes));
-            records = readBatch(log, p.fetchOffset, budget, bytes === 0) ?? EMPTY;
+            const prepared = readAhead.take(log, p.fetchOffset, budget, bytes === 0);
+            records = prepared ?? readBatch(log, p.fetchOffset, budget, bytes === 0) ?? EMPTY;
             bytes += records.length;
             remaining -= records.length;
+            // A consumer reading a backlog fetches again from where this ends: prepare that now.
+            if (records.length > 0) readAhead.schedule(log, nextOffsetAfter(records), Math.max(0, p.partitionMaxBytes));
           }
           logs.push(log);
           return {
@@ -219,13 +223,13 @@ export const fetchApi = defineApi<FetchRequest, FetchResponse>({
       '0+',
     ),
   ),
-  async handle(request, { broker, version, closed }) {
+  async handle(request, { broker, version, closed, readAhead }) {
     if (request.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] };
     }
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const pass = collect(request, version, broker);
+      const pass = collect(request, version, broker, readAhead);
       const left = deadline - Date.now();
       if (pass.errors || pass.bytes >= request.minBytes || left <= 0 || broker.stopping.aborted || closed.aborted) {
         return { throttleTimeMs: 0, errorCode: KafkaError.NONE, sessionId: 0, responses: pass.responses };

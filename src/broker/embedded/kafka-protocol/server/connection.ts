@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { API_BY_KEY, APIS, type AnyApi, BEFORE_AUTHENTICATION, type SessionState } from '../apis/index.ts';
 import { advertised } from '../apis/api-versions.ts';
 import { plainTokenMatches } from '../apis/sasl.ts';
+import { ReadAhead } from '../records/read-ahead.ts';
 import { KafkaError, ProtocolError } from '../wire/errors.ts';
 import { FrameDecoder } from '../wire/frames.ts';
 import { API_VERSIONS_KEY, readClientId, readRequestHeader, writeResponseHeader } from '../wire/header.ts';
@@ -39,6 +40,7 @@ export class Connection {
   #closed = false;
   #paused = false;
   readonly #gone = new AbortController();
+  readonly #readAhead = new ReadAhead();
 
   constructor(socket: Socket, context: ListenerContext, onClose: (c: Connection) => void) {
     this.#socket = socket;
@@ -58,6 +60,7 @@ export class Connection {
     socket.on('close', () => {
       this.#closed = true;
       this.#gone.abort();
+      this.#readAhead.close();
       onClose(this);
     });
   }
@@ -133,6 +136,7 @@ export class Connection {
       broker: this.#context,
       session: this.#session,
       closed: this.#gone.signal,
+      readAhead: this.#readAhead,
     });
     this.#answer(result, api, header.apiVersion, header.correlationId);
   }
