@@ -3,12 +3,15 @@
  * pointed elsewhere), run every test with line coverage >= 85% over src/ and services/, stop what it started.
  *
  * Without Java the Kafka tests skip — unless HERALD_REQUIRE_KAFKA=1 (CI), where a missing broker fails the run.
+ * PostgreSQL (npm run pg:up) is started the same way; HERALD_REQUIRE_POSTGRES=1 makes its absence a failure.
  */
 import { spawnSync } from 'node:child_process';
 import { startCluster, startSingle, stopCluster, stopSingle } from './kafka/index.ts';
+import { startPostgres, stopPostgres } from './postgres/server.ts';
 
 const node = process.execPath;
 const requireKafka = process.env.HERALD_REQUIRE_KAFKA === '1';
+const requirePostgres = process.env.HERALD_REQUIRE_POSTGRES === '1';
 
 function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   process.stdout.write(`\n== ${title}\n`);
@@ -44,6 +47,20 @@ if (process.env.HERALD_TEST_KAFKA !== 'none') {
   }
 }
 
+// PostgreSQL likewise, unless the tests are pointed at another server (HERALD_TEST_POSTGRES).
+let startedPostgres = false;
+if (!process.env.HERALD_TEST_POSTGRES) {
+  process.stdout.write('\n== postgres\n');
+  try {
+    const info = await startPostgres();
+    process.stdout.write(`${info.outcome} at ${info.url} in ${info.elapsedMs} ms\n`);
+    startedPostgres = info.outcome === 'started';
+  } catch (err) {
+    if (requirePostgres) fail(`PostgreSQL did not start and HERALD_REQUIRE_POSTGRES=1: ${(err as Error).message}`);
+    process.stdout.write(`PostgreSQL unavailable (${(err as Error).message}): its tests will be skipped\n`);
+  }
+}
+
 const testArgs = [
   '--test',
   '--test-concurrency=2',
@@ -57,4 +74,5 @@ const code = step('tests', node, testArgs);
 
 if (started.includes('single')) await stopSingle();
 if (started.includes('cluster')) await stopCluster();
+if (startedPostgres) await stopPostgres();
 process.exit(code);
