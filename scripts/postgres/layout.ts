@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../kafka/layout.ts';
+import { isRoot, othersCanEnter } from '../server-user.ts';
 
 /** The PostgreSQL major version these scripts run (Debian bookworm's `postgresql` package). */
 export const PG_MAJOR = 15;
@@ -49,10 +50,10 @@ export function findBinDir(env: NodeJS.ProcessEnv = process.env): string | undef
  */
 export function postgresLayout(cacheDir: string = defaultCacheDir(), env: NodeJS.ProcessEnv = process.env) {
   const binDir = findBinDir(env) ?? `/usr/lib/postgresql/${PG_MAJOR}/bin`;
-  const root = process.getuid?.() === 0;
+  const root = isRoot();
   const osUser = root ? 'postgres' : undefined;
   let dir = join(cacheDir, `postgres-${PG_MAJOR}`);
-  if (root && !reachableBy('postgres', cacheDir)) dir = `/var/tmp/herald-postgres-${PG_MAJOR}`;
+  if (root && !othersCanEnter(cacheDir)) dir = `/var/tmp/herald-postgres-${PG_MAJOR}`;
   const layout: PostgresLayout = {
     dir,
     dataDir: join(dir, 'data'),
@@ -62,9 +63,4 @@ export function postgresLayout(cacheDir: string = defaultCacheDir(), env: NodeJS
     osUser,
   };
   return layout;
-}
-
-/** Whether OS user `user` can enter `dir` (every ancestor searchable). */
-function reachableBy(user: string, dir: string): boolean {
-  return spawnSync('runuser', ['-u', user, '--', 'test', '-x', dir]).status === 0;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { withLock } from '../kafka/lock.ts';
 import { runTool } from '../kafka/process.ts';
+import { userIds } from '../server-user.ts';
 import { LOCAL_POSTGRES_URL, PG_HOST, PG_PORT, PG_USER, type PostgresLayout, postgresLayout } from './layout.ts';
 
 /** How a start ended: `started` launched it now; `already-running` found it serving and left it alone. */
@@ -97,10 +98,9 @@ async function initCluster(layout: PostgresLayout, log: (line: string) => void):
   log(`Initialising a PostgreSQL cluster in ${layout.dataDir}`);
   mkdirSync(layout.dir, { recursive: true });
   if (layout.osUser !== undefined) {
-    const ids = await runTool('id', ['-u', layout.osUser], layout.dir);
-    const gids = await runTool('id', ['-g', layout.osUser], layout.dir);
-    if (ids.code !== 0) throw new Error(`no OS user ${layout.osUser} to run PostgreSQL as (apt-get install postgresql)`);
-    chownSync(layout.dir, Number(ids.output.trim()), Number(gids.output.trim()));
+    const ids = userIds(layout.osUser);
+    if (!ids) throw new Error(`no OS user ${layout.osUser} to run PostgreSQL as (apt-get install postgresql)`);
+    chownSync(layout.dir, ids.uid, ids.gid);
   }
   const init = await asServerUser(layout, join(layout.binDir, 'initdb'), [
     ...['-D', layout.dataDir, '-U', PG_USER, '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8'],

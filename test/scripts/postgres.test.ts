@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { existsSync, statSync } from 'node:fs';
 import pg from 'pg';
 import { LOCAL_POSTGRES_URL, PG_HOST, PG_PORT, postgresLayout } from '../../scripts/postgres/layout.ts';
 import { answers, SERVER_SETTINGS } from '../../scripts/postgres/server.ts';
+import { othersCanEnter } from '../../scripts/server-user.ts';
 import { postgresLocal } from '../support/postgres.ts';
 
 describe('local PostgreSQL scripts', () => {
@@ -14,15 +16,22 @@ describe('local PostgreSQL scripts', () => {
   });
 
   it('keep the cluster under the cache dir, or where the server user can reach it when root', () => {
-    const layout = postgresLayout('/nonexistent-cache', {});
+    const open = postgresLayout('/tmp/herald-cache', {});
+    assert.equal(open.dir, '/tmp/herald-cache/postgres-15');
+    assert.equal(open.lockFile, '/tmp/herald-cache/run/postgres-15.lock');
+    const private_ = postgresLayout('/root/.cache/herald', {});
     if (process.getuid?.() === 0) {
-      assert.equal(layout.osUser, 'postgres');
-      assert.equal(layout.dir, '/var/tmp/herald-postgres-15');
+      assert.equal(private_.osUser, 'postgres');
+      assert.equal(private_.dir, '/var/tmp/herald-postgres-15', 'the postgres user cannot enter /root');
     } else {
-      assert.equal(layout.osUser, undefined);
-      assert.equal(layout.dir, '/nonexistent-cache/postgres-15');
+      assert.equal(private_.osUser, undefined);
+      assert.equal(private_.dir, '/root/.cache/herald/postgres-15');
     }
-    assert.equal(layout.lockFile, '/nonexistent-cache/run/postgres-15.lock');
+  });
+
+  it('tell which folders another user can enter', () => {
+    assert.equal(othersCanEnter('/tmp/a/b/c'), true);
+    if (existsSync('/root') && (statSync('/root').mode & 0o001) === 0) assert.equal(othersCanEnter('/root/x'), false);
   });
 
   it('report a silent server as not answering', async () => {
