@@ -19,7 +19,7 @@ export function schemaStatements(table: string, channel: string): string[] {
        created_at BIGINT NOT NULL,
        published_at BIGINT
      )`,
-    `CREATE INDEX IF NOT EXISTS ${table}_unpublished ON ${table} (xid, id) WHERE published_at IS NULL`,
+    `CREATE INDEX IF NOT EXISTS ${table}_unpublished ON ${table} (id) WHERE published_at IS NULL`,
     `CREATE INDEX IF NOT EXISTS ${table}_published ON ${table} (published_at) WHERE published_at IS NOT NULL`,
     `CREATE OR REPLACE FUNCTION ${table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN PERFORM pg_notify('${channel}', ''); RETURN NULL; END $$`,
@@ -34,16 +34,21 @@ export function insertQuery(table: string): string {
 }
 
 /**
- * Unpublished rows in (xid, id) order, each flagged `ready` when its transaction id is below the xmin of the
- * current snapshot — every transaction below it has ended, so no row with a smaller xid can still appear. Ready
- * rows all come first (they have the smallest xids); rows after them are committed but held back by an older
- * transaction still running. Within one aggregate, xid order is commit order as long as transactions writing it
- * conflict on a row they write before anything else (see README: the aggregate row is updated first).
+ * Unpublished rows in sequence order, each flagged `ready` when its transaction id is below the xmin of the
+ * current snapshot (every transaction at or below it has ended). The relay takes the ready prefix and stops at the
+ * first row that is not ready — committed, but newer than a transaction still running — so rows go out in sequence
+ * order, and only once every older writer has finished.
+ *
+ * Why sequence order and not xid order: a row's sequence id is taken when the outbox row is inserted, after the
+ * transaction has written (so locked) its aggregate's row, so one aggregate's ids follow the order its writers
+ * took that lock, which is their commit order. Its xid, in contrast, is taken at the transaction's first write,
+ * before it waits for that lock: concurrent updates of one row commit in another order than their xids (seen in
+ * the repository tests), so `ORDER BY xid` would publish one aggregate's versions out of order.
  */
 export function fetchQuery(table: string): string {
   return `SELECT id, event_id, aggregate_type, aggregate_id, type, payload, headers, created_at,
                  xid < pg_snapshot_xmin(pg_current_snapshot()) AS ready
-          FROM ${table} WHERE published_at IS NULL ORDER BY xid, id LIMIT $1`;
+          FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`;
 }
 
 export function markQuery(table: string): string {
