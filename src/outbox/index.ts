@@ -6,5 +6,6 @@
 export { type OutboxMessage, type OutboxRow, OUTBOX_HEADERS, toRecord } from './message.ts';
 export { PostgresOutbox, type PostgresOutboxOptions, type PostgresOutboxTransaction } from './postgres/outbox.ts';
 export { OutboxRelay, type OutboxRelayOptions } from './relay.ts';
+export { GroupCommit, type GroupCommitOptions } from './sqlite/group-commit.ts';
 export { SqliteOutbox, type SqliteOutboxOptions, type SqliteOutboxTransaction } from './sqlite/outbox.ts';
 export type { OutboxBatch, OutboxReader, OutboxStore } from './store.ts';
