@@ -15,7 +15,8 @@ export const EVENT_TYPES = {
 export type TaskEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
 export type TaskEvent =
-  | { type: typeof EVENT_TYPES.created | typeof EVENT_TYPES.updated; value: Task }
+  | { type: typeof EVENT_TYPES.created; value: Task }
+  | { type: typeof EVENT_TYPES.updated; value: Task }
   | { type: typeof EVENT_TYPES.deleted; value: { id: string } };
 
 /** The outbox's aggregate type of tasks (the relay routes it to the configured topic). */
