@@ -82,9 +82,9 @@ export function registerTasksApi(app: FastifyInstance, options: TasksApiOptions)
     scope.post<{ Body: SearchBody | undefined }>('/tasks/search', { schema: { body: searchBodySchema } }, async (request) => {
       const body = request.body ?? {};
       const query: TaskQuery = { from: body.from ?? 0, size: body.size ?? 10 };
-      if (body.description != null) query.description = body.description;
-      if (body.priority != null) query.priority = body.priority;
-      if (body.is_done != null) query.is_done = body.is_done;
+      if (typeof body.description === 'string') query.description = body.description;
+      if (typeof body.priority === 'string') query.priority = body.priority;
+      if (typeof body.is_done === 'boolean') query.is_done = body.is_done;
       return index.search(query);
     });
   });
