@@ -26,8 +26,10 @@ export function startCommand(services: ServiceDefinition[]): Command {
         env: io.env,
         flags: flagsToConfig(parsed.values),
       });
+      // Signal handlers first: whoever reads the line below may signal at once.
+      const stopped = stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
       say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url})`);
-      return stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
+      return stopped;
     },
   };
 }
