@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Headers, OutgoingRecord } from '../broker/broker.ts';
 import { HeraldError } from '../errors.ts';
+import { uuidv7 } from '../kit/uuid.ts';
 
 /**
  * The transactional outbox's rows, shaped like Debezium's outbox table: an id in commit order, the aggregate type
@@ -10,7 +10,7 @@ import { HeraldError } from '../errors.ts';
 
 /** Headers every outbox record carries (lower-case, dotted, as the runtime's own). */
 export const OUTBOX_HEADERS = {
-  /** A unique id per event (UUID): what consumers deduplicate on. */
+  /** A unique id per event (a UUID): what consumers deduplicate on. */
   eventId: 'herald.event.id',
   /** The event type, e.g. `tasks.event.created`. */
   eventType: 'herald.event.type',
@@ -34,7 +34,7 @@ export interface OutboxMessage {
   version?: number;
   /** More headers (e.g. the request's correlation id); Herald's own names above win. */
   headers?: Headers;
-  /** The event id; default a random UUID. */
+  /** The event id; default a new UUID (version 7: time-ordered). */
   id?: string;
 }
 
@@ -80,7 +80,7 @@ export function prepareMessage(message: OutboxMessage, now = Date.now()): Prepar
   if (version !== undefined && !(Number.isSafeInteger(version) && version > 0)) {
     throw new HeraldError('HERALD_INVALID_ARGUMENT', `outbox message: version must be a positive integer, not ${version}`);
   }
-  const eventId = message.id ?? randomUUID();
+  const eventId = message.id ?? uuidv7(now);
   const headers: Headers = {
     ...message.headers,
     [OUTBOX_HEADERS.eventId]: eventId,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../../src/kit/uuid.ts';
 import type { Logger } from 'pino';
 import type { Headers } from '../../../src/broker/broker.ts';
 import { PostgresOutbox } from '../../../src/outbox/index.ts';
@@ -59,7 +59,7 @@ export class PostgresTaskRepository implements TaskRepository {
     return this.outbox.transaction(async (tx) => {
       const { rows } = await tx.query<Row>(
         `INSERT INTO tasks (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING ${COLUMNS}`,
-        [randomUUID(), ...values(input)],
+        [uuidv7(), ...values(input)],
       );
       const stored = toTask(rows[0]);
       await tx.append(changedEvent('created', stored.task, stored.version, headers));

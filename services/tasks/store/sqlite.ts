@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../../src/kit/uuid.ts';
 import type { StatementSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import type { Headers } from '../../../src/broker/broker.ts';
@@ -105,5 +105,5 @@ export class SqliteTaskRepository implements TaskRepository {
 
 /** The insert's values: a new id, then the input's columns. */
 function params(input: TaskInput): [string, string, string, string | null, string | null, number] {
-  return [randomUUID(), input.description, input.priority, input.dates.start, input.dates.due, input.is_done ? 1 : 0];
+  return [uuidv7(), input.description, input.priority, input.dates.start, input.dates.due, input.is_done ? 1 : 0];
 }

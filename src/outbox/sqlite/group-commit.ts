@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 
@@ -43,10 +43,17 @@ export class GroupCommit {
   #unsynced: Unsynced[] = [];
   #syncing: Promise<void> | undefined;
   #walFd: number | undefined;
+  readonly #savepoint: StatementSync;
+  readonly #release: StatementSync;
+  readonly #rollbackTo: StatementSync;
 
   constructor(options: GroupCommitOptions) {
     this.#db = options.db;
     this.#options = options;
+    // Prepared once: exec() would parse these again for every transaction.
+    this.#savepoint = options.db.prepare('SAVEPOINT herald_tx');
+    this.#release = options.db.prepare('RELEASE herald_tx');
+    this.#rollbackTo = options.db.prepare('ROLLBACK TO herald_tx');
   }
 
   /** Runs `work` in the next group; resolves with its result once durable, rejects with its error (rolled back). */
@@ -54,12 +61,19 @@ export class GroupCommit {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'the database is closed'));
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // setImmediate, not a microtask: requests arriving in the same poll phase (many HTTP requests) share it.
-        setImmediate(() => this.flush());
-      }
+      this.#schedule();
     });
+  }
+
+  /**
+   * Flushes in the next turn — setImmediate, not a microtask, so requests arriving in the same poll phase (many
+   * HTTP requests) share it — unless a sync is in flight: then the queue waits for it to end and goes as one group.
+   * Under load, groups thus grow to what arrives during one sync, and each COMMIT's cost is shared by all of them.
+   */
+  #schedule(): void {
+    if (this.#scheduled || this.#syncing !== undefined) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /** Writes everything queued now, synchronously. */
@@ -77,18 +91,18 @@ export class GroupCommit {
       return;
     }
     for (const request of queue) {
-      db.exec('SAVEPOINT herald_tx');
+      this.#savepoint.run();
       try {
         const value = request.work();
         if (isThenable(value)) {
           throw new HeraldError('HERALD_INVALID_ARGUMENT', 'a SQLite transaction must be synchronous (it returned a promise)');
         }
-        db.exec('RELEASE herald_tx');
+        this.#release.run();
         done.push({ request, value });
       } catch (err) {
         try {
-          db.exec('ROLLBACK TO herald_tx');
-          db.exec('RELEASE herald_tx');
+          this.#rollbackTo.run();
+          this.#release.run();
         } catch {
           // SQLite rolled the whole transaction back itself (e.g. SQLITE_FULL): the COMMIT below fails for all.
         }
@@ -131,7 +145,8 @@ export class GroupCommit {
       )
       .finally(() => {
         this.#syncing = undefined;
-        this.#sync();
+        if (this.#queue.length > 0) this.#schedule();
+        else this.#sync();
       });
   }
 
