@@ -21,8 +21,13 @@ export interface GroupCommitOptions {
   walFile: string;
   /** `fsync`: a transaction resolves once the log is synced; `os`: once committed (only an OS crash loses it). */
   durability: 'fsync' | 'os';
-  /** Called after every commit that resolved transactions, once they are durable. */
-  onDurable?: () => void;
+  /**
+   * Read right after each COMMIT (e.g. the last row id written); handed to `onDurable` once that commit is
+   * durable, so a reader can stay behind what is durable rather than what is merely committed.
+   */
+  watermark?: () => number;
+  /** Called after every commit that resolved transactions, once they are durable, with its `watermark`. */
+  onDurable?: (watermark: number) => void;
   logger?: Logger;
 }
 
@@ -118,9 +123,10 @@ export class GroupCommit {
       return;
     }
     if (done.length === 0) return;
+    const watermark = this.#options.watermark?.() ?? 0;
     const settle = () => {
       for (const { request, value } of done) request.resolve(value);
-      this.#options.onDurable?.();
+      this.#options.onDurable?.(watermark);
     };
     if (this.#options.durability === 'fsync') {
       this.#unsynced.push({ settle, fail: (err) => done.forEach(({ request }) => request.reject(err)) });

@@ -45,8 +45,8 @@ const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * write lock from its first write to its COMMIT), and this class runs every transaction on one connection, so row
  * ids (AUTOINCREMENT) are handed out in commit order — a row with a smaller id is never committed after one with a
  * larger id, and reading unpublished rows by id cannot skip one or reorder an aggregate. The relay is woken in
- * process once a group of transactions is durable, never before: it cannot publish an event that an OS crash
- * would then take back.
+ * process once a group of transactions is durable and reads no row past the last durable one: it cannot publish
+ * an event that an OS crash would then take back.
  */
 export class SqliteOutbox implements OutboxStore {
   readonly kind = 'sqlite';
@@ -59,6 +59,10 @@ export class SqliteOutbox implements OutboxStore {
   readonly #delete: StatementSync;
   readonly #tx: SqliteOutboxTransaction;
   #open = true;
+  /** The last row id appended (committed or not). */
+  #appended = 0;
+  /** The last row id known durable: the relay reads no further, so it never publishes what a crash could undo. */
+  #durable = 0;
 
   constructor(options: SqliteOutboxOptions) {
     const table = options.table ?? 'herald_outbox';
@@ -99,7 +103,7 @@ export class SqliteOutbox implements OutboxStore {
     );
     this.#fetch = this.db.prepare(
       `SELECT id, event_id, aggregate_type, aggregate_id, type, payload, headers, created_at FROM ${table}
-       WHERE published_at IS NULL ORDER BY id LIMIT ?`,
+       WHERE published_at IS NULL AND id <= ? ORDER BY id LIMIT ?`,
     );
     this.#mark = this.db.prepare(
       `UPDATE ${table} SET published_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND published_at IS NULL`,
@@ -113,7 +117,9 @@ export class SqliteOutbox implements OutboxStore {
       walFile: `${options.file}-wal`,
       durability: options.durability ?? 'fsync',
       logger: options.logger,
-      onDurable: () => {
+      watermark: () => this.#appended,
+      onDurable: (watermark) => {
+        this.#durable = Math.max(this.#durable, watermark);
         for (const listener of this.#listeners) listener();
       },
     });
@@ -121,18 +127,23 @@ export class SqliteOutbox implements OutboxStore {
       db: this.db,
       append: (message) => {
         const m = prepareMessage(message);
-        this.#insert.run(
-          m.eventId,
+        this.#appended = Number(
+          this.#insert.run(
+            m.eventId,
           m.aggregateType,
           m.aggregateId,
           m.type,
           m.payload,
           JSON.stringify(m.headers),
-          m.version,
-          m.createdAt,
+            m.version,
+            m.createdAt,
+          ).lastInsertRowid,
         );
       },
     };
+    // What is in the file at open survived whatever came before: durable as far as this process can tell.
+    const { last } = this.db.prepare(`SELECT coalesce(max(id), 0) AS last FROM ${table}`).get() as { last: number };
+    this.#appended = this.#durable = last;
   }
 
   /**
@@ -167,7 +178,7 @@ export class SqliteOutbox implements OutboxStore {
 
   #fetchRows(limit: number): OutboxBatch {
     if (!this.#open) throw new HeraldError('HERALD_SHUTTING_DOWN', 'the outbox database is closed');
-    const rows = (this.#fetch.all(limit) as unknown as RowRecord[]).map(
+    const rows = (this.#fetch.all(this.#durable, limit) as unknown as RowRecord[]).map(
       (r): OutboxRow => ({
         id: r.id,
         eventId: r.event_id,
