@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import type { Broker, BrokerRecord } from '../../src/broker/broker.ts';
+import type { Broker, BrokerRecord } from '../../src/broker/port.ts';
 import { createEmbeddedBroker } from '../../src/broker/embedded/index.ts';
 import { type OutboxMessage, type OutboxStore, PostgresOutbox, SqliteOutbox } from '../../src/outbox/index.ts';
 import { postgresLocal } from '../support/postgres.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OutgoingRecord, Producer, RecordPosition } from '../../src/broker/broker.ts';
+import type { OutgoingRecord, Producer, RecordPosition } from '../../src/broker/port.ts';
 import { HeraldError } from '../../src/errors.ts';
 import { OUTBOX_HEADERS, OutboxRelay, type OutboxRelayOptions, type OutboxRow } from '../../src/outbox/index.ts';
 import { embeddedBroker, type OutboxFactory, readTopic, silent, uniqueTopic, waitFor } from './harness.ts';
