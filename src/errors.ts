@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   HERALD_SHUTTING_DOWN: { retriable: true, message: 'the process is shutting down' },
   HERALD_HANDLER_FAILED: { retriable: true, message: 'a message handler failed' },
   HERALD_DESTINATION_FAILED: { retriable: true, message: 'a destination rejected or did not answer' },
+  HERALD_TOPOLOGY_INVALID: { retriable: false, message: 'the processor topology is invalid' },
+  HERALD_STATE_CORRUPT: { retriable: false, message: 'a local state store could not be trusted and was rebuilt' },
   HERALD_INTERNAL: { retriable: false, message: 'an internal error occurred' },
 } as const satisfies Record<string, { retriable: boolean; message: string }>;
 
