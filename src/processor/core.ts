@@ -36,8 +36,11 @@ export interface BatchResult {
 /** How failed attempts are retried and waited for (the runtime's backoff). */
 export interface RetryTiming {
   policy: RetryPolicy;
-  /** Waits `ms`; rejects (with `HERALD_SHUTTING_DOWN`) when processing must stop. Injectable for the tester. */
-  sleep: (ms: number) => Promise<void>;
+  /**
+   * Waits `ms` before retrying a record of `partition`; rejects (with `HERALD_SHUTTING_DOWN`) when the partition is
+   * revoked or the processor stops, which fails the batch (nothing of it is committed). Injectable for the tester.
+   */
+  sleep: (ms: number, partition: number) => Promise<void>;
   now: () => number;
   random?: () => number;
 }
@@ -158,7 +161,7 @@ export class ProcessorCore {
           return;
         }
         this.#options.onRetry?.(record, error, attempt, delay);
-        await retry.sleep(delay);
+        await retry.sleep(delay, record.partition);
       }
     }
   }
