@@ -5,6 +5,7 @@ import { createBroker } from '../broker/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from '../config/schema.ts';
 import { registerAdminRoutes } from '../http/admin/routes.ts';
+import { ProcessorRegistry } from '../processor/registry.ts';
 import { createApp } from '../http/app.ts';
 import { HttpServer } from '../http/server.ts';
 import { createLogger } from '../log/logger.ts';
@@ -72,7 +73,8 @@ export async function boot(options: BootOptions): Promise<Running> {
       },
     },
   });
-  registerAdminRoutes(app, { broker, host: config.http.host, token: config.http.adminToken });
+  const processors = new ProcessorRegistry();
+  registerAdminRoutes(app, { broker, host: config.http.host, token: config.http.adminToken, processors });
   for (const service of options.services) {
     const section = config[service.name];
     const components = await service.create({
@@ -81,6 +83,7 @@ export async function boot(options: BootOptions): Promise<Running> {
       broker,
       logger: logger.child({ service: service.name }),
       metrics,
+      processors,
       app,
     });
     lifecycle.add(...components);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Broker, BrokerRecord } from '../broker/broker.ts';
 import { partitionForKey } from '../broker/partitioner.ts';
 import type { Codec } from '../codec/codec.ts';
@@ -10,6 +11,8 @@ import type { KeyValueStore } from '../state/store.ts';
 import { SOURCE_HEADER } from './core.ts';
 import { PartitionFollower } from './follower.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
+import { processorMetrics } from './metrics.ts';
+import type { ProcessorRegistry, ViewStatus } from './registry.ts';
 
 export interface ViewOptions<V> {
   broker: Broker;
@@ -25,6 +28,10 @@ export interface ViewOptions<V> {
   idleMs?: number;
   /** Overrides how the changelog is read (tests). */
   tail?: LogTail;
+  /** Shown by `GET /admin/processors`. */
+  registry?: ProcessorRegistry;
+  /** Registers the view's lag as `herald_processor_view_lag{table}` (read when scraped). */
+  metrics?: { registry: Registry };
 }
 
 /** An input position, for {@link View.waitForSource}. */
@@ -66,6 +73,7 @@ export class View<V> implements Component {
   #followers: PartitionFollower[] = [];
   readonly #sources = new Map<string, number>();
   #waiters = new Set<Waiter>();
+  #unregister: (() => void) | undefined;
 
   constructor(options: ViewOptions<V>) {
     this.#options = options;
@@ -94,10 +102,27 @@ export class View<V> implements Component {
           onError: (err) => this.#options.logger?.warn({ err, table: this.table }, 'view read failed; retrying'),
         }),
     );
+    this.#unregister = this.#options.registry?.addView(this);
     await Promise.all(this.#followers.map((f) => f.start()));
+    if (this.#options.metrics) {
+      const gauge = processorMetrics(this.#options.metrics.registry).viewLag;
+      const labels = { table: this.table };
+      const timer = setInterval(() => gauge.set(labels, this.lag()), 1_000);
+      timer.unref();
+      const previous = this.#unregister;
+      this.#unregister = () => {
+        clearInterval(timer);
+        previous?.();
+      };
+    }
+  }
+
+  status(): ViewStatus {
+    return { table: this.table, caughtUp: this.caughtUp(), lag: this.lag(), partitions: this.positions() };
   }
 
   async stop(): Promise<void> {
+    this.#unregister?.();
     await Promise.all(this.#followers.map((f) => f.stop()));
     for (const w of this.#waiters) w.done(false);
     this.#waiters.clear();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.ts';
 import type { PlatformConfig, Schema } from '../config/schema.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import type { ProcessorRegistry } from '../processor/registry.ts';
 import type { Component } from './lifecycle.ts';
 
 /** What a service gets when Herald boots it. */
@@ -13,6 +14,8 @@ export interface ServiceContext<C = unknown> {
   broker: Broker;
   logger: Logger;
   metrics: Metrics;
+  /** Where the service's processors and views register, for `GET /admin/processors`. */
+  processors: ProcessorRegistry;
   /** The shared HTTP app; register routes here (before start). */
   app: FastifyInstance;
 }

@@ -2,9 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Broker } from '../../broker/broker.ts';
 import { HeraldError } from '../../errors.ts';
+import type { ProcessorRegistry } from '../../processor/registry.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
+import { registerProcessorRoutes } from './processors.ts';
 import { registerTopicRoutes } from './topics.ts';
 
 export interface AdminOptions {
@@ -13,6 +15,8 @@ export interface AdminOptions {
   host: string;
   /** When non-empty, every admin request needs `Authorization: Bearer <token>`. */
   token: string;
+  /** The process's processors and views, for `GET /admin/processors`. */
+  processors?: ProcessorRegistry;
 }
 
 /** True for addresses only this machine can reach. */
@@ -49,6 +53,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       registerMessageRoutes(admin, options.broker);
       registerGroupRoutes(admin, options.broker);
       registerDlqRoutes(admin, options.broker);
+      if (options.processors) registerProcessorRoutes(admin, options.processors);
     },
     { prefix: '/admin' },
   );
