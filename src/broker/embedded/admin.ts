@@ -1,5 +1,5 @@
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type { Admin, BrokerRecord, GroupInfo, GroupOffset, PartitionInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
 import type { EmbeddedConsumer } from './consumer.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
@@ -111,6 +111,11 @@ export class EmbeddedAdmin implements Admin {
       members: members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment() })),
       offsets,
     };
+  }
+
+  /** Not implemented yet on this adapter. */
+  endOffsets(): Promise<PartitionInfo[]> {
+    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'endOffsets is not implemented yet'));
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

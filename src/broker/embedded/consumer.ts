@@ -116,6 +116,11 @@ export class EmbeddedConsumer implements GroupConsumer, AssignableMember {
     for (const fetcher of this.#ownedAmong(partitions)) fetcher.resume();
   }
 
+  /** Not implemented yet on this adapter. */
+  commitTransaction(): Promise<RecordPosition[]> {
+    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'commitTransaction is not implemented yet'));
+  }
+
   assignment(): TopicPartition[] {
     return [...this.#fetchers.values()].map((f) => ({ ...f.topicPartition })).sort(compareTp);
   }

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../broker.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer, TailReader } from '../broker.ts';
 import type { EmbeddedBrokerSpec } from '../index.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
@@ -190,6 +190,11 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     if (this.#state === 'stopping' || this.#state === 'stopped') void producer.close();
     else this.#producers.add(producer);
     return producer;
+  }
+
+  /** Not implemented yet on this adapter. */
+  reader(): TailReader {
+    throw new HeraldError('HERALD_INTERNAL', 'reader is not implemented yet');
   }
 
   consumer(options: ConsumerOptions): GroupConsumer {

@@ -4,7 +4,7 @@
  */
 import { Admin as LibraryAdmin } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type { Admin, BrokerRecord, GroupInfo, PartitionInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { Groups } from './groups.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
@@ -77,6 +77,11 @@ export class KafkaAdmin implements Admin {
   async describeGroup(group: string): Promise<GroupInfo> {
     this.#open();
     return this.#groups.describe(group);
+  }
+
+  /** Not implemented yet on this adapter. */
+  endOffsets(): Promise<PartitionInfo[]> {
+    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'endOffsets is not implemented yet'));
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

@@ -176,6 +176,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
     for (const tp of partitions) this.#assignments!.setPaused(tp, false);
   }
 
+  /** Not implemented yet on this adapter. */
+  commitTransaction(): Promise<RecordPosition[]> {
+    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'commitTransaction is not implemented yet'));
+  }
+
   assignment(): TopicPartition[] {
     return this.#assignments?.owned() ?? [];
   }

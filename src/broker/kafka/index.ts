@@ -10,7 +10,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../broker.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer, TailReader } from '../broker.ts';
 import type { KafkaBrokerSpec } from '../index.ts';
 import { KafkaAdmin } from './admin.ts';
 import { KafkaGroupConsumer } from './consumer.ts';
@@ -62,6 +62,11 @@ class KafkaBroker implements Broker {
     );
     this.#producers.add(producer);
     return producer;
+  }
+
+  /** Not implemented yet on this adapter. */
+  reader(): TailReader {
+    throw new HeraldError('HERALD_INTERNAL', 'reader is not implemented yet');
   }
 
   consumer(options: ConsumerOptions): GroupConsumer {
