@@ -26,6 +26,30 @@ export class CommittedTable {
     return bytes;
   }
 
+  /** The committed values of `keys` (absent keys map to `undefined`): cache hits, the misses in one store query. */
+  readMany(partition: number, keys: Iterable<string>): Map<string, Buffer | undefined> {
+    const cache = this.#cache(partition);
+    const out = new Map<string, Buffer | undefined>();
+    const misses: string[] = [];
+    for (const key of keys) {
+      if (out.has(key)) continue;
+      const cached = cache.get(key);
+      if (cached === undefined) {
+        misses.push(key);
+        out.set(key, undefined);
+      } else out.set(key, cached ?? undefined);
+    }
+    if (misses.length > 0) {
+      const found = this.store.getMany(partition, misses);
+      for (const key of misses) {
+        const bytes = found.get(key);
+        out.set(key, bytes);
+        cache.set(key, bytes ?? null);
+      }
+    }
+    return out;
+  }
+
   /** Applies a committed batch's changes with the partition's new checkpoint (`undefined`: unchanged). */
   apply(partition: number, changes: Iterable<TableChange>, checkpoint: number | undefined): void {
     const list = [...changes];

@@ -49,11 +49,12 @@ export interface CoreOptions {
   topology: Topology<unknown, unknown, unknown>;
   tables: TableReader;
   /**
-   * A key's committed value, encoded (what the changelog holds): from a cache or the local store. Values are kept
+   * Keys' committed values, encoded (what the changelog holds), read once per batch for all its keys: from a cache
+   * or the local store. Absent keys map to `undefined`. Values are kept
    * encoded below the record's overlay and decoded for every read, so that a callback that mutates the object it
    * got and then throws cannot change the table.
    */
-  readCommitted: (partition: number, key: string) => Buffer | undefined;
+  readCommitted: (partition: number, keys: Iterable<string>) => Map<string, Buffer | undefined>;
   retry: RetryTiming;
   /** Called for each attempt that failed (for logs and metrics); not for the last one of a dead letter. */
   onRetry?: (record: BrokerRecord, error: unknown, attempt: number, delayMs: number) => void;
@@ -100,9 +101,11 @@ export class ProcessorCore {
     };
     const next = new Map<string, number>();
     const codec = this.topology.table;
+    const committed =
+      codec === undefined ? new Map<string, Buffer | undefined>() : this.#options.readCommitted(partition, keysOf(records));
     const readBelow = (key: string) => {
       const change = result.changes.get(key);
-      const bytes = change !== undefined ? change.bytes : this.#options.readCommitted(partition, key);
+      const bytes = change !== undefined ? change.bytes : committed.get(key);
       return bytes === null || bytes === undefined || codec === undefined ? undefined : codec.decode(bytes);
     };
     for (const record of records) {
@@ -183,6 +186,10 @@ export class ProcessorCore {
     if (ctx.emitted !== undefined) for (const r of ctx.emitted) result.emitted.push(r);
     if (ctx.late) result.late += 1;
   }
+}
+
+function* keysOf(records: readonly BrokerRecord[]): Iterable<string> {
+  for (const r of records) if (r.key !== null) yield r.key.toString('utf8');
 }
 
 /** The changelog records of a batch: the last value of each changed key, to the input's partition, with its source. */

@@ -184,7 +184,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     return new ProcessorCore({
       topology: this.topology as Topology<unknown, unknown, unknown>,
       tables,
-      readCommitted: (partition, key) => table.read(partition, key),
+      readCommitted: (partition, keys) => table.readMany(partition, keys),
       retry: {
         policy: this.#resolved.retry,
         now: Date.now,

@@ -77,7 +77,11 @@ export class TopologyTester<V = unknown, O = Record<string, unknown>, L = Record
     this.#core = new ProcessorCore({
       topology: topology as Topology<unknown, unknown, unknown>,
       tables: { get: (table, key) => this.#lookups.get(table)?.get(key) },
-      readCommitted: (partition, key) => this.#store.get(partition, key),
+      readCommitted: (partition, keys) => {
+        const list = [...keys];
+        const found = this.#store.getMany(partition, list);
+        return new Map(list.map((k) => [k, found.get(k)]));
+      },
       retry: {
         policy,
         now: () => this.#now,

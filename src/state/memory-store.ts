@@ -16,6 +16,18 @@ export class MemoryStore implements KeyValueStore {
     return this.#data.get(partition)?.get(key);
   }
 
+  getMany(partition: number, keys: readonly string[]): Map<string, Buffer> {
+    this.#open();
+    const out = new Map<string, Buffer>();
+    const data = this.#data.get(partition);
+    if (data === undefined) return out;
+    for (const key of keys) {
+      const value = data.get(key);
+      if (value !== undefined) out.set(key, value);
+    }
+    return out;
+  }
+
   *entries(partition: number): Iterable<[string, Buffer]> {
     this.#open();
     const data = this.#data.get(partition);

@@ -12,6 +12,8 @@ export interface KeyValueStore {
   readonly kind: string;
   /** The value of `key` in `partition`, `undefined` if absent. */
   get(partition: number, key: string): Buffer | undefined;
+  /** The values of `keys` in `partition` that exist (one query for the lot: what a batch of records reads). */
+  getMany(partition: number, keys: readonly string[]): Map<string, Buffer>;
   /** Every entry of `partition`, in key order (sqlite) or insertion order (memory). */
   entries(partition: number): Iterable<[key: string, value: Buffer]>;
   /** Number of keys in `partition`. */
