@@ -1,15 +1,5 @@
 import type { GroupConsumer, OutgoingRecord, Producer, RecordPosition } from '../broker/broker.ts';
-import { HeraldError } from '../errors.ts';
 import type { Guarantee } from './options.ts';
-
-/** A consumer that can append records and commit offsets as one atomic unit (the broker port's exactly-once step). */
-export interface TransactionalConsumer extends GroupConsumer {
-  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]>;
-}
-
-function transactional(consumer: GroupConsumer): consumer is TransactionalConsumer {
-  return typeof (consumer as Partial<TransactionalConsumer>).commitTransaction === 'function';
-}
 
 /**
  * Commits a batch: `records` (changelog, emits, dead letters) and the input `positions`, resolving with the
@@ -24,11 +14,7 @@ export function batchCommitter(
   consumer: GroupConsumer,
   producer: () => Producer,
 ): (records: OutgoingRecord[], positions: RecordPosition[]) => Promise<RecordPosition[]> {
-  if (guarantee === 'exactly-once') {
-    if (!transactional(consumer))
-      throw new HeraldError('HERALD_INVALID_ARGUMENT', 'this broker cannot commit atomically: use at-least-once');
-    return (records, positions) => consumer.commitTransaction(records, positions);
-  }
+  if (guarantee === 'exactly-once') return (records, positions) => consumer.commitTransaction(records, positions);
   return async (records, positions) => {
     const written = records.length > 0 ? await producer().send(records) : [];
     await consumer.commit(positions);

@@ -22,14 +22,14 @@ export interface LogTail {
 }
 
 /**
- * A {@link LogTail} over `Admin.read` and `Admin.describeTopic`: on the embedded broker everything visible is
- * committed and `latest` is the end; on Kafka `Admin.read` reads read_committed.
+ * A {@link LogTail} over `Admin.read` (read_committed) and `Admin.endOffsets` (read_committed: on Kafka the last
+ * stable offset, not the high watermark, so a restore never waits for records of an open transaction).
  */
 export function adminTail(broker: Broker): LogTail {
   return {
     async bounds(topic, partition) {
-      const info = await broker.admin.describeTopic(topic);
-      const p = info.partitions.find((x) => x.partition === partition);
+      const partitions = await broker.admin.endOffsets(topic, { isolation: 'read_committed' });
+      const p = partitions.find((x) => x.partition === partition);
       return { earliest: p?.earliest ?? 0, end: p?.latest ?? 0 };
     },
     read(topic, partition, offset, limit) {

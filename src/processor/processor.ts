@@ -106,7 +106,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       if (this.#options.hotStandby && this.topology.table !== undefined) {
         for (let p = 0; p < this.#partitions; p++) this.#startStandby(p);
       }
-      const consumerOptions: ConsumerOptions & Record<string, unknown> = {
+      const consumerOptions: ConsumerOptions = {
         group,
         topics: [...this.topology.inputs.keys()],
         maxBatchSize: this.#resolved.maxBatchSize,
@@ -339,7 +339,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       written = await commit([...changelog, ...result.emitted], result.positions);
     } catch (err) {
       this.#metrics?.commitFailures.inc({ group: this.topology.group });
-      if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || (err as HeraldError).code === ('HERALD_FENCED' as string)) {
+      if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || isHeraldError(err, 'HERALD_FENCED')) {
         this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping the batch');
         return;
       }
