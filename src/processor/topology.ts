@@ -7,7 +7,7 @@ import type { Context } from './context.ts';
  * `ctx` reads and writes this key's table value, emits, looks up. Throwing fails the attempt: whatever the attempt
  * did (table writes, emits) is discarded, and the record is retried, then dead-lettered.
  */
-export type Callback<V, T, O, L> = (ctx: Context<V, O, L>, value: T) => void | Promise<void>;
+export type Callback<V, T, O, L> = (ctx: Context<V, O, L>, value: T | null) => void | Promise<void>;
 
 /** One input topic: its codec and its callback. */
 export interface InputSpec {
