@@ -167,7 +167,7 @@ async function latencies(broker: Broker, dataDir: string, guarantee: Guarantee) 
   await processor.start();
   const emitter = new Emitter(broker.producer(), input, amount);
   for (let i = 0; i < 1_000; i++) await emitter.emit(`key-${i}`, 1);
-  const view = new View({ broker, table: groupTable(group), codec: wallet, idleMs: 1 });
+  const view = new View({ broker, table: groupTable(group), codec: wallet });
   await view.start();
   const emits: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {

@@ -1,134 +1,150 @@
-import type { BrokerRecord } from '../broker/broker.ts';
+import type { Broker, BrokerRecord, TailBatch, TailReader } from '../broker/broker.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import type { LogTail } from './log-tail.ts';
 import { restorePartition, type RestoreState } from './restore.ts';
 
 export interface FollowerOptions {
+  broker: Broker;
   store: KeyValueStore;
   tail: LogTail;
+  /** The changelog topic. */
   topic: string;
-  partition: number;
-  /** Records per read and store transaction. Default 5,000. */
-  batchSize?: number;
-  /** Wait between reads that found nothing new. Default 5 ms. */
-  idleMs?: number;
-  /** How often the end offset is asked for (for `lag`) while records keep coming. Default 1,000 ms. */
-  boundsEveryMs?: number;
-  /** After each applied batch (restore included), with the records applied. */
+  /** After each applied batch (restore included; possibly empty when only markers were passed). */
   onApplied?: (records: readonly BrokerRecord[]) => void;
   onRestore?: (state: RestoreState) => void;
-  onError?: (err: unknown) => void;
+  onError?: (err: unknown, partition: number) => void;
+  /** How often end offsets are asked for (for `lag`). Default 1,000 ms. */
+  endsEveryMs?: number;
+  /** Records per batch handed over by the reader. Default 2,000. */
+  maxBatchSize?: number;
 }
 
 /**
- * Keeps one partition of a local store following a changelog: restores it (from its checkpoint, or from scratch),
- * then applies new committed records as they appear, each batch with its checkpoint. Views run one per partition;
- * a processor with hot standby runs them for the partitions it does not own.
+ * Keeps partitions of a local store following a changelog: each added partition is restored (from its checkpoint,
+ * or from scratch), then a tail reader (no group, read_committed, long-polling at the end) hands over new records
+ * as they are committed, applied batch by batch with the partition's checkpoint. Views follow every partition of a
+ * table; a processor with hot standby follows the partitions it does not own.
  */
-export class PartitionFollower {
+export class ChangelogFollower {
   readonly topic: string;
-  readonly partition: number;
-  /** Next changelog offset the store reflects. */
-  position = 0;
-  /** The end offset last seen. */
-  end = 0;
-  #restored = false;
-  #stopped = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
   readonly #options: FollowerOptions;
+  readonly #positions = new Map<number, number>();
+  readonly #ends = new Map<number, number>();
+  readonly #restored = new Set<number>();
+  #reader: TailReader | undefined;
+  #started: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(options: FollowerOptions) {
     this.#options = options;
     this.topic = options.topic;
-    this.partition = options.partition;
   }
 
-  /** Whether the first restore finished. */
-  get restored(): boolean {
-    return this.#restored;
+  /** Partitions followed, each with its position (next changelog offset applied) and the end last seen. */
+  positions(): { partition: number; position: number; end: number }[] {
+    return [...this.#positions]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, position]) => ({ partition, position, end: Math.max(position, this.#ends.get(partition) ?? 0) }));
   }
 
-  get lag(): number {
-    return Math.max(0, this.end - this.position);
+  position(partition: number): number | undefined {
+    return this.#positions.get(partition);
   }
 
-  /** Starts following; resolves once the partition is restored to the end seen at start. */
-  start(): Promise<void> {
-    let ready!: () => void;
-    let failed!: (err: unknown) => void;
-    const restored = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      failed = reject;
-    });
-    this.#loop = this.#run(ready, failed);
-    return restored;
+  /** Changelog records not applied yet, as of the end offsets last seen. */
+  lag(): number {
+    let lag = 0;
+    for (const [partition, position] of this.#positions) lag += Math.max(0, (this.#ends.get(partition) ?? 0) - position);
+    return lag;
   }
 
-  /** Stops after the batch in progress; the store keeps what was applied. */
+  /** Whether every followed partition finished its restore. */
+  restored(): boolean {
+    return [...this.#positions.keys()].every((p) => this.#restored.has(p));
+  }
+
+  /** Restores `partitions` (in parallel), then follows them. Resolves once restored. */
+  async add(partitions: number[]): Promise<void> {
+    const { store, tail, topic } = this.#options;
+    await Promise.all(
+      partitions.map(async (partition) => {
+        const state = await restorePartition({
+          store,
+          tail,
+          topic,
+          partition,
+          onProgress: this.#options.onRestore,
+          onRecords: this.#options.onApplied,
+        });
+        this.#positions.set(partition, state.position);
+        this.#ends.set(partition, state.end);
+        this.#restored.add(partition);
+      }),
+    );
+    if (this.#stopped) return;
+    const reader = await this.#ensureReader();
+    await reader.assign(partitions.map((partition) => ({ topic, partition, offset: this.#positions.get(partition) ?? 0 })));
+  }
+
+  /** Stops following `partitions`; resolves once their batch in progress is applied. The store keeps them. */
+  async remove(partitions: number[]): Promise<void> {
+    await this.#reader?.unassign(partitions.map((partition) => ({ topic: this.topic, partition })));
+    for (const p of partitions) {
+      this.#positions.delete(p);
+      this.#ends.delete(p);
+      this.#restored.delete(p);
+    }
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
-    await this.#loop;
+    clearInterval(this.#timer);
+    await this.#started?.catch(() => {});
+    await this.#reader?.close();
   }
 
-  async #run(ready: () => void, failed: (err: unknown) => void): Promise<void> {
-    const { store, tail, topic, partition } = this.#options;
-    const batchSize = this.#options.batchSize ?? 5_000;
-    const idleMs = this.#options.idleMs ?? 5;
-    const boundsEveryMs = this.#options.boundsEveryMs ?? 1_000;
-    try {
-      const state = await restorePartition({
-        store,
-        tail,
-        topic,
-        partition,
-        onProgress: this.#options.onRestore,
-        onRecords: this.#options.onApplied,
+  async #ensureReader(): Promise<TailReader> {
+    if (this.#reader === undefined) {
+      const reader = this.#options.broker.reader({
+        maxBatchSize: this.#options.maxBatchSize ?? 2_000,
+        clientId: `follower-${this.topic}`,
       });
-      this.position = state.position;
-      this.end = state.end;
-      this.#restored = true;
-      ready();
+      this.#reader = reader;
+      this.#started = reader.start({ onRecords: (batch) => this.#apply(batch) });
+      this.#timer = setInterval(() => void this.#refreshEnds(), this.#options.endsEveryMs ?? 1_000);
+      this.#timer.unref();
+    }
+    await this.#started;
+    return this.#reader;
+  }
+
+  #apply(batch: TailBatch): void {
+    const { partition, records, next } = batch;
+    if (!this.#positions.has(partition)) return;
+    try {
+      this.#options.store.apply({
+        changes: records.map((r) => ({ partition, key: r.key === null ? '' : r.key.toString('utf8'), value: r.value })),
+        checkpoints: new Map([[partition, next]]),
+      });
     } catch (err) {
-      failed(err);
+      // Nothing was applied: read the batch again.
+      this.#options.onError?.(err, partition);
+      this.#reader?.seek({ topic: this.topic, partition, offset: this.#positions.get(partition) ?? 0 });
       return;
     }
-    let boundsAt = Date.now();
-    while (!this.#stopped) {
-      try {
-        const records = await tail.read(topic, partition, this.position, batchSize);
-        if (this.#stopped) break;
-        if (records.length > 0) {
-          this.position = records[records.length - 1].offset + 1;
-          store.apply({
-            changes: records.map((r) => ({ partition, key: r.key === null ? '' : r.key.toString('utf8'), value: r.value })),
-            checkpoints: new Map([[partition, this.position]]),
-          });
-          this.end = Math.max(this.end, this.position);
-          this.#options.onApplied?.(records);
-        } else {
-          this.end = Math.max(this.end, this.position);
-        }
-        if (Date.now() - boundsAt >= boundsEveryMs) {
-          boundsAt = Date.now();
-          this.end = Math.max(this.position, (await tail.bounds(topic, partition)).end);
-        }
-        if (records.length === 0) await this.#sleep(idleMs);
-      } catch (err) {
-        this.#options.onError?.(err);
-        await this.#sleep(Math.max(idleMs, 500));
-      }
-    }
+    this.#positions.set(partition, next);
+    if (next > (this.#ends.get(partition) ?? 0)) this.#ends.set(partition, next);
+    this.#options.onApplied?.(records);
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  async #refreshEnds(): Promise<void> {
+    try {
+      for (const p of await this.#options.broker.admin.endOffsets(this.topic, { isolation: 'read_committed' })) {
+        if (this.#positions.has(p.partition)) this.#ends.set(p.partition, p.latest);
+      }
+    } catch (err) {
+      this.#options.onError?.(err, -1);
+    }
   }
 }

@@ -18,7 +18,7 @@ import { batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
 import type { TableReader } from './context.ts';
 import { type BatchResult, changelogRecords, ProcessorCore } from './core.ts';
-import { PartitionFollower } from './follower.ts';
+import { ChangelogFollower } from './follower.ts';
 import { instanceId } from './instance-id.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
 import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
@@ -69,7 +69,9 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   readonly #restores = new Map<number, RestoreState>();
   readonly #chains = new Map<number, Promise<void>>();
   readonly #aborts = new Map<number, AbortController>();
-  readonly #standby = new Map<number, PartitionFollower>();
+  #standby: ChangelogFollower | undefined;
+  /** Standby partitions and their restore, which an assignment waits for before restoring the partition itself. */
+  readonly #standbyReady = new Map<number, Promise<void>>();
   #unregister: (() => void) | undefined;
 
   constructor(topology: Topology<V, O, L>, options: ProcessorOptions) {
@@ -104,6 +106,13 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       }
       this.#core = this.#makeCore();
       if (this.#options.hotStandby && this.topology.table !== undefined) {
+        this.#standby = new ChangelogFollower({
+          broker,
+          store: this.#store,
+          tail: this.#tail,
+          topic: this.topology.tableTopic,
+          onError: (err, partition) => this.#logger.warn({ err, partition }, 'standby read failed'),
+        });
         for (let p = 0; p < this.#partitions; p++) this.#startStandby(p);
       }
       const consumerOptions: ConsumerOptions = {
@@ -138,8 +147,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     this.#state = 'stopped';
     for (const abort of this.#aborts.values()) abort.abort();
     await this.#consumer?.close().catch((err: unknown) => this.#logger.warn({ err }, 'consumer close failed'));
-    await Promise.all([...this.#standby.values()].map((f) => f.stop()));
-    this.#standby.clear();
+    await this.#standby?.stop();
     await Promise.all([...this.#views.values()].map((v) => v.stop()));
     await this.#producer?.close();
     this.#unregister?.();
@@ -163,7 +171,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         tableKeys: store !== undefined && this.#state !== 'stopped' ? store.size(partition) : 0,
         restore: this.#restores.get(partition),
       })),
-      standby: [...this.#standby.keys()].sort((a, b) => a - b),
+      standby: [...this.#standbyReady.keys()].sort((a, b) => a - b),
     };
   }
 
@@ -235,9 +243,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         this.#serial(p, async () => {
           this.#owned.add(p);
           this.#aborts.set(p, new AbortController());
-          const standby = this.#standby.get(p);
-          this.#standby.delete(p);
-          await standby?.stop();
+          await this.#stopStandby(p);
           await this.#restore(p).catch((err: unknown) =>
             this.#logger.warn({ err, partition: p }, 'restore failed; retried before the first record'),
           );
@@ -293,17 +299,21 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   }
 
   #startStandby(partition: number): void {
-    if (this.#owned.has(partition) || this.#standby.has(partition)) return;
-    const follower = new PartitionFollower({
-      store: this.#store as KeyValueStore,
-      tail: this.#tail,
-      topic: this.topology.tableTopic,
-      partition,
-      idleMs: 50,
-      onError: (err) => this.#logger.warn({ err, partition }, 'standby read failed; retrying'),
+    const standby = this.#standby;
+    if (standby === undefined || this.#owned.has(partition) || this.#standbyReady.has(partition)) return;
+    const ready = standby.add([partition]).catch((err: unknown) => {
+      this.#logger.warn({ err, partition }, 'standby restore failed; the partition restores on assignment');
     });
-    this.#standby.set(partition, follower);
-    follower.start().catch((err: unknown) => this.#logger.warn({ err, partition }, 'standby restore failed'));
+    this.#standbyReady.set(partition, ready);
+  }
+
+  /** Stops keeping `partition` warm once its standby restore is over (it must not write under the owner). */
+  async #stopStandby(partition: number): Promise<void> {
+    const ready = this.#standbyReady.get(partition);
+    if (ready === undefined) return;
+    this.#standbyReady.delete(partition);
+    await ready;
+    await this.#standby?.remove([partition]);
   }
 
   #onRecords(records: BrokerRecord[]): Promise<void> {

@@ -9,7 +9,7 @@ import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import { SOURCE_HEADER } from './core.ts';
-import { PartitionFollower } from './follower.ts';
+import { ChangelogFollower } from './follower.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
 import { processorMetrics } from './metrics.ts';
 import type { ProcessorRegistry, ViewStatus } from './registry.ts';
@@ -24,8 +24,6 @@ export interface ViewOptions<V> {
   logger?: Logger;
   /** Component name. Default `view:<table>`. */
   name?: string;
-  /** Wait between reads that found nothing new (until the broker's tail reader long-polls). Default 5 ms. */
-  idleMs?: number;
   /** Overrides how the changelog is read (tests). */
   tail?: LogTail;
   /** Shown by `GET /admin/processors`. */
@@ -70,7 +68,8 @@ export class View<V> implements Component {
   readonly #options: ViewOptions<V>;
   readonly #tail: LogTail;
   #store: KeyValueStore | undefined;
-  #followers: PartitionFollower[] = [];
+  #follower: ChangelogFollower | undefined;
+  #partitions = 0;
   readonly #sources = new Map<string, number>();
   #waiters = new Set<Waiter>();
   #unregister: (() => void) | undefined;
@@ -89,21 +88,17 @@ export class View<V> implements Component {
     this.#store = spec === 'memory' ? new MemoryStore() : new SqliteStore(spec.sqlite, {
       onReset: (reset) => this.#options.logger?.warn({ code: 'HERALD_STATE_CORRUPT', ...reset }, 'view store rebuilt'),
     });
-    const store = this.#store;
-    this.#followers = info.partitions.map(
-      (p) =>
-        new PartitionFollower({
-          store,
-          tail: this.#tail,
-          topic: this.table,
-          partition: p.partition,
-          idleMs: this.#options.idleMs,
-          onApplied: (records) => this.#applied(records),
-          onError: (err) => this.#options.logger?.warn({ err, table: this.table }, 'view read failed; retrying'),
-        }),
-    );
+    this.#partitions = info.partitions.length;
+    this.#follower = new ChangelogFollower({
+      broker: this.#options.broker,
+      store: this.#store,
+      tail: this.#tail,
+      topic: this.table,
+      onApplied: (records) => this.#applied(records),
+      onError: (err) => this.#options.logger?.warn({ err, table: this.table }, 'view read failed'),
+    });
     this.#unregister = this.#options.registry?.addView(this);
-    await Promise.all(this.#followers.map((f) => f.start()));
+    await this.#follower.add(info.partitions.map((p) => p.partition));
     if (this.#options.metrics) {
       const gauge = processorMetrics(this.#options.metrics.registry).viewLag;
       const labels = { table: this.table };
@@ -123,7 +118,7 @@ export class View<V> implements Component {
 
   async stop(): Promise<void> {
     this.#unregister?.();
-    await Promise.all(this.#followers.map((f) => f.stop()));
+    await this.#follower?.stop();
     for (const w of this.#waiters) w.done(false);
     this.#waiters.clear();
     this.#store?.close();
@@ -132,39 +127,41 @@ export class View<V> implements Component {
   /** The value of `key`, `undefined` when absent. */
   get(key: string): V | undefined {
     const store = this.#ready();
-    const bytes = store.get(partitionForKey(Buffer.from(key), this.#followers.length), key);
+    const bytes = store.get(partitionForKey(Buffer.from(key), this.#partitions), key);
     return bytes === undefined ? undefined : this.#options.codec.decode(bytes);
   }
 
   /** Every key and value (partition by partition). */
   *entries(): Iterable<[string, V]> {
     const store = this.#ready();
-    for (const f of this.#followers) {
-      for (const [key, bytes] of store.entries(f.partition)) yield [key, this.#options.codec.decode(bytes)];
+    for (let p = 0; p < this.#partitions; p++) {
+      for (const [key, bytes] of store.entries(p)) yield [key, this.#options.codec.decode(bytes)];
     }
   }
 
   /** Changelog records not applied yet, over all partitions, as of the latest end offsets seen. */
   lag(): number {
-    return this.#followers.reduce((sum, f) => sum + f.lag, 0);
+    return this.#follower?.lag() ?? 0;
   }
 
   /** Whether every partition has applied everything up to the end offsets seen. */
   caughtUp(): boolean {
-    return this.#followers.every((f) => f.restored && f.lag === 0);
+    return this.#follower !== undefined && this.#follower.restored() && this.#follower.lag() === 0;
   }
 
   /** Per partition: position (next changelog offset) and end seen. */
   positions(): { partition: number; position: number; end: number }[] {
-    return this.#followers.map((f) => ({ partition: f.partition, position: f.position, end: f.end }));
+    return this.#follower?.positions() ?? [];
   }
 
   /** Resolves once the view has applied the changelog of `partition` up to (excluding) `offset`. */
   waitUntil(position: { partition: number; offset: number }, timeoutMs: number): Promise<WaitOutcome> {
-    const follower = this.#followers.find((f) => f.partition === position.partition);
-    if (follower === undefined)
-      return Promise.reject(new HeraldError('HERALD_PARTITION_OUT_OF_RANGE', `${this.table} has no partition ${position.partition}`));
-    return this.#wait(() => follower.position >= position.offset, timeoutMs);
+    const follower = this.#follower;
+    if (follower?.position(position.partition) === undefined) {
+      const message = `${this.table} has no partition ${position.partition}`;
+      return Promise.reject(new HeraldError('HERALD_PARTITION_OUT_OF_RANGE', message));
+    }
+    return this.#wait(() => (follower.position(position.partition) ?? 0) >= position.offset, timeoutMs);
   }
 
   /** Resolves once the view applied a change made by input record `source`, or by a later one of its partition. */
