@@ -3,7 +3,7 @@
  * checks of {@link ConsumerOptions}.
  */
 import { HeraldError } from '../errors.ts';
-import type { ConsumerOptions } from './broker.ts';
+import type { AssignmentStrategy, ConsumerOptions, EndOffsetsOptions, Isolation } from './broker.ts';
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
@@ -20,6 +20,10 @@ export interface ResolvedConsumerOptions {
   maxBatchSize: number;
   sessionTimeoutMs: number;
   clientId: string | undefined;
+  assignment: AssignmentStrategy;
+  isolation: Isolation;
+  transactionalId: string | undefined;
+  transactionTimeoutMs: number;
 }
 
 function bad(message: string, field: string): HeraldError {
@@ -32,7 +36,7 @@ function isPositiveInteger(value: unknown): value is number {
 
 /**
  * Checks consumer options and applies the defaults the port documents (`startAt` earliest, batches of 500, a
- * 10 s session).
+ * 10 s session, `spread` assignment, `read_committed`, 10 s transactions).
  * @throws HeraldError `HERALD_INVALID_ARGUMENT` naming the offending field in `details.field`.
  */
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
@@ -53,5 +57,50 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   if (options.clientId !== undefined && (typeof options.clientId !== 'string' || !/^\S+$/.test(options.clientId))) {
     throw bad('clientId must be a non-empty string without spaces', 'clientId');
   }
-  return { group, topics: [...new Set(topics)], startAt, maxBatchSize, sessionTimeoutMs, clientId: options.clientId };
+  const assignment = options.assignment ?? 'spread';
+  if (assignment !== 'spread' && assignment !== 'co-partitioned') {
+    throw bad('assignment must be spread or co-partitioned', 'assignment');
+  }
+  const isolation = options.isolation ?? 'read_committed';
+  if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
+    throw bad('isolation must be read_committed or read_uncommitted', 'isolation');
+  }
+  const { transactionalId } = options;
+  if (transactionalId !== undefined && (typeof transactionalId !== 'string' || !/^\S{1,200}$/.test(transactionalId))) {
+    throw bad('transactionalId must be 1-200 characters without spaces', 'transactionalId');
+  }
+  const transactionTimeoutMs = options.transactionTimeoutMs ?? 10_000;
+  if (!isPositiveInteger(transactionTimeoutMs)) {
+    throw bad('transactionTimeoutMs must be an integer >= 1', 'transactionTimeoutMs');
+  }
+  return {
+    group,
+    topics: [...new Set(topics)],
+    startAt,
+    maxBatchSize,
+    sessionTimeoutMs,
+    clientId: options.clientId,
+    assignment,
+    isolation,
+    transactionalId,
+    transactionTimeoutMs,
+  };
+}
+
+/**
+ * Checks the options of `Admin.endOffsets` and returns the isolation (default `'read_committed'`).
+ * @throws HeraldError `HERALD_INVALID_ARGUMENT`.
+ */
+export function checkIsolation(options: EndOffsetsOptions | undefined): Isolation {
+  if (options === undefined) return 'read_committed';
+  if (typeof options !== 'object' || options === null) {
+    throw new HeraldError('HERALD_INVALID_ARGUMENT', 'endOffsets: options must be an object');
+  }
+  const isolation = options.isolation ?? 'read_committed';
+  if (isolation !== 'read_committed' && isolation !== 'read_uncommitted') {
+    throw new HeraldError('HERALD_INVALID_ARGUMENT', 'endOffsets: isolation must be read_committed or read_uncommitted', {
+      details: { field: 'isolation' },
+    });
+  }
+  return isolation;
 }

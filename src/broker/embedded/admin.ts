@@ -1,5 +1,16 @@
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, GroupOffset, PartitionInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type {
+  Admin,
+  BrokerRecord,
+  EndOffsetsOptions,
+  GroupInfo,
+  GroupOffset,
+  PartitionInfo,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../broker.ts';
+import { checkIsolation } from '../options.ts';
 import type { EmbeddedConsumer } from './consumer.ts';
 import type { GroupCoordinator } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
@@ -113,9 +124,10 @@ export class EmbeddedAdmin implements Admin {
     };
   }
 
-  /** Not implemented yet on this adapter. */
-  endOffsets(): Promise<PartitionInfo[]> {
-    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'endOffsets is not implemented yet'));
+  /** Every visible record is committed here, so both isolation levels see the same end: the next offset. */
+  async endOffsets(topic: string, options: EndOffsetsOptions = {}): Promise<PartitionInfo[]> {
+    checkIsolation(options);
+    return (await this.describeTopic(topic)).partitions;
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

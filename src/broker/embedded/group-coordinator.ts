@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { assignCoPartitioned } from '../co-partitioned.ts';
 import { assignRoundRobin } from './assignor.ts';
 import type { EmbeddedConsumer } from './consumer.ts';
 import type { PartitionLog } from './partition-log.ts';
@@ -23,7 +24,8 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
 
 /**
  * One consumer group. Joins, leaves and topic changes are handled one at a time; each computes the target
- * assignment (round-robin over active members in join order) and moves partitions in two phases: first every
+ * assignment (round-robin over active members in join order, by partition number when a member asks for
+ * `'co-partitioned'`) and moves partitions in two phases: first every
  * member losing partitions revokes them (its `onRevoked` awaited, bounded by its `sessionTimeoutMs`), then — after
  * commits made during revocation are durable — new owners take them (`onAssigned`, then records). A partition thus
  * never has two owners at once.
@@ -89,7 +91,9 @@ export class GroupCoordinator {
       for (const name of new Set(active.flatMap((m) => m.topics))) {
         for (const log of registry.get(name)?.logs ?? []) slots.push({ topic: name, partition: log.partition, log });
       }
-      const target = assignRoundRobin(active, slots);
+      // One member asking for co-partitioning is enough: spreading would break its joins.
+      const coPartitioned = active.some((m) => m.options.assignment === 'co-partitioned');
+      const target = coPartitioned ? assignCoPartitioned(active, slots) : assignRoundRobin(active, slots);
       const revocations: Promise<EmbeddedConsumer | null>[] = [];
       for (const member of this.#members) {
         const keep = new Set((target.get(member) ?? []).map((s) => s.log));
