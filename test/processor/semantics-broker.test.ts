@@ -16,7 +16,7 @@ import { KINDS, logger, uniqueName, waitFor } from './harness.ts';
 import type { Guarantee } from '../../src/processor/options.ts';
 
 const num = jsonCodec<number>();
-const guarantee: Guarantee = 'at-least-once';
+const guarantee: Guarantee = 'exactly-once';
 
 function counter(group: string, input: string, options: { output?: string; failOn?: number } = {}) {
   const b = defineGroup(group).persist(num).output(options.output ?? `${input}-out`, num);
@@ -139,8 +139,13 @@ for (const kind of KINDS) {
       t.after(() => two.stop());
       await waitFor('both own partitions', () => one.status().partitions.length > 0 && two.status().partitions.length > 0, 60_000);
       for (let i = 0; i < 40; i++) await emitter.emit(`k${i % 8}`, 1);
+      const standby = two.status().standby;
+      assert.ok(standby.length > 0, 'two keeps the partitions it does not own warm');
       await one.stop();
       await waitFor('two owns everything', () => two.status().partitions.length === 4, 60_000);
+      for (const p of two.status().partitions.filter((x) => standby.includes(x.partition))) {
+        assert.equal(p.restore?.mode, 'warm', `partition ${p.partition} was kept warm`);
+      }
       for (let i = 0; i < 40; i++) await emitter.emit(`k${i % 8}`, 1);
       const view = new View({ broker, table: groupTable(group), codec: num });
       await view.start();
