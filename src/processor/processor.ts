@@ -13,6 +13,7 @@ import { HeraldError, isHeraldError } from '../errors.ts';
 import type { Component } from '../runtime/lifecycle.ts';
 import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
+import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import { batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
@@ -58,6 +59,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   #state: ProcessorStatus['state'] = 'new';
   #store: KeyValueStore | undefined;
   #table: CommittedTable | undefined;
+  #writer: StoreWriter | undefined;
   #core: ProcessorCore | undefined;
   #consumer: GroupConsumer | undefined;
   #producer: Producer | undefined;
@@ -98,7 +100,11 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       const plan = await prepareTopics(broker, this.topology as Topology<unknown, unknown, unknown>);
       this.#partitions = plan.partitions;
       this.#store = this.#openStore();
-      this.#table = new CommittedTable(this.#store, this.#resolved.cacheSize);
+      if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path);
+      this.#table = new CommittedTable(this.#store, this.#resolved.cacheSize, this.#writer, (err) => {
+        this.#logger.error({ err }, 'local store write failed; restoring every owned partition from the changelog');
+        this.#restored.clear();
+      });
       for (const [name, ref] of this.topology.tables) {
         const view = new View({ broker, table: ref.topic, codec: ref.codec, logger: this.#logger });
         await view.start();
@@ -151,12 +157,14 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     await Promise.all([...this.#views.values()].map((v) => v.stop()));
     await this.#producer?.close();
     this.#unregister?.();
+    await this.#table?.flush();
+    await this.#writer?.close();
     this.#store?.close();
   }
 
   /** The table value of `key` as committed on this instance (owned or standby partitions only). */
   get(key: string, partition: number): V | undefined {
-    const bytes = this.#table?.read(partition, key);
+    const bytes = this.#table?.readMany(partition, [key]).get(key);
     return bytes === undefined || this.topology.table === undefined ? undefined : this.topology.table.decode(bytes);
   }
 
@@ -260,6 +268,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         this.#serial(p, async () => {
           this.#owned.delete(p);
           this.#restored.delete(p);
+          await this.#table?.flush();
           this.#table?.forget(p);
           this.#core?.forget(p);
           if (this.#options.hotStandby && this.#state === 'running') this.#startStandby(p);
@@ -275,6 +284,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     }
     const group = this.topology.group;
     const labels = { group, partition: String(partition) };
+    await this.#table?.flush();
     const state = await restorePartition({
       store: this.#store as KeyValueStore,
       tail: this.#tail,

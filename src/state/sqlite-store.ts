@@ -18,6 +18,11 @@ const CORRUPT_CODES = new Set([11, 26]);
 export interface SqliteStoreOptions {
   /** Called when the file found was not trusted and was started afresh (its partitions then restore from scratch). */
   onReset?: (reset: StoreReset) => void;
+  /**
+   * Skip the checks on open: only for a second connection to a file another one of this process has just checked
+   * (the write-behind thread's).
+   */
+  checked?: boolean;
 }
 
 /**
@@ -49,7 +54,7 @@ export class SqliteStore implements KeyValueStore {
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.path = file;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.#db = openTrusted(file, options.onReset);
+    this.#db = options.checked ? open(file) : openTrusted(file, options.onReset);
     this.#get = this.#db.prepare('SELECT v FROM kv WHERE p = ? AND k = ?');
     this.#put = this.#db.prepare('INSERT INTO kv (p, k, v) VALUES (?, ?, ?) ON CONFLICT (p, k) DO UPDATE SET v = excluded.v');
     this.#delete = this.#db.prepare('DELETE FROM kv WHERE p = ? AND k = ?');
@@ -162,7 +167,9 @@ function distrust(db: DatabaseSync): string | undefined {
 function open(file: string): DatabaseSync {
   const db = new DatabaseSync(file);
   try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536');
+    // Two connections may write (the write-behind thread, and restores here): wait for each other's short
+    // transactions rather than fail.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA busy_timeout = 10000');
   } catch (err) {
     db.close();
     throw err;

@@ -43,7 +43,7 @@ try {
     guarantee,
     sessionTimeoutMs: 6_000,
     // Small batches: many commits, so that kills land between and inside them.
-    maxBatchSize: 200,
+    maxBatchSize: 100,
   });
   await processor.start();
   say({ event: 'started' });
