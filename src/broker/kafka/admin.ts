@@ -4,7 +4,17 @@
  */
 import { Admin as LibraryAdmin } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, PartitionInfo, RecordPosition, TopicInfo, TopicSpec } from '../broker.ts';
+import type {
+  Admin,
+  BrokerRecord,
+  EndOffsetsOptions,
+  GroupInfo,
+  PartitionInfo,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../broker.ts';
+import { checkIsolation, isTopicName } from '../options.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { Groups } from './groups.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
@@ -79,9 +89,12 @@ export class KafkaAdmin implements Admin {
     return this.#groups.describe(group);
   }
 
-  /** Not implemented yet on this adapter. */
-  endOffsets(): Promise<PartitionInfo[]> {
-    return Promise.reject(new HeraldError('HERALD_INTERNAL', 'endOffsets is not implemented yet'));
+  /** ListOffsets at the latest offset with the isolation level: the last stable offset under read_committed. */
+  async endOffsets(topic: string, options?: EndOffsetsOptions): Promise<PartitionInfo[]> {
+    this.#open();
+    const isolation = checkIsolation(options);
+    if (!isTopicName(topic)) throw new HeraldError('HERALD_INVALID_ARGUMENT', `invalid topic ${JSON.stringify(topic)}`);
+    return this.#topics.endOffsets(topic, isolation);
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
