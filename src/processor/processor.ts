@@ -360,7 +360,13 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     } catch (err) {
       this.#metrics?.commitFailures.inc({ group: this.topology.group });
       if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || isHeraldError(err, 'HERALD_FENCED')) {
-        this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping the batch');
+        // The partition belongs to another member (or instance) now: process none of its records until it is
+        // assigned here again, or a later batch would commit past this one.
+        this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping it');
+        this.#owned.delete(partition);
+        this.#restored.delete(partition);
+        this.#aborts.get(partition)?.abort();
+        this.#table?.forget(partition);
         return;
       }
       this.#logger.warn({ err, partition }, 'commit failed; processing the batch again');
