@@ -73,7 +73,6 @@ export class RecordContext implements Context<unknown, Record<string, unknown>, 
   readonly timestamp: number;
   readonly streamTime: number;
   readonly headers: Headers;
-  readonly correlationId: string;
   /** Whether this attempt wrote the table value, and what (`null`: deleted). */
   written = false;
   value: unknown = null;
@@ -81,6 +80,7 @@ export class RecordContext implements Context<unknown, Record<string, unknown>, 
   emitted: OutgoingRecord[] | undefined;
   late = false;
   readonly #scope: ContextScope;
+  readonly #fields: RecordFields;
   readonly #hasKey: boolean;
 
   constructor(fields: RecordFields, scope: ContextScope) {
@@ -92,9 +92,14 @@ export class RecordContext implements Context<unknown, Record<string, unknown>, 
     this.offset = fields.offset;
     this.timestamp = fields.timestamp;
     this.headers = fields.headers;
-    this.correlationId = fields.correlationId;
+    this.#fields = fields;
     this.streamTime = scope.streamTime;
     this.#scope = scope;
+  }
+
+  /** Read from the record's fields on use: most records never emit, and a made-up id costs a UUID. */
+  get correlationId(): string {
+    return this.#fields.correlationId;
   }
 
   get(): unknown {

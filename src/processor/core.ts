@@ -101,17 +101,19 @@ export class ProcessorCore {
     };
     const next = new Map<string, number>();
     const codec = this.topology.table;
+    const keys = records.map((r) => (r.key === null ? null : r.key.toString('utf8')));
     const committed =
-      codec === undefined ? new Map<string, Buffer | undefined>() : this.#options.readCommitted(partition, keysOf(records));
+      codec === undefined ? new Map<string, Buffer | undefined>() : this.#options.readCommitted(partition, present(keys));
     const readBelow = (key: string) => {
       const change = result.changes.get(key);
       const bytes = change !== undefined ? change.bytes : committed.get(key);
       return bytes === null || bytes === undefined || codec === undefined ? undefined : codec.decode(bytes);
     };
-    for (const record of records) {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
       const streamTime = Math.max(this.streamTime(partition), record.timestamp);
       this.#streamTime.set(partition, streamTime);
-      await this.#runRecord(record, streamTime, readBelow, result);
+      await this.#runRecord(record, keys[i], streamTime, readBelow, result);
       next.set(record.topic, record.offset + 1);
       result.processed += 1;
     }
@@ -121,6 +123,7 @@ export class ProcessorCore {
 
   async #runRecord(
     record: BrokerRecord,
+    key: string | null,
     streamTime: number,
     readBelow: (key: string) => unknown,
     result: BatchResult,
@@ -128,7 +131,7 @@ export class ProcessorCore {
     const input = this.topology.inputs.get(record.topic);
     if (input === undefined) throw new HeraldError('HERALD_INTERNAL', `no input ${record.topic} in ${this.topology.group}`);
     const { retry } = this.#options;
-    const key = record.key === null ? null : record.key.toString('utf8');
+    let correlationId: string | undefined;
     const fields = {
       topic: record.topic,
       key,
@@ -136,7 +139,11 @@ export class ProcessorCore {
       offset: record.offset,
       timestamp: record.timestamp,
       headers: record.headers,
-      correlationId: correlationIdOf(record.headers),
+      // Made up (a UUID) only when asked for, and then the same for every attempt of the record.
+      get correlationId(): string {
+        correlationId ??= correlationIdOf(record.headers);
+        return correlationId;
+      },
     };
     const scope = { topology: this.topology, tables: this.#options.tables, readBelow, streamTime };
     let firstAttemptAt: number | undefined;
@@ -188,8 +195,8 @@ export class ProcessorCore {
   }
 }
 
-function* keysOf(records: readonly BrokerRecord[]): Iterable<string> {
-  for (const r of records) if (r.key !== null) yield r.key.toString('utf8');
+function* present(keys: readonly (string | null)[]): Iterable<string> {
+  for (const key of keys) if (key !== null) yield key;
 }
 
 /** The changelog records of a batch: the last value of each changed key, to the input's partition, with its source. */
