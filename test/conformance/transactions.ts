@@ -97,8 +97,19 @@ export function transactionTests(test: HarnessTest): void {
           consumer.commitTransaction(out(output, [`p${partition}-${i}`]), [{ topic: input, partition, offset: i + 1 }]),
         ),
       );
+      // Bad calls among them fail alone.
+      const other = await h.topic(1);
+      const bad = Promise.allSettled([
+        consumer.commitTransaction(out(output, ['bad-partition'], 9), [{ topic: input, partition: 0, offset: 9 }]),
+        consumer.commitTransaction(out(output, ['not-owned']), [{ topic: other, partition: 0, offset: 9 }]),
+        consumer.commitTransaction(out(uniqueName('missing'), ['missing-topic']), []),
+      ]);
       const results = await Promise.all(calls);
       assert.equal(results.length, 12);
+      assert.deepEqual(
+        (await bad).map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok')),
+        ['HERALD_PARTITION_OUT_OF_RANGE', 'HERALD_NOT_ASSIGNED', 'HERALD_TOPIC_NOT_FOUND'],
+      );
       const values = (await visible(h, output, 1)).sort();
       assert.deepEqual(values, range(4).flatMap((p) => range(3).map((i) => `p${p}-${i}`)).sort());
       for (const partition of range(4)) assert.equal(await committedOffset(h, group, { topic: input, partition }), 3);
