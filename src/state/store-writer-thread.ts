@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.ts';
-import type { StoreWriterReply, StoreWriterRequest } from './store-writer.ts';
+import { type StoreWriterReply, type StoreWriterRequest, unpackChanges } from './store-writer.ts';
 
 const port = parentPort!;
 const store = new SqliteStore((workerData as { file: string }).file, { checked: true });
@@ -23,14 +23,7 @@ port.on('message', (message: StoreWriterRequest) => {
     return;
   }
   try {
-    store.apply({
-      changes: message.changes.map(([partition, key, value]) => ({
-        partition,
-        key,
-        value: value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-      })),
-      checkpoints: new Map(message.checkpoints),
-    });
+    store.apply({ changes: unpackChanges(message.changes), checkpoints: new Map(message.checkpoints) });
     port.postMessage({ type: 'written', id: message.id } satisfies StoreWriterReply);
   } catch (err) {
     broken = (err as Error).message;

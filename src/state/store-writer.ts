@@ -1,15 +1,55 @@
 import { Worker } from 'node:worker_threads';
 import { HeraldError } from '../errors.ts';
-import type { StoreWrite } from './store.ts';
+import type { StoreChange, StoreWrite } from './store.ts';
 
 export type StoreWriterRequest =
   | {
       type: 'write';
       id: number;
-      changes: [partition: number, key: string, value: Uint8Array | null][];
+      /** The changes packed by {@link packChanges} (one transferred buffer: cloning many small ones costs more). */
+      changes: ArrayBuffer;
       checkpoints: [partition: number, offset: number][];
     }
   | { type: 'close' };
+
+/** Changes as one buffer: per change, partition (u32), key length (u32), key (UTF-8), value length (i32, -1 for a
+ * delete), value. */
+export function packChanges(changes: readonly StoreChange[]): ArrayBuffer {
+  let size = 0;
+  const keys = changes.map((c) => {
+    const key = Buffer.from(c.key, 'utf8');
+    size += 12 + key.length + (c.value?.length ?? 0);
+    return key;
+  });
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  changes.forEach((c, i) => {
+    at = out.writeUInt32LE(c.partition, at);
+    at = out.writeUInt32LE(keys[i].length, at);
+    at += keys[i].copy(out, at);
+    at = out.writeInt32LE(c.value === null ? -1 : c.value.length, at);
+    if (c.value !== null) at += c.value.copy(out, at);
+  });
+  return out.buffer as ArrayBuffer;
+}
+
+export function unpackChanges(packed: ArrayBuffer): StoreChange[] {
+  const bytes = Buffer.from(packed);
+  const out: StoreChange[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const partition = bytes.readUInt32LE(at);
+    const keyLength = bytes.readUInt32LE(at + 4);
+    const key = bytes.toString('utf8', at + 8, at + 8 + keyLength);
+    at += 8 + keyLength;
+    const valueLength = bytes.readInt32LE(at);
+    at += 4;
+    const value = valueLength < 0 ? null : bytes.subarray(at, at + valueLength);
+    at += Math.max(0, valueLength);
+    out.push({ partition, key, value });
+  }
+  return out;
+}
 
 export type StoreWriterReply =
   | { type: 'written'; id: number }
@@ -51,12 +91,12 @@ export class StoreWriter {
     const request: StoreWriterRequest = {
       type: 'write',
       id,
-      changes: write.changes.map((c) => [c.partition, c.key, c.value]),
+      changes: packChanges(write.changes),
       checkpoints: [...write.checkpoints],
     };
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage(request);
+      this.#worker.postMessage(request, [request.changes]);
     });
   }
 
