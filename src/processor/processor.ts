@@ -29,9 +29,12 @@ import { restorePartition, type RestoreState } from './restore.ts';
 import { prepareTopics } from './start-checks.ts';
 import type { Topology } from './topology.ts';
 import { View } from './view.ts';
+import { inputLag, sleepUnlessAborted } from './waits.ts';
 
 /** Wait before processing a batch again after its commit failed for a reason that may pass (broker unavailable). */
 const COMMIT_RETRY_MS = 200;
+/** How often the input lag of owned partitions is measured (metrics, status). */
+const LAG_EVERY_MS = 5_000;
 
 /**
  * Runs a {@link Topology} on a broker: a member of the consumer group `topology.group` that owns partition p of
@@ -75,6 +78,9 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   /** Standby partitions and their restore, which an assignment waits for before restoring the partition itself. */
   readonly #standbyReady = new Map<number, Promise<void>>();
   #unregister: (() => void) | undefined;
+  /** Input lag per owned partition, last measured. */
+  readonly #lag = new Map<number, number>();
+  #lagTimer: NodeJS.Timeout | undefined;
 
   constructor(topology: Topology<V, O, L>, options: ProcessorOptions) {
     this.topology = topology;
@@ -141,6 +147,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         onRevoked: (tps) => this.#revoked(tps),
       });
       this.#state = 'running';
+      this.#lagTimer = setInterval(() => void this.#measureLag(), LAG_EVERY_MS);
+      this.#lagTimer.unref();
     } catch (err) {
       await this.stop();
       throw err;
@@ -151,6 +159,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
+    clearInterval(this.#lagTimer);
     for (const abort of this.#aborts.values()) abort.abort();
     await this.#consumer?.close().catch((err: unknown) => this.#logger.warn({ err }, 'consumer close failed'));
     await this.#standby?.stop();
@@ -177,6 +186,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       partitions: [...this.#owned].sort((a, b) => a - b).map((partition) => ({
         partition,
         tableKeys: store !== undefined && this.#state !== 'stopped' ? store.size(partition) : 0,
+        lag: this.#lag.get(partition),
         restore: this.#restores.get(partition),
       })),
       standby: [...this.#standbyReady.keys()].sort((a, b) => a - b),
@@ -204,7 +214,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       retry: {
         policy: this.#resolved.retry,
         now: Date.now,
-        sleep: (ms, partition) => this.#sleep(ms, partition),
+        sleep: (ms, partition) =>
+          sleepUnlessAborted(ms, this.#aborts.get(partition)?.signal, `partition ${partition} is being revoked`),
       },
       onRetry: (record, err, attempt, delayMs) =>
         this.#logger.warn(
@@ -216,23 +227,6 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
           { err, topic: record.topic, partition: record.partition, offset: record.offset, attempts },
           'callback failed; dead-lettered',
         ),
-    });
-  }
-
-  #sleep(ms: number, partition: number): Promise<void> {
-    const signal = this.#aborts.get(partition)?.signal;
-    return new Promise((resolve, reject) => {
-      const stopped = () => reject(new HeraldError('HERALD_SHUTTING_DOWN', `partition ${partition} is being revoked`));
-      if (signal?.aborted ?? true) return stopped();
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        stopped();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -375,6 +369,19 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       return;
     }
     this.#applyCommitted(result, changelog.length === 0 ? undefined : written[changelog.length - 1].offset + 1);
+  }
+
+  async #measureLag(): Promise<void> {
+    try {
+      const lag = await inputLag(this.#options.broker.admin, this.topology.group, this.topology.inputs, this.#owned);
+      this.#lag.clear();
+      for (const [partition, n] of lag) {
+        this.#lag.set(partition, n);
+        this.#metrics?.lag.set({ group: this.topology.group, partition: String(partition) }, n);
+      }
+    } catch (err) {
+      this.#logger.debug({ err }, 'lag measurement failed');
+    }
   }
 
   #applyCommitted(result: BatchResult, checkpoint: number | undefined): void {

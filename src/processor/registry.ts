@@ -5,8 +5,8 @@ export interface ProcessorStatus {
   group: string;
   guarantee: 'exactly-once' | 'at-least-once';
   state: 'new' | 'starting' | 'running' | 'stopped';
-  /** Owned partitions with their table size and restore state. */
-  partitions: { partition: number; tableKeys: number; restore: RestoreState | undefined }[];
+  /** Owned partitions with their table size, input lag (measured every few seconds) and restore state. */
+  partitions: { partition: number; tableKeys: number; lag: number | undefined; restore: RestoreState | undefined }[];
   /** Partitions kept warm without being owned (hot standby). */
   standby: number[];
 }
