@@ -7,8 +7,13 @@
  * Fencing: the producer's `transactional.id` is the consumer's `transactionalId`. `init()` (at consumer start) runs
  * InitProducerId, which bumps the id's epoch: an older instance (a zombie) is fenced at once and its open
  * transaction aborted, so readers do not wait for the transaction timeout. The offsets carry the group's generation
- * and member id (KIP-447): a member that lost its partitions in a rebalance cannot commit them. A fenced committer
- * stays fenced — it never initialises again, which would fence the instance that took over.
+ * and member id (KIP-447): a member that lost its partitions in a rebalance cannot commit them.
+ *
+ * Only `init()` initialises as a newcomer (producer id -1): every later InitProducerId (a new library producer after
+ * a failure) presents this instance's last producer id and epoch (KIP-588), which the coordinator accepts only if
+ * no newer instance took over — so a zombie can never fence its successor. That is also how an epoch-over answer
+ * is told apart: accepted means the broker had aborted a transaction that outlived `transactionTimeoutMs`
+ * (`HERALD_TIMEOUT`, retriable, nothing visible); refused means fenced (`HERALD_FENCED`, for good).
  *
  * After a failed abort (broker unreachable) the library producer is dropped: the next transaction starts from a new
  * InitProducerId, which aborts whatever the broker still holds open for this id.
@@ -33,8 +38,11 @@ import { childClientId, type KafkaSettings } from './options.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 import { checkOutgoing, checkPosition } from './records.ts';
 
-/** Kafka errors meaning a newer producer with this transactional id exists. */
-const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_NOT_FOUND'];
+/**
+ * Kafka errors meaning this producer's epoch is over: a newer instance took over — or the coordinator aborted a
+ * transaction that outlived its timeout and bumped the epoch (the same answer). `#failed` tells them apart.
+ */
+const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'];
 /** Kafka errors of TxnOffsetCommit meaning this member's generation is over: its partitions may have moved. */
 const STALE_MEMBER = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID', 'REBALANCE_IN_PROGRESS'];
 /** The library's transaction object (its class is not exported by name). */
@@ -86,6 +94,10 @@ function matches(err: unknown, names: readonly string[]): boolean {
   return err instanceof Error && names.some((name) => findErrorBy(err, 'apiId', name) !== null);
 }
 
+function isEpochOver(err: unknown): boolean {
+  return matches(err, FENCED) || (err instanceof Error && findErrorBy(err, 'producerFenced', true) !== null);
+}
+
 export class TransactionalCommitter {
   readonly #settings: KafkaSettings;
   readonly #options: TransactionalOptions;
@@ -100,6 +112,8 @@ export class TransactionalCommitter {
   #pending: PendingCall[] = [];
   #drainScheduled = false;
   #fenced: HeraldError | undefined;
+  /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
+  #identity: { producerId: bigint; producerEpoch: number } | undefined;
   #closed = false;
 
   constructor(settings: KafkaSettings, options: TransactionalOptions, member: TransactionalMember, log: Logger) {
@@ -268,9 +282,9 @@ export class TransactionalCommitter {
       idempotent: true,
       // "No producer id yet" is -1/-1 in InitProducerId (KIP-360). The library's default, 0/0, names a producer that
       // does not exist: the coordinator then refuses a second instance of an id as fenced instead of bumping the
-      // epoch, which is the whole point of a stable transactional id.
-      producerId: -1n,
-      producerEpoch: -1,
+      // epoch, which is the whole point of a stable transactional id. Later producers present the last identity.
+      producerId: this.#identity?.producerId ?? -1n,
+      producerEpoch: this.#identity?.producerEpoch ?? -1,
       acks: ProduceAcks.ALL,
       compression: this.#settings.producer.compression,
       // The library sends this as the transaction timeout in InitProducerId (and uses it as its request timeout).
@@ -295,6 +309,7 @@ export class TransactionalCommitter {
     const producer = this.#ensureProducer();
     try {
       this.#transaction = await producer.beginTransaction();
+      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
       return this.#transaction;
     } catch (err) {
       const error = await this.#failed(undefined, err);
@@ -342,17 +357,7 @@ export class TransactionalCommitter {
 
   /** Aborts what may be open and turns `err` into the error the caller gets. */
   async #failed(transaction: Transaction | undefined, err: unknown): Promise<HeraldError> {
-    const fenced = matches(err, FENCED) || (err instanceof Error && findErrorBy(err, 'producerFenced', true) !== null);
-    if (fenced) {
-      this.#fenced = new HeraldError(
-        'HERALD_FENCED',
-        `a newer instance with transactional id ${this.#options.transactionalId} took over`,
-        { cause: err, details: { transactionalId: this.#options.transactionalId } },
-      );
-      this.#log.warn('fenced by a newer instance with the same transactional id; no further transactions');
-      await this.#dropProducer();
-      return this.#fenced;
-    }
+    if (isEpochOver(err)) return this.#epochOver(err);
     if (transaction !== undefined && !transaction.completed) {
       try {
         await transaction.abort();
@@ -369,6 +374,36 @@ export class TransactionalCommitter {
       });
     }
     return toHeraldError(err, 'commit transaction');
+  }
+
+  /**
+   * The producer's epoch is over. Initialising again with this instance's identity tells why: accepted, the broker
+   * had aborted a transaction past its timeout (nothing of it is visible; go on); refused, a newer instance exists.
+   */
+  async #epochOver(err: unknown): Promise<HeraldError> {
+    await this.#dropProducer();
+    try {
+      const producer = this.#ensureProducer();
+      const probe = await producer.beginTransaction();
+      await probe.cancel();
+      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+      this.#log.warn('a kafka transaction outlived transactionTimeoutMs and was aborted by the broker');
+      return new HeraldError(
+        'HERALD_TIMEOUT',
+        `the transaction took longer than ${this.#options.transactionTimeoutMs} ms and the broker aborted it`,
+        { cause: err },
+      );
+    } catch (again) {
+      await this.#dropProducer();
+      if (!isEpochOver(again)) return toHeraldError(again, 'commit transaction');
+      this.#fenced = new HeraldError(
+        'HERALD_FENCED',
+        `a newer instance with transactional id ${this.#options.transactionalId} took over`,
+        { cause: again, details: { transactionalId: this.#options.transactionalId } },
+      );
+      this.#log.warn('fenced by a newer instance with the same transactional id; no further transactions');
+      return this.#fenced;
+    }
   }
 
   async #dropProducer(): Promise<void> {

@@ -3,7 +3,11 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import type { Broker, BrokerRecord, Isolation, TailBatch } from '../../../src/broker/broker.ts';
+import { Consumer } from '@platformatic/kafka';
+import pino from 'pino';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
+import { resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
 import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
 import type { TransactionPlan } from './fixtures/transaction-child.ts';
@@ -185,5 +189,55 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
     await successor.commitTransaction([{ topic: output, value: Buffer.from('next') }], [{ topic: input, partition: 0, offset: 1 }]);
     const last = await broker.admin.read({ topic: output, partition: 0, offset: visible.at(-1)?.offset ?? 0 }, 10);
     assert.equal(last.at(-1)?.value?.toString(), 'next');
+  });
+
+  it('a transaction the broker aborted for its timeout is retriable, not a fencing: the next one commits', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'out');
+    const input = await topic(t, broker, 'in');
+    const group = unique('g');
+    const real = new Consumer({ clientId: 'slow-member', bootstrapBrokers: bootstrap, groupId: group, autocommit: false });
+    t.after(() => real.close(true));
+    real.topics.track(input);
+    await real.joinGroup({});
+    // The first offset commit stalls past the transaction timeout and the coordinator's abort of timed-out
+    // transactions (it checks every 10 s by default).
+    let stall = true;
+    const client = new Proxy(real, {
+      get(target, property) {
+        if (stall && property === 'coordinatorId') return null;
+        if (stall && property === 'findGroupCoordinator') {
+          return async () => {
+            stall = false;
+            await sleep(15_000);
+            return target.findGroupCoordinator();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const committer = new TransactionalCommitter(
+      resolveSettings({ kind: 'kafka', bootstrap }),
+      { transactionalId: unique('tx'), transactionTimeoutMs: 1_000, group },
+      { client: () => client, owns: () => true },
+      pino({ enabled: false }),
+    );
+    t.after(() => committer.close());
+    await committer.init();
+    const position = [{ topic: input, partition: 0, offset: 1 }];
+    const err = await committer.commit([{ topic: output, value: Buffer.from('late') }], position).then(
+      () => assert.fail('a transaction past its timeout committed'),
+      (e: unknown) => e as { code: string; retriable: boolean },
+    );
+    assert.equal(err.code, 'HERALD_TIMEOUT');
+    assert.equal(err.retriable, true);
+    await committer.commit([{ topic: output, value: Buffer.from('again') }], position);
+    assert.deepEqual(
+      (await broker.admin.read({ topic: output, partition: 0, offset: 0 }, 10)).map((r) => r.value?.toString()),
+      ['again'],
+    );
   });
 });
