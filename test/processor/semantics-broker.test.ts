@@ -142,7 +142,8 @@ for (const kind of KINDS) {
       const standby = two.status().standby;
       assert.ok(standby.length > 0, 'two keeps the partitions it does not own warm');
       await one.stop();
-      await waitFor('two owns everything', () => two.status().partitions.length === 4, 60_000);
+      const restored = () => two.status().partitions.filter((p) => p.restore?.finishedAt !== undefined).length === 4;
+      await waitFor('two owns and restored everything', restored, 60_000);
       for (const p of two.status().partitions.filter((x) => standby.includes(x.partition))) {
         assert.equal(p.restore?.mode, 'warm', `partition ${p.partition} was kept warm`);
       }
