@@ -1,11 +1,21 @@
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../port.ts';
+import type {
+  Admin,
+  BrokerRecord,
+  EndOffsetsOptions,
+  GroupInfo,
+  GroupOffset,
+  PartitionInfo,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toBrokerRecord } from './records.ts';
 import type { TopicRegistry } from './topics.ts';
-import { checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
+import { checkEndOffsetsOptions, checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
 
 function invalid(message: string): HeraldError {
   return new HeraldError('HERALD_INVALID_ARGUMENT', message);
@@ -114,6 +124,12 @@ export class EmbeddedAdmin implements Admin {
       members: members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment() })),
       offsets,
     };
+  }
+
+  /** Every visible record is committed here, so both isolation levels see the same end: the next offset. */
+  async endOffsets(topic: string, options: EndOffsetsOptions = {}): Promise<PartitionInfo[]> {
+    checkEndOffsetsOptions(options);
+    return (await this.describeTopic(topic)).partitions;
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

@@ -11,12 +11,22 @@
  *   the connection.
  * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
  *   fetchers sleep on an in-process notifier (`notifier.ts`) at the end of a partition instead of polling.
+ *   `commitTransaction` is one writer request (records + offsets in one SQLite transaction), ownership and the
+ *   transactional id (`transactional-ids.ts`) checked inside the write. Tail readers (`tail-reader.ts`) use the
+ *   same fetchers without a group.
  * - Cleaning (`cleaner.ts`, `retention.ts`, `compaction.ts`): a background timer, also callable on demand.
  */
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
+import type {
+  Broker,
+  ConsumerOptions,
+  GroupConsumer,
+  Producer,
+  TailReader,
+  TailReaderOptions,
+} from '../port.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
@@ -33,7 +43,9 @@ import {
 } from './options.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { isBusy, Store } from './store.ts';
+import { EmbeddedTailReader } from './tail-reader.ts';
 import { TopicRegistry } from './topics.ts';
+import { TransactionalIds } from './transactional-ids.ts';
 import { Writer } from './writer.ts';
 
 export type { EmbeddedBrokerOptions, EmbeddedBrokerSpec } from './options.ts';
@@ -76,7 +88,9 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
   #running: Running | null = null;
   readonly #producers = new Set<EmbeddedProducer>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  readonly #readers = new Set<EmbeddedTailReader>();
   readonly #coordinators = new Map<string, GroupCoordinator>();
+  readonly #transactionalIds = new TransactionalIds();
 
   constructor(options: ResolvedOptions, logger?: Logger) {
     this.#options = options;
@@ -196,6 +210,18 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     return producer;
   }
 
+  reader(options?: TailReaderOptions): TailReader {
+    const reader = new EmbeddedTailReader(options, {
+      topics: () => this.#internal().topics,
+      notifier: () => this.#internal().notifier,
+      logger: this.#logger,
+      onClosed: (r) => this.#readers.delete(r),
+    });
+    if (this.#state === 'stopping' || this.#state === 'stopped') void reader.close();
+    else this.#readers.add(reader);
+    return reader;
+  }
+
   consumer(options: ConsumerOptions): GroupConsumer {
     const consumer = new EmbeddedConsumer(resolveEmbeddedConsumerOptions(options), {
       topics: () => this.#internal().topics,
@@ -203,6 +229,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       offsets: () => this.#internal().offsets,
       notifier: () => this.#internal().notifier,
       coordinator: (group) => this.#coordinator(group),
+      transactionalIds: this.#transactionalIds,
       logger: this.#logger,
       onClosed: (c) => this.#consumers.delete(c),
     });
@@ -256,6 +283,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     const running = this.#running!;
     try {
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      await Promise.allSettled([...this.#readers].map((r) => r.close()));
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await running.cleaner.stop();
       await running.writer.close();

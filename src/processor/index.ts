@@ -1,0 +1,17 @@
+/**
+ * Stateful stream processors (Goka's nouns): `defineGroup` declares a topology, `Processor` runs it with a group
+ * table kept in a local store and a compacted changelog (exactly-once by default), `View` is a queryable copy of a
+ * table, `Emitter` a typed producer, the window helpers aggregate by event time. `TopologyTester` (also in
+ * `src/testing/`) runs callbacks without a broker.
+ */
+export { Emitter, type Emission, type EmitOptions } from '../runtime/emitter.ts';
+export type { Context, TableReader } from './context.ts';
+export { SOURCE_HEADER } from './core.ts';
+export { type Guarantee, type ProcessorOptions, DEFAULT_PROCESSOR_RETRY } from './options.ts';
+export { Processor } from './processor.ts';
+export { ProcessorRegistry, type ProcessorStatus, type ViewStatus } from './registry.ts';
+export type { RestoreState } from './restore.ts';
+export { TopologyTester } from './tester.ts';
+export { type Callback, defineGroup, GroupBuilder, groupTable, type Topology } from './topology.ts';
+export { type SourcePosition, View, type ViewOptions, type WaitOutcome } from './view.ts';
+export * from './windows/index.ts';
