@@ -28,6 +28,13 @@ export { type BootOptions, boot, heraldSchema, type Running } from './platform/b
 export { type Component, Lifecycle, type StopResult } from './platform/lifecycle.ts';
 export type { ServiceContext, ServiceDefinition } from './platform/service.ts';
 export { stopOnSignals } from './platform/signals.ts';
-export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from './topology/declaration.ts';
+export {
+  creates,
+  createsLike,
+  type DeclaresTopics,
+  type TopicDeclaration,
+  type TopicRole,
+  uses,
+} from './topology/declaration.ts';
 export { type ProvisionReport, provisionTopology } from './topology/provision.ts';
 export { checkTopology, topologyProblems } from './topology/validate.ts';

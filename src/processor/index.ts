@@ -5,13 +5,14 @@
  * `src/testing/`) runs callbacks without a broker.
  */
 export { Emitter, type Emission, type EmitOptions } from '../runtime/emitter.ts';
-export type { Context, TableReader } from './context.ts';
+export type { Callback, Context } from './callback.ts';
+export type { TableReader } from './context.ts';
 export { SOURCE_HEADER } from './core.ts';
 export { type Guarantee, type ProcessorOptions, DEFAULT_PROCESSOR_RETRY } from './options.ts';
 export { Processor } from './processor.ts';
 export { ProcessorRegistry, type ProcessorStatus, type ViewStatus } from './registry.ts';
 export type { RestoreState } from './restore.ts';
 export { TopologyTester } from './tester.ts';
-export { type Callback, defineGroup, GroupBuilder, groupTable, type Topology } from './topology.ts';
+export { defineGroup, GroupBuilder, groupTable, type Topology } from './topology.ts';
 export { type SourcePosition, View, type ViewOptions, type WaitOutcome } from './view.ts';
 export * from './windows/index.ts';

@@ -10,6 +10,8 @@ import type {
   TopicPartition,
 } from '../broker/port.ts';
 import { HeraldError, isHeraldError } from '../errors.ts';
+import type { TopicDeclaration } from '../topology/declaration.ts';
+import { provisionTopology } from '../topology/provision.ts';
 import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
@@ -25,7 +27,7 @@ import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
 import { type ProcessorOptions, type ResolvedProcessorOptions, resolveProcessorOptions } from './options.ts';
 import type { ProcessorStatus } from './registry.ts';
 import { restorePartition, type RestoreState } from './restore.ts';
-import { prepareTopics } from './start-checks.ts';
+import { checkTopics, processorTopics } from './topics.ts';
 import type { Topology } from './topology.ts';
 import { View } from './view.ts';
 import { inputLag, sleepUnlessAborted } from './waits.ts';
@@ -93,9 +95,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   }
 
   /**
-   * Checks the topology against the broker (`HERALD_TOPOLOGY_INVALID`), creates the changelog and dead-letter
-   * topics, opens the local store, starts the views of looked-up tables and waits until they caught up, then joins
-   * the group. Resolves once joined; owned partitions restore before their first record.
+   * Checks the topology against the broker (`HERALD_TOPOLOGY_INVALID`), provisions its declared topics (the
+   * changelog and dead-letter topics, unless boot did), opens the local store, starts the views of looked-up
+   * tables and waits until they caught up, then joins the group. Resolves once joined; owned partitions restore
+   * before their first record.
    */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new HeraldError('HERALD_INVALID_ARGUMENT', `${this.name} was started already`);
@@ -103,8 +106,11 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     const { broker, dataDir } = this.#options;
     const group = this.definition.group;
     try {
-      const plan = await prepareTopics(broker, this.definition as Topology<unknown, unknown, unknown>);
-      this.#partitions = plan.partitions;
+      const definition = this.definition as Topology<unknown, unknown, unknown>;
+      this.#partitions = await checkTopics(broker, definition);
+      // Under boot every declaration was provisioned already and this creates nothing; a processor started on its
+      // own creates its changelog and dead-letter topics here, through the same one function.
+      await provisionTopology(broker.admin, this.topology(), { lookUpUsed: false });
       this.#store = this.#openStore();
       if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path);
       this.#table = new CommittedTable(this.#store, this.#resolved.cacheSize, this.#writer, (err) => {
@@ -169,6 +175,11 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     await this.#table?.flush();
     await this.#writer?.close();
     this.#store?.close();
+  }
+
+  /** The topics it reads and writes (see `processorTopics`), for the platform's declared topology. */
+  topology(): TopicDeclaration[] {
+    return processorTopics(this.definition as Topology<unknown, unknown, unknown>);
   }
 
   /** The table value of `key` as committed on this instance (owned or standby partitions only). */

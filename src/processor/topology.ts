@@ -1,13 +1,7 @@
+import { isTopicName } from '../broker/rules.ts';
 import type { Codec } from '../codec/codec.ts';
-import { HeraldError } from '../errors.ts';
-import type { Context } from './context.ts';
-
-/**
- * Runs for one input record. `value` is the record's value decoded with its input's codec (`null` for a tombstone);
- * `ctx` reads and writes this key's table value, emits, looks up. Throwing fails the attempt: whatever the attempt
- * did (table writes, emits) is discarded, and the record is retried, then dead-lettered.
- */
-export type Callback<V, T, O, L> = (ctx: Context<V, O, L>, value: T | null) => void | Promise<void>;
+import type { Callback } from './callback.ts';
+import { invalid } from './invalid.ts';
 
 /** One input topic: its codec and its callback. */
 export interface InputSpec {
@@ -124,7 +118,7 @@ export class GroupBuilder<V, O, L> {
     if (this.#persisted && !isCodec(this.#table)) problems.push('the group table has no codec');
     const inputs = new Map<string, InputSpec>();
     for (const spec of this.#inputs) {
-      if (!isTopic(spec.topic)) problems.push(`input topic ${String(spec.topic)} is not a topic name`);
+      if (!isTopicName(spec.topic)) problems.push(`input topic ${String(spec.topic)} is not a topic name`);
       if (inputs.has(spec.topic)) problems.push(`input ${spec.topic} is declared twice`);
       if (!isCodec(spec.codec)) problems.push(`input ${spec.topic} has no codec`);
       if (typeof spec.callback !== 'function') problems.push(`input ${spec.topic} has no callback`);
@@ -133,7 +127,7 @@ export class GroupBuilder<V, O, L> {
     }
     const outputs = new Map<string, Codec<unknown>>();
     for (const [topic, codec] of this.#outputs) {
-      if (!isTopic(topic)) problems.push(`output topic ${String(topic)} is not a topic name`);
+      if (!isTopicName(topic)) problems.push(`output topic ${String(topic)} is not a topic name`);
       if (outputs.has(topic)) problems.push(`output ${topic} is declared twice`);
       if (!isCodec(codec)) problems.push(`output ${topic} has no codec`);
       if (inputs.has(topic)) problems.push(`output ${topic} is also an input (a loop through the broker)`);
@@ -142,7 +136,7 @@ export class GroupBuilder<V, O, L> {
     }
     const tables = new Map<string, TableRef>();
     for (const [name, ref] of this.#tables) {
-      if (!isTopic(name)) problems.push(`table ${String(name)} is not a topic name`);
+      if (!isTopicName(name)) problems.push(`table ${String(name)} is not a topic name`);
       if (tables.has(name)) problems.push(`table ${name} is declared twice`);
       if (!isCodec(ref.codec)) problems.push(`table ${name} has no codec`);
       if (name === tableTopic) problems.push(`table ${name} is this group's own table (use ctx.get)`);
@@ -159,13 +153,3 @@ function isCodec(codec: unknown): codec is Codec<unknown> {
   return typeof c?.encode === 'function' && typeof c.decode === 'function';
 }
 
-function isTopic(name: unknown): name is string {
-  return typeof name === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(name);
-}
-
-/** `HERALD_TOPOLOGY_INVALID` naming the group and every problem (also in `details`). */
-export function invalid(group: string, problems: string[]): HeraldError {
-  return new HeraldError('HERALD_TOPOLOGY_INVALID', `processor ${group}: ${problems.join('; ')}`, {
-    details: problems,
-  });
-}

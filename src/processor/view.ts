@@ -7,6 +7,7 @@ import { HeraldError } from '../errors.ts';
 import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import type { KeyValueStore } from '../state/store.ts';
+import { type TopicDeclaration, uses } from '../topology/declaration.ts';
 import { SOURCE_HEADER } from './core.ts';
 import { ChangelogFollower } from './follower.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
@@ -109,6 +110,11 @@ export class View<V> {
         previous?.();
       };
     }
+  }
+
+  /** The table it reads, for the platform's declared topology (used: its processor creates it). */
+  topology(): TopicDeclaration[] {
+    return [uses(this.name, 'table', this.table)];
   }
 
   status(): ViewStatus {

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { jsonCodec, stringCodec } from '../../src/codec/index.ts';
 import type { Codec } from '../../src/codec/codec.ts';
 import { isHeraldError } from '../../src/errors.ts';
+import { processorTopics } from '../../src/processor/topics.ts';
 import { defineGroup, groupTable } from '../../src/processor/topology.ts';
+import { topologyProblems } from '../../src/topology/validate.ts';
 
 const num = jsonCodec<number>();
 
@@ -72,5 +74,33 @@ describe('defineGroup', () => {
     assert.ok(problems(() => defineGroup('g').build()).includes('a processor needs at least one input'));
     assert.ok(problems(() => defineGroup('').input('a', num, () => {}).build())[0].includes('group'));
     assert.throws(() => defineGroup('g').persist(num).persist(num), { code: 'HERALD_TOPOLOGY_INVALID' });
+  });
+
+  it('declares its topics for the platform: inputs, outputs and tables used; changelog and dead letters created', () => {
+    const topology = defineGroup('balance')
+      .persist(num)
+      .output('flagged', num)
+      .lookup(groupTable('limits'), num)
+      .input('deposits', num, () => {})
+      .input('withdrawals', num, () => {})
+      .build();
+    const declared = processorTopics(topology);
+    assert.deepEqual(
+      declared.map((d) => [d.role, d.name, d.spec?.partitions ?? d.like?.topic ?? 'used']),
+      [
+        ['input', 'deposits', 'used'],
+        ['input', 'withdrawals', 'used'],
+        ['output', 'flagged', 'used'],
+        ['table', 'limits-table', 'used'],
+        ['changelog', 'balance-table', 'deposits'],
+        ['dead-letter', 'deposits.balance.dlq', 1],
+        ['dead-letter', 'withdrawals.balance.dlq', 1],
+      ],
+    );
+    assert.equal(declared.find((d) => d.role === 'changelog')?.like?.settings.compacted, true);
+    assert.ok(declared.every((d) => d.owner === 'processor balance'));
+    assert.deepEqual(topologyProblems(declared), []);
+    const stateless = processorTopics(defineGroup('relay').input('deposits', num, () => {}).build());
+    assert.ok(!stateless.some((d) => d.role === 'changelog'), 'no table, no changelog');
   });
 });
