@@ -68,8 +68,8 @@ describe('the packed package', () => {
 
     const help = await run(join(project, 'node_modules', '.bin', 'herald'), ['--help'], { cwd: project, env });
     assert.match(help.stdout, /usage: herald <command>/);
-    assert.match(help.stdout, /^  start +run Herald/m);
-    assert.match(help.stdout, /^  processors +list the stateful processors/m);
+    assert.match(help.stdout, /^ {2}start +run Herald/m);
+    assert.match(help.stdout, /^ {2}processors +list the stateful processors/m);
 
     // Only the entry points are doors into the package.
     await assert.rejects(
