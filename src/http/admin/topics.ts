@@ -24,8 +24,10 @@ const createBody = {
   },
 } as const;
 
-/** `POST /admin/topics`, `GET /admin/topics`, `GET|DELETE /admin/topics/{name}`. */
+/** `POST /admin/topics`, `GET /admin/topics`, `GET|DELETE /admin/topics/{name}`, `GET /admin/metadata`. */
 export function registerTopicRoutes(app: FastifyInstance, admin: AdminApi): void {
+  app.get('/metadata', async () => admin.metadata());
+
   app.post<{ Body: TopicSpec }>('/topics', { schema: { body: createBody } }, async (request, reply) =>
     reply.status(201).send(await admin.createTopic(request.body)),
   );
