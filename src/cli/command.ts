@@ -5,6 +5,10 @@ export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /** Where stdin-reading commands read (default `process.stdin`). */
+  stdin?: NodeJS.ReadableStream;
+  /** Aborted when the user interrupts (Ctrl-C): long-running commands (`consume --follow`) stop cleanly. */
+  signal?: AbortSignal;
 }
 
 /** A `herald` sub-command. `run` resolves with the process exit code. */
