@@ -45,7 +45,8 @@ export function registerMockDestinations(
     return describe(mock, counters);
   });
 
-  app.post<{ Params: { id: string } }>(`${MOCK_PREFIX}/:id`, { schema: { params } }, async (request, reply) => {
+  // Herald calls its own mocks thousands of times a minute: a request log line for each would drown the rest.
+  app.post<{ Params: { id: string } }>(`${MOCK_PREFIX}/:id`, { schema: { params }, logLevel: 'silent' }, async (request, reply) => {
     const { mock, counters } = find(request.params.id);
     counters.received += 1;
     const latency = mock.minLatencyMs + Math.floor(random() * (mock.maxLatencyMs - mock.minLatencyMs + 1));

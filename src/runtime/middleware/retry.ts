@@ -41,7 +41,7 @@ export function retry<T = unknown>(
         const now = Date.now();
         if (now - lastWarnAt >= WARN_EVERY_MS) {
           message.logger.warn(
-            { err, attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
+            { error: describeError(err), attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
             'handler failed; will retry',
           );
           lastWarnAt = now;
@@ -55,4 +55,11 @@ export function retry<T = unknown>(
   };
   // Acts only on failure: a record that succeeds at once needs no wrapper.
   return withBypass(middleware, {});
+}
+
+/** The error as one line's worth of fields: a retry is expected, so its stack says nothing the code does not. */
+function describeError(err: unknown): { code?: string; message: string } {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? { code, message: err.message } : { message: err.message };
 }
