@@ -1,4 +1,4 @@
-import { isRetriable } from '../../errors.ts';
+import { failureLogFields, isRetriable } from '../../errors.ts';
 import { nextDelay, type RetryPolicy, retryPolicy } from '../backoff.ts';
 import { withBypass } from '../chain.ts';
 import type { Middleware } from '../message.ts';
@@ -41,7 +41,7 @@ export function retry<T = unknown>(
         const now = Date.now();
         if (now - lastWarnAt >= WARN_EVERY_MS) {
           message.logger.warn(
-            { error: describeError(err), attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
+            { ...failureLogFields(err, { stack: false }), attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
             'handler failed; will retry',
           );
           lastWarnAt = now;
@@ -55,11 +55,4 @@ export function retry<T = unknown>(
   };
   // Acts only on failure: a record that succeeds at once needs no wrapper.
   return withBypass(middleware, {});
-}
-
-/** The error as one line's worth of fields: a retry is expected, so its stack says nothing the code does not. */
-function describeError(err: unknown): { code?: string; message: string } {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? { code, message: err.message } : { message: err.message };
 }
