@@ -1,3 +1,4 @@
+import type { EmbeddedBroker } from '../broker/embedded/index.ts';
 import { boot } from '../platform/boot.ts';
 import type { ServiceDefinition } from '../platform/service.ts';
 import { stopOnSignals } from '../platform/signals.ts';
@@ -26,7 +27,9 @@ export function startCommand(services: ServiceDefinition[]): Command {
         env: io.env,
         flags: flagsToConfig(parsed.values),
       });
-      say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url})`);
+      const kafka = (running.broker as Partial<EmbeddedBroker>).kafkaListenerAddress?.();
+      const listener = kafka ? `; Kafka clients: ${kafka.host}:${kafka.port}` : '';
+      say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url}${listener})`);
       return stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
     },
   };

@@ -21,6 +21,8 @@ export interface ConsumerContext {
   notifier(): Notifier;
   coordinator(group: string): GroupCoordinator;
   logger: Logger | undefined;
+  /** Whether Kafka clients on the broker's Kafka listener hold `group` now (then this consumer may not join). */
+  groupHeldElsewhere?(group: string): boolean;
   onClosed(consumer: EmbeddedConsumer): void;
 }
 
@@ -84,6 +86,17 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
     }
     const topics = this.#context.topics();
     for (const topic of this.options.topics) topics.require(topic);
+    if (this.#context.groupHeldElsewhere?.(this.options.group)) {
+      this.#context.logger?.warn(
+        { group: this.options.group, clientId: this.clientId },
+        'embedded broker: a consumer asked to join a group that Kafka clients hold; refused',
+      );
+      throw new HeraldError(
+        'HERALD_GROUP_IN_USE',
+        `consumer group ${JSON.stringify(this.options.group)} is in use by Kafka clients on the Kafka listener`,
+        { details: { group: this.options.group } },
+      );
+    }
     this.#listener = listener;
     this.#state = 'joining';
     await this.#context.coordinator(this.options.group).join(this);

@@ -1,0 +1,38 @@
+import type { PartitionLog } from '../../partition-log.ts';
+import type { RecordRow } from '../../records.ts';
+import { encodeBatch, type OutgoingRecord } from './batch.ts';
+import { toKafkaHeaders } from './headers.ts';
+
+/** Rows read from SQLite per step while filling a byte budget. */
+const PAGE = 500;
+/** Bytes a record adds to its key, value and headers in a batch, roughly (length, attributes, deltas). */
+const RECORD_OVERHEAD = 12;
+
+function estimate(row: RecordRow): number {
+  return (row[2]?.byteLength ?? 0) + (row[3]?.byteLength ?? 0) + (row[4]?.length ?? 0) + RECORD_OVERHEAD;
+}
+
+/**
+ * Records of `log` from offset `from` on, as one record batch of at most about `budget` bytes — or, with
+ * `atLeastOne`, of one record even if that alone is larger (Kafka's KIP-74: a consumer must always make
+ * progress). Returns `null` when nothing fits or nothing is there.
+ */
+export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean): Buffer | null {
+  const picked: OutgoingRecord[] = [];
+  let used = 0;
+  let offset = from;
+  for (;;) {
+    const rows = log.read(offset, PAGE);
+    let i = 0;
+    for (; i < rows.length; i++) {
+      const row = rows[i];
+      const size = estimate(row);
+      if (used + size > budget && !(atLeastOne && picked.length === 0)) break;
+      used += size;
+      picked.push({ offset: row[0], timestamp: row[1], key: row[2], value: row[3], headers: toKafkaHeaders(row[4]) });
+    }
+    if (i < rows.length || rows.length < PAGE) break;
+    offset = rows[rows.length - 1][0] + 1;
+  }
+  return picked.length === 0 ? null : encodeBatch(picked);
+}
