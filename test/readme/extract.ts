@@ -4,6 +4,7 @@
  *
  * - A block right after `<!-- example: skip (why) -->` is not run (it needs Kafka, starts a server of its own, or
  *   is a synopsis).
+ * - `localhost:8080` (HTTP) and `127.0.0.1:9192` (the Kafka listener) stand for the server the runner started.
  * - A command is a line, or several joined by a trailing `\` or by an open quote. `npm start …` lines are not run:
  *   the runner starts the server the README's reader would.
  * - A comment holding JSON (`# {…}`, `# […]`, optionally after an HTTP status: `# 400 {…}`), trailing the command
