@@ -28,15 +28,30 @@ export function formatLine(json: string, options: PrettyOptions): string {
   const label = options.colour ? `\u001b[${COLOURS[level] ?? '0'}m${name}\u001b[0m` : name;
   const time = typeof entry.time === 'string' ? entry.time.slice(11, 23) : new Date().toISOString().slice(11, 23);
   const parts = [time, label, typeof entry.msg === 'string' ? entry.msg : ''];
+  // fastify's request lines: the method and path, the status and the time, rather than their objects.
+  const req = entry.req as { method?: string; url?: string } | undefined;
+  if (req?.method && req.url) parts.push(`${req.method} ${req.url}`);
+  const res = entry.res as { statusCode?: number } | undefined;
+  if (res?.statusCode !== undefined) parts.push(String(res.statusCode));
+  if (typeof entry.responseTime === 'number') parts.push(`${entry.responseTime.toFixed(1)} ms`);
   for (const [key, value] of Object.entries(entry)) {
     if (HIDDEN.has(key) || value === undefined) continue;
-    parts.push(`${key}=${render(value)}`);
+    if ((key === 'req' && req?.method) || (key === 'res' && res?.statusCode !== undefined)) continue;
+    if (key === 'responseTime' && typeof value === 'number') continue;
+    parts.push(`${key}=${key === 'error' ? render(oneLine(value)) : render(value)}`);
   }
   const err = entry.err as { message?: string; code?: string; stack?: string } | undefined;
-  if (err) parts.push(`err=${render(err.code ? `${err.code}: ${err.message ?? ''}` : (err.message ?? ''))}`);
+  if (err) parts.push(`err=${render(oneLine(err))}`);
   let line = parts.filter((part) => part !== '').join(' ');
   if (err?.stack && level >= 50) line += `\n    ${err.stack.split('\n').slice(1).join('\n    ').trim()}`;
   return `${line}\n`;
+}
+
+/** An error's fields as `CODE: message`. */
+function oneLine(value: unknown): unknown {
+  const error = value as { code?: unknown; message?: unknown } | null;
+  if (typeof error !== 'object' || error === null || typeof error.message !== 'string') return value;
+  return typeof error.code === 'string' ? `${error.code}: ${error.message}` : error.message;
 }
 
 function render(value: unknown): string {

@@ -40,6 +40,9 @@ describe('logger', () => {
       const { logger, close } = await createLogger(logConfig(flags), out);
       logger.child({ correlationId: 'abc' }).warn({ err: Object.assign(new Error('gone'), { code: 'E_X' }) }, 'hi there');
       logger.error({ err: new Error('broken') }, 'failed');
+      logger.info({ req: { method: 'GET', url: '/healthz', remotePort: 1 } }, 'incoming request');
+      logger.info({ res: { statusCode: 200 }, responseTime: 6.25 }, 'request completed');
+      logger.warn({ error: { code: 'HERALD_TIMEOUT', message: 'too slow' } }, 'will retry');
       await close();
       await sleep(10);
       return text;
@@ -49,6 +52,9 @@ describe('logger', () => {
     assert.doesNotMatch(pretty.split('\n')[0], /at /, 'a warning carries no stack');
     assert.match(pretty, /ERROR failed err=broken\n {4}at /, 'an error does');
     assert.ok(!pretty.includes('\u001b['), 'no colours off a terminal');
+    assert.match(pretty, /INFO {2}incoming request GET \/healthz\n/);
+    assert.match(pretty, /INFO {2}request completed 200 6\.3 ms\n/);
+    assert.match(pretty, /WARN {2}will retry error="HERALD_TIMEOUT: too slow"\n/);
     assert.ok((await render({}, true)).includes('\u001b[33mWARN '), 'auto on a terminal: pretty, coloured');
     assert.equal(JSON.parse((await render({}, false)).split('\n')[0]).msg, 'hi there', 'auto when piped: JSON');
     assert.equal(JSON.parse((await render({ 'log.format': 'json' }, true)).split('\n')[0]).msg, 'hi there');
