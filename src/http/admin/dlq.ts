@@ -79,11 +79,13 @@ interface ReplayBody {
  *   `again`. Answers once every replayed record is durable, so a rate-limited replay holds the request open.
  */
 export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
-  app.get('/dlq', async () => admin.deadLetterTopics());
+  app.get('/dlq', { schema: { summary: 'dead-letter topics with their record counts' } }, async () =>
+    admin.deadLetterTopics(),
+  );
 
   app.get<{ Params: { topic: string }; Querystring: ListQuery }>(
     '/dlq/:topic/messages',
-    { schema: { params, querystring: listQuery } },
+    { schema: { summary: 'a page of dead letters with their envelopes, and the cursor to continue', params, querystring: listQuery } },
     async (request) => {
       const { key, since, until, offset, cursor, limit, maxBytes } = request.query;
       return admin.deadLetters(request.params.topic, {
@@ -99,7 +101,7 @@ export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
 
   app.post<{ Params: { topic: string }; Body: ReplayBody | undefined }>(
     '/dlq/:topic/replay',
-    { schema: { params, body: replayBody } },
+    { schema: { summary: 're-publish dead letters to their origin topic (skips those replayed before unless again)', params, body: replayBody } },
     async (request) => {
       const { offset, cursor, ...body } = request.body ?? {};
       const options: ReplayOptions = {

@@ -22,15 +22,17 @@ const recordsQuery = {
  * response ends once the member's partitions are read to their end, and a client closing it leaves the group.
  */
 export function registerGroupRoutes(app: FastifyInstance, admin: AdminApi): void {
-  app.get('/groups', async () => admin.listGroups());
+  app.get('/groups', { schema: { summary: 'consumer groups' } }, async () => admin.listGroups());
 
-  app.get<{ Params: { group: string } }>('/groups/:group', { schema: { params: groupParam } }, async (request) =>
+  app.get<{ Params: { group: string } }>(
+    '/groups/:group',
+    { schema: { summary: 'members, committed offsets and lag of a group', params: groupParam } }, async (request) =>
     admin.describeGroup(request.params.group),
   );
 
   app.get<{ Params: { group: string }; Querystring: { topic: string; limit?: number; follow: boolean } }>(
     '/groups/:group/records',
-    { schema: { params: groupParam, querystring: recordsQuery } },
+    { schema: { summary: 'consume as a group member: JSON lines, committed as sent', params: groupParam, querystring: recordsQuery } },
     async (request, reply) => {
       const { topic, limit, follow } = request.query;
       const closed = new AbortController();

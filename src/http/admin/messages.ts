@@ -64,7 +64,7 @@ const params = { type: 'object', properties: { name: { type: 'string', minLength
 export function registerMessageRoutes(app: FastifyInstance, admin: AdminApi): void {
   app.post<{ Params: { name: string }; Body: MessageInput | MessageInput[] }>(
     '/topics/:name/messages',
-    { schema: { params, body: produceBody } },
+    { schema: { summary: 'produce one record or a list; answers once durable', params, body: produceBody } },
     async (request, reply) => {
       const inputs = Array.isArray(request.body) ? request.body : [request.body];
       const positions = await admin.produce(inputs.map((input) => toOutgoingRecord(request.params.name, input)));
@@ -74,7 +74,7 @@ export function registerMessageRoutes(app: FastifyInstance, admin: AdminApi): vo
 
   app.get<{ Params: { name: string }; Querystring: ReadQuerystring }>(
     '/topics/:name/messages',
-    { schema: { params, querystring: readQuery } },
+    { schema: { summary: 'a page of records: every partition merged by time unless one is named', params, querystring: readQuery } },
     async (request) => {
       const { partition, offset, cursor, limit, maxBytes } = request.query;
       return admin.read({ topic: request.params.name, partition, limit, maxBytes, ...readStart(offset, cursor) });

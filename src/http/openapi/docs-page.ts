@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
  * is small and flat, and the page must work offline). `GET /`: where to start, linking the docs.
  */
 export function registerDocsPage(app: FastifyInstance): void {
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
-  app.get('/', async () => ({
+  app.get('/docs', { schema: { summary: 'this description, rendered' } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  app.get('/', { schema: { summary: 'where to start' } }, async () => ({
     name: 'herald',
     docs: '/docs',
     openapi: '/openapi.json',
