@@ -17,6 +17,8 @@ const README = [
   '',
   '# a comment that is prose',
   'true',
+  "printf 'a: b\\n'",
+  '# > a: b',
   '```',
   '',
   '<!-- example: skip (needs Kafka) -->',
@@ -40,8 +42,8 @@ describe('README example extraction', () => {
       examples.map((e) => [e.line, e.skip]),
       [
         [3, false],
-        [18, true],
-        [22, false],
+        [20, true],
+        [24, false],
       ],
     );
     assert.deepEqual(examples[0].commands, [
@@ -49,8 +51,9 @@ describe('README example extraction', () => {
       { line: 6, text: 'curl -s -XPOST localhost:8080/x -d \'{\n  "a": "# not a comment"}\'' },
       { line: 8, text: 'echo one \\\n  two', expected: '400 {"error":{"code":"X",\n  "message":"…"}}' },
       { line: 14, text: 'true' },
+      { line: 15, text: "printf 'a: b\\n'", expected: 'a: b' },
     ]);
-    assert.deepEqual(examples[2].commands, [{ line: 23, text: 'curl -s localhost:8080/admin/dlq', expected: '[…]' }]);
+    assert.deepEqual(examples[2].commands, [{ line: 25, text: 'curl -s localhost:8080/admin/dlq', expected: '[…]' }]);
   });
 
   it('matches output with … as anything, whitespace ignored and a leading status for the reader only', () => {

@@ -10,7 +10,7 @@
  * - A comment holding JSON (`# {…}`, `# […]`, optionally after an HTTP status: `# 400 {…}`), trailing the command
  *   or on the lines right after it, is its expected output; following comment lines continue it. `…` stands for
  *   anything, whitespace does not count, and the status is for the reader (curl -s prints only the body). Other
- *   comments are prose.
+ *   comments are prose. Output that is not JSON is written as a transcript, `# > ` before each line.
  */
 
 /** One command of an example, and what it must print (if the README says). */
@@ -30,7 +30,9 @@ export interface Example {
 
 const FENCE = /^(\s*)```(\S*)\s*$/;
 const SKIP = /^<!--\s*example:\s*skip\b.*-->\s*$/;
-const EXPECTED = /^(\d{3}\s+)?[[{]/;
+const EXPECTED = /^((\d{3}\s+)?[[{]|> )/;
+/** A transcript line's text (`> text`), or the comment as it is. */
+const output = (comment: string) => comment.replace(/^> ?/, '');
 const SERVER_START = /^(npm install && )?npm start\b/;
 
 /** The `sh` blocks of a README, in order. */
@@ -74,9 +76,9 @@ export function parseBlock(lines: string[], firstLine: number): ExampleCommand[]
       if (trimmed.startsWith('#')) {
         const comment = trimmed.replace(/^#\s?/, '');
         const last = commands.at(-1);
-        if (expecting) expecting.expected += `\n${comment}`;
-        else if (last && last.expected === undefined && EXPECTED.test(comment) && commands.length > 0) {
-          last.expected = comment;
+        if (expecting) expecting.expected += `\n${output(comment)}`;
+        else if (last && last.expected === undefined && EXPECTED.test(comment)) {
+          last.expected = output(comment);
           expecting = last;
         }
         continue;
@@ -93,7 +95,7 @@ export function parseBlock(lines: string[], firstLine: number): ExampleCommand[]
     pending = undefined;
     if (SERVER_START.test(command.text)) continue;
     if (comment !== undefined && EXPECTED.test(comment)) {
-      command.expected = comment;
+      command.expected = output(comment);
       expecting = command;
     }
     commands.push(command);
