@@ -27,10 +27,12 @@ export function startCommand(services: ServiceDefinition[]): Command {
         env: io.env,
         flags: flagsToConfig(parsed.values),
       });
+      // Signal handlers first: whoever reads the line below may signal at once.
+      const stopped = stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
       const kafka = (running.broker as Partial<EmbeddedBroker>).kafkaListenerAddress?.();
       const listener = kafka ? `; Kafka clients: ${kafka.host}:${kafka.port}` : '';
       say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url}${listener})`);
-      return stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
+      return stopped;
     },
   };
 }

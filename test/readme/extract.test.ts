@@ -27,7 +27,7 @@ const README = [
   '```',
   '',
   '  ```sh',
-  '  curl -s localhost:8080/admin/dlq   # […]',
+  '  curl -s localhost:8080/admin/dlq   # […] (the dead-letter topics)',
   '  ```',
   '',
   '```ts',

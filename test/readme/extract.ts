@@ -10,7 +10,7 @@
  * - A comment holding JSON (`# {…}`, `# […]`, optionally after an HTTP status: `# 400 {…}`), trailing the command
  *   or on the lines right after it, is its expected output; following comment lines continue it. `…` stands for
  *   anything, whitespace does not count, and the status is for the reader (curl -s prints only the body). Other
- *   comments are prose. Output that is not JSON is written as a transcript, `# > ` before each line.
+ *   comments are prose; a remark in parentheses after the JSON is not output. Output that is not JSON is written as a transcript, `# > ` before each line.
  */
 
 /** One command of an example, and what it must print (if the README says). */
@@ -31,8 +31,12 @@ export interface Example {
 const FENCE = /^(\s*)```(\S*)\s*$/;
 const SKIP = /^<!--\s*example:\s*skip\b.*-->\s*$/;
 const EXPECTED = /^((\d{3}\s+)?[[{]|> )/;
-/** A transcript line's text (`> text`), or the comment as it is. */
-const output = (comment: string) => comment.replace(/^> ?/, '');
+/**
+ * A transcript line's text (`> text`), or the comment as it is less a closing remark in parentheses after JSON
+ * (`# {…} (replaces the task)`).
+ */
+const output = (comment: string) =>
+  comment.startsWith('>') ? comment.replace(/^> ?/, '') : comment.replace(/([}\]])\s+\([^()]*\)\s*$/, '$1');
 const SERVER_START = /^(npm install && )?npm start\b/;
 
 /** The `sh` blocks of a README, in order. */
