@@ -21,6 +21,11 @@ export const ERROR_CODES = {
   HERALD_OFFSET_OUT_OF_RANGE: { retriable: false, message: 'the offset is outside the partition' },
   HERALD_GROUP_NOT_FOUND: { retriable: false, message: 'the consumer group does not exist' },
   HERALD_NOT_ASSIGNED: { retriable: false, message: 'the partition is not assigned to this consumer' },
+  HERALD_FENCED: { retriable: false, message: 'a newer instance with the same transactional id took over' },
+  HERALD_COPARTITION_MISMATCH: {
+    retriable: false,
+    message: 'co-partitioned topics do not have the same number of partitions',
+  },
   HERALD_DATA_DIR_LOCKED: { retriable: false, message: 'the data directory is owned by another process' },
   HERALD_STORAGE_FAILED: { retriable: true, message: 'the storage layer failed' },
   HERALD_BROKER_UNAVAILABLE: { retriable: true, message: 'the broker is unavailable' },
@@ -31,6 +36,8 @@ export const ERROR_CODES = {
   HERALD_SHUTTING_DOWN: { retriable: true, message: 'the process is shutting down' },
   HERALD_HANDLER_FAILED: { retriable: true, message: 'a message handler failed' },
   HERALD_DESTINATION_FAILED: { retriable: true, message: 'a destination rejected or did not answer' },
+  HERALD_TOPOLOGY_INVALID: { retriable: false, message: 'the processor topology is invalid' },
+  HERALD_STATE_CORRUPT: { retriable: false, message: 'a local state store could not be trusted and was rebuilt' },
   HERALD_INTERNAL: { retriable: false, message: 'an internal error occurred' },
 } as const satisfies Record<string, { retriable: boolean; message: string }>;
 

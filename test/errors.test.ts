@@ -30,6 +30,8 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_OFFSET_OUT_OF_RANGE: { status: 400, retriable: false },
   HERALD_GROUP_NOT_FOUND: { status: 404, retriable: false },
   HERALD_NOT_ASSIGNED: { status: 409, retriable: false },
+  HERALD_FENCED: { status: 409, retriable: false },
+  HERALD_COPARTITION_MISMATCH: { status: 409, retriable: false },
   HERALD_DATA_DIR_LOCKED: { status: 503, retriable: false },
   HERALD_STORAGE_FAILED: { status: 503, retriable: true },
   HERALD_BROKER_UNAVAILABLE: { status: 503, retriable: true },
@@ -40,6 +42,8 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_SHUTTING_DOWN: { status: 503, retriable: true },
   HERALD_HANDLER_FAILED: { status: 500, retriable: true },
   HERALD_DESTINATION_FAILED: { status: 502, retriable: true },
+  HERALD_TOPOLOGY_INVALID: { status: 500, retriable: false },
+  HERALD_STATE_CORRUPT: { status: 500, retriable: false },
   HERALD_INTERNAL: { status: 500, retriable: false },
 };
 

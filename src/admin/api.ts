@@ -2,6 +2,7 @@ import type { GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec } 
 import type { DeadLetterFilter, DeadLetterPage, ReplayOptions, ReplayReport } from './dead-letters.ts';
 import type { GroupReadOptions } from './group-records.ts';
 import type { MessagePage, ReadQuery } from './pages.ts';
+import type { ProcessorsOverview } from './processors.ts';
 import type { RecordView } from './records.ts';
 
 /** A consumer group at a glance: its live members and its lag summed over every partition. */
@@ -25,7 +26,7 @@ export interface Metadata {
 }
 
 /**
- * What Herald's operators can do: topics, messages, groups and lag, dead letters and replay. One interface with
+ * What Herald's operators can do: topics, messages, groups and lag, dead letters and replay, processors. One interface with
  * two implementations — over a broker (`BrokerAdminApi`, behind the HTTP admin routes and the CLI's `--broker`) and
  * over a running server's `/admin` routes (the CLI's default) — so the routes and the commands cannot drift apart.
  * Failures are `HeraldError`s with the broker's codes.
@@ -60,6 +61,11 @@ export interface AdminApi {
   deadLetters(topic: string, filter: DeadLetterFilter): Promise<DeadLetterPage>;
   /** Re-publishes matching dead letters of `topic` to their origin topics and marks them (`replayDeadLetters`). */
   replay(topic: string, options: ReplayOptions): Promise<ReplayReport>;
+  /**
+   * The processors and views of the Herald process behind this API (see `processorsOverview`); `HERALD_NOT_FOUND`
+   * over a bare broker, which knows no processors.
+   */
+  processors(): Promise<ProcessorsOverview>;
   /** Releases what it holds (a producer, a connection). */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { Broker, Producer } from '../broker/port.ts';
+import type { ProcessorRegistry } from '../processor/registry.ts';
 import { isDeadLetterTopic } from '../runtime/names.ts';
 import type { AdminApi, DeadLetterTopic, Metadata } from './api.ts';
 import { type GroupReadOptions, groupRecords } from './group-records.ts';
@@ -6,10 +7,13 @@ import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { summarizeGroups } from './groups.ts';
 import { type ReadQuery, readMessages } from './pages.ts';
 import { ReplayMarks } from './replay-marks.ts';
+import { processorsOverview } from './processors.ts';
 
 export interface BrokerAdminOptions {
   /** `close` also stops the broker (the CLI's own connection); default false (the platform's shared broker). */
   stopBroker?: boolean;
+  /** The processors and views of this process (the platform's); without one, `processors()` has nothing to show. */
+  processors?: ProcessorRegistry;
 }
 
 /**
@@ -98,6 +102,10 @@ export class BrokerAdminApi implements AdminApi {
 
   replay(topic: string, options: Parameters<AdminApi['replay']>[1]) {
     return replayDeadLetters(this.#admin, this.#producing(), topic, options, this.#replayMarks);
+  }
+
+  async processors() {
+    return processorsOverview(this.#options.processors);
   }
 
   async close(): Promise<void> {

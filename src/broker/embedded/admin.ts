@@ -2,9 +2,11 @@ import { HeraldError } from '../../errors.ts';
 import type {
   Admin,
   BrokerRecord,
+  EndOffsetsOptions,
   GroupInfo,
   GroupOffset,
   GroupMember as PortGroupMember,
+  PartitionInfo,
   RecordPosition,
   TopicInfo,
   TopicSpec,
@@ -14,7 +16,7 @@ import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toBrokerRecord } from './records.ts';
 import type { TopicRegistry } from './topics.ts';
-import { checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
+import { checkEndOffsetsOptions, checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
 
 function invalid(message: string): HeraldError {
   return new HeraldError('HERALD_INVALID_ARGUMENT', message);
@@ -146,6 +148,12 @@ export class EmbeddedAdmin implements Admin {
       ],
       offsets,
     };
+  }
+
+  /** Every visible record is committed here, so both isolation levels see the same end: the next offset. */
+  async endOffsets(topic: string, options: EndOffsetsOptions = {}): Promise<PartitionInfo[]> {
+    checkEndOffsetsOptions(options);
+    return (await this.describeTopic(topic)).partitions;
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

@@ -11,6 +11,9 @@
  *   the connection.
  * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
  *   fetchers sleep on an in-process notifier (`notifier.ts`) at the end of a partition instead of polling.
+ *   `commitTransaction` is one writer request (records + offsets in one SQLite transaction), ownership and the
+ *   transactional id (`transactional-ids.ts`) checked inside the write. Tail readers (`tail-reader.ts`) use the
+ *   same fetchers without a group.
  * - Cleaning (`cleaner.ts`, `retention.ts`, `compaction.ts`): a background timer, also callable on demand.
  * - Kafka clients (`kafka-protocol/`): an optional listener speaking the Kafka protocol over the same log, groups
  *   and committed offsets; started last, stopped first.
@@ -18,7 +21,14 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
+import type {
+  Broker,
+  ConsumerOptions,
+  GroupConsumer,
+  Producer,
+  TailReader,
+  TailReaderOptions,
+} from '../port.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
@@ -36,7 +46,9 @@ import {
 } from './options.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { isBusy, Store } from './store.ts';
+import { EmbeddedTailReader } from './tail-reader.ts';
 import { TopicRegistry } from './topics.ts';
+import { TransactionalIds } from './transactional-ids.ts';
 import { Writer } from './writer.ts';
 
 export type { EmbeddedBrokerOptions, EmbeddedBrokerSpec } from './options.ts';
@@ -81,8 +93,10 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
   #running: Running | null = null;
   readonly #producers = new Set<EmbeddedProducer>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  readonly #readers = new Set<EmbeddedTailReader>();
   readonly #coordinators = new Map<string, GroupCoordinator>();
   #listener: KafkaListener | null = null;
+  readonly #transactionalIds = new TransactionalIds();
 
   constructor(options: ResolvedOptions, logger?: Logger) {
     this.#options = options;
@@ -240,6 +254,18 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     return producer;
   }
 
+  reader(options?: TailReaderOptions): TailReader {
+    const reader = new EmbeddedTailReader(options, {
+      topics: () => this.#internal().topics,
+      notifier: () => this.#internal().notifier,
+      logger: this.#logger,
+      onClosed: (r) => this.#readers.delete(r),
+    });
+    if (this.#state === 'stopping' || this.#state === 'stopped') void reader.close();
+    else this.#readers.add(reader);
+    return reader;
+  }
+
   consumer(options: ConsumerOptions): GroupConsumer {
     const consumer = new EmbeddedConsumer(resolveEmbeddedConsumerOptions(options), {
       topics: () => this.#internal().topics,
@@ -247,6 +273,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       offsets: () => this.#internal().offsets,
       notifier: () => this.#internal().notifier,
       coordinator: (group) => this.#coordinator(group),
+      transactionalIds: this.#transactionalIds,
       logger: this.#logger,
       groupHeldElsewhere: (group) => this.#listener?.groups.active(group) ?? false,
       onClosed: (c) => this.#consumers.delete(c),
@@ -303,6 +330,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       await this.#listener?.stop();
       this.#listener = null;
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      await Promise.allSettled([...this.#readers].map((r) => r.close()));
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await running.cleaner.stop();
       await running.writer.close();

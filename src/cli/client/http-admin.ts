@@ -63,6 +63,7 @@ export function httpAdminApi(baseUrl: string, token: string): AdminApi {
         ...(start === undefined ? {} : { offset: formatStart(start) }),
         ...(cursor === undefined ? {} : { cursor: formatCursor(cursor) }),
       }),
+    processors: () => call('GET', '/processors'),
     close: async () => {},
   };
 }

@@ -38,6 +38,11 @@ export interface GroupCommitOptions {
  * sync of the write-ahead log, which runs off the event loop — one `fdatasync` covers every commit made before
  * it started. This gives thousands of durable transactions per second where one sync per transaction would give
  * hundreds. A COMMIT that fails rejects every transaction of the group with nothing of them written.
+ *
+ * Not the kit's `TurnBatcher`, though both gather one turn's requests: a batcher flushes every turn, while this
+ * holds its queue for as long as a sync of the log is in flight and then writes it as one group — batching across
+ * an fsync is what makes durable commits cheap here, and a per-turn flush would commit groups whose sync must
+ * queue behind the previous one anyway.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;

@@ -220,9 +220,10 @@ function bodySize(r: OutgoingRecord, baseOffset: number, baseTimestamp: number):
 
 /**
  * Encodes records (ascending offsets, possibly with gaps left by compaction) as one uncompressed v2 batch with no
- * producer id, as a fetch response carries it.
+ * producer id, as a fetch response carries it. `lastOffset` (default: the last record's) may lie beyond the last
+ * record: the offsets after it were removed by compaction, and the batch still covers them.
  */
-export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0): Buffer {
+export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0, lastOffset?: number): Buffer {
   const first = records[0];
   const last = records[records.length - 1];
   const baseOffset = first.offset;
@@ -244,7 +245,7 @@ export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0)
   buf.writeInt32BE(leaderEpoch, 12);
   buf.writeInt8(2, 16);
   buf.writeInt16BE(0, ATTRIBUTES_AT);
-  buf.writeInt32BE(last.offset - baseOffset, 23);
+  buf.writeInt32BE((lastOffset ?? last.offset) - baseOffset, 23);
   buf.writeBigInt64BE(BigInt(baseTimestamp), 27);
   buf.writeBigInt64BE(BigInt(maxTimestamp), 35);
   buf.writeInt32BE(-1, 43); // producerId -1
@@ -271,5 +272,29 @@ export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0)
     }
   }
   buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, total), CRC_AT);
+  return buf;
+}
+
+/**
+ * A batch with no records over the offsets `baseOffset`…`lastOffset`, all removed by compaction: a consumer
+ * fetching there moves past them (Kafka's cleaner leaves such batches too).
+ */
+export function encodeEmptyBatch(baseOffset: number, lastOffset: number, leaderEpoch = 0): Buffer {
+  const buf = Buffer.alloc(BATCH_HEADER);
+  buf.writeInt32BE(Math.floor(baseOffset / 4_294_967_296), 0);
+  buf.writeUInt32BE(baseOffset % 4_294_967_296, 4);
+  buf.writeInt32BE(BATCH_HEADER - 12, 8);
+  buf.writeInt32BE(leaderEpoch, 12);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE(0, ATTRIBUTES_AT);
+  buf.writeInt32BE(lastOffset - baseOffset, 23);
+  buf.writeBigInt64BE(-1n, 27); // no timestamps: no records
+  buf.writeBigInt64BE(-1n, 35);
+  buf.writeInt32BE(-1, 43); // producerId -1
+  buf.writeInt32BE(-1, 47);
+  buf.writeInt16BE(-1, 51); // producerEpoch
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(0, 57);
+  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, BATCH_HEADER), CRC_AT);
   return buf;
 }
