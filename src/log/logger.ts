@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger, type StreamEntry } from 'pino';
 import roll from 'pino-roll';
 import type { PlatformConfig } from '../config/schema.ts';
+import { traceMixin } from '../telemetry/log-mixin.ts';
 import { prettyStream } from './pretty.ts';
 
 export type { Logger } from 'pino';
@@ -38,7 +39,7 @@ export async function createLogger(
     : undefined;
   if (file) streams.push({ stream: file });
   const logger = pino(
-    { level: config.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    { level: config.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, mixin: traceMixin },
     pino.multistream(streams.map((s) => ({ ...s, level: 'trace' as const }))),
   );
   return {
