@@ -49,6 +49,7 @@ function processor<V, O, L>(context: ServiceContext<WalletConfig>, topology: Top
     dataDir: join(platform.dataDir, 'wallet'),
     metrics,
     registry: processors,
+    sessionTimeoutMs: context.config.sessionTimeoutMs,
   });
 }
 
