@@ -48,7 +48,24 @@ function walletErrorHandler(err: FastifyError, _request: unknown, reply: Fastify
   return fail(reply, status >= 500 ? (status === 503 ? 503 : 500) : status, herald.message);
 }
 
+/**
+ * Registers the routes in a scope of their own, where a body sent as `application/x-www-form-urlencoded` is read
+ * as JSON too: `curl -d '{"wallet_id": …}'` (the seed's example) sends JSON under that type.
+ */
 export function registerWalletRoutes(app: FastifyInstance, options: WalletApiOptions): void {
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(Object.assign(new Error('the body is not JSON'), { statusCode: 400 }), undefined);
+      }
+    });
+    routes(scope, options);
+  });
+}
+
+function routes(app: FastifyInstance, options: WalletApiOptions): void {
   const now = options.now ?? Date.now;
   const { views } = options;
 

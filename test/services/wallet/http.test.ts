@@ -121,6 +121,12 @@ describe('wallet over HTTP', () => {
     });
     assert.equal(raw.status, 400);
     assert.equal(((await raw.json()) as { code: number }).code, 400);
+    const form = await fetch(`${herald.url}/api/deposit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"wallet_id": "curl", "amount": 3500}',
+    });
+    assert.equal(form.status, 200, 'curl -d sends JSON as a form: read as JSON');
     const list = await request(`${herald.url}/api/deposit`, 'POST', [1, 2]);
     assert.deepEqual([list.status, list.body.code], [400, 400]);
   });
