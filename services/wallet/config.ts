@@ -21,6 +21,11 @@ export const configSchema = {
   windowMs: integer(120_000, 'length of a deposit window in event time (it opens at its first deposit)', 1, 86_400_000 * 365),
   graceMs: integer(5_000, 'how late (behind the newest deposit of its partition) a deposit may arrive and still count in its window', 0, 86_400_000),
   sessionTimeoutMs: integer(10_000, 'a processor instance that stops answering for this long loses its partitions to the others', 1_000, 300_000),
+  guarantee: oneOf(
+    'exactly-once',
+    'exactly-once: a deposit counts once even when a processor is killed; at-least-once may count it twice',
+    ['exactly-once', 'at-least-once'],
+  ),
   checkWaitMs: integer(1_000, 'longest wait of GET /api/check for this process\'s last deposit to a wallet to reach the views', 0, 60_000),
 };
 

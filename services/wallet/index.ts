@@ -50,6 +50,7 @@ function processor<V, O, L>(context: ServiceContext<WalletConfig>, topology: Top
     metrics,
     registry: processors,
     sessionTimeoutMs: context.config.sessionTimeoutMs,
+    guarantee: context.config.guarantee,
   });
 }
 
