@@ -9,7 +9,9 @@ const available = readdirSync(new URL('.', import.meta.url))
   .filter((file) => file.endsWith('.ts') && file !== 'run.ts')
   .map((file) => file.slice(0, -3))
   .sort();
-const [name, ...args] = process.argv.slice(2);
+const [name, ...rest] = process.argv.slice(2);
+// `npm run bench -- NAME -- --reps 3` hands the benchmark a leading `--`, which its strict parser would refuse.
+const args = rest[0] === '--' ? rest.slice(1) : rest;
 if (!name || !available.includes(name)) {
   process.stderr.write(`usage: npm run bench -- NAME [args…]\nbenchmarks: ${available.join(', ')}\n`);
   process.exit(name ? 2 : 0);

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   HERALD_BROKER_UNAVAILABLE: { retriable: true, message: 'the broker is unavailable' },
   HERALD_BROKER_CLOSED: { retriable: false, message: 'the broker client is closed' },
   HERALD_REBALANCE_IN_PROGRESS: { retriable: true, message: 'the consumer group is rebalancing' },
+  HERALD_GROUP_IN_USE: { retriable: true, message: 'the consumer group is held by clients of another protocol' },
   HERALD_TIMEOUT: { retriable: true, message: 'the operation timed out' },
   HERALD_SHUTTING_DOWN: { retriable: true, message: 'the process is shutting down' },
   HERALD_HANDLER_FAILED: { retriable: true, message: 'a message handler failed' },

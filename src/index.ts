@@ -1,7 +1,8 @@
 /**
  * `herald`: the platform — boot and the CLI, the service contract and lifecycle, configuration, errors, logger and
- * metrics types, codecs, declared topology and the admin API. The broker port, the handler runtime, test helpers
- * and the kit have entry points of their own (`herald/broker`, `herald/runtime`, `herald/testing`, `herald/kit`).
+ * metrics types, codecs, declared topology and the admin API. The broker port, the handler runtime, stateful
+ * processors, test helpers and the kit have entry points of their own (`herald/broker`, `herald/runtime`,
+ * `herald/processor`, `herald/testing`, `herald/kit`).
  */
 export type { AdminApi, DeadLetterTopic, GroupSummary } from './admin/api.ts';
 export { type BrokerAdminOptions, BrokerAdminApi } from './admin/broker-admin.ts';

@@ -30,6 +30,7 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_BROKER_UNAVAILABLE: { status: 503, retriable: true },
   HERALD_BROKER_CLOSED: { status: 503, retriable: false },
   HERALD_REBALANCE_IN_PROGRESS: { status: 503, retriable: true },
+  HERALD_GROUP_IN_USE: { status: 409, retriable: true },
   HERALD_TIMEOUT: { status: 504, retriable: true },
   HERALD_SHUTTING_DOWN: { status: 503, retriable: true },
   HERALD_HANDLER_FAILED: { status: 500, retriable: true },

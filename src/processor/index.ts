@@ -1,10 +1,14 @@
 /**
- * Stateful stream processors (Goka's nouns): `defineGroup` declares a topology, `Processor` runs it with a group
- * table kept in a local store and a compacted changelog (exactly-once by default), `View` is a queryable copy of a
- * table, `Emitter` a typed producer, the window helpers aggregate by event time. `TopologyTester` (also in
- * `src/testing/`) runs callbacks without a broker.
+ * `herald/processor`: stateful stream processors (Goka's nouns). `defineGroup` declares a topology, `Processor`
+ * runs it with a group table kept in a local store and a compacted changelog (exactly-once by default), `View` is a
+ * queryable copy of a table, `Emitter` a typed producer, the window helpers aggregate by event time, and
+ * `protobufCodec` encodes generated Protocol Buffers messages. `TopologyTester` (also in `herald/testing`) runs
+ * callbacks without a broker.
  */
 export { Emitter, type Emission, type EmitOptions } from '../runtime/emitter.ts';
+export { bytesCodec, type Codec, type CodecValue, stringCodec } from '../codec/codec.ts';
+export { type FieldError, type JsonCodecOptions, jsonCodec } from '../codec/json.ts';
+export { type ConfluentFraming, type ProtobufCodecOptions, protobufCodec } from '../codec/protobuf.ts';
 export type { Callback, Context } from './callback.ts';
 export type { TableReader } from './context.ts';
 export { SOURCE_HEADER } from './core.ts';

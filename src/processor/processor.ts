@@ -112,7 +112,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       // own creates its changelog and dead-letter topics here, through the same one function.
       await provisionTopology(broker.admin, this.topology(), { lookUpUsed: false });
       this.#store = this.#openStore();
-      if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path);
+      if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path, this.#logger);
       this.#table = new CommittedTable(this.#store, this.#resolved.cacheSize, this.#writer, (err) => {
         this.#logger.error({ err }, 'local store write failed; restoring every owned partition from the changelog');
         this.#restored.clear();

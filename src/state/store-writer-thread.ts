@@ -4,6 +4,7 @@
  * committed batches stays off the event loop that processes records.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { CloseMessage, ClosedMessage } from '../kit/thread-link.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { type StoreWriterReply, type StoreWriterRequest, unpackChanges } from './store-writer.ts';
 
@@ -12,10 +13,10 @@ const store = new SqliteStore((workerData as { file: string }).file, { checked: 
 /** After a failed write, every later one fails too: applying them would move checkpoints past the lost changes. */
 let broken: string | undefined;
 
-port.on('message', (message: StoreWriterRequest) => {
+port.on('message', (message: StoreWriterRequest | CloseMessage) => {
   if (message.type === 'close') {
     store.close();
-    port.postMessage({ type: 'closed' } satisfies StoreWriterReply);
+    port.postMessage({ type: 'closed' } satisfies ClosedMessage);
     return;
   }
   if (broken !== undefined) {

@@ -1,16 +1,16 @@
-import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import { HeraldError } from '../errors.ts';
+import { scriptBeside, ThreadLink } from '../kit/thread-link.ts';
 import type { StoreChange, StoreWrite } from './store.ts';
 
-export type StoreWriterRequest =
-  | {
-      type: 'write';
-      id: number;
-      /** The changes packed by {@link packChanges} (one transferred buffer: cloning many small ones costs more). */
-      changes: ArrayBuffer;
-      checkpoints: [partition: number, offset: number][];
-    }
-  | { type: 'close' };
+/** What the thread is sent besides ThreadLink's `close`. */
+export type StoreWriterRequest = {
+  type: 'write';
+  id: number;
+  /** The changes packed by {@link packChanges} (one transferred buffer: cloning many small ones costs more). */
+  changes: ArrayBuffer;
+  checkpoints: [partition: number, offset: number][];
+};
 
 /** Changes as one buffer: per change, partition (u32), key length (u32), key (UTF-8), value length (i32, -1 for a
  * delete), value. */
@@ -51,37 +51,41 @@ export function unpackChanges(packed: ArrayBuffer): StoreChange[] {
   return out;
 }
 
-export type StoreWriterReply =
-  | { type: 'written'; id: number }
-  | { type: 'failed'; id: number; message: string }
-  | { type: 'closed' };
+/** What the thread answers besides ThreadLink's `closed`. */
+export type StoreWriterReply = { type: 'written'; id: number } | { type: 'failed'; id: number; message: string };
 
 /**
  * Writes to a SQLite store file on a thread of its own (write-behind): `write` resolves once the write — its changes
  * and checkpoints, atomically — is committed. Writes are applied in the order given. Whoever reads the file
  * meanwhile must read its own pending writes first (see `CommittedTable`): a write is visible in the file only once
- * it resolved.
+ * it resolved. Once the thread died or a write failed, every later write fails: applying them would move
+ * checkpoints past lost changes (the owner restores from the changelog instead).
  */
 export class StoreWriter {
-  readonly #worker: Worker;
+  readonly #thread: ThreadLink<StoreWriterRequest, StoreWriterReply>;
   readonly #waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   #nextId = 0;
   #closed: Promise<void> | undefined;
   #dead: Error | undefined;
 
-  constructor(file: string) {
-    this.#worker = new Worker(new URL('./store-writer-thread.ts', import.meta.url), { workerData: { file } });
-    // Owners flush and close it on stop; an owner that never stops must not keep the process alive.
-    this.#worker.unref();
-    this.#worker.on('message', (reply: StoreWriterReply) => {
-      if (reply.type === 'closed') return;
-      const waiting = this.#waiting.get(reply.id);
-      this.#waiting.delete(reply.id);
-      if (reply.type === 'written') waiting?.resolve();
-      else waiting?.reject(new HeraldError('HERALD_STORAGE_FAILED', `store write failed: ${reply.message}`));
+  constructor(file: string, logger: Logger) {
+    this.#thread = new ThreadLink<StoreWriterRequest, StoreWriterReply>({
+      script: scriptBeside(import.meta.url, './store-writer-thread'),
+      workerData: { file },
+      name: 'store writer thread',
+      logger,
+      // Owners flush and close it on stop; an owner that never stops must not keep the process alive.
+      unref: true,
+      onMessage: (reply) => {
+        const waiting = this.#waiting.get(reply.id);
+        this.#waiting.delete(reply.id);
+        if (reply.type === 'written') waiting?.resolve();
+        else waiting?.reject(new HeraldError('HERALD_STORAGE_FAILED', `store write failed: ${reply.message}`));
+      },
+      onExit: (code) => this.#fail(new Error(`the store writer thread exited (${code})`)),
     });
-    this.#worker.on('error', (err) => this.#fail(err));
-    this.#worker.once('exit', (code) => this.#fail(new Error(`the store writer thread exited (${code})`)));
+    // Started now, so that a file the thread cannot open fails the first write rather than a later one.
+    this.#thread.start();
   }
 
   write(write: StoreWrite): Promise<void> {
@@ -96,20 +100,16 @@ export class StoreWriter {
     };
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage(request, [request.changes]);
+      this.#thread.post(request, [request.changes]);
     });
   }
 
-  /** Lets the writes sent finish, then stops the thread. */
+  /** Lets the writes sent finish (the thread answers them before it reads `close`), then stops the thread. */
   close(): Promise<void> {
-    this.#closed ??= new Promise<void>((resolve) => {
-      if (this.#dead !== undefined) return resolve();
-      this.#worker.on('message', (reply: StoreWriterReply) => {
-        if (reply.type === 'closed') resolve();
-      });
-      this.#worker.once('exit', () => resolve());
-      this.#worker.postMessage({ type: 'close' } satisfies StoreWriterRequest);
-    }).then(() => this.#worker.terminate().then(() => {}));
+    this.#closed ??= this.#thread.close().then(() => {
+      // Only a thread that did not close in time leaves writes unanswered; they are lost, so say so.
+      if (this.#waiting.size > 0) this.#fail(new Error('the store writer thread was stopped before the write was done'));
+    });
     return this.#closed;
   }
 

@@ -187,6 +187,7 @@ export function tailReaderTests(test: HarnessTest): void {
     });
 
     test('records appended by commitTransaction reach a tail reader; the end is reached exactly', async (h) => {
+      if (h.features.noTransactions !== null) return h.t.skip(h.features.noTransactions);
       const input = await h.topic(1);
       const output = await h.topic(1);
       const consumer = h.consumer({ group: h.group(), topics: [input], transactionalId: uniqueName('tx') });

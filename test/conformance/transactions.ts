@@ -31,7 +31,12 @@ async function visible(h: Harness, topic: string, partitions: number): Promise<(
   return texts(all);
 }
 
-export function transactionTests(test: HarnessTest): void {
+export function transactionTests(anyTest: HarnessTest): void {
+  const test: HarnessTest = (name, body) =>
+    anyTest(name, async (h) => {
+      if (h.features.noTransactions !== null) return h.t.skip(h.features.noTransactions);
+      await body(h);
+    });
   describe('commitTransaction (exactly-once step)', () => {
     test('appends records to several topics and commits the offsets together', async (h) => {
       const input = await h.topic(2);

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { CommittedTable } from '../../src/processor/committed-table.ts';
+import pino from 'pino';
 import { SqliteStore } from '../../src/state/sqlite-store.ts';
 import { StoreWriter } from '../../src/state/store-writer.ts';
+
+const logger = pino({ level: 'silent' });
 
 const change = (key: string, value: string | null) => ({
   key,
@@ -18,7 +21,7 @@ it('written behind: values readable before they reach the store; a lost write fa
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = new SqliteStore(join(dir, 'g.db'));
   t.after(() => store.close());
-  const writer = new StoreWriter(store.path);
+  const writer = new StoreWriter(store.path, logger);
   const lost: unknown[] = [];
   const table = new CommittedTable(store, 2, writer, (err) => lost.push(err));
   table.apply(0, [change('a', '1'), change('b', '2'), change('c', '3')], 3);

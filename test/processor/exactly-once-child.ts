@@ -29,8 +29,11 @@ try {
   const topology = defineGroup(group)
     .persist(jsonCodec<{ total: number; deposits: number }>())
     .output(output, jsonCodec<{ id: number }>())
-    .input(input, jsonCodec<{ id: number; amount: number }>(), (ctx, deposit) => {
+    .input(input, jsonCodec<{ id: number; amount: number }>(), async (ctx, deposit) => {
       if (deposit === null) return;
+      // A floor under the run's length (≥ ~1 s for 10,000 deposits): on a quiet machine the work would otherwise
+      // end before the test's kills, which come up to 430 ms apart, could land. Load only makes it slower.
+      if (deposit.id % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       const wallet = ctx.get() ?? { total: 0, deposits: 0 };
       ctx.set({ total: wallet.total + deposit.amount, deposits: wallet.deposits + 1 });
       ctx.emit(output, ctx.key, { id: deposit.id });

@@ -3,8 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import pino from 'pino';
 import { SqliteStore } from '../../src/state/sqlite-store.ts';
 import { packChanges, StoreWriter, unpackChanges } from '../../src/state/store-writer.ts';
+
+const logger = pino({ level: 'silent' });
 
 async function file(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-writer-'));
@@ -26,7 +29,7 @@ describe('StoreWriter (write-behind thread)', () => {
     const path = await file(t);
     const reader = new SqliteStore(path);
     t.after(() => reader.close());
-    const writer = new StoreWriter(path);
+    const writer = new StoreWriter(path, logger);
     const writes = [];
     for (let i = 1; i <= 50; i++) {
       writes.push(
@@ -44,7 +47,7 @@ describe('StoreWriter (write-behind thread)', () => {
     const path = await file(t);
     const reader = new SqliteStore(path);
     t.after(() => reader.close());
-    const writer = new StoreWriter(path);
+    const writer = new StoreWriter(path, logger);
     t.after(() => writer.close());
     await writer.write({ changes: [{ partition: 0, key: 'a', value: Buffer.from('1') }], checkpoints: new Map([[0, 1]]) });
     const bad = writer.write({ changes: [{ partition: 0, key: 'b', value: Buffer.from('2') }], checkpoints: new Map([[0, Number.NaN]]) });
@@ -54,5 +57,15 @@ describe('StoreWriter (write-behind thread)', () => {
     assert.equal(reader.get(0, 'b'), undefined);
     assert.equal(reader.get(0, 'c'), undefined);
     assert.equal(reader.checkpoint(0), 1);
+  });
+
+  it('a thread that cannot open its file fails the writes, and every later one', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-writer-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const writer = new StoreWriter(join(dir, 'no-such-dir', 'g.db'), logger);
+    t.after(() => writer.close());
+    const write = () => writer.write({ changes: [{ partition: 0, key: 'a', value: Buffer.from('1') }], checkpoints: new Map([[0, 1]]) });
+    await assert.rejects(write(), { code: 'HERALD_STORAGE_FAILED' });
+    await assert.rejects(write(), { code: 'HERALD_STORAGE_FAILED' });
   });
 });

@@ -31,6 +31,8 @@ export interface ConsumerContext {
   coordinator(group: string): GroupCoordinator;
   transactionalIds: TransactionalIds;
   logger: Logger | undefined;
+  /** Whether Kafka clients on the broker's Kafka listener hold `group` now (then this consumer may not join). */
+  groupHeldElsewhere?(group: string): boolean;
   onClosed(consumer: EmbeddedConsumer): void;
 }
 
@@ -95,6 +97,17 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
     const topics = this.#context.topics();
     const counts = new Map(this.options.topics.map((topic) => [topic, topics.require(topic).logs.length]));
     if (this.options.assignment === 'co-partitioned') checkCoPartitioned(this.options.group, counts);
+    if (this.#context.groupHeldElsewhere?.(this.options.group)) {
+      this.#context.logger?.warn(
+        { group: this.options.group, clientId: this.clientId },
+        'embedded broker: a consumer asked to join a group that Kafka clients hold; refused',
+      );
+      throw new HeraldError(
+        'HERALD_GROUP_IN_USE',
+        `consumer group ${JSON.stringify(this.options.group)} is in use by Kafka clients on the Kafka listener`,
+        { details: { group: this.options.group } },
+      );
+    }
     this.#listener = listener;
     this.#state = 'joining';
     if (this.options.transactionalId !== undefined) {
