@@ -2,7 +2,7 @@
 // @generated from file herald/wallet/v1/wallet.proto (package herald.wallet.v1, syntax proto3)
 /* eslint-disable */
 
-// The wallet service's messages: deposits in, a balance per wallet in the group table, flags out.
+// The wallet service's messages: deposits in, a balance per wallet, the threshold rule's state, flags out.
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
@@ -12,10 +12,11 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file herald/wallet/v1/wallet.proto.
  */
 export const file_herald_wallet_v1_wallet: GenFile = /*@__PURE__*/
-  fileDesc("Ch1oZXJhbGQvd2FsbGV0L3YxL3dhbGxldC5wcm90bxIQaGVyYWxkLndhbGxldC52MSIsCgdEZXBvc2l0EhEKCXdhbGxldF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMidQoHQmFsYW5jZRIRCgl3YWxsZXRfaWQYASABKAkSDwoHYmFsYW5jZRgCIAEoAxIUCgx3aW5kb3dfdG90YWwYAyABKAMSFwoPd2luZG93X3N0YXJ0X21zGAQgASgDEhcKD2Fib3ZlX3RocmVzaG9sZBgFIAEoCCIwCgpGbGFnV2FsbGV0EhEKCXdhbGxldF9pZBgBIAEoCRIPCgdmbGFnZ2VkGAIgASgIYgZwcm90bzM");
+  fileDesc("Ch1oZXJhbGQvd2FsbGV0L3YxL3dhbGxldC5wcm90bxIQaGVyYWxkLndhbGxldC52MSIsCgdEZXBvc2l0EhEKCXdhbGxldF9pZBgBIAEoCRIOCgZhbW91bnQYAiABKAMiLQoHQmFsYW5jZRIRCgl3YWxsZXRfaWQYASABKAkSDwoHYmFsYW5jZRgCIAEoAyJACg1EZXBvc2l0V2luZG93EhAKCHN0YXJ0X21zGAEgASgDEg4KBmVuZF9tcxgCIAEoAxINCgV0b3RhbBgDIAEoAyJbCg5UaHJlc2hvbGRTdGF0ZRIwCgd3aW5kb3dzGAEgAygLMh8uaGVyYWxkLndhbGxldC52MS5EZXBvc2l0V2luZG93EhcKD2Fib3ZlX3RocmVzaG9sZBgCIAEoCCIwCgpGbGFnV2FsbGV0EhEKCXdhbGxldF9pZBgBIAEoCRIPCgdmbGFnZ2VkGAIgASgIIh0KCldhbGxldEZsYWcSDwoHZmxhZ2dlZBgBIAEoCGIGcHJvdG8z");
 
 /**
- * Money put into a wallet. The record key is the wallet id.
+ * Money put into a wallet, on the `deposit` stream. The record key is the wallet id; the record timestamp is the
+ * event time (when the API accepted the deposit).
  *
  * @generated from message herald.wallet.v1.Deposit
  */
@@ -26,7 +27,7 @@ export type Deposit = Message<"herald.wallet.v1.Deposit"> & {
   walletId: string;
 
   /**
-   * In the smallest unit of the currency.
+   * In minor units (hundredths of the currency unit): 35.10 is 3510.
    *
    * @generated from field: int64 amount = 2;
    */
@@ -41,7 +42,7 @@ export const DepositSchema: GenMessage<Deposit> = /*@__PURE__*/
   messageDesc(file_herald_wallet_v1_wallet, 0);
 
 /**
- * The balance table's value of one wallet.
+ * The balance group's table value of one wallet.
  *
  * @generated from message herald.wallet.v1.Balance
  */
@@ -52,28 +53,11 @@ export type Balance = Message<"herald.wallet.v1.Balance"> & {
   walletId: string;
 
   /**
+   * In minor units.
+   *
    * @generated from field: int64 balance = 2;
    */
   balance: bigint;
-
-  /**
-   * Deposits inside the current anchored window (the threshold rule).
-   *
-   * @generated from field: int64 window_total = 3;
-   */
-  windowTotal: bigint;
-
-  /**
-   * Event time (epoch ms) the current window opened at; 0 when none is open.
-   *
-   * @generated from field: int64 window_start_ms = 4;
-   */
-  windowStartMs: bigint;
-
-  /**
-   * @generated from field: bool above_threshold = 5;
-   */
-  aboveThreshold: boolean;
 };
 
 /**
@@ -84,7 +68,63 @@ export const BalanceSchema: GenMessage<Balance> = /*@__PURE__*/
   messageDesc(file_herald_wallet_v1_wallet, 1);
 
 /**
- * Marks (or unmarks) a wallet as above the deposit threshold.
+ * One anchored deposit window of the threshold rule: [start_ms, end_ms) in event time.
+ *
+ * @generated from message herald.wallet.v1.DepositWindow
+ */
+export type DepositWindow = Message<"herald.wallet.v1.DepositWindow"> & {
+  /**
+   * @generated from field: int64 start_ms = 1;
+   */
+  startMs: bigint;
+
+  /**
+   * @generated from field: int64 end_ms = 2;
+   */
+  endMs: bigint;
+
+  /**
+   * Deposits inside it, in minor units.
+   *
+   * @generated from field: int64 total = 3;
+   */
+  total: bigint;
+};
+
+/**
+ * Describes the message herald.wallet.v1.DepositWindow.
+ * Use `create(DepositWindowSchema)` to create a new message.
+ */
+export const DepositWindowSchema: GenMessage<DepositWindow> = /*@__PURE__*/
+  messageDesc(file_herald_wallet_v1_wallet, 2);
+
+/**
+ * The threshold group's table value of one wallet: its open windows (at most two: one still within the grace
+ * period, the newest) and whether any window ever exceeded the threshold.
+ *
+ * @generated from message herald.wallet.v1.ThresholdState
+ */
+export type ThresholdState = Message<"herald.wallet.v1.ThresholdState"> & {
+  /**
+   * @generated from field: repeated herald.wallet.v1.DepositWindow windows = 1;
+   */
+  windows: DepositWindow[];
+
+  /**
+   * @generated from field: bool above_threshold = 2;
+   */
+  aboveThreshold: boolean;
+};
+
+/**
+ * Describes the message herald.wallet.v1.ThresholdState.
+ * Use `create(ThresholdStateSchema)` to create a new message.
+ */
+export const ThresholdStateSchema: GenMessage<ThresholdState> = /*@__PURE__*/
+  messageDesc(file_herald_wallet_v1_wallet, 3);
+
+/**
+ * Marks (or unmarks) a wallet as above the deposit threshold, on the `flag_wallet` stream, keyed by wallet id.
  *
  * @generated from message herald.wallet.v1.FlagWallet
  */
@@ -105,5 +145,24 @@ export type FlagWallet = Message<"herald.wallet.v1.FlagWallet"> & {
  * Use `create(FlagWalletSchema)` to create a new message.
  */
 export const FlagWalletSchema: GenMessage<FlagWallet> = /*@__PURE__*/
-  messageDesc(file_herald_wallet_v1_wallet, 2);
+  messageDesc(file_herald_wallet_v1_wallet, 4);
+
+/**
+ * The flagger group's table value of one wallet.
+ *
+ * @generated from message herald.wallet.v1.WalletFlag
+ */
+export type WalletFlag = Message<"herald.wallet.v1.WalletFlag"> & {
+  /**
+   * @generated from field: bool flagged = 1;
+   */
+  flagged: boolean;
+};
+
+/**
+ * Describes the message herald.wallet.v1.WalletFlag.
+ * Use `create(WalletFlagSchema)` to create a new message.
+ */
+export const WalletFlagSchema: GenMessage<WalletFlag> = /*@__PURE__*/
+  messageDesc(file_herald_wallet_v1_wallet, 5);
 

@@ -1,0 +1,148 @@
+/**
+ * The wallet service on both brokers, side by side in one run: `POST /api/deposit` throughput (50 connections, each
+ * answer only once the deposit is durable), then deposit answered → visible in `GET /api/check` under half that
+ * load (a probe deposits into a wallet of its own, then checks it and times the check until it shows the deposit).
+ * Each broker gets a `herald start wallet` child (API and the three processors in one process, the default start).
+ *
+ *   npm run bench -- wallet [--brokers embedded,kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
+ *                           [--probes 500] [--split]
+ *
+ * `--split`: on Kafka, the API (`wallet.role=api`) and the processors (`wallet.role=processors`) run as two processes
+ * (the embedded broker belongs to one process, so there it stays one).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** The part of autocannon's programmatic API used here (the package ships no type declarations). */
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; max: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  overallRate?: number;
+  requests: { method: string; headers: Record<string, string>; setupRequest(r: Record<string, unknown>): Record<string, unknown> }[];
+}) => Promise<AutocannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const { values } = parseArgs({
+  options: {
+    brokers: { type: 'string', default: 'embedded,kafka://127.0.0.1:9092' },
+    connections: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '15' },
+    probes: { type: 'string', default: '500' },
+    split: { type: 'boolean', default: false },
+  },
+});
+const connections = Number(values.connections);
+const duration = Number(values.duration);
+const probes = Number(values.probes);
+
+async function startWallet(
+  broker: string,
+  dataDir: string,
+  prefix: string,
+  role: string,
+): Promise<{ server: ChildProcess; url: string }> {
+  const server = spawn(
+    process.execPath,
+    ['bin/herald.ts', 'start', 'wallet', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--broker', broker,
+      '--set', `wallet.prefix=${prefix}`, '--set', `wallet.role=${role}`],
+    { stdio: ['ignore', 'inherit', 'pipe'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    server.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      const match = seen.match(/serving on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`herald exited (${code}) before serving:\n${seen}`)));
+  });
+  return { server, url };
+}
+
+let sequence = 0;
+const deposits = (url: string, seconds: number, rate?: number) =>
+  autocannon({
+    url: `${url}/api/deposit`,
+    connections,
+    duration: seconds,
+    overallRate: rate,
+    requests: [{
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (r) => ({ ...r, body: JSON.stringify({ wallet_id: `load-${++sequence % 10_000}`, amount: 12.34 }) }),
+    }],
+  });
+
+/** Deposit answered → the check that shows it answered, in ms, for `probes` probes, 5 at a time. */
+async function visibility(url: string): Promise<{ p50: number; p99: number; max: number; notVisible: number }> {
+  const times: number[] = [];
+  let notVisible = 0;
+  const probe = async (n: number) => {
+    const wallet = `probe-${n}-${randomUUID().slice(0, 8)}`;
+    const answer = await fetch(`${url}/api/deposit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ wallet_id: wallet, amount: 1.5 }),
+    });
+    if (answer.status !== 200) throw new Error(`deposit answered ${answer.status}`);
+    const answered = performance.now();
+    const check = (await (await fetch(`${url}/api/check/${wallet}`)).json()) as { balance: number };
+    times.push(performance.now() - answered);
+    if (check.balance !== 1.5) notVisible += 1;
+  };
+  for (let n = 0; n < probes; n += 5) await Promise.all([0, 1, 2, 3, 4].map((i) => probe(n + i)));
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Number(times[Math.min(times.length - 1, Math.floor(q * times.length))].toFixed(2));
+  return { p50: at(0.5), p99: at(0.99), max: at(1), notVisible };
+}
+
+const results = [];
+for (const broker of values.brokers!.split(',')) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-wallet-'));
+  const prefix = `bench${randomUUID().slice(0, 8)}.`;
+  const split = values.split === true && broker !== 'embedded';
+  const processors = split ? await startWallet(broker, join(dataDir, 'processors'), prefix, 'processors') : undefined;
+  const { server, url } = await startWallet(broker, dataDir, prefix, split ? 'api' : 'all');
+  try {
+    await deposits(url, 3);
+    const load = await deposits(url, duration);
+    const rate = Math.floor(load.requests.average / 2);
+    const background = deposits(url, 10_000, rate);
+    const visible = await visibility(url);
+    // autocannon stops at its duration only; ending the process ends the background load below.
+    void background.catch(() => {});
+    results.push({
+      broker,
+      processes: split ? 'api + processors' : 'one',
+      depositsPerSecond: load.requests.average,
+      depositLatencyMs: { p50: load.latency.p50, p99: load.latency.p99, max: load.latency.max },
+      non2xx: load.non2xx,
+      errors: load.errors,
+      visibleUnderLoad: { backgroundRate: rate, ...visible },
+      loadavg1: Number(loadavg()[0].toFixed(2)),
+    });
+  } finally {
+    for (const child of [server, processors?.server]) {
+      if (child === undefined) continue;
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+process.stdout.write(`${JSON.stringify({ benchmark: 'wallet', connections, durationS: duration, probes, results,
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);
+process.exit(0);
