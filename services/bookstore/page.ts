@@ -98,6 +98,7 @@ export function bookstorePage(): string {
   document.getElementById('more').addEventListener('click', () => { offset += 5; void search(true); });
   void search(false);
   void refresh();
+  setInterval(refresh, 2000); // trends and recommendations follow the processors as they catch up
 })();
 </script>
 </body>
