@@ -95,10 +95,29 @@ const testArgs = [
   '--test-coverage-include=services/**',
   ...(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test/**/*.test.ts']),
 ];
-const code = await step('tests', node, testArgs);
+// The runner prints its summary above the coverage table; the verdict is repeated last, where it is seen.
+process.stdout.write('\n== tests\n');
+const tests = spawn(node, testArgs, { stdio: ['inherit', 'pipe', 'inherit'] });
+let tail = '';
+tests.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString()).slice(-200_000);
+});
+const [exitCode] = (await once(tests, 'exit')) as [number | null];
+const code = exitCode ?? 1;
 
 if (started.includes('single')) await stopSingle();
 if (started.includes('cluster')) await stopCluster();
 if (startedPostgres) await stopPostgres();
 if (startedOpenSearch) await stopOpenSearch();
+process.stdout.write(`\n${verdict(tail, code)}\n`);
 process.exit(code);
+
+/** One line: passed or failed, the counts and the line coverage, from the runner's own summary. */
+function verdict(output: string, exit: number): string {
+  const count = (name: string) => Number(new RegExp(`ℹ ${name} (\\d+)`).exec(output)?.[1] ?? 0);
+  const coverage = /ℹ all files\s*\|\s*([\d.]+)/.exec(output)?.[1];
+  const counts = `${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`;
+  const lines = coverage === undefined ? 'line coverage unknown' : `line coverage ${coverage}% (at least 85%)`;
+  return `npm test: ${exit === 0 ? 'PASS' : 'FAIL'} — ${counts}; ${lines}`;
+}

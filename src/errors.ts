@@ -78,3 +78,17 @@ export function isRetriable(err: unknown): boolean {
   if (err instanceof HeraldError) return err.retriable;
   return true;
 }
+
+/**
+ * Log fields for a failure that is part of normal operation (a destination refusing, a record that does not decode):
+ * a Herald error as `error: {code, message}` on one line — its stack says nothing its code does not — and anything
+ * else, a bug more likely, as `err` with its stack, unless `stack` is false (then `error: {message}`).
+ */
+export function failureLogFields(
+  err: unknown,
+  { stack = true }: { stack?: boolean } = {},
+): { error: { code?: string; message: string } } | { err: unknown } {
+  if (isHeraldError(err)) return { error: { code: err.code, message: err.message } };
+  if (stack) return { err };
+  return { error: { message: err instanceof Error ? err.message : String(err) } };
+}

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ERROR_CODES, type ErrorCode, HeraldError, isHeraldError, isRetriable } from '../src/errors.ts';
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  failureLogFields,
+  HeraldError,
+  isHeraldError,
+  isRetriable,
+} from '../src/errors.ts';
 import { statusOf } from '../src/http/errors.ts';
 
 /**
@@ -68,5 +75,15 @@ describe('error codes', () => {
     assert.ok(!isHeraldError(new HeraldError('HERALD_TIMEOUT'), 'HERALD_INTERNAL'));
     assert.ok(!isHeraldError(new Error('x')));
     assert.ok(isRetriable(new Error('x')));
+  });
+
+  it('logs expected failures on one line, and keeps the stack of the unexpected unless told not to', () => {
+    assert.deepEqual(failureLogFields(new HeraldError('HERALD_DESTINATION_FAILED', 'x: HTTP 400')), {
+      error: { code: 'HERALD_DESTINATION_FAILED', message: 'x: HTTP 400' },
+    });
+    const bug = new TypeError('undefined is not a function');
+    assert.deepEqual(failureLogFields(bug), { err: bug });
+    assert.deepEqual(failureLogFields(bug, { stack: false }), { error: { message: 'undefined is not a function' } });
+    assert.deepEqual(failureLogFields('plain', { stack: false }), { error: { message: 'plain' } });
   });
 });

@@ -1,6 +1,7 @@
 import type { GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec } from '../broker/port.ts';
-import type { DeadLetterView } from './dead-letter-view.ts';
-import type { DeadLetterFilter, ReplayOptions, ReplayReport } from './dead-letters.ts';
+import type { DeadLetterFilter, DeadLetterPage, ReplayOptions, ReplayReport } from './dead-letters.ts';
+import type { GroupReadOptions } from './group-records.ts';
+import type { MessagePage, ReadQuery } from './pages.ts';
 import type { ProcessorsOverview } from './processors.ts';
 import type { RecordView } from './records.ts';
 
@@ -15,6 +16,13 @@ export interface GroupSummary {
 export interface DeadLetterTopic {
   topic: string;
   records: number;
+}
+
+/** What `herald metadata` shows, like `kcat -L`: which broker, and every topic with its partitions' offsets. */
+export interface Metadata {
+  /** `embedded` or `kafka`. */
+  broker: string;
+  topics: TopicInfo[];
 }
 
 /**
@@ -32,16 +40,26 @@ export interface AdminApi {
   deleteTopic(name: string): Promise<void>;
   /** Appends the records; resolves with their positions once durable. */
   produce(records: OutgoingRecord[]): Promise<Pick<RecordPosition, 'partition' | 'offset'>[]>;
-  /** Up to `limit` records of one partition from `offset`, as JSON-friendly views. */
-  read(position: RecordPosition, limit: number): Promise<RecordView[]>;
+  /**
+   * A page of records of one partition or of all (merged by timestamp), as JSON-friendly views, bounded by a count
+   * and a byte budget; its `next` cursor continues after it.
+   */
+  read(query: ReadQuery): Promise<MessagePage>;
+  /**
+   * Consumes a topic as a member of a consumer group (see `groupRecords`): the group's committed offsets move past
+   * the records taken. Breaking out of the loop leaves the group.
+   */
+  groupRecords(options: Omit<GroupReadOptions, 'clientId'>): AsyncIterable<RecordView>;
+  /** The broker's kind and every topic. */
+  metadata(): Promise<Metadata>;
   /** Every group with its member count and total lag, by name. */
   listGroups(): Promise<GroupSummary[]>;
   describeGroup(group: string): Promise<GroupInfo>;
   /** Every dead-letter topic with its record count, by name. */
   deadLetterTopics(): Promise<DeadLetterTopic[]>;
-  /** The dead letters of `topic` matching `filter` (default limit 100), oldest first. */
-  deadLetters(topic: string, filter: DeadLetterFilter): Promise<DeadLetterView[]>;
-  /** Re-publishes matching dead letters of `topic` to their origin topics (see `replayDeadLetters`). */
+  /** A page of the dead letters of `topic` matching `filter` (default 100), oldest first, with replay marks. */
+  deadLetters(topic: string, filter: DeadLetterFilter): Promise<DeadLetterPage>;
+  /** Re-publishes matching dead letters of `topic` to their origin topics and marks them (`replayDeadLetters`). */
   replay(topic: string, options: ReplayOptions): Promise<ReplayReport>;
   /**
    * The processors and views of the Herald process behind this API (see `processorsOverview`); `HERALD_NOT_FOUND`

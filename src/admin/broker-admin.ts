@@ -1,11 +1,13 @@
 import type { Broker, Producer } from '../broker/port.ts';
 import type { ProcessorRegistry } from '../processor/registry.ts';
 import { isDeadLetterTopic } from '../runtime/names.ts';
-import type { AdminApi, DeadLetterTopic } from './api.ts';
+import type { AdminApi, DeadLetterTopic, Metadata } from './api.ts';
+import { type GroupReadOptions, groupRecords } from './group-records.ts';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { summarizeGroups } from './groups.ts';
+import { type ReadQuery, readMessages } from './pages.ts';
+import { ReplayMarks } from './replay-marks.ts';
 import { processorsOverview } from './processors.ts';
-import { recordView } from './records.ts';
 
 export interface BrokerAdminOptions {
   /** `close` also stops the broker (the CLI's own connection); default false (the platform's shared broker). */
@@ -22,10 +24,17 @@ export class BrokerAdminApi implements AdminApi {
   readonly #broker: Broker;
   readonly #options: BrokerAdminOptions;
   #producer: Producer | undefined;
+  #marks: ReplayMarks | undefined;
 
   constructor(broker: Broker, options: BrokerAdminOptions = {}) {
     this.#broker = broker;
     this.#options = options;
+  }
+
+  /** Replay marks, read incrementally over this instance's life. */
+  get #replayMarks(): ReplayMarks {
+    this.#marks ??= new ReplayMarks(this.#admin);
+    return this.#marks;
   }
 
   get #admin() {
@@ -60,8 +69,16 @@ export class BrokerAdminApi implements AdminApi {
     return positions.map(({ partition, offset }) => ({ partition, offset }));
   }
 
-  async read(position: Parameters<AdminApi['read']>[0], limit: number) {
-    return (await this.#admin.read(position, limit)).map(recordView);
+  read(query: ReadQuery) {
+    return readMessages(this.#admin, query);
+  }
+
+  groupRecords(options: GroupReadOptions) {
+    return groupRecords(this.#broker, options);
+  }
+
+  async metadata(): Promise<Metadata> {
+    return { broker: this.#broker.kind, topics: await this.listTopics() };
   }
 
   listGroups() {
@@ -80,11 +97,11 @@ export class BrokerAdminApi implements AdminApi {
   }
 
   deadLetters(topic: string, filter: Parameters<AdminApi['deadLetters']>[1]) {
-    return listDeadLetters(this.#admin, topic, filter);
+    return listDeadLetters(this.#admin, topic, filter, this.#replayMarks);
   }
 
   replay(topic: string, options: Parameters<AdminApi['replay']>[1]) {
-    return replayDeadLetters(this.#admin, this.#producing(), topic, options);
+    return replayDeadLetters(this.#admin, this.#producing(), topic, options, this.#replayMarks);
   }
 
   async processors() {

@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../runtime/dlq/envelope.ts';
+import type { ReplayMark } from './replay-marks.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -12,6 +13,8 @@ export interface DeadLetterView {
   firstAttemptAt: string | null;
   lastAttemptAt: string | null;
   replayCount: number;
+  /** This dead letter was replayed: how often, and when last (see `ReplayMarks`); `null` if never. */
+  replayed: { count: number; lastAt: string } | null;
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
@@ -30,7 +33,7 @@ function utf8(bytes: Buffer | null): string | null | undefined {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function deadLetterView(letter: DeadLetter): DeadLetterView {
+export function deadLetterView(letter: DeadLetter, mark?: ReplayMark): DeadLetterView {
   const key = utf8(letter.key);
   const value = utf8(letter.value);
   const view: DeadLetterView = {
@@ -47,6 +50,7 @@ export function deadLetterView(letter: DeadLetter): DeadLetterView {
     firstAttemptAt: iso(letter.firstAttemptAt),
     lastAttemptAt: iso(letter.lastAttemptAt),
     replayCount: letter.replayCount,
+    replayed: mark === undefined ? null : { count: mark.count, lastAt: new Date(mark.lastAt).toISOString() },
     key: key ?? null,
     value: value ?? null,
     headers: letter.headers,

@@ -9,6 +9,7 @@ export const CONFIG_FLAGS = {
   broker: 'broker.url',
   'log-level': 'log.level',
   'log-file': 'log.file',
+  'log-format': 'log.format',
 } as const;
 
 export const configOptions = {
@@ -24,6 +25,7 @@ export const CONFIG_HELP = [
   '  --data-dir DIR        embedded broker and local state (default ./data)',
   '  --broker URL          embedded (default) or kafka://host:port[,host:port…]',
   '  --log-level LEVEL     fatal|error|warn|info|debug|trace|silent',
+  '  --log-format FORMAT   auto (pretty on a terminal, JSON otherwise)|pretty|json',
   '  --log-file FILE       also log to FILE, rotated by size and time',
   '  --set KEY=VALUE       any config key, e.g. --set shutdown.timeoutMs=5000 (repeatable)',
 ];

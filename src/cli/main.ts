@@ -1,6 +1,6 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { ConfigError } from '../config/load.ts';
-import { isHeraldError } from '../errors.ts';
+import { type HeraldError, isHeraldError } from '../errors.ts';
 import type { ServiceDefinition } from '../platform/service.ts';
 import { clientCommands } from './client/commands.ts';
 import { type Command, type Io, parseCommandArgs, say, UsageError } from './command.ts';
@@ -25,6 +25,14 @@ function usage(commands: Command[]): string {
 
 function commandUsage(command: Command): string {
   return [`usage: herald ${command.name} ${command.usage}`, ...(command.help ?? [])].join('\n');
+}
+
+/** A Herald error in words: its field problems when it lists them (`partitions must be >= 1`), else its message. */
+function explain(err: HeraldError): string {
+  const details = Array.isArray(err.details) ? (err.details as { field?: unknown; message?: unknown }[]) : [];
+  const fields = details.filter((d) => typeof d?.field === 'string' && typeof d.message === 'string');
+  if (fields.length === 0) return err.message;
+  return fields.map((d) => `${d.field} ${d.message}`).join('; ');
 }
 
 /**
@@ -65,7 +73,7 @@ export async function main(argv: string[], io: Io, services: ServiceDefinition[]
       return 2;
     }
     if (isHeraldError(err)) {
-      say(io.stderr, `herald ${command.name}: ${err.code}: ${err.message}`);
+      say(io.stderr, `herald ${command.name}: ${err.code}: ${explain(err)}`);
       return 1;
     }
     say(io.stderr, `herald ${command.name}: ${(err as Error).stack ?? String(err)}`);

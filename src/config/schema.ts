@@ -66,6 +66,11 @@ export const platformSchema = {
   },
   log: {
     level: oneOf('info', 'log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: oneOf('auto', 'stdout log format: pretty on a terminal and JSON otherwise (auto), or always one', [
+      'auto',
+      'pretty',
+      'json',
+    ]),
     file: string('', 'also write logs to this file, rotated (empty: stdout only)'),
     rotate: {
       size: string('10m', 'rotate when the file reaches this size', /^\d+[kmg]?$/, 'a size such as 500k, 10m or 1g'),

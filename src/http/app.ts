@@ -4,6 +4,8 @@ import { newCorrelationId } from '../log/logger.ts';
 import type { Metrics } from '../metrics/registry.ts';
 import { sendError } from './errors.ts';
 import { type ReadinessCheck, registerHealthRoutes } from './health.ts';
+import { registerOpenApi } from './openapi/describe.ts';
+import { registerDocsPage } from './openapi/docs-page.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppOptions {
@@ -20,7 +22,8 @@ const CORRELATION_HEADER = 'x-request-id';
 /**
  * The fastify app every service mounts its routes on: schema validation (strict bodies, coerced query/params),
  * body size limit, a correlation id per request (taken from `x-request-id` or made up, echoed back, carried by
- * `request.log`), request logging, the error envelope, a request-duration histogram and health/ready/metrics.
+ * `request.log`), request logging, the error envelope, a request-duration histogram, health/ready/metrics, and
+ * `/openapi.json` describing every route registered on it (with `/docs` rendering it and `/` linking both).
  */
 export function createApp(options: AppOptions): FastifyInstance {
   const app = fastify({
@@ -32,6 +35,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  // First, so that every route added after it is described.
+  registerOpenApi(app);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(sendError);
   app.setNotFoundHandler((request, reply) =>
@@ -49,5 +54,6 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
   registerHealthRoutes(app, options.readiness ?? {}, options.metrics);
+  registerDocsPage(app);
   return app;
 }

@@ -9,9 +9,9 @@ export type ReadinessCheck = () => Promise<void>;
  * started) — 503 with the failing checks otherwise. `GET /metrics`: Prometheus text.
  */
 export function registerHealthRoutes(app: FastifyInstance, checks: Record<string, ReadinessCheck>, metrics: Metrics) {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { summary: 'the process is alive' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', { schema: { summary: 'ready: broker reachable, services started (503 naming what is not)' } }, async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
@@ -28,7 +28,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: Record<string
       .send({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
 
-  app.get('/metrics', async (_request, reply) =>
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger, type StreamEntry } from 'pino';
 import roll from 'pino-roll';
 import type { PlatformConfig } from '../config/schema.ts';
+import { prettyStream } from './pretty.ts';
 
 export type { Logger } from 'pino';
 
@@ -13,14 +14,17 @@ export interface LogHandle {
 }
 
 /**
- * JSON logs (pino) to `stdout` and, when `log.file` is set, to that file rotated by size and by time, keeping at
- * most `log.rotate.keep` rotated files beside the active one.
+ * Logs (pino) to `stdout` and, when `log.file` is set, to that file rotated by size and by time, keeping at most
+ * `log.rotate.keep` rotated files beside the active one. `stdout` gets JSON lines, or readable lines with
+ * `log.format: pretty` (and with `auto`, the default, when it is a terminal); the file always gets JSON.
  */
 export async function createLogger(
   config: PlatformConfig['log'],
   stdout: NodeJS.WritableStream = process.stdout,
 ): Promise<LogHandle> {
-  const streams: StreamEntry[] = [{ stream: stdout }];
+  const tty = (stdout as { isTTY?: boolean }).isTTY === true;
+  const pretty = config.format === 'pretty' || (config.format === 'auto' && tty);
+  const streams: StreamEntry[] = [{ stream: pretty ? prettyStream(stdout, { colour: tty }) : stdout }];
   const file = config.file
     ? await roll({
         file: config.file,

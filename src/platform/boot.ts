@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { BrokerAdminApi } from '../admin/broker-admin.ts';
+import { replayMarksDeclaration } from '../admin/replay-marks.ts';
 import { createBroker } from '../broker/create.ts';
 import type { Broker } from '../broker/port.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
@@ -85,7 +86,7 @@ export async function boot(options: BootOptions): Promise<Running> {
   registerAdminRoutes(app, { admin, host: config.http.host, token: config.http.adminToken });
   // Every topic of every service, declared up front: checked below before anything starts, created right after
   // the broker starts and before any service component does.
-  const declarations: TopicDeclaration[] = [];
+  const declarations: TopicDeclaration[] = [replayMarksDeclaration()];
   lifecycle.add({
     name: 'topology',
     start: async () => {

@@ -37,6 +37,29 @@ function app(readiness = {}) {
 }
 
 describe('http app', () => {
+  it('describes its routes in /openapi.json from their schemas, renders it on /docs and links both from /', async () => {
+    const instance = app();
+    instance.get('/things/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string' } } } } }, async () => ({}));
+    const doc = (await instance.inject('/openapi.json')).json();
+    assert.equal(doc.openapi, '3.1.0');
+    const echo = doc.paths['/echo'].post;
+    assert.deepEqual(echo.requestBody.content['application/json'].schema.required, ['name', 'count']);
+    assert.deepEqual(echo.parameters, [{ name: 'n', in: 'query', required: false, schema: { type: 'integer' } }]);
+    assert.deepEqual(doc.paths['/things/{id}'].get.parameters[0], {
+      name: 'id',
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    });
+    assert.equal(doc.paths['/healthz'].get.summary, 'the process is alive', 'platform routes too, with their summary');
+    assert.equal(doc.paths['/healthz'].head, undefined, 'no HEAD twins');
+    const page = await instance.inject('/docs');
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.match(page.body, /fetch\('\/openapi\.json'\)/);
+    assert.doesNotMatch(page.body, /(src|href)="(https?:)?\/\//, 'nothing loaded from elsewhere');
+    assert.equal((await instance.inject('/')).json().docs, '/docs');
+  });
+
   it('answers /healthz', async () => {
     const res = await app().inject('/healthz');
     assert.equal(res.statusCode, 200);

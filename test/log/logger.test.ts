@@ -31,6 +31,35 @@ describe('logger', () => {
     assert.equal(line.level, 30);
   });
 
+  it('writes readable lines with log.format pretty, and on a terminal with auto; JSON when piped', async () => {
+    const render = async (flags: Record<string, string>, tty: boolean) => {
+      const out = new PassThrough() as PassThrough & { isTTY?: boolean };
+      if (tty) out.isTTY = true;
+      let text = '';
+      out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const { logger, close } = await createLogger(logConfig(flags), out);
+      logger.child({ correlationId: 'abc' }).warn({ err: Object.assign(new Error('gone'), { code: 'E_X' }) }, 'hi there');
+      logger.error({ err: new Error('broken') }, 'failed');
+      logger.info({ req: { method: 'GET', url: '/healthz', remotePort: 1 } }, 'incoming request');
+      logger.info({ res: { statusCode: 200 }, responseTime: 6.25 }, 'request completed');
+      logger.warn({ error: { code: 'HERALD_TIMEOUT', message: 'too slow' } }, 'will retry');
+      await close();
+      await sleep(10);
+      return text;
+    };
+    const pretty = await render({ 'log.format': 'pretty' }, false);
+    assert.match(pretty, /^\d\d:\d\d:\d\d\.\d{3} WARN {2}hi there correlationId=abc err="E_X: gone"\n/);
+    assert.doesNotMatch(pretty.split('\n')[0], /at /, 'a warning carries no stack');
+    assert.match(pretty, /ERROR failed err=broken\n {4}at /, 'an error does');
+    assert.ok(!pretty.includes('\u001b['), 'no colours off a terminal');
+    assert.match(pretty, /INFO {2}incoming request GET \/healthz\n/);
+    assert.match(pretty, /INFO {2}request completed 200 6\.3 ms\n/);
+    assert.match(pretty, /WARN {2}will retry error="HERALD_TIMEOUT: too slow"\n/);
+    assert.ok((await render({}, true)).includes('\u001b[33mWARN '), 'auto on a terminal: pretty, coloured');
+    assert.equal(JSON.parse((await render({}, false)).split('\n')[0]).msg, 'hi there', 'auto when piped: JSON');
+    assert.equal(JSON.parse((await render({ 'log.format': 'json' }, true)).split('\n')[0]).msg, 'hi there');
+  });
+
   it('rotates the file by size and keeps a bounded number of files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-log-'));
     const file = join(dir, 'herald.log');

@@ -37,7 +37,7 @@ describe('boot: declared topology', () => {
     };
     const running = await boot({ services: [service], env: {}, flags: flags(dir), logStream: new PassThrough() });
     t.after(() => running.lifecycle.stop(5_000));
-    assert.deepEqual(seen, [['ledger', 'orders']]);
+    assert.deepEqual(seen, [['__herald.replays', 'ledger', 'orders']], "the services' topics and the platform's own");
     assert.equal((await running.broker.admin.describeTopic('orders')).partitions.length, 4);
   });
 

@@ -78,7 +78,7 @@ for (const kind of KINDS) {
       for (const v of [1, 13, 2]) await emitter.emit('k', v);
       await waitFor('the table to reach 3', () => p.get('k', 0) === 3);
       const dlq = deadLetterTopicName(input, group);
-      const letters = await listDeadLetters(broker.admin, dlq, {});
+      const { deadLetters: letters } = await listDeadLetters(broker.admin, dlq, {});
       assert.equal(letters.length, 1);
       assert.equal(letters[0].attempts, 3);
       assert.equal(letters[0].origin.offset, 1);

@@ -79,7 +79,7 @@ describe('retry middleware', () => {
 
   it('warns about retries at most once a second per handler, counting the ones it did not log', async (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
-    const lines: { msg: string; attempt: number; unloggedRetries?: number }[] = [];
+    const lines: { msg: string; attempt: number; unloggedRetries?: number; error?: unknown; err?: unknown }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const failing = retry({ maxAttempts: 3, initialDelayMs: 1, jitter: 0 });
     const attemptAll = async () => {
@@ -99,6 +99,8 @@ describe('retry middleware', () => {
       [['handler failed; will retry', 1, undefined]],
       'four retries within a second: one line',
     );
+    assert.deepEqual(lines[0].error, { message: 'down' }, 'the error in one line, without its stack');
+    assert.equal(lines[0].err, undefined);
     t.mock.timers.tick(1_000);
     await attemptAll();
     assert.deepEqual(lines[1].unloggedRetries, 3);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseCheckArgs, parseDuration } from '../../tools/delivery-check/options.ts';
 import type { Receipt } from '../../tools/delivery-check/recorder.ts';
@@ -67,5 +69,15 @@ describe('delivery check', () => {
     assert.throws(() => parseCheckArgs(['--failure-rates', '2']), /between 0 and 1/);
     assert.throws(() => parseCheckArgs(['--broker', 'redis://x']), /--broker/);
     assert.throws(() => parseCheckArgs(['--nope']));
+  });
+
+  it('prints its usage on --help (exit 0) and on a bad argument (exit 2)', () => {
+    const main = join(import.meta.dirname, '../../tools/delivery-check/main.ts');
+    const help = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run delivery:check/);
+    const bad = spawnSync(process.execPath, [main, '--nope'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /usage: npm run delivery:check/);
   });
 });

@@ -9,6 +9,10 @@ import { runCheck } from './run.ts';
 import { formatSummary } from './verify.ts';
 
 let options: ReturnType<typeof parseCheckArgs>;
+if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 try {
   options = parseCheckArgs(process.argv.slice(2));
 } catch (err) {

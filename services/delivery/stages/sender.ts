@@ -69,12 +69,14 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     } finally {
       slots.release();
     }
+    // Delivered is when the destination answered, not when the request began.
+    const answeredAt = Date.now();
     const outcome = classify(attempt);
     const error = outcome.kind === 'delivered' ? undefined : outcome.reason;
     const first = message.handling.attempts === 1;
     // The user's next event need not wait for this bookkeeping, but the commit does.
     message.holdCommit(
-      status.attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at }, first).catch((err) => {
+      status.attempted(meta, destination.id, { ok: outcome.kind === 'delivered', error, at, answeredAt }, first).catch((err) => {
         message.logger.error({ err }, 'recording a delivery attempt failed');
       }),
     );

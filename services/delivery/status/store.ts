@@ -20,6 +20,10 @@ export interface DestinationStatus {
   lastAttemptAt: string | null;
   deliveredAt: string | null;
   deadAt: string | null;
+  /** Times the event was replayed here after it was dead (its first attempt after each replay counts). */
+  replays: number;
+  /** When the last replay was first attempted. */
+  replayedAt: string | null;
 }
 
 export interface EventStatus {
@@ -33,7 +37,10 @@ export interface EventStatus {
 export interface AttemptRecord {
   ok: boolean;
   error?: string;
+  /** When the attempt began (epoch ms). */
   at: number;
+  /** When the destination answered (epoch ms; default `at`): a delivery's `deliveredAt`. */
+  answeredAt?: number;
 }
 
 interface DeliveryRow {
@@ -45,6 +52,8 @@ interface DeliveryRow {
   last_attempt_at: number | null;
   delivered_at: number | null;
   dead_at: number | null;
+  replays: number;
+  replayed_at: number | null;
 }
 
 /** Finished (delivered or dead) entries this process remembers, to answer `finalState` without a query. */
@@ -159,7 +168,8 @@ export class StatusStore implements Component {
     else if (this.#recent.peek(recentKey(event.id, destination)) === 'dead') {
       this.#recent.delete(recentKey(event.id, destination)); // a replay: pending again
     }
-    const write: StatusWrite = ['attempt', event.id, destination, attempt.ok ? 'delivered' : 'pending', error, attempt.at];
+    const state = attempt.ok ? 'delivered' : 'pending';
+    const write: StatusWrite = ['attempt', event.id, destination, state, error, attempt.at, attempt.answeredAt ?? attempt.at];
     return this.#enqueue(
       first && (this.#acceptedLost || this.#acceptedEarlier(event))
         ? [['event', event.id, event.userId, event.receivedAtMs], write]
@@ -222,6 +232,8 @@ export class StatusStore implements Component {
         lastAttemptAt: iso(r.last_attempt_at),
         deliveredAt: iso(r.delivered_at),
         deadAt: iso(r.dead_at),
+        replays: r.replays,
+        replayedAt: iso(r.replayed_at),
       };
     }
     return { id: event.id, userId: event.user_id, receivedAt: iso(event.received_at)!, destinations };
@@ -328,6 +340,8 @@ function pendingStatus(): DestinationStatus {
     lastAttemptAt: null,
     deliveredAt: null,
     deadAt: null,
+    replays: 0,
+    replayedAt: null,
   };
 }
 

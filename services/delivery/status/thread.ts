@@ -17,7 +17,7 @@ function apply(write: StatusWrite): void {
       st.insertEvent.run(write[1], write[2], write[3]);
       return;
     case 'attempt':
-      st.attempt.run(write[1], write[2], write[3], write[4], write[5]);
+      st.attempt.run(write[1], write[2], write[3], write[4], write[5], write[6]);
       return;
     case 'filtered':
       st.filtered.run(write[1], write[2], write[3]);

@@ -13,6 +13,12 @@ import { E164 } from '../topics.ts';
 /** Path of the local SMS gateway. */
 export const SMS_SINK_PATH = '/notify/sms-gateway';
 
+/**
+ * Numbers the local gateway refuses with 400 (a permanent failure, dead-lettered at once): 999 is no country's
+ * code, so no real number is refused, and the demo can show dead letters and replay on demand.
+ */
+export const SMS_SINK_REFUSED_PREFIX = '+999';
+
 /** Registers the local SMS gateway route. */
 export function registerSmsSink(app: FastifyInstance, inbox: SinkInbox): void {
   app.post<{ Body: SmsRequest; Headers: { 'idempotency-key'?: string } }>(
@@ -29,12 +35,18 @@ export function registerSmsSink(app: FastifyInstance, inbox: SinkInbox): void {
           },
         },
       },
+      // Herald's own SMS channel calls this: its request lines would drown the rest; the one line below says it all.
+      logLevel: 'silent',
     },
-    async (request) => {
+    async (request, reply) => {
       const { to, message, request_id } = request.body;
+      if (to.startsWith(SMS_SINK_REFUSED_PREFIX)) {
+        app.log.info({ to, requestId: request_id }, 'local SMS gateway refused an SMS (a +999 number)');
+        return reply.status(400).send({ status: 'refused', error: `numbers starting ${SMS_SINK_REFUSED_PREFIX} are refused` });
+      }
       const key = request.headers['idempotency-key'] || request_id;
       const fresh = inbox.add('sms', { key, request_id, to, text: message });
-      request.log.info({ to, requestId: request_id, duplicate: !fresh }, 'local SMS gateway received an SMS');
+      app.log.info({ to, requestId: request_id, duplicate: !fresh }, 'local SMS gateway received an SMS');
       return { status: fresh ? 'sent' : 'duplicate' };
     },
   );

@@ -1,77 +1,106 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Command, UsageError } from '../command.ts';
-import { TARGET_HELP, targetOptions } from './connect.ts';
 import type { AdminApi } from '../../admin/api.ts';
-import { intFlag, printJson, withTarget } from './with-target.ts';
+import type { ReadQuery } from '../../admin/pages.ts';
+import { parseCursor, parseStart, type StartSpec } from '../../admin/positions.ts';
+import type { RecordView } from '../../admin/records.ts';
+import { type Command, type Io, type Parsed, UsageError } from '../command.ts';
+import { isTerminal } from '../output.ts';
+import { encodingFlag } from './bytes.ts';
+import { TARGET_HELP, targetOptions } from './connect.ts';
+import { recordFormatter } from './record-format.ts';
+import { intFlag, withTarget } from './with-target.ts';
+
+/** Most records asked for in one page. */
+const PAGE = 1_000;
+/** Pause between empty polls of `--follow`. */
+const POLL_MS = 250;
+
+function startFlag(values: Parsed['values']): StartSpec | undefined {
+  const raw = values.offset as string | undefined;
+  if (raw === undefined) return undefined;
+  try {
+    return parseStart(raw, '--offset');
+  } catch {
+    throw new UsageError(`--offset must be beginning, end, an offset, -N (N before the end) or @time, not '${raw}'`);
+  }
+}
 
 /**
- * `herald consume TOPIC`: prints records as JSON lines from `--offset` (default: earliest) of one partition or all,
- * up to `--limit`; with `--follow`, keeps printing new records until interrupted. Reads without joining a group.
+ * `herald consume TOPIC`: prints records of one partition or all (merged by timestamp) from `--offset`, at most
+ * `--limit` in total, as JSON lines (piped) or readable lines (terminal), or in a `--format` template; with
+ * `--follow`, keeps printing new records until interrupted. Reads without a group, or with `--group G` as a member
+ * of G whose committed offsets move past what was printed.
  */
 export const consumeCommand: Command = {
   name: 'consume',
-  summary: 'print records of a topic as JSON lines (no consumer group)',
-  usage: 'TOPIC [--partition P] [--offset O] [--limit N] [--follow]',
+  summary: 'print records of a topic (all partitions merged by time), optionally as a group member',
+  usage: 'TOPIC [--offset beginning|end|N|-N|@TIME] [--partition P] [--limit N] [--follow] [--group G] [--format F]',
   options: {
     ...targetOptions,
-    partition: { type: 'string' },
-    offset: { type: 'string' },
-    limit: { type: 'string' },
+    partition: { type: 'string', short: 'p' },
+    offset: { type: 'string', short: 'o' },
+    limit: { type: 'string', short: 'c' },
     follow: { type: 'boolean' },
+    group: { type: 'string', short: 'G' },
+    format: { type: 'string', short: 'f' },
+    'value-encoding': { type: 'string' },
   },
   help: [
-    '  --partition P         only this partition (default: all)',
-    '  --offset O            start here (default: earliest)',
-    '  --limit N             stop after N records per partition',
-    '  --follow              wait for new records until interrupted',
+    '  -o, --offset O        where to start in each partition: beginning (default), end, an offset,',
+    '                        -N (N before the end), @TIME (epoch ms or ISO 8601: the first record at or after)',
+    '  -p, --partition P     only this partition (default: all, merged by timestamp)',
+    '  -c, --limit N         stop after N records in total',
+    '  --follow              wait for new records until interrupted (Ctrl-C)',
+    "  -G, --group G         consume as a member of group G: start at its committed offsets, commit what is printed",
+    '  -f, --format F        json (default when piped), text (default on a terminal: "partition/offset key: value"),',
+    '                        or a template: %s value, %k key, %S/%K their sizes, %t topic, %p partition, %o offset,',
+    '                        %T timestamp, %h headers, %% — with \\n \\t escapes (values printed as they are)',
+    '  --value-encoding E    utf8 (default: bytes as they are), base64 or hex: how keys and values are printed',
     ...TARGET_HELP,
   ],
   run: (parsed, io) => {
     const [topic] = parsed.positionals;
     if (!topic) throw new UsageError('consume needs a topic');
-    const only = intFlag(parsed.values, 'partition');
-    const start = intFlag(parsed.values, 'offset', 0)!;
-    const limit = intFlag(parsed.values, 'limit', Number.MAX_SAFE_INTEGER)!;
+    const partition = intFlag(parsed.values, 'partition');
+    const start = startFlag(parsed.values);
+    const limit = intFlag(parsed.values, 'limit', undefined, 1);
+    const group = parsed.values.group as string | undefined;
+    if (group !== undefined && (partition !== undefined || start !== undefined)) {
+      throw new UsageError("--group starts at the group's committed offsets: not with --partition or --offset");
+    }
+    const format = (parsed.values.format as string | undefined) ?? (isTerminal(io.stdout) ? 'text' : 'json');
+    const formatter = recordFormatter(format, encodingFlag(parsed.values['value-encoding']));
+    const print = (record: RecordView) => io.stdout.write(formatter(record));
     const follow = parsed.values.follow === true;
     return withTarget(parsed, io, async (target) => {
-      const info = await target.describeTopic(topic);
-      const partitions = info.partitions.map((p) => p.partition).filter((p) => only === undefined || p === only);
-      if (only !== undefined && partitions.length === 0)
-        throw new UsageError(`topic ${topic} has no partition ${only}`);
-      const next = new Map(partitions.map((p) => [p, start]));
-      const printed = new Map(partitions.map((p) => [p, 0]));
-      const stop = new AbortController();
-      process.once('SIGINT', () => stop.abort());
-      do {
-        const got = await drain(target, topic, next, printed, limit, (r) => printJson(io, r));
-        if (!follow || stop.signal.aborted || [...printed.values()].every((n) => n >= limit)) break;
-        if (got === 0) await sleep(250, undefined, { signal: stop.signal }).catch(() => {});
-      } while (!stop.signal.aborted);
+      if (group !== undefined) {
+        for await (const record of target.groupRecords({ group, topic, limit, follow, signal: io.signal })) print(record);
+      } else {
+        await readPages(target, { topic, partition, start }, limit, follow, print, io);
+      }
       return 0;
     });
   },
 };
 
-async function drain(
+/** Prints pages until `limit` records, the end (unless `follow`), or an interruption. */
+async function readPages(
   target: AdminApi,
-  topic: string,
-  next: Map<number, number>,
-  printed: Map<number, number>,
-  limit: number,
-  print: (record: unknown) => void,
-): Promise<number> {
-  let total = 0;
-  for (const [partition, offset] of next) {
-    for (let from = offset; printed.get(partition)! < limit; ) {
-      const want = Math.min(1000, limit - printed.get(partition)!);
-      const records = await target.read({ topic, partition, offset: from }, want);
-      if (records.length === 0) break;
-      for (const record of records) print(record);
-      printed.set(partition, printed.get(partition)! + records.length);
-      from = records[records.length - 1].offset + 1;
-      next.set(partition, from);
-      total += records.length;
-    }
+  first: ReadQuery,
+  limit: number | undefined,
+  follow: boolean,
+  print: (record: RecordView) => void,
+  io: Io,
+): Promise<void> {
+  let left = limit ?? Number.POSITIVE_INFINITY;
+  let query: ReadQuery = first;
+  while (left > 0 && io.signal?.aborted !== true) {
+    const page = await target.read({ ...query, limit: Math.min(PAGE, left) });
+    for (const record of page.records) print(record);
+    left -= page.records.length;
+    query = { topic: first.topic, cursor: parseCursor(page.next) };
+    if (page.more) continue;
+    if (!follow) return;
+    await sleep(POLL_MS, undefined, { signal: io.signal }).catch(() => {});
   }
-  return total;
 }

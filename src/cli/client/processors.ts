@@ -1,6 +1,7 @@
 import { type Command, UsageError } from '../command.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
-import { printJson, withTarget } from './with-target.ts';
+import { printJson } from '../output.ts';
+import { withTarget } from './with-target.ts';
 
 /**
  * `herald processors list`: the stateful processors and views of a running Herald (owned partitions, table sizes,

@@ -1,8 +1,12 @@
-import { createInterface } from 'node:readline';
 import type { OutgoingRecord } from '../../broker/port.ts';
 import { type Command, UsageError } from '../command.ts';
+import { printJson } from '../output.ts';
+import { decodeValue, delimiterFlag, encodingFlag, splitBytes } from './bytes.ts';
 import { TARGET_HELP, targetOptions } from './connect.ts';
-import { intFlag, printJson, withTarget } from './with-target.ts';
+import { intFlag, withTarget } from './with-target.ts';
+
+/** Most records sent in one request. */
+const BATCH = 1_000;
 
 function parseHeaders(pairs: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -14,21 +18,37 @@ function parseHeaders(pairs: string[]): Record<string, string> {
   return headers;
 }
 
-/** `herald produce TOPIC [VALUE]`: one record, or one per stdin line when no value is given. */
+async function readAll(input: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/**
+ * `herald produce TOPIC [VALUE]`: one record, or one per line of stdin (bytes as they are: binary-safe, any
+ * `--delimiter`). `--key-delimiter` splits each line into key and value as kcat's `-K` does; `--value-encoding`
+ * decodes values given as base64 or hex.
+ */
 export const produceCommand: Command = {
   name: 'produce',
-  summary: 'produce records (the value argument, or one per line of stdin)',
-  usage: 'TOPIC [VALUE] [--key K] [--partition P] [--header NAME=VALUE…]',
+  summary: 'produce records: the value argument, or one per line of stdin (binary-safe)',
+  usage: 'TOPIC [VALUE] [--key K | -K DELIM] [--partition P] [--header NAME=VALUE…] [--value-encoding E]',
   options: {
     ...targetOptions,
-    key: { type: 'string' },
-    partition: { type: 'string' },
-    header: { type: 'string', multiple: true },
+    key: { type: 'string', short: 'k' },
+    'key-delimiter': { type: 'string', short: 'K' },
+    delimiter: { type: 'string', short: 'D' },
+    partition: { type: 'string', short: 'p' },
+    header: { type: 'string', short: 'H', multiple: true },
+    'value-encoding': { type: 'string' },
   },
   help: [
-    '  --key K               record key (routes by murmur2, as Kafka does)',
-    '  --partition P         explicit partition',
-    '  --header NAME=VALUE   a header (repeatable)',
+    '  -k, --key K           record key (routes by murmur2, as Kafka does)',
+    '  -K, --key-delimiter D each input is KEY<D>VALUE (e.g. -K :); no D in it: no key',
+    '  -D, --delimiter D     separates records on stdin (default \\n; \\t, \\0 understood)',
+    '  -p, --partition P     explicit partition',
+    '  -H, --header NAME=VALUE  a header (repeatable)',
+    '  --value-encoding E    utf8 (default: the bytes as they are), base64 or hex: how values are written',
     ...TARGET_HELP,
   ],
   run: async (parsed, io) => {
@@ -38,21 +58,30 @@ export const produceCommand: Command = {
       topic,
       headers: parseHeaders((parsed.values.header as string[]) ?? []),
     };
-    if (typeof parsed.values.key === 'string') template.key = Buffer.from(parsed.values.key);
+    const keyDelimiter = parsed.values['key-delimiter'] === undefined ? undefined : delimiterFlag(parsed.values['key-delimiter'], 'key-delimiter', '');
+    if (typeof parsed.values.key === 'string') {
+      if (keyDelimiter !== undefined) throw new UsageError('--key and --key-delimiter: give one');
+      template.key = Buffer.from(parsed.values.key);
+    }
     const partition = intFlag(parsed.values, 'partition');
     if (partition !== undefined) template.partition = partition;
-    const values = value !== undefined ? [value] : await readLines(process.stdin);
-    if (values.length === 0) return 0;
+    const encoding = encodingFlag(parsed.values['value-encoding']);
+    const inputs =
+      value !== undefined
+        ? [Buffer.from(value)]
+        : splitBytes(await readAll(io.stdin ?? process.stdin), delimiterFlag(parsed.values.delimiter, 'delimiter', '\\n'));
+    const records = inputs.map((input): OutgoingRecord => {
+      const at = keyDelimiter === undefined ? -1 : input.indexOf(keyDelimiter);
+      if (at < 0) return { ...template, value: decodeValue(input, encoding) };
+      const key = input.subarray(0, at);
+      return { ...template, key, value: decodeValue(input.subarray(at + keyDelimiter!.length), encoding) };
+    });
+    if (records.length === 0) return 0;
     return withTarget(parsed, io, async (target) => {
-      const positions = await target.produce(values.map((v) => ({ ...template, value: Buffer.from(v) })));
-      for (const position of positions) printJson(io, position);
+      for (let i = 0; i < records.length; i += BATCH) {
+        for (const position of await target.produce(records.slice(i, i + BATCH))) printJson(io, position);
+      }
       return 0;
     });
   },
 };
-
-async function readLines(input: NodeJS.ReadableStream): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const line of createInterface({ input })) if (line.length > 0) lines.push(line);
-  return lines;
-}

@@ -16,16 +16,13 @@ export async function withTarget(
   }
 }
 
-/** Prints a value as one JSON line. */
-export function printJson(io: Io, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-/** A non-negative integer flag, or the default; anything else is a usage error. */
-export function intFlag(values: Parsed['values'], name: string, fallback?: number): number | undefined {
+/** An integer flag of at least `min` (default 0), or the default; anything else is a usage error. */
+export function intFlag(values: Parsed['values'], name: string, fallback?: number, min = 0): number | undefined {
   const raw = values[name];
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw))
-    throw new UsageError(`--${name} must be a non-negative integer, not '${String(raw)}'`);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
+    const what = min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+    throw new UsageError(`--${name} must be ${what}, not '${String(raw)}'`);
+  }
   return Number(raw);
 }

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminApi } from '../../admin/api.ts';
 import type { ReplayOptions } from '../../admin/dead-letters.ts';
+import { MAX_PAGE_BYTES } from '../../admin/pages.ts';
+import { readStart } from '../../admin/positions.ts';
 import { parseTime } from '../../admin/times.ts';
+import { pageQuery } from './messages.ts';
 
 const time = {
   anyOf: [
@@ -15,11 +18,10 @@ const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    key: { type: 'string' },
-    since: { type: 'string' },
-    until: { type: 'string' },
-    offset: { type: 'integer', minimum: 0 },
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    key: { type: 'string', description: 'only dead letters with this key' },
+    since: { type: 'string', description: 'dead-lettered at or after (epoch ms or ISO 8601)' },
+    until: { type: 'string', description: 'dead-lettered before (epoch ms or ISO 8601)' },
+    ...pageQuery,
   },
 } as const;
 
@@ -30,60 +32,83 @@ const replayBody = {
     key: { type: 'string' },
     since: time,
     until: time,
-    fromOffset: { type: 'integer', minimum: 0 },
+    offset: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] },
+    cursor: { type: 'string' },
     limit: { type: 'integer', minimum: 1 },
     dryRun: { type: 'boolean' },
     ratePerSecond: { type: 'number', exclusiveMinimum: 0 },
     maxReplays: { type: 'integer', minimum: 1 },
+    again: { type: 'boolean' },
+    maxBytes: { type: 'integer', minimum: 1024, maximum: MAX_PAGE_BYTES },
   },
 } as const;
+
+interface ListQuery {
+  key?: string;
+  since?: string;
+  until?: string;
+  offset?: string;
+  cursor?: string;
+  limit: number;
+  maxBytes?: number;
+}
 
 interface ReplayBody {
   key?: string;
   since?: string | number;
   until?: string | number;
-  fromOffset?: number;
+  offset?: string | number;
+  cursor?: string;
   limit?: number;
   dryRun?: boolean;
   ratePerSecond?: number;
   maxReplays?: number;
+  again?: boolean;
+  maxBytes?: number;
 }
 
 /**
- * Dead letters (topics named `<topic>.<group>.dlq`, see the handler runtime):
+ * Dead letters (topics named `<topic>.<group>.dlq`, see the handler runtime); any other topic is a 400:
  * - `GET /admin/dlq` → `[{topic, records}]`, every dead-letter topic with its record count.
- * - `GET /admin/dlq/{topic}/messages?key=&since=&until=&offset=&limit=` → dead letters with their envelope
- *   (origin, error, attempts, times, replay count), oldest first. `since`/`until` filter by dead-letter time.
- * - `POST /admin/dlq/{topic}/replay` `{key?, since?, until?, fromOffset?, limit?, dryRun?, ratePerSecond?,
- *   maxReplays?}` → a replay report; re-publishes the matching dead letters to their origin topics (nothing with
- *   `dryRun`). Answers once every replayed record is durable, so a rate-limited replay holds the request open.
+ * - `GET /admin/dlq/{topic}/messages?key=&since=&until=&offset=&cursor=&limit=&maxBytes=` → a page
+ *   `{deadLetters, next, more, limitedBy?}` of dead letters with their envelope (origin, error, attempts, times,
+ *   replay count, replay mark), oldest first. `since`/`until` filter by dead-letter time.
+ * - `POST /admin/dlq/{topic}/replay` `{key?, since?, until?, offset?, cursor?, limit?, dryRun?, ratePerSecond?,
+ *   maxReplays?, again?, maxBytes?}` → a replay report (counts, and bounded lists); re-publishes the matching dead
+ *   letters to their origin topics (nothing with `dryRun`) and marks them, skipping those replayed before unless
+ *   `again`. Answers once every replayed record is durable, so a rate-limited replay holds the request open.
  */
 export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
-  app.get('/dlq', async () => admin.deadLetterTopics());
+  app.get('/dlq', { schema: { summary: 'dead-letter topics with their record counts' } }, async () =>
+    admin.deadLetterTopics(),
+  );
 
-  app.get<{
-    Params: { topic: string };
-    Querystring: { key?: string; since?: string; until?: string; offset?: number; limit: number };
-  }>('/dlq/:topic/messages', { schema: { params, querystring: listQuery } }, async (request) => {
-    const { key, since, until, offset, limit } = request.query;
-    return admin.deadLetters(request.params.topic, {
-      key,
-      since: parseTime(since, 'since'),
-      until: parseTime(until, 'until'),
-      fromOffset: offset,
-      limit,
-    });
-  });
+  app.get<{ Params: { topic: string }; Querystring: ListQuery }>(
+    '/dlq/:topic/messages',
+    { schema: { summary: 'a page of dead letters with their envelopes, and the cursor to continue', params, querystring: listQuery } },
+    async (request) => {
+      const { key, since, until, offset, cursor, limit, maxBytes } = request.query;
+      return admin.deadLetters(request.params.topic, {
+        key,
+        since: parseTime(since, 'since'),
+        until: parseTime(until, 'until'),
+        limit,
+        maxBytes,
+        ...readStart(offset, cursor),
+      });
+    },
+  );
 
   app.post<{ Params: { topic: string }; Body: ReplayBody | undefined }>(
     '/dlq/:topic/replay',
-    { schema: { params, body: replayBody } },
+    { schema: { summary: 're-publish dead letters to their origin topic (skips those replayed before unless again)', params, body: replayBody } },
     async (request) => {
-      const body = request.body ?? {};
+      const { offset, cursor, ...body } = request.body ?? {};
       const options: ReplayOptions = {
         ...body,
         since: parseTime(body.since, 'since'),
         until: parseTime(body.until, 'until'),
+        ...readStart(offset, cursor),
       };
       return admin.replay(request.params.topic, options);
     },

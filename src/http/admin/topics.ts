@@ -24,21 +24,27 @@ const createBody = {
   },
 } as const;
 
-/** `POST /admin/topics`, `GET /admin/topics`, `GET|DELETE /admin/topics/{name}`. */
+/** `POST /admin/topics`, `GET /admin/topics`, `GET|DELETE /admin/topics/{name}`, `GET /admin/metadata`. */
 export function registerTopicRoutes(app: FastifyInstance, admin: AdminApi): void {
-  app.post<{ Body: TopicSpec }>('/topics', { schema: { body: createBody } }, async (request, reply) =>
+  app.get('/metadata', { schema: { summary: 'the broker, every topic and its partitions' } }, async () =>
+    admin.metadata(),
+  );
+
+  app.post<{ Body: TopicSpec }>('/topics', { schema: { summary: 'create a topic', body: createBody } }, async (request, reply) =>
     reply.status(201).send(await admin.createTopic(request.body)),
   );
 
-  app.get('/topics', async () => admin.listTopics());
+  app.get('/topics', { schema: { summary: 'topics with their partitions and offsets' } }, async () =>
+    admin.listTopics(),
+  );
 
-  app.get<{ Params: { name: string } }>('/topics/:name', { schema: { params: nameParam } }, async (request) =>
+  app.get<{ Params: { name: string } }>('/topics/:name', { schema: { summary: 'one topic', params: nameParam } }, async (request) =>
     admin.describeTopic(request.params.name),
   );
 
   app.delete<{ Params: { name: string } }>(
     '/topics/:name',
-    { schema: { params: nameParam } },
+    { schema: { summary: 'delete a topic', params: nameParam } },
     async (request, reply) => {
       await admin.deleteTopic(request.params.name);
       return reply.status(204).send();

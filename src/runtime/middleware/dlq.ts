@@ -1,4 +1,4 @@
-import { isHeraldError } from '../../errors.ts';
+import { failureLogFields, isHeraldError } from '../../errors.ts';
 import { creates } from '../../topology/declaration.ts';
 import { withBypass } from '../chain.ts';
 import { deadLetterRecord } from '../dlq/envelope.ts';
@@ -37,7 +37,10 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       const topic = nameOf(message.topic, message.group);
       await message.runtime.producer.send([deadLetterRecord(message, err, topic)]);
       message.handling.deadLettered = true;
-      message.logger.error({ err, deadLetterTopic: topic, attempts: message.handling.attempts }, 'dead-lettered');
+      message.logger.error(
+        { ...failureLogFields(err), deadLetterTopic: topic, attempts: message.handling.attempts },
+        'dead-lettered',
+      );
       try {
         await options.onDeadLettered?.(message as Message<never>, err);
       } catch (hookError) {

@@ -1,4 +1,4 @@
-import { isRetriable } from '../../errors.ts';
+import { failureLogFields, isRetriable } from '../../errors.ts';
 import { nextDelay, type RetryPolicy, retryPolicy } from '../backoff.ts';
 import { withBypass } from '../chain.ts';
 import type { Middleware } from '../message.ts';
@@ -41,7 +41,7 @@ export function retry<T = unknown>(
         const now = Date.now();
         if (now - lastWarnAt >= WARN_EVERY_MS) {
           message.logger.warn(
-            { err, attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
+            { ...failureLogFields(err, { stack: false }), attempt: attempts, retryInMs: delayMs, ...(unlogged > 0 ? { unloggedRetries: unlogged } : {}) },
             'handler failed; will retry',
           );
           lastWarnAt = now;

@@ -60,9 +60,9 @@ describe('admin API', () => {
     ]);
     const read = await request(`${url}/admin/topics/${topic}/messages?partition=${partition}&offset=0&limit=1`);
     assert.equal(read.status, 200);
-    assert.equal(read.body.length, 1);
+    assert.equal(read.body.records.length, 1);
     assert.deepEqual(
-      { ...read.body[0], timestamp: 0 },
+      { ...read.body.records[0], timestamp: 0 },
       {
         topic,
         partition,
@@ -74,9 +74,9 @@ describe('admin API', () => {
       },
     );
     const two = await request(`${url}/admin/topics/${topic}/messages?partition=2`);
-    const binary = two.body.find((r: { encoding?: string }) => r.encoding === 'base64');
+    const binary = two.body.records.find((r: { encoding?: string }) => r.encoding === 'base64');
     assert.equal(binary.value, Buffer.from([0xff, 0xfe]).toString('base64'));
-    assert.ok(two.body.some((r: { value: string }) => r.value === '{"n":1}'));
+    assert.ok(two.body.records.some((r: { value: string }) => r.value === '{"n":1}'));
     const topics = await request(`${url}/admin/topics/${topic}`);
     assert.equal(topics.body.partitions[2].latest, partition === 2 ? 3 : 2);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { deliveryService } from '../../../services/delivery/index.ts';
-import { registerMockDestinations } from '../../../services/delivery/mocks.ts';
+import { MOCK_RECEIVED_KEPT, registerMockDestinations } from '../../../services/delivery/mocks.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';
 import { bootHerald, request } from '../../support/boot.ts';
@@ -31,9 +31,35 @@ describe('mock destinations', { timeout: 60_000 }, () => {
       received: 2,
       accepted: 1,
       failed: 1,
+      rejected: 0,
     });
     assert.equal((await app.inject('/mock-destinations')).json().destinations.length, 1);
     assert.equal((await app.inject({ method: 'POST', url: '/mock-destinations/nope', payload: {} })).statusCode, 404);
+  });
+
+  it('refuse a payload asking for it with 400, and show the last requests they received, bounded', async () => {
+    const app = createApp({ logger: pino({ level: 'silent' }), metrics: createMetrics(), bodyLimitBytes: 1000 });
+    registerMockDestinations(app, [{ id: 'm', failureRate: 0, minLatencyMs: 0, maxLatencyMs: 0 }]);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/mock-destinations/m',
+      headers: { 'idempotency-key': 'e-1' },
+      payload: { id: 'e-1', payload: { mockReject: true } },
+    });
+    assert.equal(refused.statusCode, 400);
+    for (let i = 0; i < MOCK_RECEIVED_KEPT + 5; i++) {
+      const ok = await app.inject({ method: 'POST', url: '/mock-destinations/m', payload: { id: `e-${i + 2}`, payload: {} } });
+      assert.equal(ok.statusCode, 200);
+    }
+    const all = (await app.inject('/mock-destinations/m/received')).json();
+    assert.equal(all.received, MOCK_RECEIVED_KEPT + 6);
+    assert.equal(all.requests.length, MOCK_RECEIVED_KEPT, 'bounded');
+    assert.equal(all.requests.at(-1).body.id, `e-${MOCK_RECEIVED_KEPT + 6}`, 'newest last');
+    const last = (await app.inject('/mock-destinations/m/received?limit=1')).json();
+    assert.equal(last.requests.length, 1);
+    assert.equal(last.requests[0].status, 200);
+    assert.equal((await app.inject('/mock-destinations/m')).json().rejected, 1);
+    assert.equal((await app.inject('/mock-destinations/m/received?limit=0')).statusCode, 400);
   });
 
   it('are what the default configuration delivers to', async (t) => {

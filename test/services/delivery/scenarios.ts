@@ -76,7 +76,7 @@ export async function permanentFailureThenReplay(t: TestContext, broker: BrokerF
   const dlq = listed.body[0].deadLetterTopics.send as string;
   const letters = await request(`${herald.url}/admin/dlq/${encodeURIComponent(dlq)}/messages`);
   assert.deepEqual(
-    letters.body.map((l: { headers: Record<string, string> }) => l.headers['herald-event-id']),
+    letters.body.deadLetters.map((l: { headers: Record<string, string> }) => l.headers['herald-event-id']),
     [bad1, bad3],
   );
 

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
 import pino from 'pino';
 import { newEventId } from '../../../services/delivery/event.ts';
+import { openStatusDb } from '../../../services/delivery/status/schema.ts';
 import { StatusStore } from '../../../services/delivery/status/store.ts';
 
 async function open(t: TestContext, file?: string, threadScript?: URL) {
@@ -42,7 +44,7 @@ describe('delivery status store', () => {
       ],
     );
     await store.attempted(e, 'a', { ok: false, error: 'HTTP 500', at: 1000 });
-    await store.attempted(e, 'a', { ok: true, at: 2000 });
+    await store.attempted(e, 'a', { ok: true, at: 2000, answeredAt: 2070 });
     await store.attempted(e, 'b', { ok: false, error: 'HTTP 400', at: 1500 });
     await store.dead(e, 'b', 'delivery: HTTP 400', 1600);
     s = store.get(e.id)!;
@@ -52,8 +54,10 @@ describe('delivery status store', () => {
       lastError: 'HTTP 500',
       firstAttemptAt: new Date(1000).toISOString(),
       lastAttemptAt: new Date(2000).toISOString(),
-      deliveredAt: new Date(2000).toISOString(),
+      deliveredAt: new Date(2070).toISOString(),
       deadAt: null,
+      replays: 0,
+      replayedAt: null,
     });
     assert.equal(s.destinations.b.status, 'dead');
     assert.equal(s.destinations.b.attempts, 1);
@@ -67,12 +71,34 @@ describe('delivery status store', () => {
     const { store } = await open(t);
     const e = meta();
     await store.dead(e, 'a', 'gave up');
-    await store.attempted(e, 'a', { ok: false, error: 'HTTP 503', at: Date.now() });
+    assert.equal(store.get(e.id)!.destinations.a.replays, 0);
+    await store.attempted(e, 'a', { ok: false, error: 'HTTP 503', at: 5_000 });
     assert.equal(store.state(e.id, 'a'), 'pending');
     assert.equal(store.get(e.id)!.destinations.a.deadAt, null);
+    assert.equal(store.get(e.id)!.destinations.a.replays, 1, 'an attempt after dead is a replay');
+    assert.equal(store.get(e.id)!.destinations.a.replayedAt, new Date(5_000).toISOString());
+    await store.attempted(e, 'a', { ok: false, error: 'HTTP 503', at: 6_000 });
+    assert.equal(store.get(e.id)!.destinations.a.replays, 1, 'its retries are not');
     await store.attempted(e, 'a', { ok: true, at: Date.now() });
     await store.dead(e, 'a', 'late copy');
     assert.equal(store.state(e.id, 'a'), 'delivered');
+  });
+
+  it('opens a status file written before replays were counted, adding their columns', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'herald-status-old-')), 'old.db');
+    const old = new DatabaseSync(file);
+    old.exec(`CREATE TABLE deliveries (event_id TEXT NOT NULL, destination TEXT NOT NULL, state TEXT NOT NULL,
+      attempts INTEGER NOT NULL, last_error TEXT, first_attempt_at INTEGER, last_attempt_at INTEGER,
+      delivered_at INTEGER, dead_at INTEGER, PRIMARY KEY (event_id, destination)) WITHOUT ROWID;
+      INSERT INTO deliveries VALUES ('e', 'd', 'dead', 3, 'x', 1, 2, NULL, 3)`);
+    old.close();
+    const [a, b] = [openStatusDb(file), openStatusDb(file)];
+    assert.deepEqual({ ...(b.prepare('SELECT replays, replayed_at FROM deliveries').get() as object) }, {
+      replays: 0,
+      replayed_at: null,
+    });
+    a.close();
+    b.close();
   });
 
   it('knows what is finished: from memory for its own work, from the file for what earlier runs did', async (t) => {

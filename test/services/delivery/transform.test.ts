@@ -55,7 +55,7 @@ describe('delivery transforms', { timeout: 60_000 }, () => {
     const letters = await request(
       `${herald.url}/admin/dlq/${encodeURIComponent(info.deadLetterTopics.transform)}/messages`,
     );
-    assert.equal(letters.body.length, 2);
+    assert.equal(letters.body.deadLetters.length, 2);
   });
 
   it('dead-letters a record that is not an event without holding back the ones after it', async (t) => {
@@ -71,7 +71,7 @@ describe('delivery transforms', { timeout: 60_000 }, () => {
       const letters = await request(
         `${herald.url}/admin/dlq/${encodeURIComponent(info.deadLetterTopics.transform)}/messages`,
       );
-      return letters.status === 200 && letters.body.length === 1;
+      return letters.status === 200 && letters.body.deadLetters.length === 1;
     });
   });
 

@@ -69,7 +69,7 @@ test('kafka: a refused address goes to the dead-letter topic and is delivered on
   const dlq = `${s.topic}.${s.topic}-email.dlq`;
   await eventually(async () => {
     const { status, body } = await request(`${s.herald.url}/admin/dlq/${dlq}/messages`);
-    return status === 200 && body.length === 1;
+    return status === 200 && body.deadLetters.length === 1;
   });
   s.smtp.rejecting = false;
   const replay = await request(`${s.herald.url}/admin/dlq/${dlq}/replay`, 'POST', {});

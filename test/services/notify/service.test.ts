@@ -127,7 +127,7 @@ test('a refused address is dead-lettered without blocking others, and is deliver
   const dlq = 'transactions.notify-email.dlq';
   const letters = await eventually(async () => {
     const { status, body } = await request(`${herald.url}/admin/dlq/${dlq}/messages`);
-    return status === 200 && body.length === 1 ? body : undefined;
+    return status === 200 && body.deadLetters.length === 1 ? body.deadLetters : undefined;
   });
   assert.equal(letters[0].group, 'notify-email');
   assert.equal(letters[0].error.code, 'HERALD_DESTINATION_FAILED');
@@ -156,7 +156,7 @@ test('past the retry limit a message is dead-lettered, and replay delivers it on
   const dlq = 'transactions.notify-sms.dlq';
   const [letter] = await eventually(async () => {
     const { status, body: list } = await request(`${herald.url}/admin/dlq/${dlq}/messages`);
-    return status === 200 && list.length === 1 ? list : undefined;
+    return status === 200 && list.deadLetters.length === 1 ? list.deadLetters : undefined;
   });
   assert.equal(letter.attempts, 3);
   assert.match(letter.error.message, /503/);
