@@ -43,6 +43,7 @@ export const bookstoreService: ServiceDefinition<BookstoreConfig> = {
   name: 'bookstore',
   summary: 'bookstore: /bookstore/ page, GET|POST /api/books, GET /trends, GET /recommendations',
   configSchema: bookstoreConfigSchema,
+  page: { title: 'Bookstore: search books, trends, recommendations', path: '/bookstore/' },
   topology: topics,
   create(context) {
     const { config } = context;

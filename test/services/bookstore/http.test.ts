@@ -117,6 +117,10 @@ describe('bookstore over HTTP', () => {
     assert.equal(created.status, 201);
     assert.deepEqual({ ...created.body, id: 0, created_at: '' }, { ...good, id: 0, created_at: '' });
     assert.deepEqual((await get('/api/books?q=T')).status, 200);
+    const landing = await fetch(`${herald.url}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    assert.match(await landing.text(), /<a href="\/bookstore\/">Bookstore/);
+    const index = (await (await fetch(`${herald.url}/`)).json()) as { pages: { path: string }[] };
+    assert.deepEqual(index.pages.map((p) => p.path), ['/bookstore/']);
     const page = await fetch(`${herald.url}/bookstore/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Herald bookstore/);
