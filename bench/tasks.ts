@@ -10,35 +10,19 @@
  * PostgreSQL parts use the local server (`npm run pg:up`; a fresh database, dropped afterwards) and are skipped
  * when it does not answer.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import pino from 'pino';
 import { LOCAL_POSTGRES_URL } from '../scripts/postgres/layout.ts';
 import { answers } from '../scripts/postgres/server.ts';
 import { createEmbeddedBroker } from '../src/broker/embedded/index.ts';
 import { OutboxRelay, PostgresOutbox, SqliteOutbox } from '../src/outbox/index.ts';
+import { autocannon, scratchDatabase, startHeraldChild, summary } from './support/services.ts';
 
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; max: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  requests: { method: string; headers: Record<string, string>; setupRequest(r: Record<string, unknown>): Record<string, unknown> }[];
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const { values } = parseArgs({
   options: {
@@ -55,67 +39,9 @@ const parts = new Set(values.only!.split(','));
 const results: Record<string, unknown> = {};
 const postgresUp = await answers(process.env.HERALD_TEST_POSTGRES || LOCAL_POSTGRES_URL);
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-function summary(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 100) / 100;
-  return {
-    samples: sorted.length,
-    p50: round(percentile(sorted, 50)),
-    p90: round(percentile(sorted, 90)),
-    p99: round(percentile(sorted, 99)),
-    max: round(sorted.at(-1) ?? 0),
-  };
-}
-
-/** A fresh database on the local PostgreSQL; `drop` removes it. */
-async function scratchDatabase() {
-  const server = process.env.HERALD_TEST_POSTGRES || LOCAL_POSTGRES_URL;
-  const name = `herald_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
-
-/** A `herald start tasks` child on a fresh data dir; resolves with its URL and a stop function. */
-async function startServer(extra: string[]) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-tasks-'));
-  const child = spawn(
-    process.execPath,
-    ['bin/herald.ts', 'start', 'tasks', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk;
-      const match = seen.match(/serving on (http:\/\/\S+)/);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`herald exited (${code}) before serving:\n${seen}`)));
-  });
-  return {
-    url,
-    /** CPU seconds the server process has used so far (user + system), from /proc. */
-    cpuSeconds: () => {
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+/** A `herald start tasks` child on a fresh data dir. */
+function startServer(extra: string[]) {
+  return startHeraldChild('tasks', extra);
 }
 
 async function createThroughput(label: string, extra: string[]) {

@@ -1,8 +1,9 @@
 import type { ServiceDefinition } from '#herald';
+import { bookstoreService } from './bookstore/index.ts';
 import { deliveryService } from './delivery/index.ts';
 import { notifyService } from './notify/index.ts';
 import { tasksService } from './tasks/index.ts';
 import { walletService } from './wallet/index.ts';
 
 /** Every service `herald start` can run, in start order. Each system adds itself here when it lands. */
-export const services: ServiceDefinition[] = [notifyService, deliveryService, tasksService, walletService];
+export const services: ServiceDefinition[] = [notifyService, deliveryService, tasksService, walletService, bookstoreService];

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import { sendError } from './errors.ts';
 import { type ReadinessCheck, registerHealthRoutes } from './health.ts';
 import { registerOpenApi } from './openapi/describe.ts';
-import { registerDocsPage } from './openapi/docs-page.ts';
+import { registerDocsPage, type ServicePage } from './openapi/docs-page.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppOptions {
@@ -15,6 +15,8 @@ export interface AppOptions {
   bodyLimitBytes: number;
   /** Named readiness checks for `/readyz`. */
   readiness?: Record<string, ReadinessCheck>;
+  /** Pages for people that services serve, linked from `/` (read when `/` is asked, so services may add later). */
+  pages?: readonly ServicePage[];
 }
 
 const CORRELATION_HEADER = 'x-request-id';
@@ -54,6 +56,6 @@ export function createApp(options: AppOptions): FastifyInstance {
     );
   });
   registerHealthRoutes(app, options.readiness ?? {}, options.metrics);
-  registerDocsPage(app);
+  registerDocsPage(app, options.pages ?? []);
   return app;
 }

@@ -69,9 +69,11 @@ export async function boot(options: BootOptions): Promise<Running> {
   lifecycle.add({ name: 'broker', start: () => broker.start(), stop: () => broker.stop() });
 
   const metrics = createMetrics();
+  const pages = options.services.flatMap((service) => (service.page ? [service.page] : []));
   const app = createApp({
     logger,
     metrics,
+    pages,
     bodyLimitBytes: config.http.bodyLimitBytes,
     readiness: {
       broker: () => broker.ping(),

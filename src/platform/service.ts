@@ -26,6 +26,8 @@ export interface ServiceDefinition<C = unknown> {
   readonly name: string;
   /** One line for `herald --help`. */
   readonly summary: string;
+  /** A page for people the service serves (its routes register it), linked from the landing page at `/`. */
+  readonly page?: { title: string; path: string };
   /** Its config section, loaded under the service's name (e.g. `notify.smtp.host`). */
   readonly configSchema?: Schema;
   /**

@@ -5,17 +5,45 @@ import type { FastifyInstance } from 'fastify';
  * with nothing loaded from elsewhere (a few hundred bytes of script instead of a swagger-ui bundle: the document
  * is small and flat, and the page must work offline). `GET /`: where to start, linking the docs.
  */
-export function registerDocsPage(app: FastifyInstance): void {
+export function registerDocsPage(app: FastifyInstance, pages: readonly ServicePage[] = []): void {
   app.get('/docs', { schema: { summary: 'this description, rendered' } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
-  app.get('/', { schema: { summary: 'where to start' } }, async () => ({
-    name: 'herald',
-    docs: '/docs',
-    openapi: '/openapi.json',
-    health: '/healthz',
-    ready: '/readyz',
-    metrics: '/metrics',
-    admin: '/admin/topics',
-  }));
+  app.get('/', { schema: { summary: 'where to start' } }, async (request, reply) => {
+    const index = {
+      name: 'herald',
+      docs: '/docs',
+      openapi: '/openapi.json',
+      health: '/healthz',
+      ready: '/readyz',
+      metrics: '/metrics',
+      admin: '/admin/topics',
+      pages: pages.map((p) => ({ title: p.title, path: p.path })),
+    };
+    // A browser asks for HTML first: it gets a landing page with the same links; anything else gets JSON.
+    const accept = request.headers.accept ?? '';
+    if (/^text\/html\b/.test(accept)) return reply.type('text/html; charset=utf-8').send(landingPage(pages));
+    return index;
+  });
+}
+
+/** A page a service serves for people (e.g. the bookstore's search page), linked from the landing page. */
+export interface ServicePage {
+  title: string;
+  path: string;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+function landingPage(pages: readonly ServicePage[]): string {
+  const link = (path: string, title: string) => `<li><a href="${escapeHtml(path)}">${escapeHtml(title)}</a></li>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Herald</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}</style>
+</head><body><h1>Herald</h1>
+<h2>Services</h2><ul>${pages.map((p) => link(p.path, p.title)).join('') || '<li>no service pages</li>'}</ul>
+<h2>API</h2><ul>${link('/docs', 'API documentation')}${link('/openapi.json', 'OpenAPI description')}${link('/admin/topics', 'Admin: topics')}${link('/metrics', 'Metrics')}${link('/readyz', 'Readiness')}</ul>
+</body></html>
+`;
 }
 
 const PAGE = `<!doctype html>

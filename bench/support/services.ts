@@ -1,0 +1,91 @@
+/**
+ * Pieces the service benchmarks share: autocannon, percentiles, a scratch PostgreSQL database and a `herald start`
+ * child on a fresh data dir with its CPU use.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { LOCAL_POSTGRES_URL } from '../../scripts/postgres/layout.ts';
+
+export interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; max: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+}
+export type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: { method: string; headers: Record<string, string>; setupRequest(r: Record<string, unknown>): Record<string, unknown> }[];
+}) => Promise<AutocannonResult>;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+export function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    samples: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p90: round(percentile(sorted, 90)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? 0),
+  };
+}
+
+/** A fresh database on the local PostgreSQL; `drop` removes it. */
+export async function scratchDatabase() {
+  const server = process.env.HERALD_TEST_POSTGRES || LOCAL_POSTGRES_URL;
+  const name = `herald_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** A `herald start <service>` child on a fresh data dir; resolves with its URL, its CPU use and a stop function. */
+export async function startHeraldChild(service: string, extra: string[]) {
+  const dataDir = mkdtempSync(join(tmpdir(), `herald-bench-${service}-`));
+  const child = spawn(
+    process.execPath,
+    ['bin/herald.ts', 'start', service, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    { stdio: ['ignore', 'inherit', 'pipe'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      const match = seen.match(/serving on (http:\/\/\S+)/);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`herald exited (${code}) before serving:\n${seen}`)));
+  });
+  return {
+    url,
+    /** CPU seconds the server process has used so far (user + system), from /proc. */
+    cpuSeconds: () => {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
