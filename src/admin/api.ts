@@ -40,8 +40,11 @@ export interface AdminApi {
   deadLetterTopics(): Promise<DeadLetterTopic[]>;
   /** The dead letters of `topic` matching `filter` (default limit 100), oldest first. */
   deadLetters(topic: string, filter: DeadLetterFilter): Promise<DeadLetterView[]>;
-  /** Re-publishes matching dead letters of `topic` to their origin topics (see `replayDeadLetters`). */
-  replay(topic: string, options: ReplayOptions): Promise<ReplayReport>;
+  /**
+   * Re-publishes matching dead letters of `topic` to their origin topics (see `replayDeadLetters`). `signal` stops
+   * it early; the report then says what was done (`cancelled`).
+   */
+  replay(topic: string, options: ReplayOptions, signal?: AbortSignal): Promise<ReplayReport>;
   /** Releases what it holds (a producer, a connection). */
   close(): Promise<void>;
 }

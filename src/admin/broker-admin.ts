@@ -79,8 +79,8 @@ export class BrokerAdminApi implements AdminApi {
     return listDeadLetters(this.#admin, topic, filter);
   }
 
-  replay(topic: string, options: Parameters<AdminApi['replay']>[1]) {
-    return replayDeadLetters(this.#admin, this.#producing(), topic, options);
+  replay(topic: string, options: Parameters<AdminApi['replay']>[1], signal?: AbortSignal) {
+    return replayDeadLetters(this.#admin, this.#producing(), topic, options, signal);
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,11 @@ export interface ReplayReport {
   skipped: { partition: number; offset: number; reason: string }[];
   /** The first 1,000 matched records (the dry run's answer to "what would be replayed"). */
   records: DeadLetterView[];
+  /**
+   * Present when the replay was stopped before the end (the server shutting down): why, and the first dead
+   * letter not replayed — everything before it in that partition (and in every partition before it) was.
+   */
+  cancelled?: { reason: string; next: { partition: number; offset: number } | null };
 }
 
 const PAGE = 500;
@@ -111,6 +116,7 @@ export async function replayDeadLetters(
   producer: Producer,
   topic: string,
   options: ReplayOptions = {},
+  signal?: AbortSignal,
 ): Promise<ReplayReport> {
   if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0)) {
     throw new HeraldError('HERALD_INVALID_ARGUMENT', `ratePerSecond must be > 0, not ${options.ratePerSecond}`);
@@ -132,7 +138,12 @@ export async function replayDeadLetters(
   };
   const started = Date.now();
   for await (const page of scan(admin, topic, options)) {
+    if (signal?.aborted) {
+      report.cancelled = cancellation(signal, page[0]?.record ?? null);
+      break;
+    }
     const batch: OutgoingRecord[] = [];
+    const from: BrokerRecord[] = [];
     for (const { record, letter } of page) {
       const skip = (reason: string) =>
         report.skipped.push({ partition: record.partition, offset: record.offset, reason });
@@ -163,27 +174,42 @@ export async function replayDeadLetters(
       };
       if (info.partitions.some((p) => p.partition === letter.origin.partition)) out.partition = letter.origin.partition;
       batch.push(out);
+      from.push(record);
     }
     if (dryRun) continue;
-    await sendPaced(producer, batch, options.ratePerSecond, started, report);
+    await sendPaced(producer, batch, from, { rate: options.ratePerSecond, started, signal }, report);
+    if (report.cancelled !== undefined) break;
   }
   return report;
 }
 
-/** Sends `batch` in chunks, never faster than `rate` records per second since `started`. */
+function cancellation(signal: AbortSignal, next: BrokerRecord | null): NonNullable<ReplayReport['cancelled']> {
+  const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+  return { reason, next: next === null ? null : { partition: next.partition, offset: next.offset } };
+}
+
+/**
+ * Sends `batch` (re-publications of the dead letters `from`) in chunks, never faster than `rate` records per
+ * second since `started`; stops before the next chunk once `signal` aborts, noting where in `report.cancelled`.
+ */
 async function sendPaced(
   producer: Producer,
   batch: OutgoingRecord[],
-  rate: number | undefined,
-  started: number,
+  from: BrokerRecord[],
+  pace: { rate: number | undefined; started: number; signal: AbortSignal | undefined },
   report: ReplayReport,
 ): Promise<void> {
+  const { rate, started, signal } = pace;
   const chunk = rate === undefined ? PAGE : Math.max(1, Math.min(PAGE, Math.floor(rate / 10)));
   for (let i = 0; i < batch.length; i += chunk) {
     const part = batch.slice(i, i + chunk);
     if (rate !== undefined) {
       const due = started + ((report.replayed + part.length) * 1000) / rate;
-      if (due > Date.now()) await sleep(due - Date.now());
+      if (due > Date.now()) await sleep(due - Date.now(), undefined, { signal }).catch(() => {});
+    }
+    if (signal?.aborted) {
+      report.cancelled = cancellation(signal, from[i]);
+      return;
     }
     await producer.send(part);
     report.replayed += part.length;

@@ -56,9 +56,11 @@ interface ReplayBody {
  *   (origin, error, attempts, times, replay count), oldest first. `since`/`until` filter by dead-letter time.
  * - `POST /admin/dlq/{topic}/replay` `{key?, since?, until?, fromOffset?, limit?, dryRun?, ratePerSecond?,
  *   maxReplays?}` → a replay report; re-publishes the matching dead letters to their origin topics (nothing with
- *   `dryRun`). Answers once every replayed record is durable, so a rate-limited replay holds the request open.
+ *   `dryRun`). Answers once every replayed record is durable, so a rate-limited replay holds the request open;
+ *   when the server begins to stop, the replay stops before its next batch and answers with `cancelled` (why, and
+ *   the first dead letter not replayed).
  */
-export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
+export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi, stopping?: AbortSignal): void {
   app.get('/dlq', async () => admin.deadLetterTopics());
 
   app.get<{
@@ -85,7 +87,7 @@ export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
         since: parseTime(body.since, 'since'),
         until: parseTime(body.until, 'until'),
       };
-      return admin.replay(request.params.topic, options);
+      return admin.replay(request.params.topic, options, stopping);
     },
   );
 }
