@@ -73,8 +73,19 @@ export function isHeraldError(err: unknown, code?: ErrorCode): err is HeraldErro
   return err instanceof HeraldError && (code === undefined || err.code === code);
 }
 
-/** Whether retrying may help: Herald errors say so themselves; unknown errors are assumed transient. */
+/**
+ * Whether retrying may help: Herald errors say so themselves. JavaScript's own errors for bad values and bad code
+ * (`TypeError`, `RangeError`, `SyntaxError`, `ReferenceError`, `URIError`) fail the same way on every attempt, so
+ * they are not — except a `TypeError` that carries a `cause`, which is how `fetch` reports a network failure.
+ * Other unknown errors are assumed transient.
+ */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof HeraldError) return err.retriable;
-  return true;
+  if (err instanceof TypeError) return (err as Error).cause !== undefined;
+  return !(
+    err instanceof RangeError ||
+    err instanceof SyntaxError ||
+    err instanceof ReferenceError ||
+    err instanceof URIError
+  );
 }

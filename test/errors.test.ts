@@ -72,4 +72,13 @@ describe('error codes', () => {
     assert.ok(!isHeraldError(new Error('x')));
     assert.ok(isRetriable(new Error('x')));
   });
+
+  it('count programming and encoding errors as permanent, but not fetch network failures', () => {
+    assert.equal(isRetriable(new TypeError('Headers.append: "a\\nb" is an invalid header value.')), false);
+    assert.equal(isRetriable(new RangeError('Invalid string length')), false);
+    assert.equal(isRetriable(new SyntaxError('Unexpected token')), false);
+    assert.equal(isRetriable(new URIError('URI malformed')), false);
+    const network = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    assert.equal(isRetriable(network), true);
+  });
 });
