@@ -3,17 +3,27 @@
  * pointed elsewhere), run every test with line coverage >= 85% over src/ and services/, stop what it started.
  *
  * Without Java the Kafka tests skip — unless HERALD_REQUIRE_KAFKA=1 (CI), where a missing broker fails the run.
+ * PostgreSQL (npm run pg:up) and OpenSearch (npm run opensearch:up) are started the same way;
+ * HERALD_REQUIRE_POSTGRES=1 / HERALD_REQUIRE_OPENSEARCH=1 make their absence a failure. OpenSearch takes ~20 s to
+ * start, so it starts in the background before the type-check and is awaited only before the tests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { startCluster, startSingle, stopCluster, stopSingle } from './kafka/index.ts';
+import { type OpenSearchInfo, startOpenSearch, stopOpenSearch } from './opensearch/server.ts';
+import { startPostgres, stopPostgres } from './postgres/server.ts';
 
 const node = process.execPath;
 const requireKafka = process.env.HERALD_REQUIRE_KAFKA === '1';
+const requirePostgres = process.env.HERALD_REQUIRE_POSTGRES === '1';
+const requireOpenSearch = process.env.HERALD_REQUIRE_OPENSEARCH === '1';
 
-function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+/** Runs a step to completion without blocking the event loop (OpenSearch keeps starting meanwhile). */
+async function step(title: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   process.stdout.write(`\n== ${title}\n`);
-  const result = spawnSync(command, args, { stdio: 'inherit', env });
-  return result.status ?? 1;
+  const child = spawn(command, args, { stdio: 'inherit', env });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code ?? 1;
 }
 
 function fail(message: string, code = 1): never {
@@ -21,9 +31,14 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-if (step('typecheck', node, ['node_modules/typescript/bin/tsc', '--noEmit']) !== 0) fail('type errors');
+// Unless the tests are pointed at another node (HERALD_TEST_OPENSEARCH).
+const openSearch: Promise<OpenSearchInfo | Error> | undefined = process.env.HERALD_TEST_OPENSEARCH
+  ? undefined
+  : startOpenSearch().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+
+if ((await step('typecheck', node, ['node_modules/typescript/bin/tsc', '--noEmit'])) !== 0) fail('type errors');
 const lint = ['node_modules/eslint/bin/eslint.js', '--flag', 'unstable_native_nodejs_ts_config', '.'];
-if (step('lint', node, lint) !== 0) fail('lint errors (npm run lint:fix fixes some)');
+if ((await step('lint', node, lint)) !== 0) fail('lint errors (npm run lint:fix fixes some)');
 
 // Start what is not running yet, and stop afterwards only what this run started.
 const started: ('single' | 'cluster')[] = [];
@@ -44,6 +59,33 @@ if (process.env.HERALD_TEST_KAFKA !== 'none') {
   }
 }
 
+// PostgreSQL likewise, unless the tests are pointed at another server (HERALD_TEST_POSTGRES).
+let startedPostgres = false;
+if (!process.env.HERALD_TEST_POSTGRES) {
+  process.stdout.write('\n== postgres\n');
+  try {
+    const info = await startPostgres();
+    process.stdout.write(`${info.outcome} at ${info.url} in ${info.elapsedMs} ms\n`);
+    startedPostgres = info.outcome === 'started';
+  } catch (err) {
+    if (requirePostgres) fail(`PostgreSQL did not start and HERALD_REQUIRE_POSTGRES=1: ${(err as Error).message}`);
+    process.stdout.write(`PostgreSQL unavailable (${(err as Error).message}): its tests will be skipped\n`);
+  }
+}
+
+let startedOpenSearch = false;
+if (openSearch) {
+  process.stdout.write('\n== opensearch\n');
+  const info = await openSearch;
+  if (info instanceof Error) {
+    if (requireOpenSearch) fail(`OpenSearch did not start and HERALD_REQUIRE_OPENSEARCH=1: ${info.message}`);
+    process.stdout.write(`OpenSearch unavailable (${info.message}): its tests will be skipped\n`);
+  } else {
+    process.stdout.write(`${info.outcome} at ${info.url} in ${info.elapsedMs} ms\n`);
+    startedOpenSearch = info.outcome === 'started';
+  }
+}
+
 const testArgs = [
   '--test',
   '--test-concurrency=2',
@@ -53,8 +95,10 @@ const testArgs = [
   '--test-coverage-include=services/**',
   ...(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test/**/*.test.ts']),
 ];
-const code = step('tests', node, testArgs);
+const code = await step('tests', node, testArgs);
 
 if (started.includes('single')) await stopSingle();
 if (started.includes('cluster')) await stopCluster();
+if (startedPostgres) await stopPostgres();
+if (startedOpenSearch) await stopOpenSearch();
 process.exit(code);

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
   HERALD_OFFSET_OUT_OF_RANGE: { retriable: false, message: 'the offset is outside the partition' },
   HERALD_GROUP_NOT_FOUND: { retriable: false, message: 'the consumer group does not exist' },
   HERALD_NOT_ASSIGNED: { retriable: false, message: 'the partition is not assigned to this consumer' },
+  HERALD_FENCED: { retriable: false, message: 'a newer instance with the same transactional id took over' },
+  HERALD_COPARTITION_MISMATCH: {
+    retriable: false,
+    message: 'co-partitioned topics do not have the same number of partitions',
+  },
   HERALD_DATA_DIR_LOCKED: { retriable: false, message: 'the data directory is owned by another process' },
   HERALD_STORAGE_FAILED: { retriable: true, message: 'the storage layer failed' },
   HERALD_STORAGE_CORRUPT: { retriable: false, message: 'a storage file is damaged' },
@@ -34,10 +39,13 @@ export const ERROR_CODES = {
   HERALD_BROKER_UNAVAILABLE: { retriable: true, message: 'the broker is unavailable' },
   HERALD_BROKER_CLOSED: { retriable: false, message: 'the broker client is closed' },
   HERALD_REBALANCE_IN_PROGRESS: { retriable: true, message: 'the consumer group is rebalancing' },
+  HERALD_GROUP_IN_USE: { retriable: true, message: 'the consumer group is held by clients of another protocol' },
   HERALD_TIMEOUT: { retriable: true, message: 'the operation timed out' },
   HERALD_SHUTTING_DOWN: { retriable: true, message: 'the process is shutting down' },
   HERALD_HANDLER_FAILED: { retriable: true, message: 'a message handler failed' },
   HERALD_DESTINATION_FAILED: { retriable: true, message: 'a destination rejected or did not answer' },
+  HERALD_TOPOLOGY_INVALID: { retriable: false, message: 'the processor topology is invalid' },
+  HERALD_STATE_CORRUPT: { retriable: false, message: 'a local state store could not be trusted and was rebuilt' },
   HERALD_INTERNAL: { retriable: false, message: 'an internal error occurred' },
 } as const satisfies Record<string, { retriable: boolean; message: string }>;
 

@@ -1,7 +1,8 @@
 /**
  * `herald`: the platform — boot and the CLI, the service contract and lifecycle, configuration, errors, logger and
- * metrics types, codecs, declared topology and the admin API. The broker port, the handler runtime, test helpers
- * and the kit have entry points of their own (`herald/broker`, `herald/runtime`, `herald/testing`, `herald/kit`).
+ * metrics types, codecs, declared topology and the admin API. The broker port, the handler runtime, stateful
+ * processors, test helpers and the kit have entry points of their own (`herald/broker`, `herald/runtime`,
+ * `herald/processor`, `herald/testing`, `herald/kit`).
  */
 export type { AdminApi, DeadLetterTopic, GroupSummary } from './admin/api.ts';
 export { type BrokerAdminOptions, BrokerAdminApi } from './admin/broker-admin.ts';
@@ -28,6 +29,13 @@ export { type BootOptions, boot, heraldSchema, type Running } from './platform/b
 export { type Component, Lifecycle, type StopResult } from './platform/lifecycle.ts';
 export type { ServiceContext, ServiceDefinition } from './platform/service.ts';
 export { stopOnSignals } from './platform/signals.ts';
-export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from './topology/declaration.ts';
+export {
+  creates,
+  createsLike,
+  type DeclaresTopics,
+  type TopicDeclaration,
+  type TopicRole,
+  uses,
+} from './topology/declaration.ts';
 export { type ProvisionReport, provisionTopology } from './topology/provision.ts';
 export { checkTopology, topologyProblems } from './topology/validate.ts';

@@ -28,6 +28,8 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_OFFSET_OUT_OF_RANGE: { status: 400, retriable: false },
   HERALD_GROUP_NOT_FOUND: { status: 404, retriable: false },
   HERALD_NOT_ASSIGNED: { status: 409, retriable: false },
+  HERALD_FENCED: { status: 409, retriable: false },
+  HERALD_COPARTITION_MISMATCH: { status: 409, retriable: false },
   HERALD_DATA_DIR_LOCKED: { status: 503, retriable: false },
   HERALD_STORAGE_FAILED: { status: 503, retriable: true },
   HERALD_STORAGE_CORRUPT: { status: 500, retriable: false },
@@ -36,10 +38,13 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_BROKER_UNAVAILABLE: { status: 503, retriable: true },
   HERALD_BROKER_CLOSED: { status: 503, retriable: false },
   HERALD_REBALANCE_IN_PROGRESS: { status: 503, retriable: true },
+  HERALD_GROUP_IN_USE: { status: 409, retriable: true },
   HERALD_TIMEOUT: { status: 504, retriable: true },
   HERALD_SHUTTING_DOWN: { status: 503, retriable: true },
   HERALD_HANDLER_FAILED: { status: 500, retriable: true },
   HERALD_DESTINATION_FAILED: { status: 502, retriable: true },
+  HERALD_TOPOLOGY_INVALID: { status: 500, retriable: false },
+  HERALD_STATE_CORRUPT: { status: 500, retriable: false },
   HERALD_INTERNAL: { status: 500, retriable: false },
 };
 

@@ -19,3 +19,8 @@ export async function runCli(name: string, main: () => Promise<void>): Promise<v
 export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+/** Seconds with one decimal, for "up in 4.2 s". */
+export function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}

@@ -1,10 +1,6 @@
 import { dirname } from 'node:path';
+import { seconds } from './cli.ts';
 import type { DeploymentInfo } from './deployment.ts';
-
-/** Seconds with one decimal, for "up in 4.2 s". */
-function seconds(ms: number): string {
-  return (ms / 1000).toFixed(1);
-}
 
 /** One line saying what a start did, e.g. "Kafka 4.3.1 single node up at 127.0.0.1:9092 in 3.1 s (...)". */
 export function describeStart(info: DeploymentInfo): string {

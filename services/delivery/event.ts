@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { HeraldError } from '#herald';
 import type { BrokerRecord, OutgoingRecord } from '#herald/broker';
-import { isHeaderValue } from '#herald/kit';
+import { isHeaderValue, uuidv7 } from '#herald/kit';
 import { HEADERS } from '#herald/runtime';
 
 /** Record headers the pipeline carries alongside every event. */
@@ -25,17 +24,9 @@ export interface SourceEvent {
   receivedAt: string;
 }
 
-/**
- * A new event id: a UUID version 7 (RFC 9562) — 48 bits of milliseconds then randomness — so ids sort by
- * acceptance time and index well.
- */
+/** A new event id: a time-ordered UUID version 7, so ids sort by acceptance time and index well. */
 export function newEventId(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidv7(now);
 }
 
 /**

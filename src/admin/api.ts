@@ -1,6 +1,7 @@
 import type { GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec } from '../broker/port.ts';
 import type { DeadLetterView } from './dead-letter-view.ts';
 import type { DeadLetterFilter, ReplayOptions, ReplayReport } from './dead-letters.ts';
+import type { ProcessorsOverview } from './processors.ts';
 import type { RecordView } from './records.ts';
 
 /** A consumer group at a glance: its live members and its lag summed over every partition. */
@@ -17,7 +18,7 @@ export interface DeadLetterTopic {
 }
 
 /**
- * What Herald's operators can do: topics, messages, groups and lag, dead letters and replay. One interface with
+ * What Herald's operators can do: topics, messages, groups and lag, dead letters and replay, processors. One interface with
  * two implementations — over a broker (`BrokerAdminApi`, behind the HTTP admin routes and the CLI's `--broker`) and
  * over a running server's `/admin` routes (the CLI's default) — so the routes and the commands cannot drift apart.
  * Failures are `HeraldError`s with the broker's codes.
@@ -45,6 +46,11 @@ export interface AdminApi {
    * it early; the report then says what was done (`cancelled`).
    */
   replay(topic: string, options: ReplayOptions, signal?: AbortSignal): Promise<ReplayReport>;
+  /**
+   * The processors and views of the Herald process behind this API (see `processorsOverview`); `HERALD_NOT_FOUND`
+   * over a bare broker, which knows no processors.
+   */
+  processors(): Promise<ProcessorsOverview>;
   /** Releases what it holds (a producer, a connection). */
   close(): Promise<void>;
 }

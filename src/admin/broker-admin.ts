@@ -1,13 +1,17 @@
 import type { Broker, Producer } from '../broker/port.ts';
+import type { ProcessorRegistry } from '../processor/registry.ts';
 import { isDeadLetterTopic } from '../runtime/names.ts';
 import type { AdminApi, DeadLetterTopic } from './api.ts';
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import { summarizeGroups } from './groups.ts';
+import { processorsOverview } from './processors.ts';
 import { recordView } from './records.ts';
 
 export interface BrokerAdminOptions {
   /** `close` also stops the broker (the CLI's own connection); default false (the platform's shared broker). */
   stopBroker?: boolean;
+  /** The processors and views of this process (the platform's); without one, `processors()` has nothing to show. */
+  processors?: ProcessorRegistry;
 }
 
 /**
@@ -81,6 +85,10 @@ export class BrokerAdminApi implements AdminApi {
 
   replay(topic: string, options: Parameters<AdminApi['replay']>[1], signal?: AbortSignal) {
     return replayDeadLetters(this.#admin, this.#producing(), topic, options, signal);
+  }
+
+  async processors() {
+    return processorsOverview(this.#options.processors);
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,24 @@ export interface Producer {
   close(): Promise<void>;
 }
 
+/**
+ * How a group divides the partitions of its subscribed topics among members.
+ * - `'spread'`: each partition goes to some member, balancing counts (partitions of one topic may land apart from
+ *   the same-numbered partitions of another).
+ * - `'co-partitioned'`: a member owns partition *p* of every subscribed topic or of none, so records with the same
+ *   key in topics partitioned alike meet in one member (joins, a processor's inputs and its table). Every subscribed
+ *   topic must have the same partition count: otherwise `start()` rejects with `HERALD_COPARTITION_MISMATCH`
+ *   (details name each topic's count).
+ */
+export type AssignmentStrategy = 'spread' | 'co-partitioned';
+
+/**
+ * Which records a reader sees. `'read_committed'`: only records of committed transactions (and non-transactional
+ * ones), never records of an open or aborted transaction. `'read_uncommitted'`: everything appended. The embedded
+ * broker never exposes a record before its transaction commits, so both levels read the same there.
+ */
+export type Isolation = 'read_committed' | 'read_uncommitted';
+
 /** Options of a consumer that is a member of a consumer group. */
 export interface ConsumerOptions {
   /** The consumer group; partitions of the subscribed topics are divided among its live members. */
@@ -78,6 +96,24 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   /** Identifies this member in group descriptions and logs. */
   clientId?: string;
+  /** How partitions are divided among members. Default `'spread'`. */
+  assignment?: AssignmentStrategy;
+  /** Which records are handed over. Default `'read_committed'` (Herald never hands over aborted records). */
+  isolation?: Isolation;
+  /**
+   * Identity of this member's transactions ({@link GroupConsumer.commitTransaction}), stable across restarts of the
+   * same logical instance (e.g. `<group>-<instance id>`): when a new consumer with this id makes its first
+   * transaction, an older one still alive (a zombie) is fenced — its open transaction is aborted and its later
+   * `commitTransaction` calls reject with `HERALD_FENCED`. Two live instances must never share it. Default: derived
+   * from the group and a random member suffix (no fencing across restarts). 1–200 characters, no whitespace.
+   */
+  transactionalId?: string;
+  /**
+   * Kafka: how long a transaction may stay open before the broker aborts it (the longest a crashed member's open
+   * transaction can stall read_committed readers when no successor fences it). Default 10,000 ms. Ignored by the
+   * embedded broker, whose transactions never outlive a call.
+   */
+  transactionTimeoutMs?: number;
 }
 
 /** What a group consumer calls back with. */
@@ -113,6 +149,28 @@ export interface GroupConsumer {
    * partitions this member owns are accepted (`HERALD_NOT_ASSIGNED` otherwise). Resolves once durable.
    */
   commit(positions: RecordPosition[]): Promise<void>;
+  /**
+   * The exactly-once step: appends `records` and commits `positions` (offset = next to consume, as in `commit`) for
+   * this member's group as ONE atomic unit — read_committed readers see all of the records and the group's offsets
+   * move, or nothing at all happens. Resolves with the records' positions (same order) once durable. `records` may be
+   * empty (a batch that only consumed); `positions` may name several owned partitions (at most one position per
+   * partition; the last wins if repeated) and may be empty (records only, still atomic among themselves).
+   *
+   * Rejects, with nothing visible, with:
+   * - `HERALD_NOT_ASSIGNED` when a position names a partition this member does not own (now, or — Kafka — in the
+   *   group generation the commit is checked against: a rebalance took it away);
+   * - `HERALD_FENCED` (not retriable) when a newer consumer with the same `transactionalId` has taken over: this
+   *   member must stop processing; its partitions belong to the other instance;
+   * - `HERALD_BROKER_UNAVAILABLE` / `HERALD_TIMEOUT` / `HERALD_STORAGE_FAILED` (retriable) when the broker or disk
+   *   failed; seek back to the committed offsets and process again;
+   * - `HERALD_INVALID_ARGUMENT` / `HERALD_TOPIC_NOT_FOUND` / `HERALD_PARTITION_OUT_OF_RANGE` for bad records, checked
+   *   before anything is written.
+   *
+   * Calls are serialised per consumer (one transaction open at a time). Embedded: one storage transaction, with
+   * ownership checked inside it. Kafka: a transactional producer owned by this consumer (see `transactionalId`),
+   * offsets committed inside the transaction with the group's generation and member id (KIP-447 fencing).
+   */
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]>;
   /** The next records handed over for this owned partition start at `offset`. */
   seek(position: RecordPosition): void;
   /** Stops handing over records of these partitions (they stay owned) until `resume`. */
@@ -174,6 +232,15 @@ export interface GroupInfo {
   offsets: GroupOffset[];
 }
 
+/** Options of {@link Admin.endOffsets}. */
+export interface EndOffsetsOptions {
+  /**
+   * `'read_committed'` (default): `latest` is the last stable offset — the end a read_committed reader can reach
+   * now (below any open transaction). `'read_uncommitted'`: the high watermark.
+   */
+  isolation?: Isolation;
+}
+
 /** Topic and group administration, and reading records at a position without joining a group. */
 export interface Admin {
   /** Creates a topic; `HERALD_TOPIC_EXISTS` if it exists. */
@@ -188,8 +255,77 @@ export interface Admin {
   listGroups(): Promise<string[]>;
   /** `HERALD_GROUP_NOT_FOUND` if the group has neither members nor committed offsets. */
   describeGroup(group: string): Promise<GroupInfo>;
-  /** Up to `limit` records of one partition starting at `offset` (clamped to the earliest stored). */
+  /**
+   * Up to `limit` records of one partition starting at `offset` (clamped to the earliest stored), committed records
+   * only (read_committed).
+   */
   read(position: RecordPosition, limit: number): Promise<BrokerRecord[]>;
+  /**
+   * For every partition of `topic`: `earliest` (first offset stored) and `latest` = the end a reader with the given
+   * isolation can reach now. A reader is caught up when its position is >= `latest` — never count records to decide
+   * it: transaction markers and compaction occupy offsets without visible records, so visible offsets are not
+   * contiguous. `HERALD_TOPIC_NOT_FOUND` if missing.
+   */
+  endOffsets(topic: string, options?: EndOffsetsOptions): Promise<PartitionInfo[]>;
+}
+
+/** Options of a {@link TailReader}. */
+export interface TailReaderOptions {
+  /** Partitions to read from the start and where each starts (clamped to the earliest stored). Default none. */
+  from?: RecordPosition[];
+  /** Most records handed over in one batch. Default 500. */
+  maxBatchSize?: number;
+  /** Identifies the reader in logs. */
+  clientId?: string;
+}
+
+/** One partition's progress, handed to a {@link TailListener} with each batch. */
+export interface TailBatch extends TopicPartition {
+  /** Committed records in offset order; may be empty when only offsets without visible records were passed. */
+  records: BrokerRecord[];
+  /**
+   * The next offset the reader will read in this partition: after the last record, or further when transaction
+   * markers, aborted records or compaction gaps were skipped. Compare it to `Admin.endOffsets` to know whether the
+   * reader is caught up.
+   */
+  next: number;
+}
+
+/** What a tail reader calls back with. */
+export interface TailListener {
+  /**
+   * Records of one partition. The reader does not hand over the next batch of the same partition until the
+   * returned promise settles (batches of different partitions may overlap). A throw is logged and the reader goes
+   * on with the next batch (it does not retry): a listener that must not skip records handles its own failures or
+   * `seek`s back.
+   */
+  onRecords(batch: TailBatch): Promise<void> | void;
+}
+
+/**
+ * Reads given partitions from given offsets onward without joining a group (restoring a table, keeping a view),
+ * read_committed. At the end of a partition it waits for new records without busy-polling (embedded: notified on
+ * append; Kafka: long-polling fetches) and hands them over as they are committed.
+ */
+export interface TailReader {
+  /**
+   * Starts reading the assigned partitions and handing batches to `listener`. Rejects with
+   * `HERALD_TOPIC_NOT_FOUND` / `HERALD_PARTITION_OUT_OF_RANGE` when an assigned partition does not exist.
+   */
+  start(listener: TailListener): Promise<void>;
+  /**
+   * Adds partitions (or moves ones already read) to start at the given offsets. A missing topic or partition rejects
+   * with the same codes as `start`.
+   */
+  assign(positions: RecordPosition[]): Promise<void>;
+  /** Stops reading these partitions; resolves once the listener has finished their batches in progress. */
+  unassign(partitions: TopicPartition[]): Promise<void>;
+  /** The next batch of this assigned partition starts at `offset` (records fetched before are dropped). */
+  seek(position: RecordPosition): void;
+  /** Each assigned partition with the next offset the reader will read in it. */
+  positions(): RecordPosition[];
+  /** Stops reading; resolves once the listener has finished its batches. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** A broker: a factory of producers and consumers plus administration. */
@@ -202,6 +338,8 @@ export interface Broker {
   ping(): Promise<void>;
   producer(): Producer;
   consumer(options: ConsumerOptions): GroupConsumer;
+  /** A reader of given partitions from given offsets, with no group (see {@link TailReader}). */
+  reader(options?: TailReaderOptions): TailReader;
   readonly admin: Admin;
   /** Closes every producer and consumer it made, then itself. Idempotent. */
   stop(): Promise<void>;

@@ -6,7 +6,18 @@
  * partition in range, is the topic compacted) stays with each adapter.
  */
 import { HeraldError } from '../errors.ts';
-import type { ConsumerOptions, OutgoingRecord, RecordPosition, TopicPartition, TopicSpec } from './port.ts';
+import type {
+  AssignmentStrategy,
+  ConsumerOptions,
+  EndOffsetsOptions,
+  Isolation,
+  OutgoingRecord,
+  RecordPosition,
+  TailListener,
+  TailReaderOptions,
+  TopicPartition,
+  TopicSpec,
+} from './port.ts';
 
 /** Most partitions a topic may have, on every broker (Kafka itself allows more; no Herald topic needs them). */
 export const MAX_PARTITIONS = 10_000;
@@ -149,11 +160,19 @@ export interface ResolvedConsumerOptions {
   maxBatchSize: number;
   sessionTimeoutMs: number;
   clientId: string | undefined;
+  assignment: AssignmentStrategy;
+  isolation: Isolation;
+  transactionalId: string | undefined;
+  transactionTimeoutMs: number;
+}
+
+function isIsolation(value: unknown): value is Isolation {
+  return value === 'read_committed' || value === 'read_uncommitted';
 }
 
 /**
  * Checks consumer options and applies the defaults the port documents (`startAt` earliest, batches of 500, a
- * 10 s session).
+ * 10 s session, `spread` assignment, `read_committed`, 10 s transactions).
  * @throws HeraldError `HERALD_INVALID_ARGUMENT` naming the offending field in `details.field`.
  */
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
@@ -175,5 +194,92 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   if (options.clientId !== undefined && (typeof options.clientId !== 'string' || !/^\S+$/.test(options.clientId))) {
     throw bad('clientId must be a non-empty string without spaces', 'clientId');
   }
-  return { group, topics: [...new Set(topics)], startAt, maxBatchSize, sessionTimeoutMs, clientId: options.clientId };
+  const assignment = options.assignment ?? 'spread';
+  if (assignment !== 'spread' && assignment !== 'co-partitioned') {
+    throw bad('assignment must be spread or co-partitioned', 'assignment');
+  }
+  const isolation = options.isolation ?? 'read_committed';
+  if (!isIsolation(isolation)) throw bad('isolation must be read_committed or read_uncommitted', 'isolation');
+  const { transactionalId } = options;
+  if (transactionalId !== undefined && (typeof transactionalId !== 'string' || !/^\S{1,200}$/.test(transactionalId))) {
+    throw bad('transactionalId must be 1-200 characters without spaces', 'transactionalId');
+  }
+  const transactionTimeoutMs = options.transactionTimeoutMs ?? 10_000;
+  if (!isIntegerAtLeast(transactionTimeoutMs, 1)) {
+    throw bad('transactionTimeoutMs must be an integer >= 1', 'transactionTimeoutMs');
+  }
+  return {
+    group,
+    topics: [...new Set(topics)],
+    startAt,
+    maxBatchSize,
+    sessionTimeoutMs,
+    clientId: options.clientId,
+    assignment,
+    isolation,
+    transactionalId,
+    transactionTimeoutMs,
+  };
+}
+
+/**
+ * Checks the options of `Admin.endOffsets` and returns the isolation (default `'read_committed'`).
+ * @throws HeraldError `HERALD_INVALID_ARGUMENT` naming the field.
+ */
+export function checkEndOffsetsOptions(options: EndOffsetsOptions | undefined): Isolation {
+  if (options === undefined) return 'read_committed';
+  if (!isPlainObject(options)) throw invalid('endOffsets: options must be an object', { field: 'options' });
+  const isolation = options.isolation ?? 'read_committed';
+  if (!isIsolation(isolation)) {
+    throw invalid('endOffsets: isolation must be read_committed or read_uncommitted', { field: 'isolation', value: isolation });
+  }
+  return isolation;
+}
+
+/**
+ * The co-partitioning rule: topics a member owns partition *p* of together (`'co-partitioned'` assignment, a
+ * processor's inputs and its table, a join) must have the same partition count.
+ * @throws HeraldError `HERALD_COPARTITION_MISMATCH` with `details.partitions` = each topic's count.
+ */
+export function checkCoPartitioned(group: string, counts: ReadonlyMap<string, number>): void {
+  if (new Set(counts.values()).size <= 1) return;
+  const partitions = Object.fromEntries(counts);
+  const list = [...counts].map(([topic, n]) => `${topic}: ${n}`).join(', ');
+  throw new HeraldError(
+    'HERALD_COPARTITION_MISMATCH',
+    `group ${group}: co-partitioned topics must have the same number of partitions (${list})`,
+    { details: { group, partitions } },
+  );
+}
+
+/** Tail reader options after validation, with the port's defaults applied. */
+export interface ResolvedTailReaderOptions {
+  from: RecordPosition[];
+  maxBatchSize: number;
+  clientId: string | undefined;
+}
+
+/**
+ * Checks the options of `Broker.reader` and applies the defaults the port documents (no partitions, batches of 500).
+ * @throws HeraldError `HERALD_INVALID_ARGUMENT` naming the offending field in `details.field`.
+ */
+export function resolveTailReaderOptions(options: TailReaderOptions | undefined): ResolvedTailReaderOptions {
+  const bad = (message: string, field: string) => invalid(`reader options: ${message}`, { field });
+  if (options === undefined) return { from: [], maxBatchSize: 500, clientId: undefined };
+  if (!isPlainObject(options)) throw bad('expected an object', 'options');
+  const { from = [], maxBatchSize = 500, clientId } = options;
+  if (!isIntegerAtLeast(maxBatchSize, 1)) throw bad('maxBatchSize must be an integer >= 1', 'maxBatchSize');
+  if (!Array.isArray(from)) throw bad('from must be an array of positions', 'from');
+  for (const position of from) checkPosition(position, 'reader options: from');
+  if (clientId !== undefined && (typeof clientId !== 'string' || !/^\S+$/.test(clientId))) {
+    throw bad('clientId must be a non-empty string without spaces', 'clientId');
+  }
+  return { from: [...from], maxBatchSize, clientId };
+}
+
+/** Checks the listener handed to `TailReader.start`. */
+export function checkTailListener(listener: unknown): asserts listener is TailListener {
+  if (typeof listener !== 'object' || listener === null || typeof (listener as TailListener).onRecords !== 'function') {
+    throw invalid('the listener needs an onRecords function', { field: 'listener' });
+  }
 }

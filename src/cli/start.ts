@@ -1,3 +1,4 @@
+import type { EmbeddedBroker } from '../broker/embedded/index.ts';
 import { boot } from '../platform/boot.ts';
 import type { ServiceDefinition } from '../platform/service.ts';
 import { stopOnSignals } from '../platform/signals.ts';
@@ -26,8 +27,12 @@ export function startCommand(services: ServiceDefinition[]): Command {
         env: io.env,
         flags: flagsToConfig(parsed.values),
       });
-      say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url})`);
-      return stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
+      // Signal handlers first: whoever reads the line below may signal at once.
+      const stopped = stopOnSignals(running.lifecycle, running.logger, running.config.shutdown.timeoutMs);
+      const kafka = (running.broker as Partial<EmbeddedBroker>).kafkaListenerAddress?.();
+      const listener = kafka ? `; Kafka clients: ${kafka.host}:${kafka.port}` : '';
+      say(io.stderr, `herald: serving on ${running.url} (broker: ${running.config.broker.url}${listener})`);
+      return stopped;
     },
   };
 }

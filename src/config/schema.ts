@@ -9,6 +9,7 @@ export interface Schema {
 export type ConfigOf<S> = { -readonly [K in keyof S]: S[K] extends Field<infer T> ? T : ConfigOf<S[K]> };
 
 const BROKER_URL = /^(embedded|kafka:\/\/[^,\s/]+(,[^,\s/]+)*)$/;
+const KAFKA_LISTEN = /^(auto|off|\[[^\]\s]+\]:\d{1,5}|[^:\s[\]]+:\d{1,5})$/;
 
 /** The platform's own settings, shared by every service. */
 export const platformSchema = {
@@ -55,6 +56,22 @@ export const platformSchema = {
       certFile: string('', 'Kafka TLS: client certificate PEM file'),
       keyFile: string('', 'Kafka TLS: client key PEM file'),
       rejectUnauthorized: boolean(true, 'Kafka TLS: verify the broker certificate'),
+    },
+    kafkaListener: {
+      listen: string(
+        'auto',
+        'embedded broker: where Kafka clients connect: `auto` (127.0.0.1:9092 unless taken), `off`, or host:port',
+        KAFKA_LISTEN,
+        '`auto`, `off` or host:port',
+      ),
+      advertisedHost: string('', 'Kafka listener: host advertised to clients (empty: the bound host)'),
+      maxFrameBytes: integer(104_857_600, 'Kafka listener: largest request accepted', 1024, 1 << 30),
+      autoCreateTopics: boolean(true, 'Kafka listener: create topics clients ask for, as Kafka does'),
+      defaultPartitions: integer(1, 'Kafka listener: partitions of topics created without a count', 1, 10_000),
+      sasl: {
+        username: string('', 'Kafka listener: SASL/PLAIN user (required on a non-loopback bind)'),
+        password: string('', 'Kafka listener: SASL/PLAIN password'),
+      },
     },
     producer: {
       acks: oneOf('all', 'Kafka producer acknowledgements', ['all', 'leader']),

@@ -12,3 +12,4 @@ export { Semaphore } from './semaphore.ts';
 export { type CloseMessage, type ClosedMessage, scriptBeside, ThreadLink, type ThreadLinkOptions } from './thread-link.ts';
 export { withTimeout } from './timeout.ts';
 export { TurnBatcher } from './turn-batcher.ts';
+export { uuidv7 } from './uuid.ts';

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type Transferable, Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 
 /** What every thread behind a {@link ThreadLink} understands and answers: close, then say so. */
@@ -20,6 +20,8 @@ export interface ThreadLinkOptions<Out> {
   onExit(code: number): void;
   /** A new thread started: what it must be told before anything else (its configuration). */
   onStart?(post: (message: unknown) => void): void;
+  /** The thread does not keep the process alive (for an owner that may never be stopped). Default false. */
+  unref?: boolean;
 }
 
 /**
@@ -47,9 +49,12 @@ export class ThreadLink<In, Out> {
     this.#options = options;
   }
 
-  /** Posts to the thread, starting one if none runs. */
-  post(message: In): void {
-    (this.#worker ?? this.#start()).postMessage(message);
+  /**
+   * Posts to the thread, starting one if none runs. `transfer`: buffers of the message moved to the thread instead
+   * of copied (unusable here afterwards).
+   */
+  post(message: In, transfer?: readonly Transferable[]): void {
+    (this.#worker ?? this.#start()).postMessage(message, transfer);
   }
 
   /** Posts only to a thread that runs (a thread started later is told through `onStart`). */
@@ -84,6 +89,7 @@ export class ThreadLink<In, Out> {
   #start(): Worker {
     const { script, workerData, name, logger, onMessage, onExit, onStart } = this.#options;
     const worker = new Worker(script, { workerData });
+    if (this.#options.unref === true) worker.unref();
     worker.on('message', (message: Out | ClosedMessage) => {
       if ((message as ClosedMessage).type !== 'closed') onMessage(message as Out);
     });

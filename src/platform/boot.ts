@@ -5,6 +5,7 @@ import type { Broker } from '../broker/port.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from '../config/schema.ts';
 import { registerAdminRoutes } from '../http/admin/routes.ts';
+import { ProcessorRegistry } from '../processor/registry.ts';
 import { createApp } from '../http/app.ts';
 import { HttpServer } from '../http/server.ts';
 import { createLogger } from '../log/logger.ts';
@@ -90,7 +91,8 @@ export async function boot(options: BootOptions): Promise<Running> {
     host: config.http.host,
     shutdownGraceMs: config.http.shutdownGraceMs,
   });
-  const admin = new BrokerAdminApi(broker);
+  const processors = new ProcessorRegistry();
+  const admin = new BrokerAdminApi(broker, { processors });
   lifecycle.add({ name: 'admin', start: async () => {}, stop: () => admin.close() });
   registerAdminRoutes(app, {
     admin,
@@ -119,6 +121,7 @@ export async function boot(options: BootOptions): Promise<Running> {
       broker,
       logger: logger.child({ service: service.name }),
       metrics,
+      processors,
       app,
     });
     declarations.push(...(service.topology?.(section) ?? []));

@@ -16,7 +16,20 @@ export function kafkaBootstrap(url: string): string[] {
 export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
   const broker = config.broker;
   if (broker.url === 'embedded') {
-    return { kind: 'embedded', dataDir: resolve(config.dataDir), durability: broker.durability };
+    const listener = broker.kafkaListener;
+    return {
+      kind: 'embedded',
+      dataDir: resolve(config.dataDir),
+      durability: broker.durability,
+      kafkaListener: {
+        listen: listener.listen,
+        advertisedHost: listener.advertisedHost,
+        maxFrameBytes: listener.maxFrameBytes,
+        autoCreateTopics: listener.autoCreateTopics,
+        defaultPartitions: listener.defaultPartitions,
+        sasl: listener.sasl,
+      },
+    };
   }
   const spec: KafkaBrokerSpec = {
     kind: 'kafka',

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Broker } from '../broker/port.ts';
 import type { PlatformConfig, Schema } from '../config/schema.ts';
 import type { Metrics } from '../metrics/registry.ts';
+import type { ProcessorRegistry } from '../processor/registry.ts';
 import type { TopicDeclaration } from '../topology/declaration.ts';
 import type { Component } from './lifecycle.ts';
 
@@ -14,6 +15,8 @@ export interface ServiceContext<C = unknown> {
   broker: Broker;
   logger: Logger;
   metrics: Metrics;
+  /** Where the service's processors and views register, for `GET /admin/processors`. */
+  processors: ProcessorRegistry;
   /** The shared HTTP app; register routes here (before start). */
   app: FastifyInstance;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Lifecycle } from './lifecycle.ts';
 
 /**
- * Resolves with an exit code once the first SIGINT/SIGTERM has stopped the lifecycle within `timeoutMs`: 0 when
+ * Resolves with an exit code once the first SIGINT/SIGTERM/SIGQUIT has stopped the lifecycle within `timeoutMs`: 0 when
  * everything stopped cleanly, 1 when work was abandoned. A second signal resolves 1 at once.
  */
 export function stopOnSignals(lifecycle: Lifecycle, logger: Logger, timeoutMs: number): Promise<number> {
@@ -22,5 +22,6 @@ export function stopOnSignals(lifecycle: Lifecycle, logger: Logger, timeoutMs: n
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGQUIT', onSignal);
   });
 }

@@ -32,4 +32,11 @@ export { type TracingOptions, tracing } from './middleware/tracing.ts';
 export { deadLetterTopicName, dedupeTopicName } from './names.ts';
 export { Router } from './router.ts';
 export type { FlowOptions, HandlerOptions, RouterOptions } from './router-options.ts';
-export { creates, type DeclaresTopics, type TopicDeclaration, type TopicRole, uses } from '../topology/declaration.ts';
+export {
+  creates,
+  createsLike,
+  type DeclaresTopics,
+  type TopicDeclaration,
+  type TopicRole,
+  uses,
+} from '../topology/declaration.ts';

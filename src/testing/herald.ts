@@ -22,7 +22,7 @@ export interface TestHerald extends Running {
 
 /**
  * Boots Herald in this process as `herald start` would, for tests: the embedded broker in a fresh temporary data
- * directory, HTTP on a free loopback port (`url`), silent logs, no environment or config file read. Call `stop`
+ * directory, HTTP on a free loopback port (`url`), no Kafka listener, silent logs, no environment or config file read. Call `stop`
  * when done (e.g. in `t.after`): it stops everything in reverse order and deletes the data directory.
  */
 export async function startTestHerald(options: TestHeraldOptions = {}): Promise<TestHerald> {
@@ -32,7 +32,15 @@ export async function startTestHerald(options: TestHeraldOptions = {}): Promise<
     running = await boot({
       services: options.services ?? [],
       env: {},
-      flags: { 'http.port': '0', 'http.host': '127.0.0.1', dataDir, 'log.level': 'silent', ...options.config },
+      flags: {
+        'http.port': '0',
+        'http.host': '127.0.0.1',
+        dataDir,
+        'log.level': 'silent',
+        // No Kafka listener unless asked: a test's 127.0.0.1:9092 may well be a real Kafka.
+        'broker.kafkaListener.listen': 'off',
+        ...options.config,
+      },
       logStream: options.logStream ?? new PassThrough(),
     });
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { Admin } from '../broker/port.ts';
-import { isHeraldError } from '../errors.ts';
+import { HeraldError, isHeraldError } from '../errors.ts';
 import type { TopicDeclaration } from './declaration.ts';
-import { checkTopology, specOf } from './validate.ts';
+import { checkTopology, resolveLike, specOf } from './validate.ts';
 
 /** What provisioning did: topics ensured (created when missing), and used topics nobody creates that are missing. */
 export interface ProvisionReport {
@@ -12,10 +12,12 @@ export interface ProvisionReport {
 
 /**
  * The one place Herald creates the topics of a topology: checks the declarations (`checkTopology`), then ensures
- * every topic a declaration creates — a missing one is created as declared, an existing one is left as it is —
- * and (unless `lookUpUsed` is false) looks up the topics only used, reporting those that do not exist. Idempotent: running it again over the
- * same declarations creates nothing.
- * @throws HeraldError `HERALD_CONFIG_INVALID` for invalid declarations (nothing is created), or the broker's error.
+ * every topic a declaration creates — a missing one is created as declared, an existing one is left as it is; one
+ * declared `like` another topic gets that topic's partition count, from its declaration or else from the broker —
+ * and (unless `lookUpUsed` is false) looks up the topics only used, reporting those that do not exist. Idempotent:
+ * running it again over the same declarations creates nothing.
+ * @throws HeraldError `HERALD_CONFIG_INVALID` for invalid declarations (nothing is created) or a `like` topic that
+ * neither exists nor is declared, or the broker's error.
  */
 export async function provisionTopology(
   admin: Admin,
@@ -23,14 +25,23 @@ export async function provisionTopology(
   options: { lookUpUsed?: boolean } = {},
 ): Promise<ProvisionReport> {
   checkTopology(declarations);
+  const resolved = resolveLike(declarations);
   const ensured: string[] = [];
   const created = new Set<string>();
-  for (const declaration of declarations) {
+  for (const declaration of resolved) {
     const spec = specOf(declaration);
     if (spec === undefined || created.has(spec.name)) continue;
     created.add(spec.name);
     await admin.ensureTopic(spec);
     ensured.push(spec.name);
+  }
+  for (const declaration of resolved) {
+    const { like } = declaration;
+    if (like === undefined || created.has(declaration.name)) continue;
+    created.add(declaration.name);
+    const partitions = (await describeModel(admin, declaration, like.topic)).partitions.length;
+    await admin.ensureTopic({ ...like.settings, name: declaration.name, partitions });
+    ensured.push(declaration.name);
   }
   const missing: TopicDeclaration[] = [];
   if (options.lookUpUsed === false) return { ensured, missing };
@@ -46,4 +57,16 @@ export async function provisionTopology(
     }
   }
   return { ensured, missing };
+}
+
+async function describeModel(admin: Admin, declaration: TopicDeclaration, model: string) {
+  try {
+    return await admin.describeTopic(model);
+  } catch (err) {
+    if (!isHeraldError(err, 'HERALD_TOPIC_NOT_FOUND')) throw err;
+    const message =
+      `topology: ${declaration.name} (${declaration.role} of ${declaration.owner}) is partitioned like ${model}, ` +
+      'which does not exist and no declaration creates';
+    throw new HeraldError('HERALD_CONFIG_INVALID', message, { details: [message], cause: err });
+  }
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OutgoingRecord } from '../../src/broker/port.ts';
 import {
+  checkCoPartitioned,
+  checkEndOffsetsOptions,
   checkOutgoing,
   checkPosition,
   checkReadLimit,
@@ -10,6 +12,7 @@ import {
   MAX_PARTITIONS,
   MAX_TIMESTAMP,
   resolveConsumerOptions,
+  resolveTailReaderOptions,
 } from '../../src/broker/rules.ts';
 import { HeraldError } from '../../src/errors.ts';
 
@@ -109,7 +112,75 @@ describe('port rules: positions, limits, names, consumer options', () => {
       maxBatchSize: 500,
       sessionTimeoutMs: 10_000,
       clientId: undefined,
+      assignment: 'spread',
+      isolation: 'read_committed',
+      transactionalId: undefined,
+      transactionTimeoutMs: 10_000,
     });
     assert.throws(() => resolveConsumerOptions({ group: 'g', topics: ['a'], maxBatchSize: 0 }), invalidArgument('maxBatchSize'));
+  });
+
+  it('checks assignment, isolation and the transactional options', () => {
+    const base = { group: 'g', topics: ['a'] };
+    const resolved = resolveConsumerOptions({
+      ...base,
+      assignment: 'co-partitioned',
+      isolation: 'read_uncommitted',
+      transactionalId: 'g-instance-1',
+      transactionTimeoutMs: 5_000,
+    });
+    assert.equal(resolved.assignment, 'co-partitioned');
+    assert.equal(resolved.isolation, 'read_uncommitted');
+    assert.equal(resolved.transactionalId, 'g-instance-1');
+    assert.equal(resolved.transactionTimeoutMs, 5_000);
+    const bad: [string, Record<string, unknown>][] = [
+      ['assignment', { assignment: 'sticky' }],
+      ['isolation', { isolation: 'serializable' }],
+      ['transactionalId', { transactionalId: 'has space' }],
+      ['transactionalId', { transactionalId: 'x'.repeat(201) }],
+      ['transactionalId', { transactionalId: '' }],
+      ['transactionTimeoutMs', { transactionTimeoutMs: 0 }],
+    ];
+    for (const [field, extra] of bad) {
+      assert.throws(() => resolveConsumerOptions({ ...base, ...extra } as never), invalidArgument(field), field);
+    }
+  });
+
+  it('checks endOffsets options: read_committed by default', () => {
+    assert.equal(checkEndOffsetsOptions(undefined), 'read_committed');
+    assert.equal(checkEndOffsetsOptions({}), 'read_committed');
+    assert.equal(checkEndOffsetsOptions({ isolation: 'read_uncommitted' }), 'read_uncommitted');
+    assert.throws(() => checkEndOffsetsOptions({ isolation: 'dirty' } as never), invalidArgument('isolation'));
+    assert.throws(() => checkEndOffsetsOptions('x' as never), invalidArgument('options'));
+  });
+
+  it('checks tail reader options and applies their defaults', () => {
+    assert.deepEqual(resolveTailReaderOptions(undefined), { from: [], maxBatchSize: 500, clientId: undefined });
+    const from = [{ topic: 't', partition: 1, offset: 4 }];
+    assert.deepEqual(resolveTailReaderOptions({ from, maxBatchSize: 10, clientId: 'r' }), {
+      from,
+      maxBatchSize: 10,
+      clientId: 'r',
+    });
+    assert.throws(() => resolveTailReaderOptions({ maxBatchSize: 0 }), invalidArgument('maxBatchSize'));
+    assert.throws(() => resolveTailReaderOptions({ from: 'x' } as never), invalidArgument('from'));
+    assert.throws(() => resolveTailReaderOptions({ from: [{ topic: 't', partition: 0, offset: -1 }] }), invalidArgument('offset'));
+    assert.throws(() => resolveTailReaderOptions({ clientId: 'a b' }), invalidArgument('clientId'));
+    assert.throws(() => resolveTailReaderOptions(3 as never), invalidArgument('options'));
+  });
+});
+
+describe('port rules: co-partitioning', () => {
+  it('refuses topics with different partition counts, naming each count', () => {
+    checkCoPartitioned('g', new Map([['x', 3], ['y', 3]]));
+    checkCoPartitioned('g', new Map([['x', 3]]));
+    assert.throws(
+      () => checkCoPartitioned('g', new Map([['x', 3], ['y', 4]])),
+      (err: unknown) =>
+        err instanceof HeraldError &&
+        err.code === 'HERALD_COPARTITION_MISMATCH' &&
+        !err.retriable &&
+        JSON.stringify(err.details) === JSON.stringify({ group: 'g', partitions: { x: 3, y: 4 } }),
+    );
   });
 });

@@ -36,6 +36,7 @@ conformance('embedded', {
       },
     },
     crashRestart: 'sameDataDir',
+    noTransactions: null,
     unreachableSpec: null,
     timeoutMs: 10_000,
   },

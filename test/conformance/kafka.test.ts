@@ -17,6 +17,7 @@ conformance('kafka', {
     // The smallest session timeout a default broker accepts (group.min.session.timeout.ms).
     crashSessionTimeoutMs: 6_000,
     // Nothing listens on port 1.
+    noTransactions: null,
     unreachableSpec: () => ({ kind: 'kafka', bootstrap: ['127.0.0.1:1'] }),
     // Group joins wait group.initial.rebalance.delay.ms (3 s by default) and rebalances a heartbeat or more.
     timeoutMs: 60_000,

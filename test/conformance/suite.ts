@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { adminTests } from './admin.ts';
+import { coPartitioningTests } from './co-partitioning.ts';
 import { compactionTests } from './compaction.ts';
 import { crashTests } from './crash.ts';
 import { errorTests } from './errors.ts';
@@ -11,6 +12,8 @@ import { offsetTests } from './offsets.ts';
 import { partitioningTests } from './partitioning.ts';
 import { produceTests } from './produce.ts';
 import { scaleTests } from './scale.ts';
+import { tailReaderTests } from './tail-reader.ts';
+import { transactionTests } from './transactions.ts';
 import type { ConformanceSetup } from './types.ts';
 
 export type { CompactionFeature, ConformanceFeatures, ConformanceSetup, RetentionFeature } from './types.ts';
@@ -27,6 +30,9 @@ export function conformance(name: string, setup: ConformanceSetup): void {
     partitioningTests(test);
     listenerTests(test);
     groupTests(test);
+    coPartitioningTests(test);
+    transactionTests(test);
+    tailReaderTests(test);
     offsetTests(test);
     compactionTests(test);
     adminTests(test);

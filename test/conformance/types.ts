@@ -51,6 +51,13 @@ export interface ConformanceFeatures {
    */
   unreachableSpec: (() => BrokerSpec) | null;
   /**
+   * Why `GroupConsumer.commitTransaction` cannot work here, or `null` when it does. The embedded broker's Kafka
+   * listener does not implement Kafka's transaction APIs (a transactional InitProducerId, AddPartitionsToTxn,
+   * TxnOffsetCommit, EndTxn and the markers read_committed fetches skip), so the Kafka adapter cannot commit a
+   * transaction through it; the embedded broker itself and Kafka can.
+   */
+  noTransactions: string | null;
+  /**
    * Failure guard for every wait (records to arrive, a rebalance to settle). Generous on purpose: it only turns a
    * hang into a clear failure; no test asserts how long anything takes.
    */

@@ -6,7 +6,7 @@ import { scriptBeside, ThreadLink } from '../../src/kit/thread-link.ts';
 const logger = pino({ level: 'silent' });
 const script = scriptBeside(import.meta.url, './fixtures/echo-thread');
 
-type In = { type: 'say'; text: string };
+type In = { type: 'say'; text: string; bytes?: ArrayBuffer };
 type Out = { type: 'hello' } | { type: 'echo'; text: string };
 
 function link(workerData: unknown = {}) {
@@ -58,6 +58,15 @@ describe('ThreadLink', () => {
     );
     await thread.close();
     assert.deepEqual(exits, [], 'a closed thread is not reported as exited');
+  });
+
+  it('moves the buffers it is told to transfer instead of copying them', async () => {
+    const { thread, received, until } = link();
+    const bytes = new ArrayBuffer(1024);
+    thread.post({ type: 'say', text: 'moved', bytes }, [bytes]);
+    assert.equal(bytes.byteLength, 0, 'detached here: the thread owns it now');
+    await until(() => received.some((m) => m.type === 'echo'));
+    await thread.close();
   });
 
   it('reports a thread that dies, and the next post starts another', async () => {

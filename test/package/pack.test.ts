@@ -1,7 +1,7 @@
 /**
  * Herald as a package: builds it, packs it, installs the tarball into a scratch project outside this tree (its
- * dependencies come from npm's cache) and runs there, on this project's Node 24, the example the README gives under
- * "Use Herald in your own project" — and the package's `herald` bin.
+ * dependencies come from npm's cache) and runs there, on this project's Node 24, the examples the README gives under
+ * "Use Herald in your own project" and "Writing a stateful processor" — and the package's `herald` bin.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,11 +16,11 @@ const repo = new URL('../../', import.meta.url).pathname;
 // npm scripts and the package's bin find this project's Node 24 first.
 const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
 
-/** The README's package example: the `ts` block after the `package-example` marker. */
-function readmeExample(): string {
+/** A README example: the `ts` block after the marker `<!-- name`. */
+function readmeExample(name: 'package-example' | 'processor-example'): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const marker = readme.indexOf('<!-- package-example');
-  assert.ok(marker >= 0, 'README.md has the package example');
+  const marker = readme.indexOf(`<!-- ${name}`);
+  assert.ok(marker >= 0, `README.md has the ${name}`);
   const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(marker));
   assert.ok(block, 'the marker is followed by a ts block');
   return block[1];
@@ -58,13 +58,18 @@ describe('the packed package', () => {
       ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', join(scratch, filename)],
       { cwd: project, env },
     );
-    writeFileSync(join(project, 'greetings.ts'), readmeExample());
+    writeFileSync(join(project, 'greetings.ts'), readmeExample('package-example'));
     const example = await run(process.execPath, ['greetings.ts'], { cwd: project, env, timeout: 60_000 });
     assert.match(example.stdout, /^hello, Ada \(partition \d\)$/m);
 
+    writeFileSync(join(project, 'balances.ts'), readmeExample('processor-example'));
+    const processor = await run(process.execPath, ['balances.ts'], { cwd: project, env, timeout: 60_000 });
+    assert.match(processor.stdout, /^ada: 42$/m, 'the view read the processor\'s table through herald/processor');
+
     const help = await run(join(project, 'node_modules', '.bin', 'herald'), ['--help'], { cwd: project, env });
     assert.match(help.stdout, /usage: herald <command>/);
-    assert.match(help.stdout, /start {4}run Herald/);
+    assert.match(help.stdout, /^ {2}start +run Herald/m);
+    assert.match(help.stdout, /^ {2}processors +list the stateful processors/m);
 
     // Only the entry points are doors into the package.
     await assert.rejects(

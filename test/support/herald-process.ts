@@ -34,7 +34,8 @@ export async function finished(child: ChildProcess): Promise<Finished> {
  */
 export async function startHerald(t: TestContext, script: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(NODE, [script, 'start', '--port', '0', '--log-level', 'warn', ...args], {
-    env: { ...process.env, ...env },
+    // No Kafka listener unless a test asks: 127.0.0.1:9092 belongs to the test Kafka.
+    env: { ...process.env, HERALD_BROKER__KAFKA_LISTENER__LISTEN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => {

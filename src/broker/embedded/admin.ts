@@ -1,11 +1,22 @@
 import { HeraldError } from '../../errors.ts';
-import type { Admin, BrokerRecord, GroupInfo, GroupOffset, RecordPosition, TopicInfo, TopicSpec } from '../port.ts';
+import type {
+  Admin,
+  BrokerRecord,
+  EndOffsetsOptions,
+  GroupInfo,
+  GroupOffset,
+  GroupMember as PortGroupMember,
+  PartitionInfo,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { toBrokerRecord } from './records.ts';
 import type { TopicRegistry } from './topics.ts';
-import { checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
+import { checkEndOffsetsOptions, checkPosition, checkReadLimit, checkTopicSpec } from '../rules.ts';
 
 function invalid(message: string): HeraldError {
   return new HeraldError('HERALD_INVALID_ARGUMENT', message);
@@ -14,11 +25,23 @@ function invalid(message: string): HeraldError {
 /** Most records one `read` returns, whatever `limit` asks for: reads run on the event loop. */
 export const MAX_READ = 10_000;
 
+/** Groups whose members are not this broker's own consumers (Kafka clients on its Kafka listener). */
+export interface ExternalGroups {
+  /** Groups with members now. */
+  names(): string[];
+  /** The members of `group` now (none when it has none). */
+  members(group: string): PortGroupMember[];
+  /** Whether `group` has members (or members about to join) now. */
+  active(group: string): boolean;
+}
+
 /** What the admin needs from its broker; the getters throw the broker's lifecycle error when it is not running. */
 export interface AdminContext {
   topics(): TopicRegistry;
   offsets(): CommittedOffsets;
   coordinators(): Iterable<GroupCoordinator>;
+  /** Kafka-protocol groups, listed and described next to the broker's own. */
+  external?: ExternalGroups;
   /** Rebalances groups subscribed to `topic` after it was created or deleted. */
   topicChanged(topic: string): void;
 }
@@ -75,6 +98,7 @@ export class EmbeddedAdmin implements Admin {
     for (const coordinator of this.#context.coordinators()) {
       if (coordinator.members().some((m) => m.active)) names.add(coordinator.group);
     }
+    for (const name of this.#context.external?.names() ?? []) names.add(name);
     return [...names].sort();
   }
 
@@ -86,7 +110,8 @@ export class EmbeddedAdmin implements Admin {
     for (const coordinator of this.#context.coordinators()) {
       if (coordinator.group === group) members = coordinator.members().filter((m) => m.active);
     }
-    if (members.length === 0 && committed.size === 0) {
+    const external = this.#context.external?.members(group) ?? [];
+    if (members.length === 0 && external.length === 0 && committed.size === 0) {
       throw new HeraldError('HERALD_GROUP_NOT_FOUND', `consumer group ${JSON.stringify(group)} does not exist`, {
         details: { group },
       });
@@ -97,6 +122,12 @@ export class EmbeddedAdmin implements Admin {
       if (log !== undefined) logs.add(log);
     }
     for (const member of members) for (const log of member.ownedLogs()) logs.add(log);
+    for (const member of external) {
+      for (const tp of member.assignment) {
+        const log = topics.get(tp.topic)?.logs[tp.partition];
+        if (log !== undefined) logs.add(log);
+      }
+    }
     const offsets: GroupOffset[] = [...logs].map((log) => {
       const offset = committed.get(log.id) ?? null;
       const base = offset ?? log.earliest();
@@ -111,9 +142,18 @@ export class EmbeddedAdmin implements Admin {
     offsets.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
     return {
       group,
-      members: members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment() })),
+      members: [
+        ...members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment() })),
+        ...external,
+      ],
       offsets,
     };
+  }
+
+  /** Every visible record is committed here, so both isolation levels see the same end: the next offset. */
+  async endOffsets(topic: string, options: EndOffsetsOptions = {}): Promise<PartitionInfo[]> {
+    checkEndOffsetsOptions(options);
+    return (await this.describeTopic(topic)).partitions;
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

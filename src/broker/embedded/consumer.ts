@@ -2,16 +2,25 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { BrokerRecord, ConsumerListener, GroupConsumer, RecordPosition, TopicPartition } from '../port.ts';
+import type {
+  BrokerRecord,
+  ConsumerListener,
+  GroupConsumer,
+  OutgoingRecord,
+  RecordPosition,
+  TopicPartition,
+} from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import { PartitionFetcher } from './partition-fetcher.ts';
 import type { PartitionLog } from './partition-log.ts';
+import { prepareRecords } from './producer.ts';
 import type { TopicRegistry } from './topics.ts';
-import { checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import { checkCoPartitioned, checkList, checkPosition, checkTopicPartition } from '../rules.ts';
 import type { ResolvedConsumerOptions } from './options.ts';
-import type { Writer } from './writer.ts';
+import type { TransactionalIds } from './transactional-ids.ts';
+import type { OffsetCommit, Writer } from './writer.ts';
 
 /** What a consumer needs from its broker; the getters throw the broker's lifecycle error when it is not running. */
 export interface ConsumerContext {
@@ -20,7 +29,10 @@ export interface ConsumerContext {
   offsets(): CommittedOffsets;
   notifier(): Notifier;
   coordinator(group: string): GroupCoordinator;
+  transactionalIds: TransactionalIds;
   logger: Logger | undefined;
+  /** Whether Kafka clients on the broker's Kafka listener hold `group` now (then this consumer may not join). */
+  groupHeldElsewhere?(group: string): boolean;
   onClosed(consumer: EmbeddedConsumer): void;
 }
 
@@ -83,9 +95,24 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
       throw invalid('listener must have an onRecords function');
     }
     const topics = this.#context.topics();
-    for (const topic of this.options.topics) topics.require(topic);
+    const counts = new Map(this.options.topics.map((topic) => [topic, topics.require(topic).logs.length]));
+    if (this.options.assignment === 'co-partitioned') checkCoPartitioned(this.options.group, counts);
+    if (this.#context.groupHeldElsewhere?.(this.options.group)) {
+      this.#context.logger?.warn(
+        { group: this.options.group, clientId: this.clientId },
+        'embedded broker: a consumer asked to join a group that Kafka clients hold; refused',
+      );
+      throw new HeraldError(
+        'HERALD_GROUP_IN_USE',
+        `consumer group ${JSON.stringify(this.options.group)} is in use by Kafka clients on the Kafka listener`,
+        { details: { group: this.options.group } },
+      );
+    }
     this.#listener = listener;
     this.#state = 'joining';
+    if (this.options.transactionalId !== undefined) {
+      this.#context.transactionalIds.claim(this.options.transactionalId, this);
+    }
     await this.#context.coordinator(this.options.group).join(this);
     if (this.#state === 'joining') this.#state = 'member';
   }
@@ -120,6 +147,47 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
     for (const fetcher of this.#ownedAmong(partitions, 'resume')) fetcher.resume();
   }
 
+  /**
+   * One request to the writer: records and offsets share a SQLite transaction (group commit with other requests of
+   * the same turn still applies), and ownership and the transactional id are checked inside the write, so a
+   * rebalance or a newer instance between the call and the write refuses it with nothing written.
+   */
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+    try {
+      if (this.#state === 'closed') throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
+      checkList(positions, 'commitTransaction');
+      const topics = this.#context.topics();
+      const prepared = prepareRecords(topics, records);
+      const commits: OffsetCommit[] = positions.map((position) => {
+        checkPosition(position, 'commitTransaction');
+        const log = topics.log(position.topic, position.partition);
+        return { group: this.options.group, log, offset: position.offset };
+      });
+      const check = () => {
+        this.#checkFenced();
+        for (const commit of commits) {
+          if (!this.#fetchers.has(commit.log)) {
+            throw notAssigned({ topic: commit.log.topic.name, partition: commit.log.partition });
+          }
+        }
+      };
+      check();
+      if (prepared.length === 0 && commits.length === 0) return Promise.resolve([]);
+      return this.#context.writer().transact(prepared, commits, check);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #checkFenced(): void {
+    const id = this.options.transactionalId;
+    if (id !== undefined && !this.#context.transactionalIds.holds(id, this)) {
+      throw new HeraldError('HERALD_FENCED', `a newer consumer with transactional id ${id} took over`, {
+        details: { transactionalId: id },
+      });
+    }
+  }
+
   assignment(): TopicPartition[] {
     return [...this.#fetchers.values()].map((f) => ({ ...f.topicPartition })).sort(compareTp);
   }
@@ -137,6 +205,9 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
     } finally {
       for (const fetcher of this.#fetchers.values()) fetcher.stop();
       this.#fetchers.clear();
+      if (this.options.transactionalId !== undefined) {
+        this.#context.transactionalIds.release(this.options.transactionalId, this);
+      }
       this.#state = 'closed';
       this.#context.onClosed(this);
     }

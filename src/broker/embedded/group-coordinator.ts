@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { withTimeout } from '../../kit/timeout.ts';
+import { assignCoPartitioned } from '../co-partitioned.ts';
+import type { AssignmentStrategy } from '../port.ts';
 import { type AssignableMember, assignRoundRobin } from './assignor.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
@@ -17,7 +19,7 @@ function bounded(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout'
 /** A member of a group as the coordinator drives it (the embedded consumer). */
 export interface GroupMember extends AssignableMember {
   readonly clientId: string;
-  readonly options: { readonly sessionTimeoutMs: number };
+  readonly options: { readonly sessionTimeoutMs: number; readonly assignment: AssignmentStrategy };
   /** Whether the coordinator may give this member partitions. */
   readonly active: boolean;
   ownedLogs(): PartitionLog[];
@@ -40,7 +42,8 @@ interface Slot {
 
 /**
  * One consumer group. Joins, leaves and topic changes are handled one at a time; each computes the target
- * assignment (round-robin over active members in join order) and moves partitions in two phases: first every
+ * assignment (round-robin over active members in join order, by partition number when a member asks for
+ * `'co-partitioned'`) and moves partitions in two phases: first every
  * member losing partitions revokes them (its `onRevoked` awaited, bounded by its `sessionTimeoutMs`), then — after
  * commits made during revocation are durable — new owners take them (`onAssigned`, then records). A partition thus
  * never has two owners at once.
@@ -106,7 +109,9 @@ export class GroupCoordinator {
       for (const name of new Set(active.flatMap((m) => m.topics))) {
         for (const log of registry.get(name)?.logs ?? []) slots.push({ topic: name, partition: log.partition, log });
       }
-      const target = assignRoundRobin(active, slots);
+      // One member asking for co-partitioning is enough: spreading would break its joins.
+      const coPartitioned = active.some((m) => m.options.assignment === 'co-partitioned');
+      const target = coPartitioned ? assignCoPartitioned(active, slots) : assignRoundRobin(active, slots);
       const revocations: Promise<GroupMember | null>[] = [];
       for (const member of this.#members) {
         const keep = new Set((target.get(member) ?? []).map((s) => s.log));

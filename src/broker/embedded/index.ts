@@ -11,16 +11,29 @@
  *   the connection.
  * - Groups (`group-coordinator.ts`, `consumer.ts`, `partition-fetcher.ts`): all members live in this process;
  *   fetchers sleep on an in-process notifier (`notifier.ts`) at the end of a partition instead of polling.
+ *   `commitTransaction` is one writer request (records + offsets in one SQLite transaction), ownership and the
+ *   transactional id (`transactional-ids.ts`) checked inside the write. Tail readers (`tail-reader.ts`) use the
+ *   same fetchers without a group.
  * - Cleaning (`cleaner.ts`, `retention.ts`, `compaction.ts`): a background timer, also callable on demand.
+ * - Kafka clients (`kafka-protocol/`): an optional listener speaking the Kafka protocol over the same log, groups
+ *   and committed offsets; started last, stopped first.
  */
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
+import type {
+  Broker,
+  ConsumerOptions,
+  GroupConsumer,
+  Producer,
+  TailReader,
+  TailReaderOptions,
+} from '../port.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
+import { brokerAccess, externalGroups, KafkaListener } from './kafka-protocol/index.ts';
 import { acquireDataDirLock, type DataDirLock, lockedError } from './lock.ts';
 import { Notifier } from './notifier.ts';
 import { CommittedOffsets } from './offsets.ts';
@@ -33,7 +46,9 @@ import {
 } from './options.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { isBusy, Store } from './store.ts';
+import { EmbeddedTailReader } from './tail-reader.ts';
 import { TopicRegistry } from './topics.ts';
+import { TransactionalIds } from './transactional-ids.ts';
 import { Writer } from './writer.ts';
 
 export type { EmbeddedBrokerOptions, EmbeddedBrokerSpec } from './options.ts';
@@ -50,6 +65,8 @@ export interface EmbeddedBroker extends Broker {
   compactNow(topic?: string): Promise<number>;
   /** Applies `retentionMs`/`retentionBytes` to the named topic (or all) now; resolves with records removed. */
   enforceRetentionNow(topic?: string): Promise<number>;
+  /** Where Kafka clients reach the broker's Kafka listener, or `null` when it does not listen. */
+  kafkaListenerAddress(): { host: string; port: number } | null;
 }
 
 /** Everything that exists only while the broker runs. */
@@ -76,7 +93,10 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
   #running: Running | null = null;
   readonly #producers = new Set<EmbeddedProducer>();
   readonly #consumers = new Set<EmbeddedConsumer>();
+  readonly #readers = new Set<EmbeddedTailReader>();
   readonly #coordinators = new Map<string, GroupCoordinator>();
+  #listener: KafkaListener | null = null;
+  readonly #transactionalIds = new TransactionalIds();
 
   constructor(options: ResolvedOptions, logger?: Logger) {
     this.#options = options;
@@ -85,6 +105,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       topics: () => this.#live().topics,
       offsets: () => this.#live().offsets,
       coordinators: () => this.#coordinators.values(),
+      external: externalGroups(() => this.#listener?.groups ?? null),
       topicChanged: (topic) => {
         for (const coordinator of this.#coordinators.values()) {
           if (coordinator.subscribes(topic)) coordinator.topicsChanged().catch(() => {});
@@ -171,7 +192,44 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     }
     this.#running.cleaner.start();
     this.#state = 'running';
+    await this.#startListener();
     this.#logger?.info({ dataDir, durability: this.#options.durability }, 'embedded broker started');
+  }
+
+  /** Starts the Kafka listener when configured; if it cannot, the broker does not start either. */
+  async #startListener(): Promise<void> {
+    if (this.#options.kafkaListener.mode === 'off') return;
+    const listener = new KafkaListener(
+      brokerAccess({
+        dataDir: this.#options.dataDir,
+        topics: () => this.#live().topics,
+        writer: () => this.#live().writer,
+        offsets: () => this.#live().offsets,
+        notifier: () => this.#live().notifier,
+        coordinators: () => this.#coordinators.values(),
+        createTopic: (spec) => this.admin.createTopic(spec),
+        deleteTopic: (name) => this.admin.deleteTopic(name),
+      }),
+      this.#options.kafkaListener,
+      this.#logger,
+    );
+    try {
+      await listener.start();
+    } catch (err) {
+      const running = this.#running!;
+      await running.cleaner.stop();
+      await running.writer.close();
+      running.store.close();
+      running.lock.release();
+      this.#running = null;
+      this.#state = 'starting';
+      throw err;
+    }
+    this.#listener = listener;
+  }
+
+  kafkaListenerAddress(): { host: string; port: number } | null {
+    return this.#listener?.address() ?? null;
   }
 
   async ping(): Promise<void> {
@@ -196,6 +254,18 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     return producer;
   }
 
+  reader(options?: TailReaderOptions): TailReader {
+    const reader = new EmbeddedTailReader(options, {
+      topics: () => this.#internal().topics,
+      notifier: () => this.#internal().notifier,
+      logger: this.#logger,
+      onClosed: (r) => this.#readers.delete(r),
+    });
+    if (this.#state === 'stopping' || this.#state === 'stopped') void reader.close();
+    else this.#readers.add(reader);
+    return reader;
+  }
+
   consumer(options: ConsumerOptions): GroupConsumer {
     const consumer = new EmbeddedConsumer(resolveEmbeddedConsumerOptions(options), {
       topics: () => this.#internal().topics,
@@ -203,7 +273,9 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       offsets: () => this.#internal().offsets,
       notifier: () => this.#internal().notifier,
       coordinator: (group) => this.#coordinator(group),
+      transactionalIds: this.#transactionalIds,
       logger: this.#logger,
+      groupHeldElsewhere: (group) => this.#listener?.groups.active(group) ?? false,
       onClosed: (c) => this.#consumers.delete(c),
     });
     if (this.#state === 'stopping' || this.#state === 'stopped') void consumer.close();
@@ -255,7 +327,10 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     this.#state = 'stopping';
     const running = this.#running!;
     try {
+      await this.#listener?.stop();
+      this.#listener = null;
       await Promise.allSettled([...this.#consumers].map((c) => c.close()));
+      await Promise.allSettled([...this.#readers].map((r) => r.close()));
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await running.cleaner.stop();
       await running.writer.close();

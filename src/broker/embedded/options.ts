@@ -1,6 +1,7 @@
 import { HeraldError } from '../../errors.ts';
 import type { ConsumerOptions } from '../port.ts';
 import { resolveConsumerOptions, type ResolvedConsumerOptions as PortConsumerOptions } from '../rules.ts';
+import { type KafkaListenerOptions, type ResolvedListenerOptions, resolveListenerOptions } from './kafka-protocol/index.ts';
 
 /** Options of the embedded broker (a durable single-machine log inside this process). */
 export interface EmbeddedBrokerSpec {
@@ -9,6 +10,11 @@ export interface EmbeddedBrokerSpec {
   dataDir: string;
   /** `'fsync'` (default): a send resolves after the batch is fsynced. `'os'`: after the OS has the write. */
   durability?: 'fsync' | 'os';
+  /**
+   * A listener for Kafka clients on the same log, groups and offsets (see `embedded/kafka-protocol/`). Absent:
+   * none. `npm start` passes the `broker.kafkaListener` config (by default: 127.0.0.1:9092 when free).
+   */
+  kafkaListener?: KafkaListenerOptions;
 }
 
 /**
@@ -37,6 +43,7 @@ export interface ResolvedOptions {
   deleteRetentionMs: number;
   cleanerChunkSize: number;
   cacheSizeKiB: number;
+  kafkaListener: ResolvedListenerOptions;
 }
 
 function nonNegativeInteger(value: unknown, name: string, fallback: number, min = 0): number {
@@ -72,6 +79,7 @@ export function resolveOptions(spec: EmbeddedBrokerSpec & EmbeddedBrokerOptions)
     deleteRetentionMs: nonNegativeInteger(spec.deleteRetentionMs, 'deleteRetentionMs', 86_400_000),
     cleanerChunkSize: nonNegativeInteger(spec.cleanerChunkSize, 'cleanerChunkSize', 5_000, 1),
     cacheSizeKiB: nonNegativeInteger(spec.cacheSizeKiB, 'cacheSizeKiB', 16_384, 1),
+    kafkaListener: resolveListenerOptions(spec.kafkaListener),
   };
 }
 

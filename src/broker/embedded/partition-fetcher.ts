@@ -6,8 +6,11 @@ import { type RecordRow, toBrokerRecord } from './records.ts';
 /** Wait before reading again after the storage failed. */
 const READ_RETRY_MS = 1_000;
 
-/** Hands a batch to the listener; settles (never rejects) when the listener is done with it. */
-export type Deliver = (records: BrokerRecord[]) => Promise<void>;
+/**
+ * Hands a batch to the listener with the next offset to read after it; settles (never rejects) when the listener
+ * is done with it.
+ */
+export type Deliver = (records: BrokerRecord[], next: number) => Promise<void>;
 
 /**
  * Feeds one owned partition to a consumer: reads a batch at `position`, hands it over, and reads the next only when
@@ -30,7 +33,9 @@ export class PartitionFetcher {
   readonly #notifier: Notifier;
   readonly #maxBatchSize: number;
   readonly #deliver: Deliver;
+  readonly #reportSkips: boolean;
 
+  /** `reportSkips`: hand over an empty batch when the position jumps over offsets without records. */
   constructor(
     log: PartitionLog,
     position: number,
@@ -38,7 +43,9 @@ export class PartitionFetcher {
     maxBatchSize: number,
     deliver: Deliver,
     onError: (err: unknown) => void,
+    reportSkips = false,
   ) {
+    this.#reportSkips = reportSkips;
     this.#onError = onError;
     this.log = log;
     this.topicPartition = { topic: log.topic.name, partition: log.partition };
@@ -108,7 +115,13 @@ export class PartitionFetcher {
     }
     if (rows.length === 0) {
       // Caught up (records up to `next` may be gone to compaction or retention): sleep until the next append.
-      if (this.position < this.log.next) this.position = this.log.next;
+      if (this.position < this.log.next) {
+        this.position = this.log.next;
+        if (this.#reportSkips) {
+          this.#handOver([], this.position);
+          return;
+        }
+      }
       this.#cancelWait = this.#notifier.wait(this.log.id, () => {
         this.#cancelWait = null;
         this.#schedule();
@@ -119,7 +132,11 @@ export class PartitionFetcher {
     const records: BrokerRecord[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) records[i] = toBrokerRecord(topic, partition, rows[i]);
     this.position = rows[rows.length - 1][0] + 1;
-    const inFlight = this.#deliver(records).then(() => {
+    this.#handOver(records, this.position);
+  }
+
+  #handOver(records: BrokerRecord[], next: number): void {
+    const inFlight = this.#deliver(records, next).then(() => {
       this.#inFlight = null;
       this.#schedule();
     });

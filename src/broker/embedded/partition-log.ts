@@ -137,6 +137,29 @@ export class PartitionLog {
     return row === undefined ? this.next : row[0];
   }
 
+  /**
+   * `[offset, timestamp]` of the first record (in offset order) stamped at or after `timestamp`, or undefined.
+   * Scans the partition: there is no index on time (Kafka clients ask for it rarely, to seek by time).
+   */
+  firstAtOrAfter(timestamp: number): [offset: number, timestamp: number] | undefined {
+    const statement = this.#statement(
+      'firstAtOrAfter',
+      () => `SELECT off, ts FROM ${this.#table} WHERE ts >= ? ORDER BY off LIMIT 1`,
+      true,
+    );
+    return statement.get(timestamp) as unknown as [number, number] | undefined;
+  }
+
+  /** `[offset, timestamp]` of the record with the largest timestamp (the first of equals), or undefined. */
+  newestTimestamp(): [offset: number, timestamp: number] | undefined {
+    const statement = this.#statement(
+      'newestTimestamp',
+      () => `SELECT off, ts FROM ${this.#table} ORDER BY ts DESC, off LIMIT 1`,
+      true,
+    );
+    return statement.get() as unknown as [number, number] | undefined;
+  }
+
   /** `[offset, timestamp, size]` of up to `limit` records from `from` on, in offset order. */
   sizes(from: number, limit: number): SizeRow[] {
     const statement = this.#statement(

@@ -28,6 +28,8 @@ export interface OffsetCommit {
 interface WriteRequest {
   records: AppendRecord[];
   offsets: OffsetCommit[];
+  /** Runs inside the write, just before it: throwing refuses this request alone, with nothing of it written. */
+  check: (() => void) | undefined;
   resolve(positions: RecordPosition[]): void;
   reject(err: unknown): void;
 }
@@ -81,14 +83,22 @@ export class Writer {
     return this.#enqueue([], offsets).then(() => undefined);
   }
 
+  /**
+   * Appends `records` and commits `offsets` as one unit (they always share a transaction; this adds `check`, run
+   * inside the write so that nothing can change between the check and the commit — e.g. partition ownership).
+   */
+  transact(records: AppendRecord[], offsets: OffsetCommit[], check: () => void): Promise<RecordPosition[]> {
+    return this.#enqueue(records, offsets, check);
+  }
+
   /** Resolves once every request made before it is durable. */
   barrier(): Promise<void> {
     return this.#enqueue([], []).then(() => undefined);
   }
 
-  #enqueue(records: AppendRecord[], offsets: OffsetCommit[]): Promise<RecordPosition[]> {
+  #enqueue(records: AppendRecord[], offsets: OffsetCommit[], check?: () => void): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
-    return new Promise((resolve, reject) => this.#queue.push({ records, offsets, resolve, reject }));
+    return new Promise((resolve, reject) => this.#queue.push({ records, offsets, check, resolve, reject }));
   }
 
   /** Writes everything queued now, synchronously. */
@@ -100,8 +110,14 @@ export class Writer {
     const live: WriteRequest[] = [];
     for (const request of queue) {
       const gone = request.records.find((r) => r.log.topic.deleted) ?? request.offsets.find((o) => o.log.topic.deleted);
-      if (gone === undefined) live.push(request);
-      else {
+      if (gone === undefined) {
+        try {
+          request.check?.();
+          live.push(request);
+        } catch (err) {
+          request.reject(err);
+        }
+      } else {
         const name = gone.log.topic.name;
         request.reject(new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${JSON.stringify(name)} was deleted`));
       }

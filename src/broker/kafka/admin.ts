@@ -5,7 +5,17 @@
 import { Admin as LibraryAdmin } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
 import { withTimeout } from '../../kit/timeout.ts';
-import type { Admin, BrokerRecord, GroupInfo, RecordPosition, TopicInfo, TopicSpec } from '../port.ts';
+import type {
+  Admin,
+  BrokerRecord,
+  EndOffsetsOptions,
+  GroupInfo,
+  PartitionInfo,
+  RecordPosition,
+  TopicInfo,
+  TopicSpec,
+} from '../port.ts';
+import { checkEndOffsetsOptions, checkTopicName } from '../rules.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { Groups } from './groups.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
@@ -78,6 +88,14 @@ export class KafkaAdmin implements Admin {
   async describeGroup(group: string): Promise<GroupInfo> {
     this.#open();
     return this.#groups.describe(group);
+  }
+
+  /** ListOffsets at the latest offset with the isolation level: the last stable offset under read_committed. */
+  async endOffsets(topic: string, options?: EndOffsetsOptions): Promise<PartitionInfo[]> {
+    this.#open();
+    const isolation = checkEndOffsetsOptions(options);
+    checkTopicName(topic, 'topic');
+    return this.#topics.endOffsets(topic, isolation);
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

@@ -21,18 +21,28 @@
  * classic protocol does not watch partition counts); a member joining or leaving picks them up.
  */
 import { ConnectionPool, Consumer, FetchIsolationLevels } from '@platformatic/kafka';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { ConsumerListener, ConsumerOptions, GroupConsumer, RecordPosition, TopicPartition } from '../port.ts';
+import type {
+  ConsumerListener,
+  ConsumerOptions,
+  GroupConsumer,
+  OutgoingRecord,
+  RecordPosition,
+  TopicPartition,
+} from '../port.ts';
 import { Assignments } from './assignments.ts';
 import { roundRobinBySubscription } from './assignor.ts';
+import { CO_PARTITIONED_PROTOCOL, coPartitionedBySubscription } from './co-partitioned-assignor.ts';
 import { CommitQueue } from './commits.ts';
 import { type ResolvedConsumerOptions, resolveConsumerOptions } from './consumer-options.ts';
 import { describeError, toHeraldError } from './errors.ts';
 import { Fetcher } from './fetcher.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
-import { checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import { checkCoPartitioned, checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import { TransactionalCommitter } from './transactions.ts';
 
 /** After the library gave up rejoining (coordinator unreachable), try again this often. */
 const REJOIN_RETRY_MS = 1_000;
@@ -52,6 +62,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   #pool: ConnectionPool | undefined;
   #commits: CommitQueue | undefined;
   #assignments: Assignments | undefined;
+  #transactions: TransactionalCommitter | undefined;
   #rejoinTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -80,6 +91,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
     this.#state = 'starting';
     const { group, topics, sessionTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs } = this.#options;
     const clientId = this.#options.clientId ?? childClientId(this.#settings, 'consumer');
+    const coPartitioned = this.#options.assignment === 'co-partitioned';
+    const readCommitted = this.#options.isolation === 'read_committed';
     const client = new Consumer({
       ...this.#settings.base,
       clientId,
@@ -88,11 +101,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
       sessionTimeout: sessionTimeoutMs,
       heartbeatInterval: heartbeatIntervalMs,
       rebalanceTimeout: rebalanceTimeoutMs,
-      protocols: [{ name: 'roundrobin', version: 1 }],
-      partitionAssigner: roundRobinBySubscription,
+      protocols: [{ name: coPartitioned ? CO_PARTITIONED_PROTOCOL : 'roundrobin', version: 1 }],
+      partitionAssigner: coPartitioned ? coPartitionedBySubscription : roundRobinBySubscription,
       // The library's last call before every JoinGroup, and it waits for the promise: the revocation hook.
       protocolsMetadata: () => this.#assignments!.beforeJoin().then(() => Buffer.alloc(0)),
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      isolationLevel: readCommitted ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED,
     });
     // Fetches get their own connections: a long-polling Fetch must not delay heartbeats and commits.
     const pool = new ConnectionPool(clientId, { ...this.#settings.base });
@@ -105,6 +118,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
         maxWaitMs: FETCH_MAX_WAIT_MS,
         partitionMaxBytes: PARTITION_MAX_BYTES,
         maxBytes: FETCH_MAX_BYTES,
+        readCommitted,
         deliver: (records) => listener.onRecords(records),
       },
       this.#log,
@@ -115,8 +129,25 @@ export class KafkaGroupConsumer implements GroupConsumer {
     this.#assignments = new Assignments(client, fetcher, listener, this.#options, this.#log);
     client.on('consumer:group:join', (payload) => this.#assignments?.joined(payload.assignments ?? []));
     client.on('error', (err: unknown) => this.#rejoinLater(err));
+    this.#transactions = new TransactionalCommitter(
+      this.#settings,
+      {
+        group,
+        // Without an id of the caller's, one per consumer: no fencing across restarts, as the port documents.
+        transactionalId: this.#options.transactionalId ?? `${group}-${randomBytes(8).toString('hex')}`,
+        transactionTimeoutMs: this.#options.transactionTimeoutMs,
+      },
+      { client: () => client, owns: (tp) => this.#assignments?.owns(tp) === true },
+      this.#log,
+    );
     try {
-      await topicsMetadata(client, topics);
+      const metadata = await topicsMetadata(client, topics);
+      if (coPartitioned) {
+        const counts = new Map(topics.map((topic) => [topic, metadata.topics.get(topic)?.partitionsCount ?? 0]));
+        checkCoPartitioned(group, counts);
+      }
+      // Fence an older instance with this transactional id before taking its partitions.
+      if (this.#options.transactionalId !== undefined) await this.#transactions.init();
       for (const topic of topics) client.topics.track(topic);
       await client.joinGroup({});
       await this.#assignments.settled();
@@ -178,6 +209,18 @@ export class KafkaGroupConsumer implements GroupConsumer {
     for (const tp of partitions) this.#assignments!.setPaused(tp, false);
   }
 
+  /** One Kafka transaction per call (see `transactions.ts`); calls are serialised. */
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+    if (this.#state === 'closed' || this.#transactions === undefined) {
+      return Promise.reject(
+        this.#state === 'new'
+          ? new HeraldError('HERALD_INVALID_ARGUMENT', 'commitTransaction before start()')
+          : new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed'),
+      );
+    }
+    return this.#transactions.commit(records, positions);
+  }
+
   assignment(): TopicPartition[] {
     return this.#assignments?.owned() ?? [];
   }
@@ -193,6 +236,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
     clearTimeout(this.#rejoinTimer);
     try {
       await this.#assignments?.close();
+      await this.#transactions?.close();
       // Leaves the group (LeaveGroup), so the others rebalance now instead of after the session timeout.
       await this.#client?.close();
     } catch (err) {

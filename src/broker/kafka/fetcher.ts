@@ -25,6 +25,7 @@ const OFFSET_OUT_OF_RANGE = 1;
 const BACKOFF_MS = 500;
 
 export interface FetcherOptions {
+  /** Topics whose metadata fetches need; read at every round, so a tail reader may add to it. */
   topics: string[];
   maxBatchSize: number;
   /** How long a broker may hold a Fetch request waiting for new records. */
@@ -32,14 +33,23 @@ export interface FetcherOptions {
   /** Most bytes one Fetch response carries per partition (Kafka returns at least one whole batch regardless). */
   partitionMaxBytes: number;
   maxBytes: number;
-  /** Hands a batch (one partition, offset order) to the listener. */
-  deliver(records: BrokerRecord[]): Promise<void> | void;
+  /** Drop records of aborted transactions (read_committed); `false` hands over everything appended. */
+  readCommitted: boolean;
+  /**
+   * Also hand over an empty batch when the position moved past offsets without records to hand over (transaction
+   * markers, aborted or compacted records), so that the listener learns the position (tail readers).
+   */
+  reportSkips?: boolean;
+  /** Hands a batch (one partition, offset order) to the listener, with the next offset to read after it. */
+  deliver(records: BrokerRecord[], next: number, tp: TopicPartition): Promise<void> | void;
 }
 
 interface PartitionState extends TopicPartition {
   readonly key: string;
   /** Next offset to fetch. */
   position: number;
+  /** The `next` of the last batch handed over (or the starting position). */
+  reported: number;
   /** Bumped by seek and offset resets: fetch results requested under an older epoch are dropped. */
   epoch: number;
   buffer: BrokerRecord[];
@@ -97,6 +107,7 @@ export class Fetcher {
       partition: tp.partition,
       key,
       position: offset,
+      reported: offset,
       epoch: 0,
       buffer: EMPTY,
       head: 0,
@@ -136,10 +147,16 @@ export class Fetcher {
     const state = this.#partitions.get(partitionKey(tp.topic, tp.partition));
     if (state === undefined) return;
     state.position = offset;
+    state.reported = offset;
     state.epoch++;
     state.buffer = EMPTY;
     state.head = 0;
     this.#kick();
+  }
+
+  /** The `next` of the last batch of `tp` handed over (where the listener stands), or `undefined` if not read. */
+  handedOver(tp: TopicPartition): number | undefined {
+    return this.#partitions.get(partitionKey(tp.topic, tp.partition))?.reported;
   }
 
   setPaused(tp: TopicPartition, paused: boolean): void {
@@ -186,21 +203,32 @@ export class Fetcher {
   }
 
   #handOver(state: PartitionState): void {
-    if (state.busy !== null || state.paused || state.head >= state.buffer.length) return;
+    if (state.busy !== null || state.paused) return;
+    if (state.head >= state.buffer.length) {
+      if (this.#options.reportSkips === true && state.position > state.reported) {
+        state.reported = state.position;
+        state.busy = this.#deliver(state, EMPTY, state.position);
+      }
+      return;
+    }
     const end = Math.min(state.head + this.#options.maxBatchSize, state.buffer.length);
     const batch = state.head === 0 && end === state.buffer.length ? state.buffer : state.buffer.slice(state.head, end);
+    let next: number;
     if (end === state.buffer.length) {
       state.buffer = EMPTY;
       state.head = 0;
+      next = state.position;
     } else {
       state.head = end;
+      next = batch[batch.length - 1].offset + 1;
     }
-    state.busy = this.#deliver(state, batch);
+    state.reported = next;
+    state.busy = this.#deliver(state, batch, next);
   }
 
-  async #deliver(state: PartitionState, batch: BrokerRecord[]): Promise<void> {
+  async #deliver(state: PartitionState, batch: BrokerRecord[], next: number): Promise<void> {
     try {
-      await this.#options.deliver(batch);
+      await this.#options.deliver(batch, next, state);
     } catch (err) {
       // The port: a failing listener commits nothing and does not get the records again (unless sought).
       this.#log.warn({ err, topic: state.topic, partition: state.partition }, 'onRecords failed');
@@ -318,7 +346,8 @@ export class Fetcher {
         }
         const batches = partitionResponse.records ?? [];
         const records: BrokerRecord[] = [];
-        state.position = decodeBatches(topic, state.partition, batches, wanted.offset, records);
+        const aborted = this.#options.readCommitted ? partitionResponse.abortedTransactions : null;
+        state.position = decodeBatches(topic, state.partition, batches, wanted.offset, records, undefined, aborted);
         if (state.position > wanted.offset) {
           state.maxBytes = this.#options.partitionMaxBytes;
         } else if (partitionResponse.lastStableOffset > BigInt(wanted.offset)) {
@@ -362,6 +391,7 @@ export class Fetcher {
           'offset reset',
         );
         state.position = position;
+        state.reported = position;
         state.epoch++;
       }
     } catch (err) {

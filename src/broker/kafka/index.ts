@@ -4,18 +4,21 @@
  * - options.ts: the spec, validated once, as client options (SASL, TLS, producer settings);
  * - producer.ts, accumulator.ts: partitioning (Java's murmur2), validation, batching into produce requests, acks;
  * - consumer.ts, assignments.ts, assignor.ts, commits.ts: group membership, rebalances and `onRevoked`, commits;
- * - fetcher.ts: fetching and handing records over with per-partition backpressure, pause and seek;
+ *   co-partitioned-assignor.ts: `assignment: 'co-partitioned'`; transactions.ts: `commitTransaction`;
+ * - fetcher.ts: fetching and handing records over with per-partition backpressure, pause and seek, dropping
+ *   aborted transactions (read_committed); tail-reader.ts: the same fetcher without a group;
  * - admin.ts, topics.ts, groups.ts, reader.ts: topics, group descriptions, `read`, `ping`;
  * - records.ts, metadata.ts, errors.ts: record checks and decoding, topic metadata, library errors as HeraldErrors.
  */
 import pino, { type Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { Broker, ConsumerOptions, GroupConsumer, Producer } from '../port.ts';
+import type { Broker, ConsumerOptions, GroupConsumer, Producer, TailReader, TailReaderOptions } from '../port.ts';
 import { KafkaAdmin } from './admin.ts';
 import { KafkaGroupConsumer } from './consumer.ts';
 import { describeError } from './errors.ts';
 import { type KafkaBrokerSpec, type KafkaSettings, resolveSettings } from './options.ts';
 import { KafkaProducer } from './producer.ts';
+import { KafkaTailReader } from './tail-reader.ts';
 
 export type { KafkaBrokerSpec } from './options.ts';
 
@@ -26,6 +29,7 @@ class KafkaBroker implements Broker {
   readonly #log: Logger;
   readonly #producers = new Set<KafkaProducer>();
   readonly #consumers = new Set<KafkaGroupConsumer>();
+  readonly #readers = new Set<KafkaTailReader>();
   #stopping: Promise<void> | undefined;
 
   constructor(spec: KafkaBrokerSpec, logger: Logger | undefined) {
@@ -65,6 +69,15 @@ class KafkaBroker implements Broker {
     return producer;
   }
 
+  reader(options?: TailReaderOptions): TailReader {
+    this.#open();
+    const reader: KafkaTailReader = new KafkaTailReader(this.#settings, options, this.#log, () =>
+      this.#readers.delete(reader),
+    );
+    this.#readers.add(reader);
+    return reader;
+  }
+
   consumer(options: ConsumerOptions): GroupConsumer {
     this.#open();
     const consumer: KafkaGroupConsumer = new KafkaGroupConsumer(this.#settings, options, this.#log, () =>
@@ -86,6 +99,7 @@ class KafkaBroker implements Broker {
         this.#log.warn({ err: describeError(result.reason) }, `${what} did not close cleanly`);
     };
     (await Promise.allSettled([...this.#consumers].map((c) => c.close()))).forEach(report('consumer'));
+    (await Promise.allSettled([...this.#readers].map((r) => r.close()))).forEach(report('reader'));
     (await Promise.allSettled([...this.#producers].map((p) => p.close()))).forEach(report('producer'));
     await this.admin.close();
   }

@@ -26,6 +26,63 @@ import { asBuffer, recordBytes } from './records.ts';
 const PRODUCE_RETRIES = 20;
 const PRODUCE_RETRY_DELAY_MS = 500;
 
+/** Library messages for checked records, with the sizes and timestamps the {@link Accumulator} needs. */
+export interface PreparedMessages {
+  messages: OutgoingMessage[];
+  sizes: number[];
+  timestamps: number[];
+}
+
+/**
+ * Turns checked records into library messages, each with an explicit partition (see the module comment) and an
+ * explicit timestamp (the time of the call by default). `roundRobin` holds the next partition per topic for records
+ * without key or partition. Rejects a partition outside the topic with `HERALD_PARTITION_OUT_OF_RANGE`.
+ */
+export function toMessages(
+  records: OutgoingRecord[],
+  metadata: ClusterMetadata,
+  roundRobin: Map<string, number>,
+): PreparedMessages {
+  const messages: OutgoingMessage[] = new Array(records.length);
+  const sizes: number[] = new Array(records.length);
+  const timestamps: number[] = new Array(records.length);
+  const now = Date.now();
+  const nowBig = BigInt(now);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const message: OutgoingMessage = {
+      topic: record.topic,
+      partition: partitionOf(record, metadata, roundRobin),
+    };
+    // An absent value is written as Kafka's null value: a tombstone.
+    if (record.value !== null) message.value = asBuffer(record.value);
+    if (record.key !== undefined && record.key !== null) message.key = asBuffer(record.key);
+    if (record.headers !== undefined) message.headers = record.headers;
+    if (record.timestamp === undefined) {
+      timestamps[i] = now;
+      message.timestamp = nowBig;
+    } else {
+      timestamps[i] = record.timestamp;
+      message.timestamp = BigInt(record.timestamp);
+    }
+    messages[i] = message;
+    sizes[i] = recordBytes(record);
+  }
+  return { messages, sizes, timestamps };
+}
+
+function partitionOf(record: OutgoingRecord, metadata: ClusterMetadata, roundRobin: Map<string, number>): number {
+  if (record.partition !== undefined) {
+    checkPartition(metadata, record.topic, record.partition);
+    return record.partition;
+  }
+  const count = topicOf(metadata, record.topic).partitionsCount;
+  if (record.key !== undefined && record.key !== null) return partitionForKey(record.key, count);
+  const next = roundRobin.get(record.topic) ?? Math.floor(Math.random() * count);
+  roundRobin.set(record.topic, (next + 1) % count);
+  return next % count;
+}
+
 export class KafkaProducer implements Producer {
   readonly #client: LibraryProducer<Buffer, Buffer, string, string>;
   readonly #accumulator: Accumulator;
@@ -82,32 +139,7 @@ export class KafkaProducer implements Producer {
   async #send(records: OutgoingRecord[]): Promise<RecordPosition[]> {
     const topics = [...new Set(records.map((r) => r.topic))];
     const metadata = await topicsMetadata(this.#client, topics);
-    const messages: OutgoingMessage[] = new Array(records.length);
-    const sizes: number[] = new Array(records.length);
-    const timestamps: number[] = new Array(records.length);
-    // Every record gets an explicit timestamp (the time of the send by default): the accumulator needs them all.
-    const now = Date.now();
-    const nowBig = BigInt(now);
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      const message: OutgoingMessage = {
-        topic: record.topic,
-        partition: this.#partitionOf(record, metadata),
-      };
-      // An absent value is written as Kafka's null value: a tombstone.
-      if (record.value !== null) message.value = asBuffer(record.value);
-      if (record.key !== undefined && record.key !== null) message.key = asBuffer(record.key);
-      if (record.headers !== undefined) message.headers = record.headers;
-      if (record.timestamp === undefined) {
-        timestamps[i] = now;
-        message.timestamp = nowBig;
-      } else {
-        timestamps[i] = record.timestamp;
-        message.timestamp = BigInt(record.timestamp);
-      }
-      messages[i] = message;
-      sizes[i] = recordBytes(record);
-    }
+    const { messages, sizes, timestamps } = toMessages(records, metadata, this.#roundRobin);
     try {
       return await this.#accumulator.add(messages, sizes, timestamps);
     } catch (err) {
@@ -115,18 +147,6 @@ export class KafkaProducer implements Producer {
       this.#client.clearMetadata();
       throw toHeraldError(err, `send to ${topics.join(', ')}`);
     }
-  }
-
-  #partitionOf(record: OutgoingRecord, metadata: ClusterMetadata): number {
-    if (record.partition !== undefined) {
-      checkPartition(metadata, record.topic, record.partition);
-      return record.partition;
-    }
-    const count = topicOf(metadata, record.topic).partitionsCount;
-    if (record.key !== undefined && record.key !== null) return partitionForKey(record.key, count);
-    const next = this.#roundRobin.get(record.topic) ?? Math.floor(Math.random() * count);
-    this.#roundRobin.set(record.topic, (next + 1) % count);
-    return next % count;
   }
 
   /** Drops cached topic metadata (after a topic was deleted), so the next send asks the cluster. */

@@ -78,11 +78,12 @@ export class PartitionReader {
           minBytes: 1,
           maxWaitTime: 100,
         });
-        const batches = response.responses
+        const answer = response.responses
           .find((t) => t.topicId === topicId)
-          ?.partitions.find((p) => p.partitionIndex === partition)?.records;
+          ?.partitions.find((p) => p.partitionIndex === partition);
+        const batches = answer?.records;
         if (!batches || batches.length === 0) break;
-        const next = decodeBatches(topic, partition, batches, from, out, limit);
+        const next = decodeBatches(topic, partition, batches, from, out, limit, answer?.abortedTransactions ?? null);
         if (next <= from) break;
         from = next;
       }

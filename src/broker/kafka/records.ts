@@ -6,9 +6,18 @@
 import type { RecordsBatch } from '@platformatic/kafka';
 import type { BrokerRecord, Headers, OutgoingRecord } from '../port.ts';
 
-/** Batch attribute bits (Kafka's `RecordBatch`): timestamp type and control batch. */
+/** Batch attribute bits (Kafka's `RecordBatch`): timestamp type, transactional batch, control batch. */
 const LOG_APPEND_TIME = 0x08;
+const TRANSACTIONAL_BATCH = 0x10;
 const CONTROL_BATCH = 0x20;
+/** Control record type (the second int16 of a control record's key): the end of an aborted transaction. */
+const ABORT_MARKER = 0;
+
+/** A transaction a Fetch response reports as aborted in the fetched range (`abortedTransactions`). */
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: bigint;
+}
 
 /** Bytes a record costs on the wire besides its key, value and headers (varints, attributes, deltas). */
 export const RECORD_OVERHEAD = 24;
@@ -41,9 +50,37 @@ function decodeHeaders(raw: [Buffer | null, Buffer | null][]): Headers {
   return headers;
 }
 
+function isAbortMarker(batch: RecordsBatch): boolean {
+  const key = batch.records[0]?.key;
+  return key !== null && key !== undefined && key.length >= 4 && key.readInt16BE(2) === ABORT_MARKER;
+}
+
 /**
- * Appends the records of `batches` (one fetched partition) at or after `from` to `out`, skipping control batches,
- * and returns the next offset to fetch (`from` when `batches` held nothing).
+ * Drops batches of aborted transactions, as Kafka's Java consumer does under read_committed: a transactional batch
+ * is aborted when its producer has an aborted transaction that started at or before the batch's last offset and
+ * whose abort marker has not been passed yet. The broker lists, with each response, every aborted transaction that
+ * overlaps the fetched range, so each response can be filtered on its own. (The library's own filter keeps a
+ * transaction's records when its abort marker falls outside the response, and one range per producer only.)
+ */
+function abortedFilter(aborted: readonly AbortedTransaction[]): (batch: RecordsBatch) => boolean {
+  const pending = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  const abortedProducers = new Set<bigint>();
+  let head = 0;
+  return (batch) => {
+    const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+    while (head < pending.length && pending[head].firstOffset <= last) abortedProducers.add(pending[head++].producerId);
+    if ((batch.attributes & CONTROL_BATCH) !== 0) {
+      if (isAbortMarker(batch)) abortedProducers.delete(batch.producerId);
+      return false;
+    }
+    return (batch.attributes & TRANSACTIONAL_BATCH) !== 0 && abortedProducers.has(batch.producerId);
+  };
+}
+
+/**
+ * Appends the records of `batches` (one fetched partition) at or after `from` to `out`, skipping control batches
+ * and — given the response's `aborted` transactions (read_committed) — batches of aborted transactions, and returns
+ * the next offset to fetch (`from` when `batches` held nothing).
  */
 export function decodeBatches(
   topic: string,
@@ -52,12 +89,14 @@ export function decodeBatches(
   from: number,
   out: BrokerRecord[],
   limit = Number.POSITIVE_INFINITY,
+  aborted: readonly AbortedTransaction[] | null = null,
 ): number {
   let next = from;
+  const isAborted = aborted === null || aborted.length === 0 ? null : abortedFilter(aborted);
   for (const batch of batches) {
     const base = Number(batch.firstOffset);
     const batchEnd = base + batch.lastOffsetDelta + 1;
-    if ((batch.attributes & CONTROL_BATCH) !== 0) {
+    if ((isAborted !== null && isAborted(batch)) || (batch.attributes & CONTROL_BATCH) !== 0) {
       if (batchEnd > next) next = batchEnd;
       continue;
     }

@@ -3,9 +3,15 @@
  * configs), describe (partitions with earliest/latest offsets, `cleanup.policy`), list and delete. Creation and
  * deletion return only once the cluster's metadata shows the change, so the next call of any client sees it.
  */
-import { type Admin, ConfigResourceTypes, ListOffsetTimestamps } from '@platformatic/kafka';
+import {
+  type Admin,
+  ConfigResourceTypes,
+  type FetchIsolationLevelValue,
+  FetchIsolationLevels,
+  ListOffsetTimestamps,
+} from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
+import type { Isolation, PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { checkTopicSpec, isTopicName } from '../rules.ts';
@@ -142,6 +148,22 @@ export class Topics {
     }
   }
 
+  /** `earliest` and the end a reader with `isolation` can reach, for every partition of `name`. */
+  async endOffsets(name: string, isolation: Isolation): Promise<PartitionInfo[]> {
+    const metadata = await topicsMetadata(this.#admin, [name], true);
+    const counts = [metadata.topics.get(name)?.partitionsCount ?? 0];
+    const level = isolation === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
+    const [earliest, latest] = await Promise.all([
+      this.offsets([name], counts, ListOffsetTimestamps.EARLIEST),
+      this.offsets([name], counts, ListOffsetTimestamps.LATEST, level),
+    ]);
+    return Array.from({ length: counts[0] }, (_, partition) => ({
+      partition,
+      earliest: earliest.get(`${name}\0${partition}`) ?? 0,
+      latest: latest.get(`${name}\0${partition}`) ?? 0,
+    }));
+  }
+
   async #describeAll(names: string[]): Promise<TopicInfo[]> {
     const metadata = await topicsMetadata(this.#admin, names, true);
     const counts = names.map((name) => metadata.topics.get(name)?.partitionsCount ?? 0);
@@ -160,15 +182,23 @@ export class Topics {
     });
   }
 
-  /** Offsets at `timestamp` (earliest/latest) of every partition of `names`, keyed `topic\0partition`. */
-  async offsets(names: string[], counts: number[], timestamp: bigint): Promise<Map<string, number>> {
+  /**
+   * Offsets at `timestamp` (earliest/latest) of every partition of `names`, keyed `topic\0partition`. Latest under
+   * `READ_COMMITTED` is the last stable offset; by default (read uncommitted) the high watermark.
+   */
+  async offsets(
+    names: string[],
+    counts: number[],
+    timestamp: bigint,
+    isolationLevel: FetchIsolationLevelValue = FetchIsolationLevels.READ_UNCOMMITTED,
+  ): Promise<Map<string, number>> {
     const topics = names.map((name, i) => ({
       name,
       partitions: Array.from({ length: counts[i] }, (_, partitionIndex) => ({ partitionIndex, timestamp })),
     }));
     const out = new Map<string, number>();
     try {
-      for (const topic of await this.#admin.listOffsets({ topics })) {
+      for (const topic of await this.#admin.listOffsets({ topics, isolationLevel })) {
         for (const p of topic.partitions) out.set(`${topic.name}\0${p.partitionIndex}`, Number(p.offset));
       }
     } catch (err) {

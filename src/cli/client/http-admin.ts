@@ -30,6 +30,7 @@ export function httpAdminApi(baseUrl: string, token: string): AdminApi {
       return call('GET', `/dlq/${enc(topic)}/messages?${query}`);
     },
     replay: (topic, options) => call('POST', `/dlq/${enc(topic)}/replay`, options),
+    processors: () => call('GET', '/processors'),
     close: async () => {},
   };
 }

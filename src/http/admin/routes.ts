@@ -5,6 +5,7 @@ import { HeraldError } from '../../errors.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
+import { registerProcessorRoutes } from './processors.ts';
 import { registerTopicRoutes } from './topics.ts';
 
 export interface AdminOptions {
@@ -52,6 +53,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       registerMessageRoutes(admin, options.admin);
       registerGroupRoutes(admin, options.admin);
       registerDlqRoutes(admin, options.admin, options.stopping);
+      registerProcessorRoutes(admin, options.admin);
     },
     { prefix: '/admin' },
   );

@@ -59,7 +59,24 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
  * last attempt times). Errors that are not Herald errors are reported as `HERALD_HANDLER_FAILED`.
  */
 export function deadLetterRecord(message: Message<unknown>, error: unknown, topic: string): OutgoingRecord {
-  const { record, handling } = message;
+  return deadLetterOf(message.record, message.group, error, message.handling, topic);
+}
+
+/** What a dead letter says about the attempts that failed. */
+export interface FailedAttempts {
+  attempts: number;
+  firstAttemptAt: number | undefined;
+  lastAttemptAt: number | undefined;
+}
+
+/** The dead letter of `record` as consumed by `group` (see {@link deadLetterRecord}); for callers without a Message. */
+export function deadLetterOf(
+  record: BrokerRecord,
+  group: string,
+  error: unknown,
+  handling: FailedAttempts,
+  topic: string,
+): OutgoingRecord {
   const headers: Headers = {};
   for (const [name, value] of Object.entries(record.headers)) {
     if (!name.startsWith(DLQ_HEADER_PREFIX)) headers[name] = value;
@@ -71,7 +88,7 @@ export function deadLetterRecord(message: Message<unknown>, error: unknown, topi
     [DLQ_HEADERS.offset]: String(record.offset),
     ...keyHeaders(record.key),
     [DLQ_HEADERS.timestamp]: iso(record.timestamp),
-    [DLQ_HEADERS.group]: message.group,
+    [DLQ_HEADERS.group]: group,
     [DLQ_HEADERS.errorCode]: isHeraldError(error) ? error.code : 'HERALD_HANDLER_FAILED',
     [DLQ_HEADERS.errorMessage]: text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text,
     [DLQ_HEADERS.attempts]: String(handling.attempts),

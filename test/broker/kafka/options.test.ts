@@ -164,6 +164,10 @@ describe('kafka adapter: consumer options', () => {
       heartbeatIntervalMs: 3_000,
       rebalanceTimeoutMs: 30_000,
       clientId: undefined,
+      assignment: 'spread',
+      isolation: 'read_committed',
+      transactionalId: undefined,
+      transactionTimeoutMs: 10_000,
     });
     const short = resolveConsumerOptions({ group: 'g', topics: ['a'], sessionTimeoutMs: 6_000, startAt: 'latest' });
     assert.equal(short.heartbeatIntervalMs, 2_000);

@@ -19,6 +19,7 @@ function spy(broker: Broker, onHandOver: (count: number) => void) {
           },
         }),
       commit: (positions) => inner.commit(positions),
+      commitTransaction: (records, positions) => inner.commitTransaction(records, positions),
       seek: (position) => inner.seek(position),
       pause: (tps) => {
         calls.pause += 1;
@@ -39,6 +40,7 @@ function spy(broker: Broker, onHandOver: (count: number) => void) {
     ping: () => broker.ping(),
     producer: () => broker.producer(),
     consumer,
+    reader: (options) => broker.reader(options),
     stop: () => broker.stop(),
   };
   return { broker: wrapped, calls };

@@ -1,0 +1,219 @@
+import { encodeHeaders, recordSize } from '../../records.ts';
+import type { AppendRecord } from '../../writer.ts';
+import { BatchError, decodeBatches, type IncomingBatch } from '../records/batch.ts';
+import { HeaderError, toHeraldHeaders } from '../records/headers.ts';
+import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
+import { array, field, message } from '../wire/schema.ts';
+import { defineApi, type RequestContext } from './api.ts';
+import { kafkaCodeOf, missingTopicCode } from './topic-errors.ts';
+
+interface ProduceRequest {
+  transactionalId: string | null;
+  acks: number;
+  timeoutMs: number;
+  topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[];
+}
+
+interface PartitionResponse {
+  index: number;
+  errorCode: number;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[];
+  errorMessage: string | null;
+}
+
+interface ProduceResponse {
+  responses: { name: string; partitionResponses: PartitionResponse[] }[];
+  throttleTimeMs: number;
+}
+
+function failure(index: number, code: KafkaErrorCode, message: string | null): PartitionResponse {
+  return {
+    index,
+    errorCode: code,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [],
+    errorMessage: message,
+  };
+}
+
+class RefusedBatch extends Error {
+  readonly code: KafkaErrorCode;
+  constructor(code: KafkaErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The records of validated batches, ready for the writer; refuses what Herald cannot store unchanged. */
+function toAppendRecords(
+  batches: IncomingBatch[],
+  log: AppendRecord['log'],
+  appendTime: number | null,
+): AppendRecord[][] {
+  const compacted = log.topic.compacted;
+  const now = Date.now();
+  return batches.map((batch) => {
+    if (batch.transactional || batch.control) {
+      throw new RefusedBatch(KafkaError.INVALID_RECORD, 'transactions are not supported by the embedded broker');
+    }
+    return batch.records.map((record) => {
+      if (compacted && record.key === null) {
+        throw new RefusedBatch(KafkaError.INVALID_RECORD, `topic ${log.topic.name} is compacted: every record needs a key`);
+      }
+      let headers: string | null;
+      try {
+        headers = encodeHeaders(toHeraldHeaders(record.headers));
+      } catch (err) {
+        if (err instanceof HeaderError) throw new RefusedBatch(KafkaError.INVALID_RECORD, err.message);
+        throw err;
+      }
+      const timestamp = appendTime ?? (record.timestamp >= 0 ? record.timestamp : now);
+      if (!Number.isSafeInteger(timestamp)) {
+        throw new RefusedBatch(KafkaError.INVALID_TIMESTAMP, `timestamp ${timestamp} is out of range`);
+      }
+      return { log, timestamp, key: record.key, value: record.value, headers, size: recordSize(record.key, record.value, headers) };
+    });
+  });
+}
+
+/**
+ * Appends one partition's batches. Runs synchronously up to the writer's queue (so pipelined requests of one
+ * producer append in order), then resolves with the partition's answer once the records are durable.
+ */
+function producePartition(
+  topicName: string,
+  index: number,
+  records: Buffer | null,
+  acks: number,
+  context: RequestContext,
+): Promise<PartitionResponse> {
+  const { broker } = context;
+  if (acks !== 0 && acks !== 1 && acks !== -1) {
+    return Promise.resolve(failure(index, KafkaError.INVALID_REQUIRED_ACKS, `acks ${acks}`));
+  }
+  const topic = broker.topics().get(topicName);
+  const log = topic?.logs[index];
+  if (log === undefined) return Promise.resolve(failure(index, missingTopicCode(topicName), null));
+  let batches: IncomingBatch[];
+  let prepared: AppendRecord[][];
+  const appendTime = log.topic.configs['message.timestamp.type'] === 'LogAppendTime' ? Date.now() : null;
+  try {
+    if (records === null || records.length === 0) throw new RefusedBatch(KafkaError.CORRUPT_MESSAGE, 'no records');
+    batches = decodeBatches(records, broker.options.maxFrameBytes);
+    prepared = toAppendRecords(batches, log, appendTime);
+  } catch (err) {
+    if (err instanceof BatchError || err instanceof RefusedBatch) return Promise.resolve(failure(index, err.code, err.message));
+    return Promise.resolve(failure(index, KafkaError.CORRUPT_MESSAGE, (err as Error).message));
+  }
+  const offsets: Promise<number>[] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches[i];
+    if (prepared[i].length === 0) continue;
+    const verdict = broker.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, prepared[i].length, log.id);
+    if (verdict.kind === 'error') {
+      if (offsets.length === 0) return Promise.resolve(failure(index, verdict.code, verdict.message));
+      break; // earlier batches of this request are written; the producer's retry finds them as duplicates
+    }
+    if (verdict.kind === 'duplicate') {
+      offsets.push(verdict.baseOffset);
+      continue;
+    }
+    let appended: Promise<number>;
+    try {
+      appended = broker.writer().append(prepared[i]).then((positions) => positions[0].offset);
+    } catch (err) {
+      appended = Promise.reject(err);
+    }
+    verdict.commit(appended);
+    offsets.push(appended);
+  }
+  if (offsets.length === 0) return Promise.resolve(failure(index, KafkaError.CORRUPT_MESSAGE, 'no records'));
+  return Promise.all(offsets).then(
+    ([baseOffset]) => ({
+      index,
+      errorCode: KafkaError.NONE,
+      baseOffset,
+      logAppendTimeMs: appendTime ?? -1,
+      logStartOffset: -1,
+      recordErrors: [],
+      errorMessage: null,
+    }),
+    (err: unknown) => failure(index, kafkaCodeOf(err), (err as Error).message),
+  );
+}
+
+/**
+ * Produce (0): record batches v2, any compression, idempotent producers (sequence checks), acks 0/1/all. Every
+ * ack level waits for the broker's durability policy before answering (acks=0 gets no answer at all), since the
+ * embedded broker has no replicas to tell "leader" from "all" apart.
+ */
+export const produceApi = defineApi<ProduceRequest, ProduceResponse>({
+  key: 0,
+  name: 'Produce',
+  min: 3,
+  max: 11,
+  request: message(
+    '9+',
+    field('transactionalId', 'string', '3+', { nullable: '3+' }),
+    field('acks', 'int16', '0+'),
+    field('timeoutMs', 'int32', '0+'),
+    field(
+      'topicData',
+      array([
+        field('name', 'string', '0+'),
+        field(
+          'partitionData',
+          array([field('index', 'int32', '0+'), field('records', 'records', '0+', { nullable: '0+' })]),
+          '0+',
+        ),
+      ]),
+      '0+',
+    ),
+  ),
+  response: message(
+    '9+',
+    field(
+      'responses',
+      array([
+        field('name', 'string', '0+'),
+        field(
+          'partitionResponses',
+          array([
+            field('index', 'int32', '0+'),
+            field('errorCode', 'int16', '0+'),
+            field('baseOffset', 'int64', '0+'),
+            field('logAppendTimeMs', 'int64', '2+'),
+            field('logStartOffset', 'int64', '5+'),
+            field(
+              'recordErrors',
+              array([
+                field('batchIndex', 'int32', '8+'),
+                field('batchIndexErrorMessage', 'string', '8+', { nullable: '8+' }),
+              ]),
+              '8+',
+            ),
+            field('errorMessage', 'string', '8+', { nullable: '8+' }),
+          ]),
+          '0+',
+        ),
+      ]),
+      '0+',
+    ),
+    field('throttleTimeMs', 'int32', '1+'),
+  ),
+  handle(request, context) {
+    const pending = request.topicData.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitionData.map((p) => producePartition(topic.name, p.index, p.records, request.acks, context)),
+    }));
+    if (request.acks === 0) return null;
+    return Promise.all(
+      pending.map(async (topic) => ({ name: topic.name, partitionResponses: await Promise.all(topic.partitions) })),
+    ).then((responses) => ({ responses, throttleTimeMs: 0 }));
+  },
+});

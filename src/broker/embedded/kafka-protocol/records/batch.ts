@@ -1,0 +1,300 @@
+/**
+ * Kafka's record batch, magic v2 (the only format since Kafka 0.11 that current clients send): decoding what
+ * producers send, with its CRC-32C checked and its records decompressed, and encoding stored records for fetch
+ * responses (uncompressed).
+ *
+ * Layout: baseOffset int64, batchLength int32, partitionLeaderEpoch int32, magic int8, crc uint32 (CRC-32C of
+ * everything after it), attributes int16, lastOffsetDelta int32, baseTimestamp int64, maxTimestamp int64,
+ * producerId int64, producerEpoch int16, baseSequence int32, recordCount int32, then the records (compressed as a
+ * whole when attributes say so), each: length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
+ * key, value (varint length, -1 for null), header count varint, headers (varint-length name and value).
+ */
+import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
+import { crc32c } from '../wire/crc32c.ts';
+import { Reader } from '../wire/reader.ts';
+import { decompress, DecompressError } from './compression/index.ts';
+
+/** Bytes before the records. */
+export const BATCH_HEADER = 61;
+/** Offset of the CRC and of the first byte it covers. */
+const CRC_AT = 17;
+const ATTRIBUTES_AT = 21;
+
+/** A record as a producer sent it; byte strings are views into the request (or its decompressed copy). */
+export interface IncomingRecord {
+  offsetDelta: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** Name and value bytes, in the order sent (Kafka allows repeats and null values). */
+  headers: readonly [name: Uint8Array, value: Uint8Array | null][];
+}
+
+/** The headers of every record without any (most records): one shared, never changed. */
+const NO_HEADERS: IncomingRecord['headers'] = Object.freeze([]);
+
+export interface IncomingBatch {
+  /** The offset the sender put there (producers send 0; fetched batches carry their first offset). */
+  baseOffset: number;
+  lastOffsetDelta: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  compression: number;
+  /** `true` when attributes say LogAppendTime. */
+  logAppendTime: boolean;
+  transactional: boolean;
+  control: boolean;
+  records: IncomingRecord[];
+}
+
+/** A batch Kafka would refuse: the partition gets `code`, the rest of the request goes on. */
+export class BatchError extends Error {
+  readonly code: KafkaErrorCode;
+  constructor(code: KafkaErrorCode, message: string) {
+    super(message);
+    this.name = 'BatchError';
+    this.code = code;
+  }
+}
+
+function corrupt(message: string): BatchError {
+  return new BatchError(KafkaError.CORRUPT_MESSAGE, message);
+}
+
+function readRecords(r: Reader, count: number, baseTimestamp: number): IncomingRecord[] {
+  const records: IncomingRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < 0 || length > r.remaining) throw corrupt(`record ${i} claims ${length} bytes`);
+    const end = r.pos + length;
+    r.skip(1); // record attributes: unused
+    const timestamp = baseTimestamp + r.varlong();
+    const offsetDelta = r.varint();
+    const keyLength = r.varint();
+    const key = keyLength < 0 ? null : r.view(keyLength);
+    const valueLength = r.varint();
+    const value = valueLength < 0 ? null : r.view(valueLength);
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount > end - r.pos) throw corrupt(`record ${i} claims ${headerCount} headers`);
+    let headers = NO_HEADERS;
+    if (headerCount > 0) {
+      const list: [Uint8Array, Uint8Array | null][] = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const nameLength = r.varint();
+        if (nameLength < 0) throw corrupt(`record ${i}: a header without a name`);
+        const name = r.view(nameLength);
+        const headerLength = r.varint();
+        list[h] = [name, headerLength < 0 ? null : r.view(headerLength)];
+      }
+      headers = list;
+    }
+    if (r.pos !== end) throw corrupt(`record ${i} is not ${length} bytes long`);
+    records[i] = { offsetDelta, timestamp, key, value, headers };
+  }
+  if (r.remaining !== 0) throw corrupt(`${r.remaining} bytes after the last record`);
+  return records;
+}
+
+/**
+ * Decodes the `records` field of a produce request: one or more v2 batches. `maxBytes` bounds what compressed
+ * records may inflate to. Throws {@link BatchError} for anything Kafka would refuse.
+ */
+export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
+  const batches: IncomingBatch[] = [];
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < BATCH_HEADER) throw corrupt('truncated record batch header');
+    const magic = data.readInt8(at + 16);
+    if (magic !== 2) {
+      throw new BatchError(KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT, `record batch magic ${magic}; only v2 is accepted`);
+    }
+    const batchLength = data.readInt32BE(at + 8);
+    const end = at + 12 + batchLength;
+    if (batchLength < BATCH_HEADER - 12 || end > data.length) throw corrupt(`record batch length ${batchLength}`);
+    const crc = data.readUInt32BE(at + CRC_AT);
+    if (crc32c(data, at + ATTRIBUTES_AT, end) !== crc) throw corrupt('record batch CRC mismatch');
+    const r = new Reader(data, at + ATTRIBUTES_AT, end);
+    const attributes = r.int16();
+    const lastOffsetDelta = r.int32();
+    const baseTimestamp = r.int64();
+    const maxTimestamp = r.int64();
+    const producerId = r.int64();
+    const producerEpoch = r.int16();
+    const baseSequence = r.int32();
+    const count = r.int32();
+    const compression = attributes & 7;
+    // Every record takes at least 7 bytes: a larger count is a lie.
+    if (count < 0 || count > (compression === 0 ? end - r.pos : maxBytes)) throw corrupt(`record count ${count}`);
+    let records: IncomingRecord[];
+    try {
+      if (compression === 0) {
+        records = readRecords(r, count, baseTimestamp);
+      } else {
+        const inflated = decompress(compression, data.subarray(r.pos, end), maxBytes);
+        records = readRecords(new Reader(inflated), count, baseTimestamp);
+      }
+    } catch (err) {
+      if (err instanceof BatchError) throw err;
+      if (err instanceof DecompressError) throw corrupt(err.message);
+      throw corrupt(`malformed records: ${(err as Error).message}`);
+    }
+    batches.push({
+      baseOffset: new Reader(data, at, at + 8).int64(),
+      lastOffsetDelta,
+      maxTimestamp,
+      producerId,
+      producerEpoch,
+      baseSequence,
+      compression,
+      logAppendTime: (attributes & 0x08) !== 0,
+      transactional: (attributes & 0x10) !== 0,
+      control: (attributes & 0x20) !== 0,
+      records,
+    });
+    at = end;
+  }
+  return batches;
+}
+
+/** A stored record to encode: offset, timestamp, key, value and headers as name/value byte pairs. */
+export interface OutgoingRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: [name: Uint8Array, value: Uint8Array][] | null;
+}
+
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+function uvarintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function varintSize(v: number): number {
+  return uvarintSize(zigzag(v));
+}
+
+function writeVarint(buf: Buffer, at: number, v: number): number {
+  let u = zigzag(v);
+  while (u >= 0x80) {
+    buf[at++] = (u % 0x80) | 0x80;
+    u = Math.floor(u / 0x80);
+  }
+  buf[at++] = u;
+  return at;
+}
+
+function writeBytes(buf: Buffer, at: number, bytes: Uint8Array | null): number {
+  if (bytes === null) return writeVarint(buf, at, -1);
+  at = writeVarint(buf, at, bytes.byteLength);
+  buf.set(bytes, at);
+  return at + bytes.byteLength;
+}
+
+function bodySize(r: OutgoingRecord, baseOffset: number, baseTimestamp: number): number {
+  let size =
+    1 +
+    varintSize(r.timestamp - baseTimestamp) +
+    varintSize(r.offset - baseOffset) +
+    (r.key === null ? 1 : varintSize(r.key.byteLength) + r.key.byteLength) +
+    (r.value === null ? 1 : varintSize(r.value.byteLength) + r.value.byteLength);
+  const headers = r.headers;
+  size += varintSize(headers === null ? 0 : headers.length);
+  if (headers !== null) {
+    for (const [name, value] of headers) {
+      size += varintSize(name.byteLength) + name.byteLength + varintSize(value.byteLength) + value.byteLength;
+    }
+  }
+  return size;
+}
+
+/**
+ * Encodes records (ascending offsets, possibly with gaps left by compaction) as one uncompressed v2 batch with no
+ * producer id, as a fetch response carries it. `lastOffset` (default: the last record's) may lie beyond the last
+ * record: the offsets after it were removed by compaction, and the batch still covers them.
+ */
+export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0, lastOffset?: number): Buffer {
+  const first = records[0];
+  const last = records[records.length - 1];
+  const baseOffset = first.offset;
+  const baseTimestamp = first.timestamp;
+  let maxTimestamp = baseTimestamp;
+  const sizes = new Array<number>(records.length);
+  let total = BATCH_HEADER;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+    const size = bodySize(r, baseOffset, baseTimestamp);
+    sizes[i] = size;
+    total += varintSize(size) + size;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  buf.writeInt32BE(Math.floor(baseOffset / 4_294_967_296), 0);
+  buf.writeUInt32BE(baseOffset % 4_294_967_296, 4);
+  buf.writeInt32BE(total - 12, 8);
+  buf.writeInt32BE(leaderEpoch, 12);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE(0, ATTRIBUTES_AT);
+  buf.writeInt32BE((lastOffset ?? last.offset) - baseOffset, 23);
+  buf.writeBigInt64BE(BigInt(baseTimestamp), 27);
+  buf.writeBigInt64BE(BigInt(maxTimestamp), 35);
+  buf.writeInt32BE(-1, 43); // producerId -1
+  buf.writeInt32BE(-1, 47);
+  buf.writeInt16BE(-1, 51); // producerEpoch
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(records.length, 57);
+  let at = BATCH_HEADER;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    at = writeVarint(buf, at, sizes[i]);
+    buf[at++] = 0;
+    at = writeVarint(buf, at, r.timestamp - baseTimestamp);
+    at = writeVarint(buf, at, r.offset - baseOffset);
+    at = writeBytes(buf, at, r.key);
+    at = writeBytes(buf, at, r.value);
+    const headers = r.headers;
+    at = writeVarint(buf, at, headers === null ? 0 : headers.length);
+    if (headers !== null) {
+      for (const [name, value] of headers) {
+        at = writeBytes(buf, at, name);
+        at = writeBytes(buf, at, value);
+      }
+    }
+  }
+  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, total), CRC_AT);
+  return buf;
+}
+
+/**
+ * A batch with no records over the offsets `baseOffset`…`lastOffset`, all removed by compaction: a consumer
+ * fetching there moves past them (Kafka's cleaner leaves such batches too).
+ */
+export function encodeEmptyBatch(baseOffset: number, lastOffset: number, leaderEpoch = 0): Buffer {
+  const buf = Buffer.alloc(BATCH_HEADER);
+  buf.writeInt32BE(Math.floor(baseOffset / 4_294_967_296), 0);
+  buf.writeUInt32BE(baseOffset % 4_294_967_296, 4);
+  buf.writeInt32BE(BATCH_HEADER - 12, 8);
+  buf.writeInt32BE(leaderEpoch, 12);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE(0, ATTRIBUTES_AT);
+  buf.writeInt32BE(lastOffset - baseOffset, 23);
+  buf.writeBigInt64BE(-1n, 27); // no timestamps: no records
+  buf.writeBigInt64BE(-1n, 35);
+  buf.writeInt32BE(-1, 43); // producerId -1
+  buf.writeInt32BE(-1, 47);
+  buf.writeInt16BE(-1, 51); // producerEpoch
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(0, 57);
+  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, BATCH_HEADER), CRC_AT);
+  return buf;
+}

@@ -1,0 +1,70 @@
+import type { PartitionLog } from '../../partition-log.ts';
+import { readBatch } from './read.ts';
+
+/** Bytes of prepared batches one connection may hold. */
+const MAX_PREPARED_BYTES = 8 << 20;
+
+interface Prepared {
+  from: number;
+  budget: number;
+  batch: Buffer;
+}
+
+/** The offset after the last record of an encoded batch (base offset + last offset delta + 1). */
+export function nextOffsetAfter(batch: Buffer): number {
+  return batch.readInt32BE(0) * 4_294_967_296 + batch.readUInt32BE(4) + batch.readInt32BE(23) + 1;
+}
+
+/**
+ * Read-ahead for one connection (one consumer): once a fetch is answered, the next batch of each partition it
+ * read is prepared while the client works through the answer, so that the next fetch finds it ready instead of
+ * reading the log then. At most one batch per partition, a few MiB per connection; a batch is used only for a
+ * fetch of the same partition from exactly where it starts, within the same byte budget.
+ */
+export class ReadAhead {
+  readonly #prepared = new Map<PartitionLog, Prepared>();
+  #bytes = 0;
+  #closed = false;
+
+  /**
+   * The prepared batch for a read of `log` from `from` within `budget` bytes, taken out; `undefined` when there is
+   * none to use. With `atLeastOne` (the answer has nothing yet) a batch prepared within the same budget may be
+   * larger than it, as a read would be.
+   */
+  take(log: PartitionLog, from: number, budget: number, atLeastOne: boolean): Buffer | undefined {
+    const prepared = this.#prepared.get(log);
+    if (prepared === undefined) return undefined;
+    this.#drop(log, prepared);
+    if (prepared.from !== from || log.topic.deleted) return undefined;
+    const fits = prepared.batch.length <= budget || (atLeastOne && prepared.budget <= budget);
+    return fits ? prepared.batch : undefined;
+  }
+
+  /** Prepares the batch of `log` from `from`, after the current turn (the answer is written first). */
+  schedule(log: PartitionLog, from: number, budget: number): void {
+    if (this.#closed || from >= log.next || this.#bytes >= MAX_PREPARED_BYTES || this.#prepared.has(log)) return;
+    setImmediate(() => {
+      if (this.#closed || log.topic.deleted || this.#prepared.has(log) || this.#bytes >= MAX_PREPARED_BYTES) return;
+      try {
+        const batch = readBatch(log, from, budget, true);
+        if (batch === null) return;
+        this.#prepared.set(log, { from, budget, batch });
+        this.#bytes += batch.length;
+      } catch {
+        // The fetch itself will read (and report) whatever went wrong.
+      }
+    });
+  }
+
+  #drop(log: PartitionLog, prepared: Prepared): void {
+    this.#prepared.delete(log);
+    this.#bytes -= prepared.batch.length;
+  }
+
+  /** The connection closed: nothing more is prepared, and what was is let go. */
+  close(): void {
+    this.#closed = true;
+    this.#prepared.clear();
+    this.#bytes = 0;
+  }
+}

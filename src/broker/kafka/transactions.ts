@@ -1,0 +1,422 @@
+/**
+ * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
+ * transactions (calls made while one is in flight share the next) — AddPartitionsToTxn + Produce (the library),
+ * AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every position (sent here: the library's `addOffset`
+ * sends one request per offset), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible to
+ * read_committed readers.
+ *
+ * Fencing: the producer's `transactional.id` is the consumer's `transactionalId`. `init()` (at consumer start) runs
+ * InitProducerId, which bumps the id's epoch: an older instance (a zombie) is fenced at once and its open
+ * transaction aborted, so readers do not wait for the transaction timeout. The offsets carry the group's generation
+ * and member id (KIP-447): a member that lost its partitions in a rebalance cannot commit them.
+ *
+ * Only `init()` initialises as a newcomer (producer id -1): every later InitProducerId (a new library producer after
+ * a failure) presents this instance's last producer id and epoch (KIP-588), which the coordinator accepts only if
+ * no newer instance took over — so a zombie can never fence its successor. That is also how an epoch-over answer
+ * is told apart: accepted means the broker had aborted a transaction that outlived `transactionTimeoutMs`
+ * (`HERALD_TIMEOUT`, retriable, nothing visible); refused means fenced (`HERALD_FENCED`, for good).
+ *
+ * After a failed abort (broker unreachable) the library producer is dropped: the next transaction starts from a new
+ * InitProducerId, which aborts whatever the broker still holds open for this id.
+ */
+import {
+  type ClusterMetadata,
+  type Consumer,
+  ConnectionPool,
+  findErrorBy,
+  Producer as LibraryProducer,
+  ProduceAcks,
+  stringSerializer,
+  txnOffsetCommitV3,
+} from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import { HeraldError } from '../../errors.ts';
+import type { OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
+import { checkList, checkOutgoing, checkPosition } from '../rules.ts';
+import { Accumulator } from './accumulator.ts';
+import { describeError, toHeraldError } from './errors.ts';
+import { topicsMetadata } from './metadata.ts';
+import { childClientId, type KafkaSettings } from './options.ts';
+import { type PreparedMessages, toMessages } from './producer.ts';
+
+/**
+ * Kafka errors meaning this producer's epoch is over: a newer instance took over — or the coordinator aborted a
+ * transaction that outlived its timeout and bumped the epoch (the same answer). `#failed` tells them apart.
+ */
+const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'];
+/** Kafka errors of TxnOffsetCommit meaning this member's generation is over: its partitions may have moved. */
+const STALE_MEMBER = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID', 'REBALANCE_IN_PROGRESS'];
+/** The library's transaction object (its class is not exported by name). */
+type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, string>['beginTransaction']>>;
+
+const RETRIES = 20;
+const RETRY_DELAY_MS = 300;
+/**
+ * A transaction begun right after the previous one committed is usually refused once with CONCURRENT_TRANSACTIONS
+ * while the coordinator writes the previous markers: ask again almost at once (Java's client waits 20 ms; 1 ms doubling measured 2x the throughput of 5 ms here).
+ */
+const CONCURRENT_RETRY_DELAY_MS = 1;
+
+function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
+  if (findErrorBy(error, 'apiId', 'CONCURRENT_TRANSACTIONS') === null) return RETRY_DELAY_MS;
+  return Math.min(CONCURRENT_RETRY_DELAY_MS * 2 ** (attempt - 1), RETRY_DELAY_MS);
+}
+
+/** Calls waiting for a transaction share one, up to this many records. */
+const MAX_RECORDS_PER_TRANSACTION = 50_000;
+
+interface PendingCall {
+  records: OutgoingRecord[];
+  positions: RecordPosition[];
+  resolve(positions: RecordPosition[]): void;
+  reject(err: unknown): void;
+}
+
+export interface TransactionalOptions {
+  transactionalId: string;
+  transactionTimeoutMs: number;
+  group: string;
+}
+
+/** What the committer needs from its consumer. */
+export interface TransactionalMember {
+  /** The library consumer: its group id, generation, member id and coordinator. */
+  client(): Consumer;
+  owns(tp: TopicPartition): boolean;
+}
+
+function notAssigned(tp: TopicPartition, why: string): HeraldError {
+  return new HeraldError('HERALD_NOT_ASSIGNED', `${tp.topic}/${tp.partition} is not assigned here (${why})`, {
+    details: { topic: tp.topic, partition: tp.partition },
+  });
+}
+
+function matches(err: unknown, names: readonly string[]): boolean {
+  return err instanceof Error && names.some((name) => findErrorBy(err, 'apiId', name) !== null);
+}
+
+function isEpochOver(err: unknown): boolean {
+  return matches(err, FENCED) || (err instanceof Error && findErrorBy(err, 'producerFenced', true) !== null);
+}
+
+export class TransactionalCommitter {
+  readonly #settings: KafkaSettings;
+  readonly #options: TransactionalOptions;
+  readonly #member: TransactionalMember;
+  readonly #log: Logger;
+  readonly #roundRobin = new Map<string, number>();
+  #producer: LibraryProducer<Buffer, Buffer, string, string> | undefined;
+  #accumulator: Accumulator | undefined;
+  #transaction: Transaction | undefined;
+  #pool: ConnectionPool | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #pending: PendingCall[] = [];
+  #drainScheduled = false;
+  #fenced: HeraldError | undefined;
+  /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
+  #identity: { producerId: bigint; producerEpoch: number } | undefined;
+  #closed = false;
+
+  constructor(settings: KafkaSettings, options: TransactionalOptions, member: TransactionalMember, log: Logger) {
+    this.#settings = settings;
+    this.#options = options;
+    this.#member = member;
+    this.#log = log.child({ transactionalId: options.transactionalId });
+  }
+
+  /** Registers the transactional id with its coordinator now, fencing an older instance with the same id. */
+  init(): Promise<void> {
+    return this.#serialize(async () => {
+      const transaction = await this.#begin();
+      await transaction.cancel();
+      this.#transaction = undefined;
+    });
+  }
+
+  /**
+   * `records` and `positions` visible together, or nothing. See `GroupConsumer.commitTransaction`. Calls made while
+   * a transaction is in flight share the next one (each call's records and offsets are still all-or-nothing; a
+   * failure of the shared transaction rejects all of its calls).
+   */
+  commit(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+    try {
+      if (this.#closed) throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
+      checkOutgoing(records);
+      checkList(positions, 'commitTransaction');
+      for (const position of positions) checkPosition(position, 'commitTransaction');
+      this.#checkOwned(positions);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (records.length === 0 && positions.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ records, positions, resolve, reject });
+      this.#scheduleDrain();
+    });
+  }
+
+  /** Waits for the transaction in progress, then disconnects. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue.catch(() => {});
+    await this.#dropProducer();
+  }
+
+  #serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    void this.#serialize(() => {
+      this.#drainScheduled = false;
+      return this.#drain();
+    });
+  }
+
+  #checkOwned(positions: RecordPosition[]): void {
+    for (const position of positions) {
+      if (!this.#member.owns(position)) throw notAssigned(position, 'not owned by this member');
+    }
+  }
+
+  /** Runs the calls waiting now (up to {@link MAX_RECORDS_PER_TRANSACTION} records) as one transaction. */
+  async #drain(): Promise<void> {
+    const calls: PendingCall[] = [];
+    let count = 0;
+    while (this.#pending.length > 0 && (calls.length === 0 || count + this.#pending[0].records.length <= MAX_RECORDS_PER_TRANSACTION)) {
+      const call = this.#pending.shift()!;
+      count += call.records.length;
+      calls.push(call);
+    }
+    if (this.#pending.length > 0) this.#scheduleDrain();
+    const stop = this.#fenced ?? (this.#closed ? new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed') : null);
+    if (stop !== null) {
+      for (const call of calls) call.reject(stop);
+      return;
+    }
+    const prepared = await this.#prepare(calls);
+    if (prepared.length === 0) return;
+    const messages: PreparedMessages = { messages: [], sizes: [], timestamps: [] };
+    const offsets = new Map<string, RecordPosition>();
+    for (const { call, messages: m } of prepared) {
+      messages.messages.push(...m.messages);
+      messages.sizes.push(...m.sizes);
+      messages.timestamps.push(...m.timestamps);
+      for (const p of call.positions) offsets.set(`${p.topic}\0${p.partition}`, p);
+    }
+    let written: RecordPosition[];
+    try {
+      written = await this.#transact(messages, [...offsets.values()]);
+    } catch (err) {
+      for (const { call } of prepared) call.reject(err);
+      return;
+    }
+    let at = 0;
+    for (const { call, messages: m } of prepared) {
+      call.resolve(written.slice(at, at + m.messages.length));
+      at += m.messages.length;
+    }
+  }
+
+  /**
+   * Checks ownership again (it may have changed while earlier transactions ran) and turns each call's records into
+   * messages; a call that fails either is rejected alone and left out of the transaction.
+   */
+  async #prepare(calls: PendingCall[]): Promise<{ call: PendingCall; messages: PreparedMessages }[]> {
+    const producer = this.#ensureProducer();
+    const out: { call: PendingCall; messages: PreparedMessages }[] = [];
+    const topics = [...new Set(calls.flatMap((c) => c.records.map((r) => r.topic)))];
+    let shared: ClusterMetadata | undefined;
+    try {
+      if (topics.length > 0) shared = await topicsMetadata(producer, topics);
+    } catch {
+      // One call names a missing topic: look the topics up call by call below, so that only that call fails.
+    }
+    for (const call of calls) {
+      try {
+        this.#checkOwned(call.positions);
+        const callTopics = [...new Set(call.records.map((r) => r.topic))];
+        const metadata =
+          callTopics.length === 0 ? undefined : (shared ?? (await topicsMetadata(producer, callTopics)));
+        const messages =
+          metadata === undefined
+            ? { messages: [], sizes: [], timestamps: [] }
+            : toMessages(call.records, metadata, this.#roundRobin);
+        out.push({ call, messages });
+      } catch (err) {
+        call.reject(err);
+      }
+    }
+    return out;
+  }
+
+  /** One Kafka transaction: the messages, then the offsets, then commit; aborted on any failure. */
+  async #transact(prepared: PreparedMessages, offsets: RecordPosition[]): Promise<RecordPosition[]> {
+    let transaction: Transaction | undefined;
+    try {
+      transaction = await this.#begin();
+      const written =
+        prepared.messages.length === 0
+          ? []
+          : await this.#accumulator!.add(prepared.messages, prepared.sizes, prepared.timestamps);
+      if (offsets.length > 0) await this.#commitOffsets(transaction, offsets);
+      await transaction.commit();
+      this.#transaction = undefined;
+      return written;
+    } catch (err) {
+      throw await this.#failed(transaction, err);
+    }
+  }
+
+  #ensureProducer(): LibraryProducer<Buffer, Buffer, string, string> {
+    if (this.#producer !== undefined) return this.#producer;
+    const producer = new LibraryProducer<Buffer, Buffer, string, string>({
+      ...this.#settings.base,
+      clientId: childClientId(this.#settings, 'transactions'),
+      transactionalId: this.#options.transactionalId,
+      idempotent: true,
+      // "No producer id yet" is -1/-1 in InitProducerId (KIP-360). The library's default, 0/0, names a producer that
+      // does not exist: the coordinator then refuses a second instance of an id as fenced instead of bumping the
+      // epoch, which is the whole point of a stable transactional id. Later producers present the last identity.
+      producerId: this.#identity?.producerId ?? -1n,
+      producerEpoch: this.#identity?.producerEpoch ?? -1,
+      acks: ProduceAcks.ALL,
+      compression: this.#settings.producer.compression,
+      // The library sends this as the transaction timeout in InitProducerId (and uses it as its request timeout).
+      timeout: this.#options.transactionTimeoutMs,
+      retries: RETRIES,
+      retryDelay,
+      serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
+    });
+    this.#producer = producer;
+    this.#accumulator = new Accumulator(
+      (messages) => {
+        if (this.#transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
+        return this.#transaction.send({ messages });
+      },
+      { lingerMs: 0, batchBytes: this.#settings.producer.batchBytes, offsetsKnown: true },
+    );
+    return producer;
+  }
+
+  async #begin(): Promise<Transaction> {
+    if (this.#fenced !== undefined) throw this.#fenced;
+    const producer = this.#ensureProducer();
+    try {
+      this.#transaction = await producer.beginTransaction();
+      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+      return this.#transaction;
+    } catch (err) {
+      const error = await this.#failed(undefined, err);
+      // The library keeps a transaction that failed to begin: start over with a new producer.
+      await this.#dropProducer();
+      throw error;
+    }
+  }
+
+  /** TxnOffsetCommit of every position in one request, with this member's generation and member id. */
+  async #commitOffsets(transaction: Transaction, positions: RecordPosition[]) {
+    const client = this.#member.client();
+    await transaction.addConsumer(client);
+    const producer = this.#producer!;
+    const topics = new Map<string, { name: string; partitions: txnOffsetCommitV3.TxnOffsetCommitRequestPartition[] }>();
+    for (const { topic, partition, offset } of positions) {
+      const entry = topics.get(topic) ?? { name: topic, partitions: [] };
+      entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1 });
+      topics.set(topic, entry);
+    }
+    const connection = await this.#coordinatorConnection(client);
+    await txnOffsetCommitV3.api.async(
+      connection,
+      this.#options.transactionalId,
+      client.groupId,
+      producer.producerId!,
+      producer.producerEpoch!,
+      client.generationId,
+      client.memberId ?? '',
+      null,
+      [...topics.values()],
+    );
+  }
+
+  async #coordinatorConnection(client: Consumer) {
+    const coordinator = client.coordinatorId ?? (await client.findGroupCoordinator());
+    const metadata: ClusterMetadata = await client.metadata({ topics: [] });
+    const broker = metadata.brokers.get(coordinator);
+    if (broker === undefined) {
+      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `group coordinator ${coordinator} is not in the metadata`);
+    }
+    this.#pool ??= new ConnectionPool(childClientId(this.#settings, 'transactions'), { ...this.#settings.base });
+    return this.#pool.get(broker);
+  }
+
+  /** Aborts what may be open and turns `err` into the error the caller gets. */
+  async #failed(transaction: Transaction | undefined, err: unknown): Promise<HeraldError> {
+    if (isEpochOver(err)) return this.#epochOver(err);
+    if (transaction !== undefined && !transaction.completed) {
+      try {
+        await transaction.abort();
+        this.#transaction = undefined;
+      } catch (abortError) {
+        // The broker may still hold the transaction open: a new producer's InitProducerId will abort it.
+        this.#log.warn({ err: describeError(abortError) }, 'kafka transaction abort failed; reinitialising');
+        await this.#dropProducer();
+      }
+    }
+    if (matches(err, STALE_MEMBER)) {
+      return new HeraldError('HERALD_NOT_ASSIGNED', `the group moved on; offsets refused: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    return toHeraldError(err, 'commit transaction');
+  }
+
+  /**
+   * The producer's epoch is over. Initialising again with this instance's identity tells why: accepted, the broker
+   * had aborted a transaction past its timeout (nothing of it is visible; go on); refused, a newer instance exists.
+   */
+  async #epochOver(err: unknown): Promise<HeraldError> {
+    await this.#dropProducer();
+    try {
+      const producer = this.#ensureProducer();
+      const probe = await producer.beginTransaction();
+      await probe.cancel();
+      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+      this.#log.warn('a kafka transaction outlived transactionTimeoutMs and was aborted by the broker');
+      return new HeraldError(
+        'HERALD_TIMEOUT',
+        `the transaction took longer than ${this.#options.transactionTimeoutMs} ms and the broker aborted it`,
+        { cause: err },
+      );
+    } catch (again) {
+      await this.#dropProducer();
+      if (!isEpochOver(again)) return toHeraldError(again, 'commit transaction');
+      this.#fenced = new HeraldError(
+        'HERALD_FENCED',
+        `a newer instance with transactional id ${this.#options.transactionalId} took over`,
+        { cause: again, details: { transactionalId: this.#options.transactionalId } },
+      );
+      this.#log.warn('fenced by a newer instance with the same transactional id; no further transactions');
+      return this.#fenced;
+    }
+  }
+
+  async #dropProducer(): Promise<void> {
+    const producer = this.#producer;
+    const pool = this.#pool;
+    this.#producer = undefined;
+    this.#accumulator = undefined;
+    this.#transaction = undefined;
+    this.#pool = undefined;
+    try {
+      await producer?.close(true);
+      await pool?.close();
+    } catch (err) {
+      this.#log.warn({ err: describeError(err) }, 'kafka transactional producer did not close cleanly');
+    }
+  }
+}

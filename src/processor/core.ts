@@ -1,0 +1,216 @@
+import type { BrokerRecord, OutgoingRecord, RecordPosition } from '../broker/port.ts';
+import { HeraldError, isRetriable } from '../errors.ts';
+import { nextDelay, type RetryPolicy } from '../runtime/backoff.ts';
+import { correlationIdOf } from '../runtime/correlation.ts';
+import { deadLetterOf } from '../runtime/dlq/envelope.ts';
+import { deadLetterTopicName } from '../runtime/names.ts';
+import { RecordContext, type TableReader } from './context.ts';
+import type { Topology } from './topology.ts';
+
+/** Header of a changelog record naming the input record that produced it: `topic/partition/offset`. */
+export const SOURCE_HEADER = 'herald.source';
+
+/** A key's value at the end of a batch, encoded (for changelog, store and cache). */
+export interface TableChange {
+  key: string;
+  /** `null`: deleted. */
+  bytes: Buffer | null;
+  /** The input record whose callback wrote it last. */
+  source: RecordPosition;
+}
+
+/** What one batch of one partition produced: everything that must become visible together, or not at all. */
+export interface BatchResult {
+  partition: number;
+  /** Last value per changed key, in the order keys were first changed. */
+  changes: Map<string, TableChange>;
+  /** Emitted records and dead letters, in processing order. */
+  emitted: OutgoingRecord[];
+  /** Next input offset per input topic of this partition. */
+  positions: RecordPosition[];
+  processed: number;
+  deadLettered: number;
+  late: number;
+}
+
+/** How failed attempts are retried and waited for (the runtime's backoff). */
+export interface RetryTiming {
+  policy: RetryPolicy;
+  /**
+   * Waits `ms` before retrying a record of `partition`; rejects (with `HERALD_SHUTTING_DOWN`) when the partition is
+   * revoked or the processor stops, which fails the batch (nothing of it is committed). Injectable for the tester.
+   */
+  sleep: (ms: number, partition: number) => Promise<void>;
+  now: () => number;
+  random?: () => number;
+}
+
+export interface CoreOptions {
+  topology: Topology<unknown, unknown, unknown>;
+  tables: TableReader;
+  /**
+   * Keys' committed values, encoded (what the changelog holds), read once per batch for all its keys: from a cache
+   * or the local store. Absent keys map to `undefined`. Values are kept
+   * encoded below the record's overlay and decoded for every read, so that a callback that mutates the object it
+   * got and then throws cannot change the table.
+   */
+  readCommitted: (partition: number, keys: Iterable<string>) => Map<string, Buffer | undefined>;
+  retry: RetryTiming;
+  /** Called for each attempt that failed (for logs and metrics); not for the last one of a dead letter. */
+  onRetry?: (record: BrokerRecord, error: unknown, attempt: number, delayMs: number) => void;
+  onDeadLetter?: (record: BrokerRecord, error: unknown, attempts: number) => void;
+}
+
+/**
+ * The processing core shared by processors and the topology tester: runs a partition's records through their
+ * callbacks, one at a time in offset order, each against an overlay over (this batch's changes → committed value).
+ * A callback that returns merges its overlay into the batch; one that throws has its overlay dropped and is retried
+ * with backoff, and after the policy's last attempt (at once for errors that are not retriable) its record becomes
+ * a dead letter in the batch's output. The caller then commits the {@link BatchResult} as one unit.
+ */
+export class ProcessorCore {
+  readonly topology: Topology<unknown, unknown, unknown>;
+  readonly #options: CoreOptions;
+  /** Stream time per partition: the greatest event time seen. */
+  readonly #streamTime = new Map<number, number>();
+
+  constructor(options: CoreOptions) {
+    this.topology = options.topology;
+    this.#options = options;
+  }
+
+  streamTime(partition: number): number {
+    return this.#streamTime.get(partition) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Forgets a partition's stream time (it moved to another instance). */
+  forget(partition: number): void {
+    this.#streamTime.delete(partition);
+  }
+
+  /** Records of one partition (one or several input topics), in the order to process them. */
+  async run(partition: number, records: readonly BrokerRecord[]): Promise<BatchResult> {
+    const result: BatchResult = {
+      partition,
+      changes: new Map(),
+      emitted: [],
+      positions: [],
+      processed: 0,
+      deadLettered: 0,
+      late: 0,
+    };
+    const next = new Map<string, number>();
+    const codec = this.topology.table;
+    const keys = records.map((r) => (r.key === null ? null : r.key.toString('utf8')));
+    const committed =
+      codec === undefined ? new Map<string, Buffer | undefined>() : this.#options.readCommitted(partition, present(keys));
+    const readBelow = (key: string) => {
+      const change = result.changes.get(key);
+      const bytes = change !== undefined ? change.bytes : committed.get(key);
+      return bytes === null || bytes === undefined || codec === undefined ? undefined : codec.decode(bytes);
+    };
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const streamTime = Math.max(this.streamTime(partition), record.timestamp);
+      this.#streamTime.set(partition, streamTime);
+      await this.#runRecord(record, keys[i], streamTime, readBelow, result);
+      next.set(record.topic, record.offset + 1);
+      result.processed += 1;
+    }
+    for (const [topic, offset] of next) result.positions.push({ topic, partition, offset });
+    return result;
+  }
+
+  async #runRecord(
+    record: BrokerRecord,
+    key: string | null,
+    streamTime: number,
+    readBelow: (key: string) => unknown,
+    result: BatchResult,
+  ): Promise<void> {
+    const input = this.topology.inputs.get(record.topic);
+    if (input === undefined) throw new HeraldError('HERALD_INTERNAL', `no input ${record.topic} in ${this.topology.group}`);
+    const { retry } = this.#options;
+    let correlationId: string | undefined;
+    const fields = {
+      topic: record.topic,
+      key,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      headers: record.headers,
+      // Made up (a UUID) only when asked for, and then the same for every attempt of the record.
+      get correlationId(): string {
+        correlationId ??= correlationIdOf(record.headers);
+        return correlationId;
+      },
+    };
+    const scope = { topology: this.topology, tables: this.#options.tables, readBelow, streamTime };
+    let firstAttemptAt: number | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const started = retry.now();
+      firstAttemptAt ??= started;
+      const ctx = new RecordContext(fields, scope);
+      try {
+        const value = record.value === null ? null : input.codec.decode(record.value);
+        const pending = input.callback(ctx, value);
+        if (pending !== undefined) await pending;
+        this.#merge(ctx, record, result);
+        return;
+      } catch (error) {
+        const delay = isRetriable(error)
+          ? nextDelay(retry.policy, attempt, retry.now() - firstAttemptAt, retry.random)
+          : undefined;
+        if (delay === undefined) {
+          const dlq = deadLetterTopicName(record.topic, this.topology.group);
+          result.emitted.push(
+            deadLetterOf(record, this.topology.group, error, { attempts: attempt, firstAttemptAt, lastAttemptAt: started }, dlq),
+          );
+          result.deadLettered += 1;
+          this.#options.onDeadLetter?.(record, error, attempt);
+          return;
+        }
+        this.#options.onRetry?.(record, error, attempt, delay);
+        await retry.sleep(delay, record.partition);
+      }
+    }
+  }
+
+  #merge(ctx: RecordContext, record: BrokerRecord, result: BatchResult): void {
+    if (ctx.written) {
+      const codec = this.topology.table as NonNullable<typeof this.topology.table>;
+      // Encoded here, not at commit, so that a value the codec refuses fails this record (retried, dead-lettered)
+      // rather than the whole batch.
+      const bytes = ctx.value === null ? null : codec.encode(ctx.value);
+      const change: TableChange = {
+        key: ctx.key,
+        bytes,
+        source: { topic: record.topic, partition: record.partition, offset: record.offset },
+      };
+      result.changes.delete(ctx.key);
+      result.changes.set(ctx.key, change);
+    }
+    if (ctx.emitted !== undefined) for (const r of ctx.emitted) result.emitted.push(r);
+    if (ctx.late) result.late += 1;
+  }
+}
+
+function* present(keys: readonly (string | null)[]): Iterable<string> {
+  for (const key of keys) if (key !== null) yield key;
+}
+
+/** The changelog records of a batch: the last value of each changed key, to the input's partition, with its source. */
+export function changelogRecords(topic: string, result: BatchResult): OutgoingRecord[] {
+  const out: OutgoingRecord[] = [];
+  for (const change of result.changes.values()) {
+    const { source } = change;
+    out.push({
+      topic,
+      partition: result.partition,
+      key: Buffer.from(change.key),
+      value: change.bytes,
+      headers: { [SOURCE_HEADER]: `${source.topic}/${source.partition}/${source.offset}` },
+    });
+  }
+  return out;
+}

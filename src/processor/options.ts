@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Broker } from '../broker/port.ts';
+import { HeraldError } from '../errors.ts';
+import { type RetryPolicy, retryPolicy } from '../runtime/backoff.ts';
+import type { LogTail } from './log-tail.ts';
+import type { ProcessorRegistry } from './registry.ts';
+
+/**
+ * `exactly-once` (default): a batch's table changes, emitted records, dead letters and input offsets become visible
+ * together or not at all (embedded: one storage transaction; Kafka: one transaction, consumers read_committed).
+ *
+ * `at-least-once`: the same loop with a plain send, then an offset commit. Faster on Kafka (no transaction), but a
+ * crash between the two applies the batch's records again on restart: a sum counts them twice, and readers of the
+ * emitted topics see duplicates. Choose it only for idempotent callbacks (set, not add).
+ */
+export type Guarantee = 'exactly-once' | 'at-least-once';
+
+export interface ProcessorOptions {
+  broker: Broker;
+  logger: Logger;
+  /** The local table lives in `<dataDir>/state/<group>.db`; without one (or with `store: 'memory'`), in memory. */
+  dataDir?: string;
+  store?: 'sqlite' | 'memory';
+  guarantee?: Guarantee;
+  /**
+   * Retries of a failing callback before its record is dead-lettered. The partition waits meanwhile (its records
+   * are ordered and its commits atomic), so the default is shorter than the handler runtime's: 5 attempts within
+   * 10 s.
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Committed values kept decoded-ready in memory per partition, in front of the store. Default 10,000. */
+  cacheSize?: number;
+  /** Most input records per batch (one commit each). Default 1,000. */
+  maxBatchSize?: number;
+  sessionTimeoutMs?: number;
+  /** Keep the tables of partitions this instance does not own restored too, so a rebalance needs no restore. */
+  hotStandby?: boolean;
+  /** Registers `herald_processor_*` metrics here. */
+  metrics?: { registry: Registry };
+  /** Shown by `GET /admin/processors`. */
+  registry?: ProcessorRegistry;
+  /** Component name. Default `processor:<group>`. */
+  name?: string;
+  /**
+   * Names this instance for the transactional id (`<group>-<instanceId>`), so that a restarted instance fences its
+   * predecessor at once. Default: made up once and kept in `<dataDir>/state/<group>.instance` (or per process
+   * without a data dir).
+   */
+  instanceId?: string;
+  /** Overrides how changelogs are read (tests). */
+  tail?: LogTail;
+}
+
+export const DEFAULT_PROCESSOR_RETRY: Partial<RetryPolicy> = Object.freeze({
+  maxAttempts: 5,
+  maxElapsedMs: 10_000,
+  maxDelayMs: 2_000,
+});
+
+export interface ResolvedProcessorOptions {
+  guarantee: Guarantee;
+  retry: RetryPolicy;
+  cacheSize: number;
+  maxBatchSize: number;
+  store: 'sqlite' | 'memory';
+}
+
+export function resolveProcessorOptions(options: ProcessorOptions): ResolvedProcessorOptions {
+  const guarantee = options.guarantee ?? 'exactly-once';
+  if (guarantee !== 'exactly-once' && guarantee !== 'at-least-once')
+    throw invalid(`guarantee must be exactly-once or at-least-once, not ${String(guarantee)}`);
+  const positive = (value: number | undefined, fallback: number, name: string) => {
+    const v = value ?? fallback;
+    if (!Number.isSafeInteger(v) || v < 1) throw invalid(`${name} must be a positive integer, not ${v}`);
+    return v;
+  };
+  const store = options.store ?? (options.dataDir === undefined ? 'memory' : 'sqlite');
+  if (store === 'sqlite' && options.dataDir === undefined) throw invalid('store sqlite needs a dataDir');
+  return {
+    guarantee,
+    retry: retryPolicy({ ...DEFAULT_PROCESSOR_RETRY, ...options.retry }),
+    cacheSize: positive(options.cacheSize, 10_000, 'cacheSize'),
+    maxBatchSize: positive(options.maxBatchSize, 1_000, 'maxBatchSize'),
+    store,
+  };
+}
+
+function invalid(message: string): HeraldError {
+  return new HeraldError('HERALD_INVALID_ARGUMENT', message);
+}

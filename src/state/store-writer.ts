@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import { HeraldError } from '../errors.ts';
+import { scriptBeside, ThreadLink } from '../kit/thread-link.ts';
+import type { StoreChange, StoreWrite } from './store.ts';
+
+/** What the thread is sent besides ThreadLink's `close`. */
+export type StoreWriterRequest = {
+  type: 'write';
+  id: number;
+  /** The changes packed by {@link packChanges} (one transferred buffer: cloning many small ones costs more). */
+  changes: ArrayBuffer;
+  checkpoints: [partition: number, offset: number][];
+};
+
+/** Changes as one buffer: per change, partition (u32), key length (u32), key (UTF-8), value length (i32, -1 for a
+ * delete), value. */
+export function packChanges(changes: readonly StoreChange[]): ArrayBuffer {
+  let size = 0;
+  const keys = changes.map((c) => {
+    const key = Buffer.from(c.key, 'utf8');
+    size += 12 + key.length + (c.value?.length ?? 0);
+    return key;
+  });
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  changes.forEach((c, i) => {
+    at = out.writeUInt32LE(c.partition, at);
+    at = out.writeUInt32LE(keys[i].length, at);
+    at += keys[i].copy(out, at);
+    at = out.writeInt32LE(c.value === null ? -1 : c.value.length, at);
+    if (c.value !== null) at += c.value.copy(out, at);
+  });
+  return out.buffer as ArrayBuffer;
+}
+
+export function unpackChanges(packed: ArrayBuffer): StoreChange[] {
+  const bytes = Buffer.from(packed);
+  const out: StoreChange[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const partition = bytes.readUInt32LE(at);
+    const keyLength = bytes.readUInt32LE(at + 4);
+    const key = bytes.toString('utf8', at + 8, at + 8 + keyLength);
+    at += 8 + keyLength;
+    const valueLength = bytes.readInt32LE(at);
+    at += 4;
+    const value = valueLength < 0 ? null : bytes.subarray(at, at + valueLength);
+    at += Math.max(0, valueLength);
+    out.push({ partition, key, value });
+  }
+  return out;
+}
+
+/** What the thread answers besides ThreadLink's `closed`. */
+export type StoreWriterReply = { type: 'written'; id: number } | { type: 'failed'; id: number; message: string };
+
+/**
+ * Writes to a SQLite store file on a thread of its own (write-behind): `write` resolves once the write — its changes
+ * and checkpoints, atomically — is committed. Writes are applied in the order given. Whoever reads the file
+ * meanwhile must read its own pending writes first (see `CommittedTable`): a write is visible in the file only once
+ * it resolved. Once the thread died or a write failed, every later write fails: applying them would move
+ * checkpoints past lost changes (the owner restores from the changelog instead).
+ */
+export class StoreWriter {
+  readonly #thread: ThreadLink<StoreWriterRequest, StoreWriterReply>;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  #nextId = 0;
+  #closed: Promise<void> | undefined;
+  #dead: Error | undefined;
+
+  constructor(file: string, logger: Logger) {
+    this.#thread = new ThreadLink<StoreWriterRequest, StoreWriterReply>({
+      script: scriptBeside(import.meta.url, './store-writer-thread'),
+      workerData: { file },
+      name: 'store writer thread',
+      logger,
+      // Owners flush and close it on stop; an owner that never stops must not keep the process alive.
+      unref: true,
+      onMessage: (reply) => {
+        const waiting = this.#waiting.get(reply.id);
+        this.#waiting.delete(reply.id);
+        if (reply.type === 'written') waiting?.resolve();
+        else waiting?.reject(new HeraldError('HERALD_STORAGE_FAILED', `store write failed: ${reply.message}`));
+      },
+      onExit: (code) => this.#fail(new Error(`the store writer thread exited (${code})`)),
+    });
+    // Started now, so that a file the thread cannot open fails the first write rather than a later one.
+    this.#thread.start();
+  }
+
+  write(write: StoreWrite): Promise<void> {
+    if (this.#dead !== undefined || this.#closed !== undefined)
+      return Promise.reject(new HeraldError('HERALD_STORAGE_FAILED', 'the store writer is closed', { cause: this.#dead }));
+    const id = this.#nextId++;
+    const request: StoreWriterRequest = {
+      type: 'write',
+      id,
+      changes: packChanges(write.changes),
+      checkpoints: [...write.checkpoints],
+    };
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#thread.post(request, [request.changes]);
+    });
+  }
+
+  /** Lets the writes sent finish (the thread answers them before it reads `close`), then stops the thread. */
+  close(): Promise<void> {
+    this.#closed ??= this.#thread.close().then(() => {
+      // Only a thread that did not close in time leaves writes unanswered; they are lost, so say so.
+      if (this.#waiting.size > 0) this.#fail(new Error('the store writer thread was stopped before the write was done'));
+    });
+    return this.#closed;
+  }
+
+  #fail(err: Error): void {
+    this.#dead ??= err;
+    for (const waiting of this.#waiting.values()) {
+      waiting.reject(new HeraldError('HERALD_STORAGE_FAILED', `store write lost: ${err.message}`, { cause: err }));
+    }
+    this.#waiting.clear();
+  }
+}

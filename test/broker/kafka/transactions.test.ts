@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { describe, it, type TestContext } from 'node:test';
+import type { Broker, BrokerRecord, Isolation, TailBatch } from '../../../src/broker/port.ts';
+import { Consumer } from '@platformatic/kafka';
+import pino from 'pino';
+import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
+import { resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
+import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
+import { kafkaSingle } from '../../support/kafka.ts';
+import type { TransactionPlan } from './fixtures/transaction-child.ts';
+
+/**
+ * Zombie fencing on a real Kafka: a process killed in the middle of a transaction leaves nothing visible, and a
+ * successor with the same transactional id ends the open transaction at once (the child's transaction timeout is
+ * 60 s; the waits below give up long before it, so only fencing can make them pass).
+ */
+const WAIT_MS = 30_000;
+
+interface ChildEvent {
+  event: string;
+  message?: string;
+}
+
+const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`gave up after ${WAIT_MS} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function open(t: TestContext): Promise<{ broker: Broker; bootstrap: string[] } | undefined> {
+  const bootstrap = await kafkaSingle(t);
+  if (bootstrap === undefined) return undefined;
+  const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
+  t.after(() => broker.stop());
+  await broker.start();
+  return { broker, bootstrap };
+}
+
+async function topic(t: TestContext, broker: Broker, prefix: string): Promise<string> {
+  const name = unique(prefix);
+  await broker.admin.createTopic({ name, partitions: 1 });
+  t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
+  return name;
+}
+
+async function end(broker: Broker, name: string, isolation: Isolation): Promise<number> {
+  return (await broker.admin.endOffsets(name, { isolation }))[0].latest;
+}
+
+function child(t: TestContext, plan: TransactionPlan): JsonLinesChild<ChildEvent> {
+  return spawnJsonLinesChild<ChildEvent>('test/broker/kafka/fixtures/transaction-child.ts', [plan], (fn) => t.after(fn));
+}
+
+async function kill(process: JsonLinesChild<ChildEvent>['process']): Promise<void> {
+  const exited = once(process, 'exit');
+  process.kill('SIGKILL');
+  await exited;
+}
+
+/** Everything a group consumer with `isolation` gets from `name`, from the start. */
+async function consume(t: TestContext, broker: Broker, name: string, isolation: Isolation) {
+  const got: BrokerRecord[] = [];
+  const consumer = broker.consumer({ group: unique('g'), topics: [name], isolation });
+  t.after(() => consumer.close());
+  await consumer.start({
+    onRecords(records) {
+      got.push(...records);
+    },
+  });
+  return got;
+}
+
+describe('kafka transactions: a producer killed mid-transaction', () => {
+  it('leaves nothing visible, and a successor with its transactional id aborts the open transaction at once', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'out');
+    const input = await topic(t, broker, 'in');
+    const transactionalId = unique('tx');
+    const zombie = child(t, {
+      mode: 'raw',
+      bootstrap,
+      transactionalId,
+      topic: output,
+      input,
+      group: '',
+      count: 50,
+      valueBytes: 100,
+    });
+    await waitUntil(childReached(zombie, (events) => events.some((e) => e.event === 'open')), 'the open transaction');
+    const uncommitted = await consume(t, broker, output, 'read_uncommitted');
+    const committed = await consume(t, broker, output, 'read_committed');
+    const batches: TailBatch[] = [];
+    const reader = broker.reader({ from: [{ topic: output, partition: 0, offset: 0 }] });
+    t.after(() => reader.close());
+    await reader.start({
+      onRecords(batch) {
+        batches.push(batch);
+      },
+    });
+    // The records are in the log, but the open transaction holds the last stable offset at its first record.
+    assert.equal(await end(broker, output, 'read_uncommitted'), 50);
+    assert.equal(await end(broker, output, 'read_committed'), 0);
+    await waitUntil(() => uncommitted.length === 50, 'a read_uncommitted consumer to see the open transaction');
+    await kill(zombie.process);
+
+    const successor = broker.consumer({ group: unique('g'), topics: [input], transactionalId });
+    t.after(() => successor.close());
+    await successor.start({ onRecords() {} });
+    // The abort marker follows the 50 records: the stable end moves past it without waiting for the timeout.
+    await waitUntil(async () => (await end(broker, output, 'read_committed')) === 51, 'the open transaction to end');
+    assert.equal(await end(broker, output, 'read_uncommitted'), 51);
+    await waitUntil(() => (batches.at(-1)?.next ?? 0) >= 51, 'the tail reader to pass the aborted transaction');
+
+    await successor.commitTransaction([{ topic: output, value: Buffer.from('after') }], []);
+    await waitUntil(() => committed.length === 1, 'the committed record');
+    await waitUntil(() => batches.flatMap((b) => b.records).length === 1, 'the tail reader to get it');
+    assert.deepEqual(
+      committed.map((r) => r.value?.toString()),
+      ['after'],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.records.map((r) => r.value?.toString())),
+      ['after'],
+    );
+    assert.deepEqual(
+      (await broker.admin.read({ topic: output, partition: 0, offset: 0 }, 100)).map((r) => r.value?.toString()),
+      ['after'],
+    );
+  });
+
+  it("Herald's commitTransaction killed midway: all of it or nothing, and the successor carries on", async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'out');
+    const input = await topic(t, broker, 'in');
+    await broker.producer().send([{ topic: input, value: Buffer.from('in-0') }]);
+    const transactionalId = unique('tx');
+    const group = unique('g');
+    const count = 5_000;
+    const victim = child(t, {
+      mode: 'herald',
+      bootstrap,
+      transactionalId,
+      topic: output,
+      input,
+      group,
+      count,
+      valueBytes: 1_000,
+    });
+    await waitUntil(childReached(victim, (events) => events.some((e) => e.event === 'started')), 'the child to start');
+    await waitUntil(async () => (await end(broker, output, 'read_uncommitted')) > 0, 'records in the log');
+    await kill(victim.process);
+    const finished = victim.events.some((e) => e.event === 'committed');
+
+    const successor = broker.consumer({ group, topics: [input], transactionalId });
+    t.after(() => successor.close());
+    await successor.start({ onRecords() {} });
+    const stable = async () =>
+      (await end(broker, output, 'read_committed')) === (await end(broker, output, 'read_uncommitted'));
+    await waitUntil(stable, 'no transaction left open');
+    const visible: BrokerRecord[] = [];
+    for (let offset = 0; ; ) {
+      const page = await broker.admin.read({ topic: output, partition: 0, offset }, 1_000);
+      if (page.length === 0) break;
+      visible.push(...page);
+      offset = page[page.length - 1].offset + 1;
+    }
+    const info = await broker.admin.describeGroup(group);
+    const inputOffset = info.offsets.find((o) => o.topic === input)?.committed ?? null;
+    if (finished) {
+      assert.equal(visible.length, count);
+      assert.equal(inputOffset, 1);
+    } else {
+      t.diagnostic('killed before the commit: nothing may be visible');
+      assert.equal(visible.length, 0, 'records of an unfinished transaction became visible');
+      assert.equal(inputOffset, null, 'the offset of an unfinished transaction was committed');
+    }
+    await successor.commitTransaction([{ topic: output, value: Buffer.from('next') }], [{ topic: input, partition: 0, offset: 1 }]);
+    const last = await broker.admin.read({ topic: output, partition: 0, offset: visible.at(-1)?.offset ?? 0 }, 10);
+    assert.equal(last.at(-1)?.value?.toString(), 'next');
+  });
+
+  it('a transaction the broker aborted for its timeout is retriable, not a fencing: the next one commits', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'out');
+    const input = await topic(t, broker, 'in');
+    const group = unique('g');
+    const real = new Consumer({ clientId: 'slow-member', bootstrapBrokers: bootstrap, groupId: group, autocommit: false });
+    t.after(() => real.close(true));
+    real.topics.track(input);
+    await real.joinGroup({});
+    // The first offset commit stalls past the transaction timeout and the coordinator's abort of timed-out
+    // transactions (it checks every 10 s by default).
+    let stall = true;
+    const client = new Proxy(real, {
+      get(target, property) {
+        if (stall && property === 'coordinatorId') return null;
+        if (stall && property === 'findGroupCoordinator') {
+          return async () => {
+            stall = false;
+            await sleep(15_000);
+            return target.findGroupCoordinator();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const committer = new TransactionalCommitter(
+      resolveSettings({ kind: 'kafka', bootstrap }),
+      { transactionalId: unique('tx'), transactionTimeoutMs: 1_000, group },
+      { client: () => client, owns: () => true },
+      pino({ enabled: false }),
+    );
+    t.after(() => committer.close());
+    await committer.init();
+    const position = [{ topic: input, partition: 0, offset: 1 }];
+    const err = await committer.commit([{ topic: output, value: Buffer.from('late') }], position).then(
+      () => assert.fail('a transaction past its timeout committed'),
+      (e: unknown) => e as { code: string; retriable: boolean },
+    );
+    assert.equal(err.code, 'HERALD_TIMEOUT');
+    assert.equal(err.retriable, true);
+    await committer.commit([{ topic: output, value: Buffer.from('again') }], position);
+    assert.deepEqual(
+      (await broker.admin.read({ topic: output, partition: 0, offset: 0 }, 10)).map((r) => r.value?.toString()),
+      ['again'],
+    );
+  });
+});
