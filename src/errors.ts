@@ -11,6 +11,11 @@ export const ERROR_CODES = {
   HERALD_VALIDATION_FAILED: { retriable: false, message: 'the request failed validation' },
   HERALD_DECODE_FAILED: { retriable: false, message: 'a message could not be decoded' },
   HERALD_PAYLOAD_TOO_LARGE: { retriable: false, message: 'the payload is larger than allowed' },
+  HERALD_HEADERS_TOO_LARGE: { retriable: false, message: 'the request headers are larger than allowed' },
+  HERALD_URI_TOO_LONG: { retriable: false, message: 'the request URL is longer than allowed' },
+  HERALD_UNSUPPORTED_MEDIA_TYPE: { retriable: false, message: 'the request body has a content type not accepted here' },
+  HERALD_METHOD_NOT_ALLOWED: { retriable: false, message: 'the route does not accept this method' },
+  HERALD_REQUEST_TIMEOUT: { retriable: true, message: 'the request did not arrive in time' },
   HERALD_NOT_FOUND: { retriable: false, message: 'not found' },
   HERALD_ROUTE_NOT_FOUND: { retriable: false, message: 'no such route' },
   HERALD_UNAUTHORIZED: { retriable: false, message: 'authorization is required' },
@@ -28,6 +33,9 @@ export const ERROR_CODES = {
   },
   HERALD_DATA_DIR_LOCKED: { retriable: false, message: 'the data directory is owned by another process' },
   HERALD_STORAGE_FAILED: { retriable: true, message: 'the storage layer failed' },
+  HERALD_STORAGE_CORRUPT: { retriable: false, message: 'a storage file is damaged' },
+  HERALD_STORAGE_MISSING: { retriable: false, message: 'the data directory was initialised but its storage is missing or empty' },
+  HERALD_ADDRESS_IN_USE: { retriable: false, message: 'the address to listen on is in use' },
   HERALD_BROKER_UNAVAILABLE: { retriable: true, message: 'the broker is unavailable' },
   HERALD_BROKER_CLOSED: { retriable: false, message: 'the broker client is closed' },
   HERALD_REBALANCE_IN_PROGRESS: { retriable: true, message: 'the consumer group is rebalancing' },
@@ -73,10 +81,21 @@ export function isHeraldError(err: unknown, code?: ErrorCode): err is HeraldErro
   return err instanceof HeraldError && (code === undefined || err.code === code);
 }
 
-/** Whether retrying may help: Herald errors say so themselves; unknown errors are assumed transient. */
+/**
+ * Whether retrying may help: Herald errors say so themselves. JavaScript's own errors for bad values and bad code
+ * (`TypeError`, `RangeError`, `SyntaxError`, `ReferenceError`, `URIError`) fail the same way on every attempt, so
+ * they are not — except a `TypeError` that carries a `cause`, which is how `fetch` reports a network failure.
+ * Other unknown errors are assumed transient.
+ */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof HeraldError) return err.retriable;
-  return true;
+  if (err instanceof TypeError) return (err as Error).cause !== undefined;
+  return !(
+    err instanceof RangeError ||
+    err instanceof SyntaxError ||
+    err instanceof ReferenceError ||
+    err instanceof URIError
+  );
 }
 
 /**

@@ -20,6 +20,11 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_VALIDATION_FAILED: { status: 400, retriable: false },
   HERALD_DECODE_FAILED: { status: 400, retriable: false },
   HERALD_PAYLOAD_TOO_LARGE: { status: 413, retriable: false },
+  HERALD_HEADERS_TOO_LARGE: { status: 431, retriable: false },
+  HERALD_URI_TOO_LONG: { status: 414, retriable: false },
+  HERALD_UNSUPPORTED_MEDIA_TYPE: { status: 415, retriable: false },
+  HERALD_METHOD_NOT_ALLOWED: { status: 405, retriable: false },
+  HERALD_REQUEST_TIMEOUT: { status: 408, retriable: true },
   HERALD_NOT_FOUND: { status: 404, retriable: false },
   HERALD_ROUTE_NOT_FOUND: { status: 404, retriable: false },
   HERALD_UNAUTHORIZED: { status: 401, retriable: false },
@@ -34,6 +39,9 @@ const PINNED: Record<ErrorCode, { status: number; retriable: boolean }> = {
   HERALD_COPARTITION_MISMATCH: { status: 409, retriable: false },
   HERALD_DATA_DIR_LOCKED: { status: 503, retriable: false },
   HERALD_STORAGE_FAILED: { status: 503, retriable: true },
+  HERALD_STORAGE_CORRUPT: { status: 500, retriable: false },
+  HERALD_STORAGE_MISSING: { status: 500, retriable: false },
+  HERALD_ADDRESS_IN_USE: { status: 500, retriable: false },
   HERALD_BROKER_UNAVAILABLE: { status: 503, retriable: true },
   HERALD_BROKER_CLOSED: { status: 503, retriable: false },
   HERALD_REBALANCE_IN_PROGRESS: { status: 503, retriable: true },
@@ -85,5 +93,14 @@ describe('error codes', () => {
     assert.deepEqual(failureLogFields(bug), { err: bug });
     assert.deepEqual(failureLogFields(bug, { stack: false }), { error: { message: 'undefined is not a function' } });
     assert.deepEqual(failureLogFields('plain', { stack: false }), { error: { message: 'plain' } });
+  });
+
+  it('count programming and encoding errors as permanent, but not fetch network failures', () => {
+    assert.equal(isRetriable(new TypeError('Headers.append: "a\\nb" is an invalid header value.')), false);
+    assert.equal(isRetriable(new RangeError('Invalid string length')), false);
+    assert.equal(isRetriable(new SyntaxError('Unexpected token')), false);
+    assert.equal(isRetriable(new URIError('URI malformed')), false);
+    const network = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    assert.equal(isRetriable(network), true);
   });
 });

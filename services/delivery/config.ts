@@ -1,4 +1,5 @@
 import { type ConfigOf, type Field, integer, type Rejection, string } from '#herald';
+import { HEADER_NAME, isHeaderValue } from '#herald/kit';
 import { type MockConfig, mocksField } from './mock-config.ts';
 
 /** Exponential backoff between attempts: `initialMs · 2^(attempt-1)`, capped at `maxMs`, with jitter. */
@@ -40,7 +41,6 @@ export interface DestinationConfig {
 /** Destination ids become topic and group names, so they stay short and plain; `events` is the source topic. */
 const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const RESERVED_IDS = new Set(['events']);
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers Herald sets itself; a destination config must not override them. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'idempotency-key', 'herald-signature', 'host']);
 
@@ -151,8 +151,8 @@ function parseHeaders(raw: unknown, at: string, out: Problem[]): Record<string, 
   for (const [name, value] of Object.entries(raw)) {
     if (!HEADER_NAME.test(name) || RESERVED_HEADERS.has(name.toLowerCase())) {
       out.push(`${at}.${name} is not a header name a destination may set`);
-    } else if (typeof value !== 'string' || /[\r\n]/.test(value)) {
-      out.push(`${at}.${name} must be a single-line string`);
+    } else if (!isHeaderValue(value)) {
+      out.push(`${at}.${name} must be printable ASCII with no control characters or spaces at either end`);
     } else headers[name] = value;
   }
   return headers;

@@ -1,6 +1,6 @@
 import { HeraldError } from '#herald';
 import type { BrokerRecord, OutgoingRecord } from '#herald/broker';
-import { uuidv7 } from '#herald/kit';
+import { isHeaderValue, uuidv7 } from '#herald/kit';
 import { HEADERS } from '#herald/runtime';
 
 /** Record headers the pipeline carries alongside every event. */
@@ -57,11 +57,24 @@ export interface EventMeta {
   receivedAtMs: number;
 }
 
-/** @throws HeraldError `HERALD_DECODE_FAILED` (not retriable) when the record lacks the pipeline's headers. */
+/** Longest event id a pipeline record may carry (Herald's own are 36-character UUIDs). */
+const MAX_EVENT_ID_LENGTH = 256;
+
+/**
+ * @throws HeraldError `HERALD_DECODE_FAILED` (not retriable) when the record lacks the pipeline's headers or its
+ * event id cannot be sent as a header.
+ */
 export function eventMeta(record: Pick<BrokerRecord, 'key' | 'headers' | 'timestamp'>): EventMeta {
   const id = record.headers[EVENT_HEADERS.eventId];
   if (!id || record.key === null) {
     throw new HeraldError('HERALD_DECODE_FAILED', `record has no ${EVENT_HEADERS.eventId} header or no key`);
+  }
+  // The id is every destination's Idempotency-Key: one no header can carry would fail every attempt.
+  if (id.length > MAX_EVENT_ID_LENGTH || !isHeaderValue(id)) {
+    throw new HeraldError(
+      'HERALD_DECODE_FAILED',
+      `${EVENT_HEADERS.eventId} must be printable ASCII of at most ${MAX_EVENT_ID_LENGTH} characters`,
+    );
   }
   const receivedAtMs = Number(record.headers[EVENT_HEADERS.receivedAt]);
   return {

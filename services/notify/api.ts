@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError, isHeraldError, toHeraldError } from '#herald';
 import type { Admin, Producer } from '#herald/broker';
+import { HEADER_VALUE_PATTERN } from '#herald/kit';
 import { PartitionCounts } from './partition-counts.ts';
 import { E164, EMAIL, MAX_ID_LENGTH, type Notification, notificationCodec, REQUEST_ID_HEADER } from './topics.ts';
 
@@ -40,7 +41,8 @@ export const produceBodySchema = {
   required: ['request_id', 'topic_name', 'message_body', 'transaction_id', 'email', 'phone', 'customer_id'],
   additionalProperties: false,
   properties: {
-    request_id: id,
+    // The SMS channel sends it as the Idempotency-Key header: only what a header carries unchanged.
+    request_id: { ...id, pattern: HEADER_VALUE_PATTERN },
     topic_name: { type: 'string', minLength: 1, maxLength: 249 },
     message_body: { type: 'string' },
     transaction_id: id,
@@ -62,8 +64,10 @@ const responseSchema = {
   },
 } as const;
 
-/** Clearer words than "must match pattern …" for the two patterned fields. */
+/** Clearer words than "must match pattern …" for the patterned fields. */
 const PATTERN_MESSAGES: Record<string, string> = {
+  request_id:
+    'must be printable ASCII without control characters or spaces at either end (it is sent as an Idempotency-Key header)',
   email: 'must be an email address',
   phone: 'must be an E.164 phone number: + then up to 15 digits, e.g. +14155550123',
 };

@@ -59,8 +59,11 @@ export interface AdminApi {
   deadLetterTopics(): Promise<DeadLetterTopic[]>;
   /** A page of the dead letters of `topic` matching `filter` (default 100), oldest first, with replay marks. */
   deadLetters(topic: string, filter: DeadLetterFilter): Promise<DeadLetterPage>;
-  /** Re-publishes matching dead letters of `topic` to their origin topics and marks them (`replayDeadLetters`). */
-  replay(topic: string, options: ReplayOptions): Promise<ReplayReport>;
+  /**
+   * Re-publishes matching dead letters of `topic` to their origin topics and marks them (`replayDeadLetters`).
+   * `signal` stops it early; the report then says what was done (`cancelled`).
+   */
+  replay(topic: string, options: ReplayOptions, signal?: AbortSignal): Promise<ReplayReport>;
   /**
    * The processors and views of the Herald process behind this API (see `processorsOverview`); `HERALD_NOT_FOUND`
    * over a bare broker, which knows no processors.

@@ -100,8 +100,8 @@ export class BrokerAdminApi implements AdminApi {
     return listDeadLetters(this.#admin, topic, filter, this.#replayMarks);
   }
 
-  replay(topic: string, options: Parameters<AdminApi['replay']>[1]) {
-    return replayDeadLetters(this.#admin, this.#producing(), topic, options, this.#replayMarks);
+  replay(topic: string, options: Parameters<AdminApi['replay']>[1], signal?: AbortSignal) {
+    return replayDeadLetters(this.#admin, this.#producing(), topic, options, this.#replayMarks, signal);
   }
 
   async processors() {

@@ -67,6 +67,11 @@ export interface ReplayReport {
   truncated: boolean;
   /** Cursor after the last dead letter looked at: where a later replay of newer dead letters would start. */
   next: string;
+  /**
+   * Present when the replay was stopped before the end (the server shutting down): why, and the first dead
+   * letter not replayed.
+   */
+  cancelled?: { reason: string; next: { partition: number; offset: number } | null };
 }
 
 const PAGE = 500;
@@ -134,6 +139,7 @@ export async function replayDeadLetters(
   topic: string,
   options: ReplayOptions = {},
   marks: ReplayMarks = new ReplayMarks(admin),
+  signal?: AbortSignal,
 ): Promise<ReplayReport> {
   checkDeadLetterTopic(topic);
   if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0)) {
@@ -202,7 +208,8 @@ export async function replayDeadLetters(
       batch.push({ out: replayRecord(topic, record, letter, info), at: record });
     }
     if (batch.length === 0) break;
-    if (!dryRun) await sendPaced(producer, batch, options.ratePerSecond, started, report, marks, topic);
+    if (!dryRun) await sendPaced(producer, batch, { rate: options.ratePerSecond, started, signal }, report, marks, topic);
+    if (report.cancelled !== undefined) break;
   }
   report.next = formatCursor(scan.positions());
   return report;
@@ -239,22 +246,31 @@ function originLookup(admin: Admin): (name: string) => Promise<TopicInfo | undef
   };
 }
 
-/** Sends `batch` in chunks, never faster than `rate` records per second since `started`, marking each chunk. */
+/**
+ * Sends `batch` in chunks, never faster than `rate` records per second since `started`, marking each chunk; stops
+ * before the next chunk once `signal` aborts, noting where in `report.cancelled`.
+ */
 async function sendPaced(
   producer: Producer,
   batch: { out: OutgoingRecord; at: BrokerRecord }[],
-  rate: number | undefined,
-  started: number,
+  pace: { rate: number | undefined; started: number; signal: AbortSignal | undefined },
   report: ReplayReport,
   marks: ReplayMarks,
   topic: string,
 ): Promise<void> {
+  const { rate, started, signal } = pace;
   const chunk = rate === undefined ? PAGE : Math.max(1, Math.min(PAGE, Math.floor(rate / 10)));
   for (let i = 0; i < batch.length; i += chunk) {
     const part = batch.slice(i, i + chunk);
     if (rate !== undefined) {
       const due = started + ((report.replayed + part.length) * 1000) / rate;
-      if (due > Date.now()) await sleep(due - Date.now());
+      // An abort ends the wait at once; the check below then stops the replay.
+      if (due > Date.now()) await sleep(due - Date.now(), undefined, { signal }).catch(() => {});
+    }
+    if (signal?.aborted) {
+      const reason = signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+      report.cancelled = { reason, next: { partition: part[0].at.partition, offset: part[0].at.offset } };
+      return;
     }
     await producer.send(part.map((p) => p.out));
     report.replayed += part.length;

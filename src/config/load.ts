@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { HeraldError } from '../errors.ts';
+import { isSecretName, MASK, maskSecrets } from '../kit/secrets.ts';
 import { type Field, isRejection } from './fields.ts';
 import type { ConfigOf, Schema } from './schema.ts';
 
@@ -33,7 +34,24 @@ const camel = (s: string) =>
   s.includes('_') || s === s.toUpperCase()
     ? s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
     : s;
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v)));
+/**
+ * A rejected value as a problem line shows it — never a secret: the whole value when its key is secret-bearing
+ * (whatever its type: an unquoted numeric password is still a password), else with every secret inside masked
+ * (`maskSecrets`), and structured text that does not parse only by its length, as it may hold anything.
+ */
+function show(path: string[], raw: unknown, fromText: boolean): string {
+  if (path.some(isSecretName)) return MASK;
+  let value = raw;
+  if (fromText && typeof raw === 'string' && /^\s*[[{]/.test(raw)) {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return `(${raw.length} characters that are not valid JSON)`;
+    }
+  }
+  const masked = maskSecrets(value);
+  return JSON.stringify(masked) ?? String(masked);
+}
 
 function defaults(schema: Schema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -71,7 +89,7 @@ export function loadConfig<S extends Schema>(schema: S, sources: ConfigSources =
     if (!field) return problems.push(`${key}: unknown key (from ${origin})`);
     const value = field.parse(raw, fromText);
     if (isRejection(value))
-      return problems.push(`${key}: ${show(raw)} is not valid (from ${origin}); expected ${value.expected}`);
+      return problems.push(`${key}: ${show(path, raw, fromText)} is not valid (from ${origin}); expected ${value.expected}`);
     assign(config, path, value);
   };
 

@@ -18,6 +18,21 @@ export const platformSchema = {
     host: string('127.0.0.1', 'HTTP bind address; loopback by default', /^\S+$/, 'a host name or IP address'),
     bodyLimitBytes: integer(1_048_576, 'largest accepted request body in bytes', 1, 1 << 30),
     adminToken: string('', 'bearer token for /admin on a non-loopback bind (empty: admin only on loopback)'),
+    headersTimeoutMs: integer(10_000, "a request's line and headers must arrive within this", 100, 600_000),
+    requestTimeoutMs: integer(
+      30_000,
+      'a whole request, body included, must arrive within this (slower: 408 and the connection is cut)',
+      100,
+      3_600_000,
+    ),
+    keepAliveTimeoutMs: integer(5_000, 'an idle keep-alive connection is closed after this', 100, 600_000),
+    maxJsonDepth: integer(100, 'deepest nesting of objects and arrays a JSON request body may have', 1, 1_000),
+    shutdownGraceMs: integer(
+      1_000,
+      'on shutdown, idle connections and requests still arriving are cut after this',
+      0,
+      600_000,
+    ),
   },
   dataDir: string('./data', 'directory of the embedded broker and local state', /\S/, 'a non-empty path'),
   broker: {
@@ -79,7 +94,12 @@ export const platformSchema = {
     },
   },
   shutdown: {
-    timeoutMs: integer(10_000, 'on SIGINT/SIGTERM, wait this long for in-flight work before giving up', 0, 600_000),
+    timeoutMs: integer(
+      10_000,
+      'on SIGINT/SIGTERM, wait this long for in-flight work before giving up (shared by stage: HTTP, consumers, threads, broker)',
+      0,
+      600_000,
+    ),
   },
 } satisfies Schema;
 

@@ -8,6 +8,11 @@ const STATUS: Record<ErrorCode, number> = {
   HERALD_VALIDATION_FAILED: 400,
   HERALD_DECODE_FAILED: 400,
   HERALD_PAYLOAD_TOO_LARGE: 413,
+  HERALD_HEADERS_TOO_LARGE: 431,
+  HERALD_URI_TOO_LONG: 414,
+  HERALD_UNSUPPORTED_MEDIA_TYPE: 415,
+  HERALD_METHOD_NOT_ALLOWED: 405,
+  HERALD_REQUEST_TIMEOUT: 408,
   HERALD_NOT_FOUND: 404,
   HERALD_ROUTE_NOT_FOUND: 404,
   HERALD_UNAUTHORIZED: 401,
@@ -22,6 +27,9 @@ const STATUS: Record<ErrorCode, number> = {
   HERALD_COPARTITION_MISMATCH: 409,
   HERALD_DATA_DIR_LOCKED: 503,
   HERALD_STORAGE_FAILED: 503,
+  HERALD_STORAGE_CORRUPT: 500,
+  HERALD_STORAGE_MISSING: 500,
+  HERALD_ADDRESS_IN_USE: 500,
   HERALD_BROKER_UNAVAILABLE: 503,
   HERALD_BROKER_CLOSED: 503,
   HERALD_REBALANCE_IN_PROGRESS: 503,
@@ -65,6 +73,11 @@ export function toHeraldError(err: unknown): HeraldError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new HeraldError('HERALD_PAYLOAD_TOO_LARGE', 'request body is larger than allowed', { cause: err });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HeraldError('HERALD_UNSUPPORTED_MEDIA_TYPE', fe.message, { cause: err });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HeraldError('HERALD_URI_TOO_LONG', 'a path parameter of the URL is longer than allowed', { cause: err });
+    case 'FST_ERR_BAD_URL':
+      return new HeraldError('HERALD_VALIDATION_FAILED', 'the request URL is malformed', { cause: err });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HeraldError('HERALD_VALIDATION_FAILED', fe.message, { cause: err });

@@ -1,33 +1,73 @@
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { HeraldError } from '../errors.ts';
+import type { StopStage } from '../platform/stop-budget.ts';
+
+export interface HttpServerOptions {
+  port: number;
+  host: string;
+  /**
+   * On stop, connections that are not serving a fully received request — idle keep-alive connections, requests
+   * whose headers or body are still arriving — are cut after this long: one slow client must not hold the
+   * shutdown. Requests already being handled run on, within the stop budget.
+   */
+  shutdownGraceMs: number;
+}
+
+/** Of the stop budget, the part kept back to cut what is left and let the lifecycle move on in time. */
+const CUT_MARGIN_MS = 100;
 
 /**
- * The HTTP listener as a lifecycle component (`name`, `start`, `stop`). `stop()` stops accepting connections (new requests on open
- * connections get 503), closes idle keep-alive connections and resolves once in-flight requests have completed.
+ * The HTTP listener as a lifecycle component (`name`, `start`, `stop`). `stop()` stops accepting connections (new
+ * requests on open connections get 503), signals long-running handlers (`stopping`) to wrap up and answer, cuts
+ * connections that are idle or still sending a request after the grace, and resolves once the requests being
+ * handled have completed — or, at the end of its budget, cuts those too and rejects with `HERALD_TIMEOUT`.
  */
 export class HttpServer {
   readonly name = 'http';
+  readonly stage: StopStage = 'http';
   readonly #app: FastifyInstance;
-  readonly #port: number;
-  readonly #host: string;
+  readonly #options: HttpServerOptions;
+  readonly #stopping = new AbortController();
+  /** Every open connection, with the request it serves (until its response finished). */
+  readonly #connections = new Map<Socket, IncomingMessage | undefined>();
   #closing = false;
 
-  /** Must be constructed before the app is ready (it adds a hook). */
-  constructor(app: FastifyInstance, port: number, host: string) {
+  /** Must be constructed before the app is ready (it adds hooks). */
+  constructor(app: FastifyInstance, options: HttpServerOptions) {
     this.#app = app;
-    this.#port = port;
-    this.#host = host;
+    this.#options = options;
     // Responses finishing during shutdown close their keep-alive connection; otherwise an idle client socket would
     // hold the server open until the keep-alive timeout.
     app.addHook('onSend', async (_request, reply) => {
       if (this.#closing) reply.header('connection', 'close');
     });
+    app.server.on('connection', (socket: Socket) => {
+      this.#connections.set(socket, undefined);
+      socket.once('close', () => this.#connections.delete(socket));
+    });
+    app.server.on('request', (request: IncomingMessage, response: NodeJS.WritableStream) => {
+      const socket = request.socket as Socket;
+      this.#connections.set(socket, request);
+      response.once('finish', () => {
+        if (this.#connections.get(socket) === request) this.#connections.set(socket, undefined);
+      });
+    });
+  }
+
+  /**
+   * Aborted when the server begins to stop: a handler that may run long (a paced replay) stops early and answers
+   * with what it did, rather than being cut at the deadline without an answer.
+   */
+  get stopping(): AbortSignal {
+    return this.#stopping.signal;
   }
 
   async start(): Promise<void> {
     await this.#app.listen({
-      port: this.#port,
-      host: this.#host,
+      port: this.#options.port,
+      host: this.#options.host,
       listenTextResolver: (address) => `listening on ${address}`,
     });
   }
@@ -39,8 +79,31 @@ export class HttpServer {
     return `http://${host}:${address.port}`;
   }
 
-  async stop(): Promise<void> {
+  async stop(budgetMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.#closing = true;
-    await this.#app.close();
+    this.#stopping.abort(new HeraldError('HERALD_SHUTTING_DOWN', 'the HTTP server is stopping'));
+    const closed = this.#app.close();
+    const grace = setTimeout(() => this.#cutUnserved(), Math.min(this.#options.shutdownGraceMs, budgetMs / 2));
+    try {
+      if (!Number.isFinite(budgetMs)) return await closed;
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        closed.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs - CUT_MARGIN_MS))),
+      ]).finally(() => clearTimeout(timer));
+      if (inTime) return;
+      const running = [...this.#connections.values()].filter((request) => request !== undefined).length;
+      this.#app.server.closeAllConnections();
+      throw new HeraldError('HERALD_TIMEOUT', `${running} HTTP request(s) still running were cut at the deadline`);
+    } finally {
+      clearTimeout(grace);
+    }
+  }
+
+  /** Cuts every connection that is not serving a request received in full. */
+  #cutUnserved(): void {
+    for (const [socket, request] of this.#connections) {
+      if (request === undefined || !request.complete) socket.destroy();
+    }
   }
 }

@@ -4,6 +4,7 @@ import roll from 'pino-roll';
 import type { PlatformConfig } from '../config/schema.ts';
 import { traceMixin } from '../telemetry/log-mixin.ts';
 import { prettyStream } from './pretty.ts';
+import { maskSecrets } from '../kit/secrets.ts';
 
 export type { Logger } from 'pino';
 
@@ -39,7 +40,17 @@ export async function createLogger(
     : undefined;
   if (file) streams.push({ stream: file });
   const logger = pino(
-    { level: config.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, mixin: traceMixin },
+    {
+      level: config.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: traceMixin,
+      // Secrets never reach a log line: every logged object, and every serialised error, goes through the one
+      // masking function (secret-bearing keys, URL passwords, secret query parameters, bearer credentials).
+      formatters: { log: (object) => maskSecrets(object) },
+      serializers: { err: maskedError, error: maskedError },
+      hooks: { logMethod: maskMessage },
+    },
     pino.multistream(streams.map((s) => ({ ...s, level: 'trace' as const }))),
   );
   return {
@@ -52,6 +63,18 @@ export async function createLogger(
         file.end();
       }),
   };
+}
+
+function maskedError(err: unknown): unknown {
+  return err instanceof Error ? maskSecrets(pino.stdSerializers.err(err)) : maskSecrets(err);
+}
+
+/** Masks the message string (and format arguments) of a log call. */
+function maskMessage(this: Logger, args: Parameters<Logger['info']>, method: (...args: unknown[]) => void): void {
+  method.apply(
+    this,
+    args.map((arg) => (typeof arg === 'string' ? maskSecrets(arg) : arg)),
+  );
 }
 
 /** A new correlation id for a request or a message that arrived without one. */

@@ -63,10 +63,10 @@ export async function boot(options: BootOptions): Promise<Running> {
   const log = await createLogger(config.log, options.logStream);
   const logger = log.logger;
   const lifecycle = new Lifecycle(logger);
-  lifecycle.add({ name: 'log', start: async () => {}, stop: () => log.close() });
+  lifecycle.add({ name: 'log', stage: 'log', start: async () => {}, stop: () => log.close() });
 
   const broker = await createBroker(brokerSpecFromConfig(config), logger);
-  lifecycle.add({ name: 'broker', start: () => broker.start(), stop: () => broker.stop() });
+  lifecycle.add({ name: 'broker', stage: 'broker', start: () => broker.start(), stop: () => broker.stop() });
 
   const metrics = createMetrics();
   const pages = options.services.flatMap((service) => (service.page ? [service.page] : []));
@@ -75,6 +75,12 @@ export async function boot(options: BootOptions): Promise<Running> {
     metrics,
     pages,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    maxJsonDepth: config.http.maxJsonDepth,
+    timeouts: {
+      headersMs: config.http.headersTimeoutMs,
+      requestMs: config.http.requestTimeoutMs,
+      keepAliveMs: config.http.keepAliveTimeoutMs,
+    },
     readiness: {
       broker: () => broker.ping(),
       services: async () => {
@@ -82,10 +88,21 @@ export async function boot(options: BootOptions): Promise<Running> {
       },
     },
   });
+  // Made now, added last: it starts last and stops first, and its `stopping` signal reaches the routes.
+  const http = new HttpServer(app, {
+    port: config.http.port,
+    host: config.http.host,
+    shutdownGraceMs: config.http.shutdownGraceMs,
+  });
   const processors = new ProcessorRegistry();
   const admin = new BrokerAdminApi(broker, { processors });
   lifecycle.add({ name: 'admin', start: async () => {}, stop: () => admin.close() });
-  registerAdminRoutes(app, { admin, host: config.http.host, token: config.http.adminToken });
+  registerAdminRoutes(app, {
+    admin,
+    host: config.http.host,
+    token: config.http.adminToken,
+    stopping: http.stopping,
+  });
   // Every topic of every service, declared up front: checked below before anything starts, created right after
   // the broker starts and before any service component does.
   const declarations: TopicDeclaration[] = [replayMarksDeclaration()];
@@ -119,7 +136,6 @@ export async function boot(options: BootOptions): Promise<Running> {
     await log.close();
     throw new ConfigError(problems.map((problem) => `topology: ${problem}`));
   }
-  const http = new HttpServer(app, config.http.port, config.http.host);
   lifecycle.add(http);
   await lifecycle.start();
   return { config, logger, broker, lifecycle, url: http.url };

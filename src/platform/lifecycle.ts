@@ -1,13 +1,23 @@
 import type { Logger } from 'pino';
+import { isHeraldError } from '../errors.ts';
 import { withTimeout } from '../kit/timeout.ts';
 import type { TopicDeclaration } from '../topology/declaration.ts';
+import { type StopStage, stopDeadlines } from './stop-budget.ts';
+
+export type { StopStage } from './stop-budget.ts';
 
 /** Anything long-running: started once, stopped once, in reverse order of starting. */
 export interface Component {
   readonly name: string;
+  /** Which share of the shutdown budget it stops within (see `STOP_SHARES`); default `services`. */
+  readonly stage?: StopStage;
   start(): Promise<void>;
-  /** Stops accepting new work, finishes (or abandons at the deadline) in-flight work, releases resources. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting new work, finishes (or abandons at the deadline) in-flight work, releases resources.
+   * `budgetMs` is how long it has (Infinity: no limit): a component that can cut its work short does so in time
+   * and may reject with `HERALD_TIMEOUT` to say it abandoned some; one that overruns is abandoned by the lifecycle.
+   */
+  stop(budgetMs?: number): Promise<void>;
   /** The topics it reads and writes (a router's inputs, outputs, dead letters): checked and created by boot. */
   topology?(): TopicDeclaration[];
 }
@@ -57,8 +67,10 @@ export class Lifecycle {
   }
 
   /**
-   * Stops started components in reverse order within `timeoutMs` overall. Components still stopping at the
-   * deadline are reported as abandoned. Calling again returns the same result.
+   * Stops started components in reverse order within `timeoutMs` overall, each within its own deadline (its
+   * stage's share, plus what the components before it left unused: see `stopDeadlines`). Components still stopping
+   * at their deadline, or rejecting with `HERALD_TIMEOUT`, are reported as abandoned. Calling again returns the same
+   * result.
    */
   stop(timeoutMs: number): Promise<StopResult> {
     this.#stopping ??= this.#stopAll(timeoutMs);
@@ -66,16 +78,22 @@ export class Lifecycle {
   }
 
   async #stopAll(timeoutMs: number): Promise<StopResult> {
-    const deadline = Date.now() + timeoutMs;
+    const begun = Date.now();
+    const order = [...this.#started].reverse();
+    const deadlines = stopDeadlines(
+      order.map((c) => c.stage ?? 'services'),
+      timeoutMs,
+    );
     const abandoned: string[] = [];
     let clean = true;
-    for (const component of [...this.#started].reverse()) {
-      const left = deadline - Date.now();
-      const outcome = await settleWithin(component.stop(), left);
-      if (outcome === 'timeout') {
+    for (const [i, component] of order.entries()) {
+      const left = Math.max(0, begun + deadlines[i] - Date.now());
+      const outcome = await settleWithin(stopSafely(component, left), left);
+      if (outcome === 'timeout' || isHeraldError(outcome, 'HERALD_TIMEOUT')) {
         abandoned.push(component.name);
         clean = false;
-        this.#logger.warn({ component: component.name }, 'stop deadline passed; abandoning');
+        const reason = outcome === 'timeout' ? 'stop deadline passed' : outcome.message;
+        this.#logger.warn({ component: component.name, budgetMs: Math.round(left) }, `${reason}; abandoning`);
       } else if (outcome instanceof Error) {
         clean = false;
         this.#logger.error({ err: outcome, component: component.name }, 'stop failed');
@@ -83,6 +101,11 @@ export class Lifecycle {
     }
     return { clean, abandoned };
   }
+}
+
+/** `component.stop(budget)`, with a synchronous throw turned into a rejection. */
+async function stopSafely(component: Component, budgetMs: number): Promise<void> {
+  await component.stop(budgetMs);
 }
 
 async function settleWithin(work: Promise<void>, ms: number): Promise<'done' | 'timeout' | Error> {

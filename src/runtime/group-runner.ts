@@ -71,10 +71,13 @@ export class GroupRunner {
   readonly #hookChains = new Map<string, Promise<void>>();
   #consumer: GroupConsumer | undefined;
   #committer: Committer | undefined;
+  /** How long a closing partition waits for its records: `drainTimeoutMs`, or less once stopping on a budget. */
+  #drainMs: number;
 
   constructor(options: GroupRunnerOptions) {
     this.group = options.group;
     this.#options = options;
+    this.#drainMs = options.drainTimeoutMs;
     this.#routes = new Map(options.routes.map((route) => [route.topic, route]));
   }
 
@@ -99,17 +102,18 @@ export class GroupRunner {
   }
 
   /**
-   * Stops fetching, drains and commits every owned partition (through `onRevoked`, within `drainTimeoutMs`), and
-   * leaves the group.
+   * Stops fetching, drains and commits every owned partition (through `onRevoked`, within `drainTimeoutMs`, or
+   * `drainMs` when shorter: the shutdown's share for consumers), and leaves the group.
    */
-  async stop(): Promise<void> {
+  async stop(drainMs = Number.POSITIVE_INFINITY): Promise<void> {
+    this.#drainMs = Math.min(this.#options.drainTimeoutMs, drainMs);
     this.#committer?.close();
     await this.#consumer?.close();
     // A consumer that closed without revoking (it had lost the group): settle what is left; the consumer is gone,
     // so there is nothing to commit with — the group's next member resumes from the last commit.
     const left = [...this.#workers.values()];
     this.#workers.clear();
-    const deadline = Date.now() + this.#options.drainTimeoutMs;
+    const deadline = Date.now() + this.#drainMs;
     await Promise.all(left.map((worker) => worker.close(deadline)));
     await Promise.all(left.map((worker) => this.#revoked(worker)));
   }
@@ -260,7 +264,7 @@ export class GroupRunner {
   /** Closes the workers under `keys`, commits what they completed, and forgets them. */
   async #drain(keys: string[]): Promise<void> {
     const workers = keys.map((key) => this.#workers.get(key)).filter((w) => w !== undefined);
-    const deadline = Date.now() + this.#options.drainTimeoutMs;
+    const deadline = Date.now() + this.#drainMs;
     await Promise.all(workers.map((worker) => worker.close(deadline)));
     await this.#committer?.flush(() => this.#positions(workers));
     for (const key of keys) this.#workers.delete(key);

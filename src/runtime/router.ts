@@ -44,6 +44,8 @@ interface RouteEntry {
  */
 export class Router {
   readonly name: string;
+  /** Stops within the consumers' share of a shutdown. */
+  readonly stage = 'consumers' as const;
   readonly #options: RouterOptions;
   readonly #middleware: Middleware[] = [];
   readonly #entries: RouteEntry[] = [];
@@ -179,12 +181,16 @@ export class Router {
     }
   }
 
-  /** Stops every group (drain, commit, leave), then the resources middleware shared, then the producer. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every group (drain, commit, leave), then the resources middleware shared, then the producer. Within
+   * `budgetMs`, records still running get the part of it left after a reserve for committing and leaving.
+   */
+  async stop(budgetMs = Number.POSITIVE_INFINITY): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
     for (const remove of this.#removeLagSources) remove();
-    const stopped = await Promise.allSettled(this.#runners.map((runner) => runner.stop()));
+    const drainMs = budgetMs * DRAIN_PART;
+    const stopped = await Promise.allSettled(this.#runners.map((runner) => runner.stop(drainMs)));
     await this.#runtime.close();
     const failed = stopped.find((s) => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -194,6 +200,9 @@ export class Router {
     if (this.#state !== 'new') throw invalid(`${what}() must be called before start()`);
   }
 }
+
+/** Of a stop budget, the part records may use to finish; the rest is for the commit and leaving the group. */
+const DRAIN_PART = 0.6;
 
 function invalid(message: string): HeraldError {
   return new HeraldError('HERALD_INVALID_ARGUMENT', message);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -50,5 +52,22 @@ describe('shutdown on signals', () => {
     const exit = await herald.exit;
     assert.equal(exit.code, 1);
     assert.equal(await inFlight, 'abandoned');
+  });
+
+  it('SIGTERM with a client trickling its body: the client is cut after the grace and the exit is clean', async (t) => {
+    const herald = await startHerald(t, SLOW, ['--data-dir', dataDir()]);
+    const { port } = new URL(herald.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => {});
+    const cut = once(socket, 'close');
+    socket.write('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    const trickling = setInterval(() => socket.write(' '), 1000);
+    t.after(() => clearInterval(trickling));
+    const signalledAt = Date.now();
+    herald.child.kill('SIGTERM');
+    const exit = await herald.exit;
+    assert.equal(exit.code, 0, `exit ${exit.code} after ${Date.now() - signalledAt} ms:\n${exit.stderr}${exit.stdout}`);
+    await cut;
   });
 });

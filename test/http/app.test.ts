@@ -5,13 +5,16 @@ import { HeraldError } from '../../src/errors.ts';
 import { createApp } from '../../src/http/app.ts';
 import { createMetrics } from '../../src/metrics/registry.ts';
 
-function app(readiness = {}) {
+function app(readiness = {}, maxJsonDepth?: number) {
   const instance = createApp({
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     bodyLimitBytes: 200,
     readiness,
+    maxJsonDepth,
   });
+  instance.get<{ Params: { name: string } }>('/items/:name', async (request) => ({ name: request.params.name }));
+  instance.post('/any', async (request) => ({ got: request.body }));
   instance.post(
     '/echo',
     {
@@ -142,5 +145,56 @@ describe('http app', () => {
     assert.equal(given.headers['x-request-id'], 'req-42');
     const made = await app().inject('/healthz');
     assert.match(made.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses JSON nested deeper than the limit with a coded 400, before anything walks it', async () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const post = (payload: string, depth?: number) =>
+      app({}, depth).inject({ method: 'POST', url: '/any', payload, headers: { 'content-type': 'application/json' } });
+    const refused = await post(`{"a":${deep(10)}}`, 10);
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json().error.code, 'HERALD_VALIDATION_FAILED');
+    assert.match(refused.json().error.message, /deeper than 10 levels/);
+    assert.deepEqual(refused.json().error.details, [
+      { field: 'body', message: 'must not nest objects and arrays deeper than 10 levels' },
+    ]);
+    assert.equal((await post(`{"a":${deep(9)}}`, 10)).statusCode, 200, 'exactly the limit is fine');
+    const brackets = await post(JSON.stringify({ a: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' }), 10);
+    assert.equal(brackets.statusCode, 200, 'brackets inside strings do not count');
+    const backslash = JSON.stringify({ a: '\\', b: [[1]] });
+    assert.equal((await post(backslash, 3)).statusCode, 200, 'an escaped backslash does not escape the quote');
+    assert.equal((await post(backslash, 2)).statusCode, 400, 'brackets after a string ending in a backslash count');
+    // Fastify's own parser still runs: prototype poisoning is refused.
+    assert.equal((await post('{"__proto__":{"x":1}}')).statusCode, 400);
+  });
+
+  it('answers 405 with Allow for a known path asked with another method, 415 for an unsupported body type', async () => {
+    const wrong = await app().inject({ method: 'DELETE', url: '/items/x' });
+    assert.equal(wrong.statusCode, 405);
+    assert.equal(wrong.headers.allow, 'GET, HEAD');
+    assert.equal(wrong.json().error.code, 'HERALD_METHOD_NOT_ALLOWED');
+    const put = await app().inject({ method: 'PUT', url: '/echo' });
+    assert.equal(put.statusCode, 405);
+    assert.equal(put.headers.allow, 'POST');
+    const xml = await app().inject({
+      method: 'POST',
+      url: '/echo',
+      payload: '<a/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    assert.equal(xml.statusCode, 415);
+    assert.equal(xml.json().error.code, 'HERALD_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers malformed URLs and over-long path parameters in the error envelope', async () => {
+    const badUrl = await app().inject('/items/%E0%A4%A');
+    assert.equal(badUrl.statusCode, 400);
+    assert.equal(badUrl.json().error.code, 'HERALD_VALIDATION_FAILED');
+    const topicName = 'a'.repeat(249);
+    const long = await app().inject(`/items/${topicName}`);
+    assert.equal(long.statusCode, 200, 'a parameter as long as a topic name may be is fine');
+    const tooLong = await app().inject(`/items/${'a'.repeat(5000)}`);
+    assert.equal(tooLong.statusCode, 414);
+    assert.equal(tooLong.json().error.code, 'HERALD_URI_TOO_LONG');
   });
 });

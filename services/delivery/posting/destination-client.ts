@@ -5,6 +5,8 @@ import type { Attempt } from '../classify.ts';
 /** Bytes of a failed response's body kept for the status's `lastError`. */
 const ERROR_BODY_BYTES = 200;
 const STOPPING = 'aborted: Herald is stopping';
+/** undici's code for a request it refuses to make. */
+const INVALID_ARGUMENT = 'UND_ERR_INVALID_ARG';
 
 /** Makes one attempt to POST to a destination (see {@link DestinationClient.post} for the contract). */
 export interface Poster {
@@ -117,7 +119,9 @@ export class DestinationClient implements Poster {
             finish({ status, retryAfter, ...(text ? { body: text } : {}) });
           },
           onResponseError(_controller, err: NodeJS.ErrnoException) {
-            finish({ failure: 'connection', message: err.code ? `${err.code} ${err.message}` : err.message });
+            const message = err.code ? `${err.code} ${err.message}` : err.message;
+            // undici refusing the request itself (a header it cannot send) refuses it on every attempt.
+            finish({ failure: err.code === INVALID_ARGUMENT ? 'invalid' : 'connection', message });
           },
         },
       );

@@ -25,6 +25,7 @@ interface Pending {
  */
 export class PostingThread implements Component {
   readonly name = 'delivery-posting-thread';
+  readonly stage = 'threads' as const;
   readonly #pools: PoolSettings[] = [];
   readonly #pending = new Map<number, Pending>();
   /** Requests by the signal that aborts them: when it does, they resolve at once and the thread drops them. */

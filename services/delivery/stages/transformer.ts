@@ -1,9 +1,10 @@
 import { HeraldError } from '#herald';
+import { HEADER_NAME, isHeaderValue } from '#herald/kit';
 import type { OutgoingRecord } from '#herald/broker';
 import { type Handler, HEADERS, type Message, publish } from '#herald/runtime';
 import type { DestinationConfig } from '../config.ts';
 import { decodeSourceEvent, EVENT_HEADERS, eventMeta } from '../event.ts';
-import { defaultTransform, encodeBody, type Transform } from '../transforms.ts';
+import { defaultTransform, encodeBody, type Transform, type Transformed } from '../transforms.ts';
 
 /**
  * The transformer of one destination: reads the source topic (its own consumer group) and writes each event, as
@@ -50,6 +51,7 @@ export function transformHandler(
         );
       }
       if (result === null) return onFiltered(message);
+      checkHeaders(result, destination.id);
       const encoded = encodeBody(result);
       body = encoded.body;
       headers[EVENT_HEADERS.contentType] = encoded.contentType;
@@ -60,4 +62,21 @@ export function transformHandler(
     const record: OutgoingRecord = { topic, key: message.record.key, value: body, headers };
     await publish(message.runtime.producer, [record]);
   };
+}
+
+/**
+ * A transform's headers and content type must be sendable: caught here, the event is dead-lettered for this
+ * destination at once, rather than failing every attempt of the sender.
+ */
+function checkHeaders(result: Transformed, destinationId: string): void {
+  const bad = Object.entries({ ...result.headers, ...(result.contentType === undefined ? {} : { 'content-type': result.contentType }) })
+    .filter(([name, value]) => !HEADER_NAME.test(name) || !isHeaderValue(value))
+    .map(([name]) => JSON.stringify(name));
+  if (bad.length > 0) {
+    throw new HeraldError(
+      'HERALD_HANDLER_FAILED',
+      `transform for ${destinationId} made headers no HTTP request can carry: ${bad.join(', ')}`,
+      { retriable: false },
+    );
+  }
 }

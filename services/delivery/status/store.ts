@@ -99,6 +99,7 @@ interface Waiting {
  */
 export class StatusStore implements Component {
   readonly name = 'delivery-status';
+  readonly stage = 'threads' as const;
   readonly #options: StatusStoreOptions;
   #db: DatabaseSync | undefined;
   #statements: ReturnType<typeof readStatements> | undefined;

@@ -2,9 +2,12 @@
  * The SMS channel: `POST {url}` with JSON `{"to", "message", "request_id"}` and an `Idempotency-Key: <request_id>`
  * header, so a gateway that honours the key sends one SMS even if a resend crosses a lost answer. Failures become
  * Herald errors whose `retriable` flag steers the handler runtime: a gateway that is down, times out or answers
- * 408/425/429/5xx is retried; any other 4xx means the request itself is wrong and retrying cannot help.
+ * 408/425/429/5xx is retried; any other 4xx means the request itself is wrong and retrying cannot help, and neither
+ * can a request that cannot even be made (an error of ours, not the gateway's).
  */
+import { createHash } from 'node:crypto';
 import { HeraldError } from '#herald';
+import { isHeaderValue } from '#herald/kit';
 import type { Notification } from '../topics.ts';
 import { smsText } from './message.ts';
 
@@ -25,6 +28,15 @@ export interface SmsRequest {
 
 const RETRIABLE_STATUS = new Set([408, 425, 429]);
 
+/**
+ * The `Idempotency-Key` of a request id: the id itself when a header can carry it (the produce API accepts no
+ * other), else — for records written before that check — a digest of it, stable across resends.
+ */
+export function idempotencyKey(requestId: string): string {
+  if (isHeaderValue(requestId)) return requestId;
+  return `sha256-${createHash('sha256').update(requestId).digest('hex')}`;
+}
+
 /** Sends notification SMS through an HTTP gateway. Stateless apart from the HTTP client's keep-alive pool. */
 export class SmsChannel {
   readonly #options: SmsChannelOptions;
@@ -43,15 +55,26 @@ export class SmsChannel {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const body: SmsRequest = { to: n.phone, message: smsText(n), request_id: n.request_id };
-    let response: Response;
+    let request: Request;
     try {
       const url = await abortable(this.#options.url(), signal);
-      response = await fetch(url, {
+      request = new Request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': n.request_id },
+        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey(n.request_id) },
         body: JSON.stringify(body),
         signal,
       });
+    } catch (err) {
+      if (signal.aborted) throw unreachable(err, this.#options.timeoutMs);
+      // A request that cannot be built (a URL or header it refuses) fails the same way on every attempt.
+      throw new HeraldError('HERALD_DESTINATION_FAILED', `SMS request cannot be made: ${(err as Error).message}`, {
+        cause: err,
+        retriable: false,
+      });
+    }
+    let response: Response;
+    try {
+      response = await fetch(request);
     } catch (err) {
       throw unreachable(err, this.#options.timeoutMs);
     }
@@ -73,6 +96,14 @@ export class SmsChannel {
 function unreachable(err: unknown, timeoutMs: number): HeraldError {
   if ((err as Error).name === 'TimeoutError') {
     return new HeraldError('HERALD_TIMEOUT', `SMS gateway did not answer within ${timeoutMs} ms`, { cause: err });
+  }
+  // fetch reports network failures as a TypeError with the socket's error as its cause; without one, the request
+  // itself was refused before anything was sent.
+  if (err instanceof TypeError && err.cause === undefined) {
+    return new HeraldError('HERALD_DESTINATION_FAILED', `SMS request cannot be made: ${err.message}`, {
+      cause: err,
+      retriable: false,
+    });
   }
   const code = (err as { cause?: { code?: string } }).cause?.code;
   const reason = code ? `${(err as Error).message} (${code})` : (err as Error).message;

@@ -76,9 +76,11 @@ interface ReplayBody {
  * - `POST /admin/dlq/{topic}/replay` `{key?, since?, until?, offset?, cursor?, limit?, dryRun?, ratePerSecond?,
  *   maxReplays?, again?, maxBytes?}` → a replay report (counts, and bounded lists); re-publishes the matching dead
  *   letters to their origin topics (nothing with `dryRun`) and marks them, skipping those replayed before unless
- *   `again`. Answers once every replayed record is durable, so a rate-limited replay holds the request open.
+ *   `again`. Answers once every replayed record is durable, so a rate-limited replay holds the request open;
+ *   when the server begins to stop, the replay stops before its next chunk and answers with `cancelled` (why, and
+ *   the first dead letter not replayed).
  */
-export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
+export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi, stopping?: AbortSignal): void {
   app.get('/dlq', { schema: { summary: 'dead-letter topics with their record counts' } }, async () =>
     admin.deadLetterTopics(),
   );
@@ -110,7 +112,7 @@ export function registerDlqRoutes(app: FastifyInstance, admin: AdminApi): void {
         until: parseTime(body.until, 'until'),
         ...readStart(offset, cursor),
       };
-      return admin.replay(request.params.topic, options);
+      return admin.replay(request.params.topic, options, stopping);
     },
   );
 }

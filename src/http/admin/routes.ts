@@ -15,6 +15,8 @@ export interface AdminOptions {
   host: string;
   /** When non-empty, every admin request needs `Authorization: Bearer <token>`. */
   token: string;
+  /** Aborted when the server stops: long-running actions (a replay) end early and answer what they did. */
+  stopping?: AbortSignal;
 }
 
 /** True for addresses only this machine can reach. */
@@ -50,7 +52,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       registerTopicRoutes(admin, options.admin);
       registerMessageRoutes(admin, options.admin);
       registerGroupRoutes(admin, options.admin);
-      registerDlqRoutes(admin, options.admin);
+      registerDlqRoutes(admin, options.admin, options.stopping);
       registerProcessorRoutes(admin, options.admin);
     },
     { prefix: '/admin' },

@@ -43,6 +43,29 @@ describe('delivery API', { timeout: 60_000 }, () => {
     assert.equal((await sourceRecords(herald)).length, 5);
   });
 
+  it('refuses payloads nested 5,000 deep with a coded 400 on every write route (was a 500 stack overflow)', async (t) => {
+    const herald = await bootDelivery(t, { destinations: [] });
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const topic = `${herald.prefix}.events`;
+    const posts: [string, string][] = [
+      ['/publish', `{"userId":"d","payload":${deep}}`],
+      ['/publish/batch', `[{"userId":"d","payload":${deep}}]`],
+      [`/admin/topics/${topic}/messages`, `{"value":${deep}}`],
+    ];
+    for (const [path, body] of posts) {
+      const response = await fetch(`${herald.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(response.status, 400, path);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'HERALD_VALIDATION_FAILED', path);
+      assert.match(error.message, /deeper than 100 levels/);
+    }
+    assert.equal((await sourceRecords(herald)).length, 0);
+  });
+
   it('refuses a missing or empty userId, a missing payload, unknown fields and bad JSON with details', async (t) => {
     const herald = await bootDelivery(t, { destinations: [] });
     const cases: [unknown, string][] = [

@@ -60,7 +60,7 @@ describe('delivery config', () => {
       { id: 'Bad Id', url: 'ftp://x', timeoutMs: 0, colour: 'red' },
       { id: 'ok', url: '/local', backoff: { initialMs: 100, maxMs: 10 }, headers: { 'Idempotency-Key': 'x' } },
       { id: 'ok', url: 'http://h', secret: '' },
-      { id: 'events', url: 'http://h' },
+      { id: 'events', url: 'http://h', headers: { 'x-nul': 'a\u0000b', 'x-emoji': '\u{1F511}', 'x-lf': 'a\nb' } },
     ]);
     assert.ok(!Array.isArray(parsed));
     const text = parsed.problems.join('\n');
@@ -74,6 +74,9 @@ describe('delivery config', () => {
       '[2].secret must be a non-empty string',
       '[2].id "ok" is used twice',
       '[3].id must match',
+      '[3].headers.x-nul must be printable ASCII',
+      '[3].headers.x-emoji must be printable ASCII',
+      '[3].headers.x-lf must be printable ASCII',
     ]) {
       assert.ok(text.includes(expected), `${expected}\nin:\n${text}`);
     }

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { classify } from '../../../services/delivery/classify.ts';
+import { eventMeta } from '../../../services/delivery/event.ts';
 import { DestinationClient } from '../../../services/delivery/posting/destination-client.ts';
 import { RateLimiter } from '../../../services/delivery/rate.ts';
 
@@ -65,6 +67,22 @@ describe('destination client', { timeout: 20_000 }, () => {
     const aborted = await client.post(url, Buffer.from('{}'), {}, AbortSignal.abort());
     assert.deepEqual(aborted, { failure: 'connection', message: 'aborted: Herald is stopping' });
   });
+
+  it('reports a header it cannot send as an invalid request, which is permanent, not a connection failure', async (t) => {
+    let requests = 0;
+    const url = await server(t, (_req, res) => {
+      requests++;
+      res.writeHead(204).end();
+    });
+    const client = new DestinationClient(2, 2_000);
+    t.after(() => client.close());
+    for (const value of ['a\u0000b', 'line\r\nX-Injected: 1']) {
+      const attempt = await client.post(url, Buffer.from('{}'), { 'x-bad': value });
+      assert.ok('failure' in attempt && attempt.failure === 'invalid', JSON.stringify(attempt));
+      assert.equal(classify(attempt).kind, 'permanent');
+    }
+    assert.equal(requests, 0, 'nothing was sent');
+  });
 });
 
 describe('rate limiter', () => {
@@ -74,5 +92,15 @@ describe('rate limiter', () => {
       [limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1250)],
       [0, 100, 200, 50],
     );
+  });
+});
+
+describe('event ids', () => {
+  it('refuses, as undecodable, an event id that cannot be sent as the Idempotency-Key', () => {
+    const record = (id: string) => ({ key: Buffer.from('u'), headers: { 'herald-event-id': id }, timestamp: 1 });
+    assert.equal(eventMeta(record('0190-abc')).id, '0190-abc');
+    for (const id of ['party-\u{1F389}', 'a\r\nb', 'nul\u0000', 'x'.repeat(257)]) {
+      assert.throws(() => eventMeta(record(id)), { code: 'HERALD_DECODE_FAILED' }, JSON.stringify(id));
+    }
   });
 });

@@ -21,14 +21,17 @@ describe('delivery transforms', { timeout: 60_000 }, () => {
         broken: () => {
           throw new Error('boom');
         },
+        unsendable: () => ({ body: 'x', headers: { 'X-Token': 'a\r\nX-Injected: 1' } }),
       },
     });
+    const unsendable = await recorder(t);
     const herald = await bootDelivery(t, {
       service,
       destinations: [
         destination('shout', shout.url, { transform: 'shout' }),
         destination('picky', picky.url, { transform: 'picky' }),
         destination('broken', broken.url, { transform: 'broken' }),
+        destination('unsendable', unsendable.url, { transform: 'unsendable' }),
       ],
     });
     const kept = await publish(herald.url, 'u1', { msg: 'hello' });
@@ -43,9 +46,17 @@ describe('delivery transforms', { timeout: 60_000 }, () => {
 
     await waitFor('statuses settled', async () => {
       const s = await eventStatus(herald.url, skipped);
-      return s.destinations.broken.status === 'dead' && s.destinations.picky.status === 'delivered';
+      return (
+        s.destinations.broken.status === 'dead' &&
+        s.destinations.picky.status === 'delivered' &&
+        s.destinations.unsendable.status === 'dead'
+      );
     });
     const s = await eventStatus(herald.url, skipped);
+    // Headers no request can carry: dead-lettered by the transformer at once, never attempted by the sender.
+    assert.match(s.destinations.unsendable.lastError ?? '', /headers no HTTP request can carry: "X-Token"/);
+    assert.equal(s.destinations.unsendable.attempts, 0);
+    assert.equal(unsendable.requests, 0);
     assert.equal(s.destinations.picky.attempts, 0, 'filtered: nothing sent');
     assert.match(s.destinations.broken.lastError ?? '', /transform.*boom/);
     assert.equal(broken.requests, 0);

@@ -113,6 +113,20 @@ test('every field problem is reported at once and nothing is written', async () 
   assert.equal(producer.sent.length, 0);
 });
 
+test('a request_id no header can carry (CR/LF, NUL, emoji, spaces at the ends) is refused with the field named', async () => {
+  const { app, producer } = setup();
+  for (const request_id of ['a\r\nX-Injected: 1', 'nul\u0000', 'party-\u{1F389}', ' padded', 'tab\there', 'é']) {
+    const { status, body } = await post(app, { ...valid, request_id });
+    assert.equal(status, 400, JSON.stringify(request_id));
+    assert.equal(body.error.code, 'HERALD_VALIDATION_FAILED');
+    assert.equal(body.error.details.length, 1);
+    assert.equal(body.error.details[0].field, 'request_id');
+    assert.match(body.error.details[0].message, /Idempotency-Key/);
+  }
+  assert.equal(producer.sent.length, 0);
+  assert.equal((await post(app, { ...valid, request_id: 'order 7/2024-01#a' })).status, 201, 'inner spaces are fine');
+});
+
 test('topic, partition and body size are checked against the service and the broker', async () => {
   const { app, producer, described } = setup();
   const unknown = await post(app, { ...valid, topic_name: 'payments' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EmailChannel, smtpFailure } from '../../../services/notify/channels/email.ts';
 import { emailSubject, emailText, messageIdOf, smsText } from '../../../services/notify/channels/message.ts';
-import { SmsChannel } from '../../../services/notify/channels/sms.ts';
+import { idempotencyKey, SmsChannel } from '../../../services/notify/channels/sms.ts';
 import type { Notification } from '../../../services/notify/topics.ts';
 import { HeraldError } from '../../../src/errors.ts';
 import { SmsGatewayPeer, SmtpPeer } from './peers.ts';
@@ -110,6 +110,28 @@ test('sms channel posts JSON with an Idempotency-Key and classifies failures', a
   const abandoned = (await cancelled) as HeraldError;
   assert.equal(abandoned.code, 'HERALD_DESTINATION_FAILED');
   assert.match(abandoned.message, /shutting down/);
+});
+
+test('sms channel sends a record whose request id no header can carry under a stable digest key', async (t) => {
+  const gateway = new SmsGatewayPeer();
+  await gateway.start();
+  t.after(() => gateway.stop());
+  const channel = new SmsChannel({ url: () => gateway.url, timeoutMs: 2000 });
+  // Written before the produce API checked request ids: it must still be sent, and resends carry the same key.
+  for (const request_id of ['party-\u{1F389}', 'line\r\nbreak', 'party-\u{1F389}']) await channel.send(note({ request_id }));
+  assert.equal(gateway.keys.length, 3);
+  assert.match(gateway.keys[0], /^sha256-[0-9a-f]{64}$/);
+  assert.equal(gateway.keys[2], gateway.keys[0]);
+  assert.notEqual(gateway.keys[1], gateway.keys[0]);
+  assert.equal(idempotencyKey('req-1'), 'req-1');
+});
+
+test('sms channel: a request that cannot be made is a permanent failure, not 30 retries', async () => {
+  const channel = new SmsChannel({ url: () => 'http://exa mple.test/sms', timeoutMs: 2000 });
+  const refused = (await channel.send(note()).catch((e: unknown) => e)) as HeraldError;
+  assert.equal(refused.code, 'HERALD_DESTINATION_FAILED');
+  assert.equal(refused.retriable, false);
+  assert.match(refused.message, /cannot be made/);
 });
 
 test('sms channel: 4xx is permanent, 429 is not, an unreachable gateway is retriable', async (t) => {
