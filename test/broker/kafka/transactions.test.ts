@@ -187,8 +187,17 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
       assert.equal(inputOffset, null, 'the offset of an unfinished transaction was committed');
     }
     await successor.commitTransaction([{ topic: output, value: Buffer.from('next') }], [{ topic: input, partition: 0, offset: 1 }]);
-    const last = await broker.admin.read({ topic: output, partition: 0, offset: visible.at(-1)?.offset ?? 0 }, 10);
-    assert.equal(last.at(-1)?.value?.toString(), 'next');
+    // EndTxn answers before the coordinator has written the commit markers: the record becomes visible shortly after.
+    const from = (visible.at(-1)?.offset ?? -1) + 1;
+    let after: BrokerRecord[] = [];
+    await waitUntil(async () => {
+      after = await broker.admin.read({ topic: output, partition: 0, offset: from }, 10_000);
+      return after.length > 0;
+    }, "the successor's record to become visible");
+    assert.deepEqual(
+      after.map((r) => r.value?.toString()),
+      ['next'],
+    );
   });
 
   it('a transaction the broker aborted for its timeout is retriable, not a fencing: the next one commits', async (t) => {
