@@ -38,4 +38,9 @@ export {
   uses,
 } from './topology/declaration.ts';
 export { type ProvisionReport, provisionTopology } from './topology/provision.ts';
+export { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+export { httpAnswered, withHttpClientSpan } from './telemetry/http-client.ts';
+export type { SpanView, TraceSummary, TraceView } from './telemetry/recent-traces.ts';
+export { extractTraceContext, injectTraceContext } from './telemetry/trace-context.ts';
+export { spanEvent, withSpan, type WithSpanOptions } from './telemetry/with-span.ts';
 export { checkTopology, topologyProblems } from './topology/validate.ts';

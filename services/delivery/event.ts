@@ -6,7 +6,7 @@ import { HEADERS } from '#herald/runtime';
 /** Record headers the pipeline carries alongside every event. */
 export const EVENT_HEADERS = {
   /** The event id (also the destination's `Idempotency-Key`). */
-  eventId: 'herald-event-id',
+  eventId: HEADERS.eventId,
   /** When the event was accepted, ms since the epoch. */
   receivedAt: 'herald-received-at',
   /** Content type of a destination record's body. */

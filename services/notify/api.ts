@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError, isHeraldError, toHeraldError } from '#herald';
 import type { Admin, Producer } from '#herald/broker';
 import { HEADER_VALUE_PATTERN } from '#herald/kit';
+import { HEADERS } from '#herald/runtime';
 import { PartitionCounts } from './partition-counts.ts';
 import { E164, EMAIL, MAX_ID_LENGTH, type Notification, notificationCodec, REQUEST_ID_HEADER } from './topics.ts';
 
@@ -151,7 +152,8 @@ async function produce(producer: Producer, body: ProduceRequest) {
         topic: body.topic_name,
         key: body.key === undefined ? null : Buffer.from(body.key),
         value: notificationCodec.encode(value),
-        headers: { [REQUEST_ID_HEADER]: body.request_id },
+        // The request id is the notification's event id too: its traces are found by it.
+        headers: { [REQUEST_ID_HEADER]: body.request_id, [HEADERS.eventId]: body.request_id },
         ...(body.partition === undefined ? {} : { partition: body.partition }),
       },
     ]);

@@ -1,4 +1,4 @@
-import { boolean, type Field, integer, oneOf, string } from './fields.ts';
+import { boolean, type Field, integer, number, oneOf, string } from './fields.ts';
 
 /** A tree of config fields; services add their own sections beside the platform's. */
 export interface Schema {
@@ -91,6 +91,25 @@ export const platformSchema = {
       size: string('10m', 'rotate when the file reaches this size', /^\d+[kmg]?$/, 'a size such as 500k, 10m or 1g'),
       frequency: string('daily', 'rotate on this schedule', /^(daily|hourly|\d+)$/, 'daily, hourly or milliseconds'),
       keep: integer(10, 'rotated files to keep', 1, 1000),
+    },
+  },
+  telemetry: {
+    serviceName: string('', '`service.name` of Herald\'s spans (empty: OTEL_SERVICE_NAME, else `herald`)'),
+    resourceAttributes: string(
+      '',
+      'more resource attributes, `key=value,…` (added to OTEL_RESOURCE_ATTRIBUTES)',
+      /^$|^[^=,\s]+=[^,]*(,[^=,\s]+=[^,]*)*$/,
+      'key=value pairs separated by commas',
+    ),
+    traces: {
+      endpoint: string(
+        '',
+        'OTLP/HTTP (protobuf) traces URL, e.g. http://127.0.0.1:4318/v1/traces (empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, else no export)',
+        /^$|^https?:\/\/\S+$/,
+        'an http:// or https:// URL',
+      ),
+      sampleRatio: number(1, 'fraction of new traces recorded; a trace a caller sampled is always followed', 0, 1),
+      recent: integer(0, 'traces kept in memory for GET /admin/traces (0: none)', 0, 100_000),
     },
   },
   shutdown: {

@@ -11,6 +11,7 @@ import { registerOpenApi } from './openapi/describe.ts';
 import { registerDocsPage, type ServicePage } from './openapi/docs-page.ts';
 import { DEFAULT_MAX_JSON_DEPTH, limitJsonDepth } from './json-body.ts';
 import { RouteMethods } from './route-methods.ts';
+import { traceRequests } from './tracing.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppOptions {
@@ -51,7 +52,7 @@ const CORRELATION_HEADER = 'x-request-id';
 /**
  * The fastify app every service mounts its routes on: schema validation (strict bodies, coerced query/params),
  * body size and JSON depth limits, timeouts for slow clients, a correlation id per request (taken from
- * `x-request-id` or made up, echoed back, carried by `request.log`), request logging, the error envelope on every
+ * `x-request-id` or made up, echoed back, carried by `request.log`), a trace span per request, request logging, the error envelope on every
  * error — malformed requests and URLs, timeouts, 404 and 405 included — a request-duration histogram,
  * health/ready/metrics, and `/openapi.json` describing every route registered on it (with `/docs` rendering it and
  * `/` linking both).
@@ -78,6 +79,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   });
   // First, so that every route added after it is described.
   registerOpenApi(app);
+  traceRequests(app);
   const methods = new RouteMethods(app);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(sendError);

@@ -11,7 +11,10 @@ import { createApp } from '../http/app.ts';
 import { HttpServer } from '../http/server.ts';
 import { createLogger } from '../log/logger.ts';
 import { createMetrics } from '../metrics/registry.ts';
-import { installContextManager } from '../runtime/trace-context.ts';
+import { tracingSettings } from '../telemetry/settings.ts';
+import { tracedBroker } from '../telemetry/traced-broker.ts';
+import { installContextManager } from '../telemetry/trace-context.ts';
+import { Tracing } from '../telemetry/tracing.ts';
 import type { TopicDeclaration } from '../topology/declaration.ts';
 import { provisionTopology } from '../topology/provision.ts';
 import { topologyProblems } from '../topology/validate.ts';
@@ -64,8 +67,12 @@ export async function boot(options: BootOptions): Promise<Running> {
   const logger = log.logger;
   const lifecycle = new Lifecycle(logger);
   lifecycle.add({ name: 'log', stage: 'log', start: async () => {}, stop: () => log.close() });
+  // Registered before anything makes a tracer, exported and unregistered after everything else has stopped.
+  const tracing = new Tracing(tracingSettings(config.telemetry, options.env ?? process.env));
+  tracing.start();
+  lifecycle.add({ name: 'telemetry', stage: 'log', start: async () => {}, stop: () => tracing.stop() });
 
-  const broker = await createBroker(brokerSpecFromConfig(config), logger);
+  const broker = tracedBroker(await createBroker(brokerSpecFromConfig(config), logger));
   lifecycle.add({ name: 'broker', stage: 'broker', start: () => broker.start(), stop: () => broker.stop() });
 
   const metrics = createMetrics();
@@ -102,6 +109,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     host: config.http.host,
     token: config.http.adminToken,
     stopping: http.stopping,
+    traces: tracing.recent,
   });
   // Every topic of every service, declared up front: checked below before anything starts, created right after
   // the broker starts and before any service component does.

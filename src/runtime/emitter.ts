@@ -2,7 +2,7 @@ import type { Headers, OutgoingRecord, Producer, RecordPosition } from '../broke
 import type { Codec } from '../codec/codec.ts';
 import { currentCorrelationId } from './correlation.ts';
 import { HEADERS } from './headers.ts';
-import { injectTraceContext } from './trace-context.ts';
+import { injectTraceContext } from '../telemetry/trace-context.ts';
 
 /**
  * `headers` plus what ties a produced record to its cause: `traceparent` of the active span (so the consumer's

@@ -1,9 +1,13 @@
+import { EVENT_ID_HEADER } from '../telemetry/traced-broker.ts';
+
 /** Record headers the runtime reads and writes. Names are lower-case, as Kafka tooling shows them. */
 export const HEADERS = {
   /** Ties the records, logs and spans of one request together; kept across emits, retries and dead letters. */
   correlationId: 'herald.correlation-id',
   /** Accepted as a correlation id when `herald.correlation-id` is absent (what HTTP proxies set). */
   requestId: 'x-request-id',
+  /** The id of the event a record carries, when its producer gave it one: spans show it, and traces are found by it. */
+  eventId: EVENT_ID_HEADER,
   /** W3C trace context. */
   traceparent: 'traceparent',
   tracestate: 'tracestate',

@@ -1,4 +1,15 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, type TracerProvider, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  INVALID_SPAN_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import { tracingActive } from './active.ts';
+
+const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** What a caller may set on a span started by {@link withSpan}. */
 export interface WithSpanOptions {
@@ -12,8 +23,8 @@ export interface WithSpanOptions {
  * Runs `fn` inside a span named `name`, child of the active span, active while `fn` runs (so logs and spans it
  * starts belong to it). The span ends when `fn` settles; a thrown error is recorded on it, status `ERROR`, and
  * rethrown unchanged. This is the one hook for code that wants its own span (processor table writes and emits,
- * the outbox relay, a service's database calls): with no SDK registered the API's tracer is a no-op and the cost
- * is one non-recording span object.
+ * the outbox relay, a service's database calls): with no SDK registered `fn` runs at once, given a span that
+ * records nothing.
  */
 export async function withSpan<R>(
   name: string,
@@ -21,6 +32,7 @@ export async function withSpan<R>(
   fn: (span: Span) => R | Promise<R>,
   options: WithSpanOptions = {},
 ): Promise<R> {
+  if (options.tracerProvider === undefined && !tracingActive()) return fn(NOT_RECORDING);
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('herald');
   return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes }, async (span) => {
     try {
@@ -35,4 +47,14 @@ export async function withSpan<R>(
       span.end();
     }
   });
+}
+
+/**
+ * Adds an event to the active span (a retry with its attempt number, a dead-lettering, a table write): the cheap
+ * way to mark a moment inside a span. Nothing happens when no span is recording.
+ */
+export function spanEvent(name: string, attributes: Attributes): void {
+  if (!tracingActive()) return;
+  const span = trace.getActiveSpan();
+  if (span?.isRecording()) span.addEvent(name, attributes);
 }

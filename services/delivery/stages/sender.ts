@@ -1,4 +1,4 @@
-import { HeraldError } from '#herald';
+import { HeraldError, httpAnswered, SpanStatusCode, withHttpClientSpan } from '#herald';
 import type { Semaphore } from '#herald/kit';
 import { type Handler, HEADERS } from '#herald/runtime';
 import { classify } from '../classify.ts';
@@ -65,7 +65,18 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     const at = Date.now();
     let attempt: Awaited<ReturnType<Poster['post']>>;
     try {
-      attempt = await client.post(url, body, headers, message.signal);
+      attempt = await withHttpClientSpan(
+        'POST',
+        url,
+        headers,
+        { 'herald.destination': destination.id, 'herald.attempt': message.handling.attempts },
+        async (span) => {
+          const answer = await client.post(url, body, headers, message.signal);
+          if ('status' in answer) httpAnswered(span, answer.status);
+          else span.setStatus({ code: SpanStatusCode.ERROR, message: `${answer.failure}: ${answer.message}` });
+          return answer;
+        },
+      );
     } finally {
       slots.release();
     }

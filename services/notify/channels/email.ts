@@ -5,7 +5,7 @@
  * so such a message goes to the dead-letter topic at once instead of being retried.
  */
 import { createTransport } from 'nodemailer';
-import { HeraldError } from '#herald';
+import { HeraldError, SpanKind, withSpan } from '#herald';
 import type { Notification } from '../topics.ts';
 import { emailSubject, emailText, messageIdOf } from './message.ts';
 
@@ -49,6 +49,16 @@ export class EmailChannel {
    * @throws HeraldError `HERALD_DESTINATION_FAILED`, retriable unless the server refused for good (5xx).
    */
   async send(n: Notification): Promise<void> {
+    const { host, port } = this.#options.target();
+    await withSpan(
+      'smtp send',
+      { 'network.protocol.name': 'smtp', 'server.address': host, 'server.port': port, 'herald.channel': 'email' },
+      () => this.#send(n),
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  async #send(n: Notification): Promise<void> {
     try {
       await this.#transport().sendMail({
         from: this.#options.from,

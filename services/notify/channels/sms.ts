@@ -6,7 +6,7 @@
  * can a request that cannot even be made (an error of ours, not the gateway's).
  */
 import { createHash } from 'node:crypto';
-import { HeraldError } from '#herald';
+import { HeraldError, httpAnswered, withHttpClientSpan } from '#herald';
 import { isHeaderValue } from '#herald/kit';
 import type { Notification } from '../topics.ts';
 import { smsText } from './message.ts';
@@ -55,42 +55,51 @@ export class SmsChannel {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     const body: SmsRequest = { to: n.phone, message: smsText(n), request_id: n.request_id };
-    let request: Request;
+    let url: string;
+    let headers: Record<string, string>;
     try {
-      const url = await abortable(this.#options.url(), signal);
-      request = new Request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey(n.request_id) },
-        body: JSON.stringify(body),
-        signal,
-      });
+      url = await abortable(this.#options.url(), signal);
+      headers = { 'content-type': 'application/json', 'idempotency-key': idempotencyKey(n.request_id) };
     } catch (err) {
-      if (signal.aborted) throw unreachable(err, this.#options.timeoutMs);
-      // A request that cannot be built (a URL or header it refuses) fails the same way on every attempt.
-      throw new HeraldError('HERALD_DESTINATION_FAILED', `SMS request cannot be made: ${(err as Error).message}`, {
-        cause: err,
-        retriable: false,
-      });
+      throw cannotSend(err, signal, this.#options.timeoutMs);
     }
-    let response: Response;
-    try {
-      response = await fetch(request);
-    } catch (err) {
-      throw unreachable(err, this.#options.timeoutMs);
-    }
-    // Read the answer either way so the keep-alive connection can be reused.
-    const text = await response.text().catch(() => '');
-    if (response.ok) return;
-    const retriable = response.status >= 500 || RETRIABLE_STATUS.has(response.status);
-    throw new HeraldError(
-      'HERALD_DESTINATION_FAILED',
-      `SMS gateway answered ${response.status}: ${text.slice(0, 200)}`,
-      {
-        retriable,
-        details: { status: response.status },
-      },
-    );
+    await withHttpClientSpan('POST', url, headers, { 'herald.channel': 'sms' }, async (span) => {
+      let request: Request;
+      try {
+        request = new Request(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+      } catch (err) {
+        throw cannotSend(err, signal, this.#options.timeoutMs);
+      }
+      let response: Response;
+      try {
+        response = await fetch(request);
+      } catch (err) {
+        throw unreachable(err, this.#options.timeoutMs);
+      }
+      // Read the answer either way so the keep-alive connection can be reused.
+      const text = await response.text().catch(() => '');
+      httpAnswered(span, response.status);
+      if (response.ok) return;
+      const retriable = response.status >= 500 || RETRIABLE_STATUS.has(response.status);
+      throw new HeraldError(
+        'HERALD_DESTINATION_FAILED',
+        `SMS gateway answered ${response.status}: ${text.slice(0, 200)}`,
+        {
+          retriable,
+          details: { status: response.status },
+        },
+      );
+    });
   }
+}
+
+/** A request that cannot be built (a URL or header it refuses) fails the same way on every attempt. */
+function cannotSend(err: unknown, signal: AbortSignal, timeoutMs: number): HeraldError {
+  if (signal.aborted) return unreachable(err, timeoutMs);
+  return new HeraldError('HERALD_DESTINATION_FAILED', `SMS request cannot be made: ${(err as Error).message}`, {
+    cause: err,
+    retriable: false,
+  });
 }
 
 function unreachable(err: unknown, timeoutMs: number): HeraldError {

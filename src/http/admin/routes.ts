@@ -7,6 +7,8 @@ import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
 import { registerProcessorRoutes } from './processors.ts';
 import { registerTopicRoutes } from './topics.ts';
+import { registerTraceRoutes } from './traces.ts';
+import type { RecentTraces } from '../../telemetry/recent-traces.ts';
 
 export interface AdminOptions {
   /** What the routes serve (the platform's `BrokerAdminApi`). */
@@ -17,6 +19,8 @@ export interface AdminOptions {
   token: string;
   /** Aborted when the server stops: long-running actions (a replay) end early and answer what they did. */
   stopping?: AbortSignal;
+  /** The traces this process keeps in memory, served at `/admin/traces`; `undefined` when none are kept. */
+  traces?: RecentTraces;
 }
 
 /** True for addresses only this machine can reach. */
@@ -54,6 +58,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
       registerGroupRoutes(admin, options.admin);
       registerDlqRoutes(admin, options.admin, options.stopping);
       registerProcessorRoutes(admin, options.admin);
+      registerTraceRoutes(admin, options.traces);
     },
     { prefix: '/admin' },
   );

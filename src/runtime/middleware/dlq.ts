@@ -1,4 +1,5 @@
 import { failureLogFields, isHeraldError } from '../../errors.ts';
+import { spanEvent } from '../../telemetry/with-span.ts';
 import { creates } from '../../topology/declaration.ts';
 import { withBypass } from '../chain.ts';
 import { deadLetterRecord } from '../dlq/envelope.ts';
@@ -37,6 +38,7 @@ export function deadLetter<T = unknown>(options: DeadLetterOptions = {}): Middle
       const topic = nameOf(message.topic, message.group);
       await message.runtime.producer.send([deadLetterRecord(message, err, topic)]);
       message.handling.deadLettered = true;
+      spanEvent('dead_lettered', { 'herald.dlq.topic': topic, 'herald.attempts': message.handling.attempts });
       message.logger.error(
         { ...failureLogFields(err), deadLetterTopic: topic, attempts: message.handling.attempts },
         'dead-lettered',

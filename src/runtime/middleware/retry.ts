@@ -1,4 +1,5 @@
 import { failureLogFields, isRetriable } from '../../errors.ts';
+import { spanEvent } from '../../telemetry/with-span.ts';
 import { nextDelay, type RetryPolicy, retryPolicy } from '../backoff.ts';
 import { withBypass } from '../chain.ts';
 import type { Middleware } from '../message.ts';
@@ -38,6 +39,11 @@ export function retry<T = unknown>(
         started ??= message.handling.lastAttemptAt ?? Date.now();
         const delayMs = nextDelay(resolved, attempts, Date.now() - started, random);
         if (delayMs === undefined) throw err;
+        spanEvent('retry', {
+          'herald.attempt': attempts,
+          'herald.retry_in_ms': delayMs,
+          'exception.message': err instanceof Error ? err.message : String(err),
+        });
         const now = Date.now();
         if (now - lastWarnAt >= WARN_EVERY_MS) {
           message.logger.warn(

@@ -1,7 +1,6 @@
 import {
   type Context,
   context,
-  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -11,9 +10,12 @@ import {
 } from '@opentelemetry/api';
 import { withBypass } from '../chain.ts';
 import { HEADERS } from '../headers.ts';
-import { perTurn } from '../../kit/per-turn.ts';
+import { tracingActive } from '../../telemetry/active.ts';
 import type { Handler, Message, Middleware } from '../message.ts';
-import { extractTraceContext } from '../trace-context.ts';
+import { extractTraceContext } from '../../telemetry/trace-context.ts';
+
+/** Keys longer than this are left out of span attributes. */
+const MAX_KEY_BYTES = 256;
 
 export interface TracingOptions {
   /** Default: the global tracer provider (a no-op until the application registers one). */
@@ -22,7 +24,7 @@ export interface TracingOptions {
 
 /**
  * Continues the trace a record carries (W3C `traceparent` header): runs the rest of the chain in a `CONSUMER`
- * span, `<topic> process`, whose parent is the producer's span. The span covers every attempt; it is active while
+ * span, `process <topic>`, whose parent is the producer's span. The span covers every attempt; it is active while
  * the handler runs, so spans it starts — and records it emits (`Emitter` injects `traceparent`) — belong to it.
  * A record without trace context starts a new trace.
  */
@@ -32,26 +34,17 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
   // Nothing to record and no trace to continue: skip the span and the context switch, which would cost more than
   // the handler of a light record. (Checked per record: an SDK may be registered after the router starts.)
   const untraced = (message: Message<T>) =>
-    provider === undefined && message.headers[HEADERS.traceparent] === undefined && noSdkRegistered();
+    provider === undefined && message.headers[HEADERS.traceparent] === undefined && !tracingActive();
   const middleware: Middleware<T> = (next) => (message) => {
     if (untraced(message)) return next(message);
     const traced = message.headers[HEADERS.traceparent] !== undefined;
     const parent = traced ? extractTraceContext(message.headers) : ROOT_CONTEXT;
-    const span = tracer.startSpan(`${message.topic} process`, { kind: SpanKind.CONSUMER }, parent);
+    const span = tracer.startSpan(`process ${message.topic}`, { kind: SpanKind.CONSUMER }, parent);
     if (!traced && !span.isRecording()) return next(message);
     return inSpan(span, parent, next, message);
   };
   return withBypass(middleware, { enter: untraced });
 }
-
-// The API's no-op provider, which the global proxy delegates to until an SDK registers a real one.
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
-
-// Asked per record, answered once per event-loop turn: an SDK registered meanwhile is seen from the next turn on.
-const noSdkRegistered = perTurn((): boolean => {
-  const global = trace.getTracerProvider();
-  return global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_PROVIDER;
-});
 
 async function inSpan<T>(span: Span, parent: Context, next: Handler<T>, message: Message<T>): Promise<void> {
   if (span.isRecording()) {
@@ -64,6 +57,10 @@ async function inSpan<T>(span: Span, parent: Context, next: Handler<T>, message:
       'messaging.consumer.group.name': message.group,
       'herald.correlation_id': message.correlationId,
     });
+    const key = message.record.key;
+    if (key !== null && key.length <= MAX_KEY_BYTES) span.setAttribute('messaging.kafka.message.key', key.toString());
+    const eventId = message.headers[HEADERS.eventId];
+    if (eventId !== undefined) span.setAttribute('messaging.message.id', eventId);
   }
   try {
     await context.with(trace.setSpan(parent, span), () => next(message));

@@ -127,6 +127,8 @@ export class SmsGatewayPeer extends Peer {
   mode: GatewayMode = 'ok';
   /** Idempotency-Key headers seen on accepted requests, in order. */
   readonly keys: string[] = [];
+  /** `traceparent` headers seen on accepted requests, in order. */
+  readonly traceparents: string[] = [];
   #server: Server | undefined;
 
   get url(): string {
@@ -155,6 +157,7 @@ export class SmsGatewayPeer extends Peer {
       request_id: string;
     };
     this.keys.push(String(request.headers['idempotency-key']));
+    if (request.headers.traceparent !== undefined) this.traceparents.push(String(request.headers.traceparent));
     this.record({ requestId: body.request_id, to: body.to, text: body.message });
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"sent"}');
   }

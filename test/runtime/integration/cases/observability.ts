@@ -110,7 +110,7 @@ export function observabilityTests(test: RuntimeTest): void {
       await h.waitFor(
         async () =>
           (await h.readAll(output)).length === 1 &&
-          exporter.getFinishedSpans().some((s) => s.name === `${input} process`),
+          exporter.getFinishedSpans().some((s) => s.name === `process ${input}`),
         () => 'the emitted record and the finished handler span',
       );
       const [received] = await h.readAll(input);
@@ -118,7 +118,7 @@ export function observabilityTests(test: RuntimeTest): void {
       const sent = producerSpan.spanContext();
       assert.equal(received.headers.traceparent, `00-${sent.traceId}-${sent.spanId}-01`);
 
-      const processing = exporter.getFinishedSpans().find((s) => s.name === `${input} process`);
+      const processing = exporter.getFinishedSpans().find((s) => s.name === `process ${input}`);
       assert.ok(processing, 'no handler span');
       assert.equal(processing.spanContext().traceId, sent.traceId);
       assert.equal(processing.parentSpanContext?.spanId, sent.spanId);

@@ -1,0 +1,46 @@
+import { type Attributes, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { injectTraceContext } from './trace-context.ts';
+import { withSpan } from './with-span.ts';
+
+/**
+ * Runs an outbound HTTP request (`fn`) in a CLIENT span named after its method (OpenTelemetry HTTP conventions),
+ * after adding the span's `traceparent` to `headers`, so the receiving server continues the trace. Credentials in
+ * the URL are left out of the span. Report the answer with {@link httpAnswered}; a failure without an answer with
+ * `span.setStatus`.
+ */
+export function withHttpClientSpan<R>(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<R>,
+): Promise<R> {
+  return withSpan(
+    method,
+    { 'http.request.method': method, ...urlAttributes(url), ...attributes },
+    (span) => {
+      if (span.isRecording()) injectTraceContext(headers);
+      return fn(span);
+    },
+    { kind: SpanKind.CLIENT },
+  );
+}
+
+/** The response status on the span; 4xx and 5xx mark it failed. */
+export function httpAnswered(span: Span, status: number): void {
+  if (!span.isRecording()) return;
+  span.setAttribute('http.response.status_code', status);
+  if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+}
+
+function urlAttributes(url: string): Attributes {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    const port = parsed.port || (parsed.protocol === 'https:' ? '443' : '80');
+    return { 'url.full': parsed.toString(), 'server.address': parsed.hostname, 'server.port': Number(port) };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,148 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import type { Broker, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
+import { tracingActive } from './active.ts';
+import { extractTraceContext, injectTraceContext } from './trace-context.ts';
+
+/** The record header naming the event a record carries, when its producer gave it an id (a span attribute too). */
+export const EVENT_ID_HEADER = 'herald-event-id';
+
+const TRACEPARENT = 'traceparent';
+const TRACESTATE = 'tracestate';
+/** Keys longer than this are left out of span attributes. */
+const MAX_KEY_CHARS = 256;
+
+/**
+ * The broker with every producer it makes traced (see {@link tracedProducer}); everything else is the broker's own.
+ * The platform wraps the broker it boots with this, so every record any part of Herald sends — HTTP ingest,
+ * handlers' emits, dead letters, replays, the outbox relay — carries trace context.
+ */
+export function tracedBroker(broker: Broker): Broker {
+  return {
+    get kind() {
+      return broker.kind;
+    },
+    get admin() {
+      return broker.admin;
+    },
+    start: () => broker.start(),
+    ping: () => broker.ping(),
+    producer: () => tracedProducer(broker.producer()),
+    consumer: (options) => broker.consumer(options),
+    reader: (options) => broker.reader(options),
+    stop: () => broker.stop(),
+  };
+}
+
+/**
+ * A producer whose sends are `send <topic>` PRODUCER spans (OpenTelemetry messaging conventions), one per topic of a
+ * send — per distinct parent, when records bring their own — each record carrying its span's context in
+ * `traceparent`, so the consumer's `process <topic>` span continues the trace.
+ *
+ * A span's parent is the active span (the HTTP request, the handler's record); with none active, the trace context
+ * the record already carries (a replayed dead letter, an outbox row); else it starts a trace. A record's own
+ * context that is not the parent becomes a link.
+ *
+ * With no SDK registered nothing is recorded: a record without `traceparent` sent while a remote trace context is
+ * active (a request or record that carried one) gets that context, so traces pass through a Herald that records none.
+ */
+export function tracedProducer(producer: Producer): Producer {
+  return {
+    send: (records) => (tracingActive() ? sendTraced(producer, records) : producer.send(passThrough(records))),
+    close: () => producer.close(),
+  };
+}
+
+function passThrough(records: OutgoingRecord[]): OutgoingRecord[] {
+  const active = trace.getSpanContext(context.active());
+  if (active === undefined || records.every((r) => r.headers?.[TRACEPARENT] !== undefined)) return records;
+  return records.map((r) =>
+    r.headers?.[TRACEPARENT] !== undefined ? r : { ...r, headers: injectTraceContext({ ...r.headers }) },
+  );
+}
+
+interface SendSpan {
+  span: Span;
+  context: Context;
+  indices: number[];
+}
+
+async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promise<RecordPosition[]> {
+  const tracer = trace.getTracer('herald.broker');
+  const active = context.active();
+  const hasActiveSpan = trace.getSpan(active) !== undefined;
+  const spans = new Map<string, SendSpan>();
+  const out = records.map((record, index): OutgoingRecord => {
+    const own = record.headers?.[TRACEPARENT];
+    const group = hasActiveSpan || own === undefined ? record.topic : `${record.topic}\n${own}`;
+    let send = spans.get(group);
+    if (send === undefined) {
+      const parent = hasActiveSpan || own === undefined ? active : extractTraceContext(record.headers!);
+      const links: Link[] = [];
+      if (hasActiveSpan && own !== undefined) {
+        const linked = trace.getSpanContext(extractTraceContext(record.headers!));
+        if (linked !== undefined) links.push({ context: linked });
+      }
+      const span = tracer.startSpan(
+        `send ${record.topic}`,
+        { kind: SpanKind.PRODUCER, attributes: sendAttributes(record.topic), links },
+        parent,
+      );
+      send = { span, context: trace.setSpan(parent, span), indices: [] };
+      spans.set(group, send);
+    }
+    send.indices.push(index);
+    const headers = { ...record.headers };
+    delete headers[TRACEPARENT];
+    delete headers[TRACESTATE];
+    return { ...record, headers: injectTraceContext(headers, send.context) };
+  });
+  for (const { span, indices } of spans.values()) {
+    if (!span.isRecording()) continue;
+    if (indices.length > 1) span.setAttribute('messaging.batch.message_count', indices.length);
+    else describeOne(span, out[indices[0]]);
+  }
+  try {
+    const positions = await producer.send(out);
+    for (const { span, indices } of spans.values()) {
+      if (indices.length === 1 && span.isRecording()) {
+        const { partition, offset } = positions[indices[0]];
+        span.setAttributes({ 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': offset });
+      }
+      span.end();
+    }
+    return positions;
+  } catch (err) {
+    for (const { span } of spans.values()) {
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.end();
+    }
+    throw err;
+  }
+}
+
+function sendAttributes(topic: string): Attributes {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'send',
+    'messaging.operation.name': 'send',
+    'messaging.destination.name': topic,
+  };
+}
+
+function describeOne(span: Span, record: OutgoingRecord): void {
+  if (record.key !== undefined && record.key !== null && record.key.length <= MAX_KEY_CHARS) {
+    span.setAttribute('messaging.kafka.message.key', record.key.toString());
+  }
+  const eventId = record.headers?.[EVENT_ID_HEADER];
+  if (eventId !== undefined) span.setAttribute('messaging.message.id', eventId);
+}
