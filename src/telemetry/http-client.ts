@@ -19,7 +19,8 @@ export function withHttpClientSpan<R>(
     method,
     { 'http.request.method': method, ...urlAttributes(url), ...attributes },
     (span) => {
-      if (span.isRecording()) injectTraceContext(headers);
+      // Unsampled or unrecorded, the trace context still goes on (W3C: the callee may decide for itself).
+      injectTraceContext(headers);
       return fn(span);
     },
     { kind: SpanKind.CLIENT },

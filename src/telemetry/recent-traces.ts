@@ -92,7 +92,7 @@ export class RecentTraces implements SpanProcessor {
   trace(traceId: string): TraceView | undefined {
     const stored = this.#traces.get(traceId);
     if (stored === undefined) return undefined;
-    const spans = [...stored.spans].sort((a, b) => compareHrTime(a.startTime, b.startTime)).map(spanView);
+    const spans = [...stored.spans].sort(startOrder).map(spanView);
     return { traceId, spans, droppedSpans: stored.dropped };
   }
 
@@ -177,6 +177,14 @@ function summary(traceId: string, spans: ReadableSpan[]): TraceSummary {
     spans: spans.length,
     errors,
   };
+}
+
+/** By start time; of two started in the same tick, a parent before its child. */
+function startOrder(a: ReadableSpan, b: ReadableSpan): number {
+  const byTime = compareHrTime(a.startTime, b.startTime);
+  if (byTime !== 0) return byTime;
+  if (b.parentSpanContext?.spanId === a.spanContext().spanId) return -1;
+  return a.parentSpanContext?.spanId === b.spanContext().spanId ? 1 : 0;
 }
 
 function compareHrTime(a: HrTime, b: HrTime): number {

@@ -217,10 +217,34 @@ for (const kind of ['embedded', 'kafka']) {
       });
       const { status } = await request(`${herald.url}/publish`, 'POST', { userId: 'u1', payload: {} });
       assert.equal(status, 202);
-      await eventually(async () => steady.seen.length === 1);
+      const unsampled = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-00`;
+      const traced = await request(`${herald.url}/publish`, 'POST', { userId: 'u2', payload: {} }, { traceparent: unsampled });
+      assert.equal(traced.status, 202);
+      await eventually(async () => steady.seen.length === 2);
+      const carried = steady.seen.find((r) => r.id === traced.body.id)!.traceparent;
+      assert.match(carried, new RegExp(`^00-${CLIENT_TRACE}-[0-9a-f]{16}-00$`), "the caller's trace goes on, unsampled");
+      assert.equal((await request(`${herald.url}/admin/traces`)).body.traces.length, 0);
       await herald.stop(); // flushes whatever was batched
       assert.equal(receiver.spans.length, 0);
       assert.equal(receiver.requests, 0);
     });
   });
 }
+
+it('tracing off: a caller’s traceparent still reaches the records, and /admin/traces says how to keep traces', async (t) => {
+  const steady = await destinationServer(t, false);
+  const herald = await bootDelivery(t, { destinations: [destination('steady', steady.url)] });
+  const traceparent = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`;
+  const published = await request(`${herald.url}/publish`, 'POST', { userId: 'u1', payload: {} }, { traceparent });
+  assert.equal(published.status, 202);
+  const partitions = [0, 1, 2, 3].map((partition) =>
+    herald.broker.admin.read({ topic: `${herald.prefix}.events`, partition, offset: 0 }, 10),
+  );
+  const [stored] = (await Promise.all(partitions)).flat();
+  assert.equal(stored.headers.traceparent, traceparent);
+  await eventually(async () => steady.seen.length === 1);
+  assert.equal(steady.seen[0].traceparent, traceparent);
+  const traces = await request(`${herald.url}/admin/traces`);
+  assert.equal(traces.status, 404);
+  assert.match(traces.body.error.message, /telemetry\.traces\.recent/);
+});
