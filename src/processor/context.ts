@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { Headers, OutgoingRecord } from '../broker/port.ts';
 import { HeraldError } from '../errors.ts';
 import { contextHeaders } from '../runtime/emitter.ts';
@@ -94,8 +95,9 @@ export class RecordContext implements Context<unknown, Record<string, unknown>, 
     if (codec === undefined) throw invalid(this.group, [`emit to ${topic}, which is not a declared output`]);
     const headers: Headers = { ...options.headers };
     // The emitted record continues the input's trace and correlation.
+    // The record's span, when one is active (tracing on), is the emitted record's parent; else the input's context.
     const traceparent = this.headers[HEADERS.traceparent];
-    if (traceparent !== undefined && headers[HEADERS.traceparent] === undefined) {
+    if (traceparent !== undefined && headers[HEADERS.traceparent] === undefined && trace.getActiveSpan() === undefined) {
       headers[HEADERS.traceparent] = traceparent;
       const tracestate = this.headers[HEADERS.tracestate];
       if (tracestate !== undefined) headers[HEADERS.tracestate] = tracestate;

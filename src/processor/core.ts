@@ -1,9 +1,14 @@
+import { context, trace } from '@opentelemetry/api';
 import type { BrokerRecord, OutgoingRecord, RecordPosition } from '../broker/port.ts';
 import { HeraldError, isRetriable } from '../errors.ts';
 import { nextDelay, type RetryPolicy } from '../runtime/backoff.ts';
 import { correlationIdOf } from '../runtime/correlation.ts';
 import { deadLetterOf } from '../runtime/dlq/envelope.ts';
 import { deadLetterTopicName } from '../runtime/names.ts';
+import { tracingActive } from '../telemetry/active.ts';
+import { startConsumerSpan } from '../telemetry/consumer-span.ts';
+import { failSpan } from '../telemetry/conventions.ts';
+import { spanEvent } from '../telemetry/with-span.ts';
 import { RecordContext, type TableReader } from './context.ts';
 import type { Topology } from './topology.ts';
 
@@ -73,6 +78,7 @@ export class ProcessorCore {
   readonly #options: CoreOptions;
   /** Stream time per partition: the greatest event time seen. */
   readonly #streamTime = new Map<number, number>();
+  readonly #tracer = trace.getTracer('herald.processor');
 
   constructor(options: CoreOptions) {
     this.topology = options.topology;
@@ -113,12 +119,30 @@ export class ProcessorCore {
       const record = records[i];
       const streamTime = Math.max(this.streamTime(partition), record.timestamp);
       this.#streamTime.set(partition, streamTime);
-      await this.#runRecord(record, keys[i], streamTime, readBelow, result);
+      await this.#traced(record, () => this.#runRecord(record, keys[i], streamTime, readBelow, result));
       next.set(record.topic, record.offset + 1);
       result.processed += 1;
     }
     for (const [topic, offset] of next) result.positions.push({ topic, partition, offset });
     return result;
+  }
+
+  /**
+   * Runs a record's handling in its `process <topic>` span when tracing is on or the record carries a trace: table
+   * writes, emits, retries and dead-lettering are events on it, and emitted records continue its trace.
+   */
+  async #traced(record: BrokerRecord, run: () => Promise<void>): Promise<void> {
+    if (record.headers.traceparent === undefined && !tracingActive()) return run();
+    const started = startConsumerSpan(this.#tracer, record, this.topology.group);
+    if (started === undefined) return run();
+    try {
+      await context.with(started.context, run);
+    } catch (error) {
+      failSpan(started.span, error);
+      throw error;
+    } finally {
+      started.span.end();
+    }
   }
 
   async #runRecord(
@@ -167,9 +191,15 @@ export class ProcessorCore {
             deadLetterOf(record, this.topology.group, error, { attempts: attempt, firstAttemptAt, lastAttemptAt: started }, dlq),
           );
           result.deadLettered += 1;
+          spanEvent('dead_lettered', { 'herald.dlq.topic': dlq, 'herald.attempts': attempt });
           this.#options.onDeadLetter?.(record, error, attempt);
           return;
         }
+        spanEvent('retry', {
+          'herald.attempt': attempt,
+          'herald.retry_in_ms': delay,
+          'exception.message': error instanceof Error ? error.message : String(error),
+        });
         this.#options.onRetry?.(record, error, attempt, delay);
         await retry.sleep(delay, record.partition);
       }
@@ -189,8 +219,14 @@ export class ProcessorCore {
       };
       result.changes.delete(ctx.key);
       result.changes.set(ctx.key, change);
+      spanEvent(bytes === null ? 'table.delete' : 'table.set', { 'herald.table.key': ctx.key });
     }
-    if (ctx.emitted !== undefined) for (const r of ctx.emitted) result.emitted.push(r);
+    if (ctx.emitted !== undefined) {
+      for (const r of ctx.emitted) {
+        result.emitted.push(r);
+        spanEvent('emit', { 'messaging.destination.name': r.topic });
+      }
+    }
     if (ctx.late) result.late += 1;
   }
 }

@@ -1,4 +1,4 @@
-import { EVENT_ID_HEADER } from '../telemetry/traced-broker.ts';
+import { EVENT_ID_HEADER } from '../telemetry/conventions.ts';
 
 /** Record headers the runtime reads and writes. Names are lower-case, as Kafka tooling shows them. */
 export const HEADERS = {

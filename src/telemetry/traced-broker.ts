@@ -5,20 +5,15 @@ import {
   type Link,
   type Span,
   SpanKind,
-  SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
 import type { Broker, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
 import { tracingActive } from './active.ts';
+import { describeRecord, failSpan } from './conventions.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
-
-/** The record header naming the event a record carries, when its producer gave it an id (a span attribute too). */
-export const EVENT_ID_HEADER = 'herald-event-id';
 
 const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
-/** Keys longer than this are left out of span attributes. */
-const MAX_KEY_CHARS = 256;
 
 /**
  * The broker with every producer it makes traced (see {@link tracedProducer}); everything else is the broker's own.
@@ -108,7 +103,7 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
   for (const { span, indices } of spans.values()) {
     if (!span.isRecording()) continue;
     if (indices.length > 1) span.setAttribute('messaging.batch.message_count', indices.length);
-    else describeOne(span, out[indices[0]]);
+    else describeRecord(span, out[indices[0]].key, out[indices[0]].headers);
   }
   try {
     const positions = await producer.send(out);
@@ -122,8 +117,7 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
     return positions;
   } catch (err) {
     for (const { span } of spans.values()) {
-      span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      failSpan(span, err);
       span.end();
     }
     throw err;
@@ -137,12 +131,4 @@ function sendAttributes(topic: string): Attributes {
     'messaging.operation.name': 'send',
     'messaging.destination.name': topic,
   };
-}
-
-function describeOne(span: Span, record: OutgoingRecord): void {
-  if (record.key !== undefined && record.key !== null && record.key.length <= MAX_KEY_CHARS) {
-    span.setAttribute('messaging.kafka.message.key', record.key.toString());
-  }
-  const eventId = record.headers?.[EVENT_ID_HEADER];
-  if (eventId !== undefined) span.setAttribute('messaging.message.id', eventId);
 }

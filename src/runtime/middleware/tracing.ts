@@ -1,21 +1,10 @@
-import {
-  type Context,
-  context,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type TracerProvider,
-  trace,
-} from '@opentelemetry/api';
+import { context, type TracerProvider, trace } from '@opentelemetry/api';
+import { tracingActive } from '../../telemetry/active.ts';
+import { type ConsumerSpan, startConsumerSpan } from '../../telemetry/consumer-span.ts';
+import { failSpan } from '../../telemetry/conventions.ts';
 import { withBypass } from '../chain.ts';
 import { HEADERS } from '../headers.ts';
-import { tracingActive } from '../../telemetry/active.ts';
 import type { Handler, Message, Middleware } from '../message.ts';
-import { extractTraceContext } from '../../telemetry/trace-context.ts';
-
-/** Keys longer than this are left out of span attributes. */
-const MAX_KEY_BYTES = 256;
 
 export interface TracingOptions {
   /** Default: the global tracer provider (a no-op until the application registers one). */
@@ -37,37 +26,19 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
     provider === undefined && message.headers[HEADERS.traceparent] === undefined && !tracingActive();
   const middleware: Middleware<T> = (next) => (message) => {
     if (untraced(message)) return next(message);
-    const traced = message.headers[HEADERS.traceparent] !== undefined;
-    const parent = traced ? extractTraceContext(message.headers) : ROOT_CONTEXT;
-    const span = tracer.startSpan(`process ${message.topic}`, { kind: SpanKind.CONSUMER }, parent);
-    if (!traced && !span.isRecording()) return next(message);
-    return inSpan(span, parent, next, message);
+    const started = startConsumerSpan(tracer, message.record, message.group);
+    return started === undefined ? next(message) : inSpan(started, next, message);
   };
   return withBypass(middleware, { enter: untraced });
 }
 
-async function inSpan<T>(span: Span, parent: Context, next: Handler<T>, message: Message<T>): Promise<void> {
-  if (span.isRecording()) {
-    span.setAttributes({
-      'messaging.system': 'kafka',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': message.topic,
-      'messaging.destination.partition.id': String(message.partition),
-      'messaging.kafka.offset': message.offset,
-      'messaging.consumer.group.name': message.group,
-      'herald.correlation_id': message.correlationId,
-    });
-    const key = message.record.key;
-    if (key !== null && key.length <= MAX_KEY_BYTES) span.setAttribute('messaging.kafka.message.key', key.toString());
-    const eventId = message.headers[HEADERS.eventId];
-    if (eventId !== undefined) span.setAttribute('messaging.message.id', eventId);
-  }
+async function inSpan<T>({ span, context: spanContext }: ConsumerSpan, next: Handler<T>, message: Message<T>): Promise<void> {
+  if (span.isRecording()) span.setAttribute('herald.correlation_id', message.correlationId);
   try {
-    await context.with(trace.setSpan(parent, span), () => next(message));
+    await context.with(spanContext, () => next(message));
     if (message.handling.deadLettered) span.setAttribute('herald.dead_lettered', true);
   } catch (err) {
-    span.recordException(err instanceof Error ? err : String(err));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    failSpan(span, err);
     throw err;
   } finally {
     span.setAttribute('herald.attempts', message.handling.attempts);
