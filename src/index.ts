@@ -39,6 +39,7 @@ export {
 } from './topology/declaration.ts';
 export { type ProvisionReport, provisionTopology } from './topology/provision.ts';
 export { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
+export { withDatabaseSpans } from './telemetry/database.ts';
 export { httpAnswered, withHttpClientSpan } from './telemetry/http-client.ts';
 export type { SpanView, TraceSummary, TraceView } from './telemetry/recent-traces.ts';
 export { extractTraceContext, injectTraceContext } from './telemetry/trace-context.ts';

@@ -11,6 +11,7 @@ import {
   type ServiceContext,
   type ServiceDefinition,
   type TopicDeclaration,
+  withDatabaseSpans,
 } from '#herald';
 import type { Producer } from '#herald/broker';
 import { groupTable, Processor, type Topology, View } from '#herald/processor';
@@ -74,10 +75,14 @@ function processor<V, O, L>(context: ServiceContext<BookstoreConfig>, topology: 
 /** The books database, the views, the search-event producer, the routes and the page. */
 function web(context: ServiceContext<BookstoreConfig>): Component[] {
   const { broker, config, app, logger, metrics, processors, platform } = context;
-  const repository: BookRepository =
+  const repository = withDatabaseSpans<BookRepository>(
     config.database.url === ''
       ? new SqliteBookRepository({ file: join(platform.dataDir, 'bookstore', 'books.db') })
-      : new PostgresBookRepository({ url: config.database.url, poolSize: config.database.poolSize });
+      : new PostgresBookRepository({ url: config.database.url, poolSize: config.database.poolSize }),
+    config.database.url === '' ? 'sqlite' : 'postgresql',
+    'books',
+    ['search', 'create'],
+  );
   const viewOptions = { broker, logger, registry: processors, metrics };
   const trends = new View({ ...viewOptions, table: groupTable(config.trends.group), codec: trendCodec });
   const recommendations = new View({

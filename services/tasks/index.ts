@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Producer } from '#herald/broker';
 import { OutboxRelay } from '#herald/outbox';
-import { type Component, creates, type ServiceContext, type ServiceDefinition } from '#herald';
+import { type Component, creates, type ServiceContext, type ServiceDefinition, withDatabaseSpans } from '#herald';
 import { registerTasksApi } from './api.ts';
 import { type TasksConfig, tasksConfigSchema } from './config.ts';
 import { AGGREGATE_TYPE } from './events.ts';
@@ -34,14 +34,22 @@ export const tasksService: ServiceDefinition<TasksConfig> = {
 function createComponents(context: ServiceContext<TasksConfig>): Component[] {
   const { config, platform, broker, logger, app } = context;
   const dir = path.join(platform.dataDir, 'tasks');
-  const repository: TaskRepository =
+  const repository = withDatabaseSpans<TaskRepository>(
     config.database.url === ''
       ? new SqliteTaskRepository({ file: path.join(dir, 'tasks.db'), durability: config.database.durability, logger })
-      : new PostgresTaskRepository({ url: config.database.url, poolSize: config.database.poolSize, logger });
-  const index: TaskIndex =
+      : new PostgresTaskRepository({ url: config.database.url, poolSize: config.database.poolSize, logger }),
+    config.database.url === '' ? 'sqlite' : 'postgresql',
+    'tasks',
+    ['create', 'find', 'update', 'delete'],
+  );
+  const index = withDatabaseSpans<TaskIndex>(
     config.search.url === ''
       ? new FtsTaskIndex({ file: path.join(dir, 'search.db'), logger })
-      : new OpenSearchTaskIndex({ url: config.search.url, index: config.search.index, logger });
+      : new OpenSearchTaskIndex({ url: config.search.url, index: config.search.index, logger }),
+    config.search.url === '' ? 'sqlite' : 'opensearch',
+    config.search.url === '' ? 'tasks-search' : config.search.index,
+    ['put', 'remove', 'search'],
+  );
   registerTasksApi(app, { repository, index });
 
   let producer: Producer | undefined;

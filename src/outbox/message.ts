@@ -1,6 +1,8 @@
 import type { Headers, OutgoingRecord } from '../broker/port.ts';
 import { HeraldError } from '../errors.ts';
 import { uuidv7 } from '../kit/uuid.ts';
+import { OUTBOX_EVENT_ID_HEADER } from '../telemetry/conventions.ts';
+import { injectTraceContext } from '../telemetry/trace-context.ts';
 
 /**
  * The transactional outbox's rows, shaped like Debezium's outbox table: an id in commit order, the aggregate type
@@ -11,7 +13,7 @@ import { uuidv7 } from '../kit/uuid.ts';
 /** Headers every outbox record carries (lower-case, dotted, as the runtime's own). */
 export const OUTBOX_HEADERS = {
   /** A unique id per event (a UUID): what consumers deduplicate on. */
-  eventId: 'herald.event.id',
+  eventId: OUTBOX_EVENT_ID_HEADER,
   /** The event type, e.g. `tasks.event.created`. */
   eventType: 'herald.event.type',
   /** The aggregate's version after this event (1, 2, …), when the writer gave one: consumers apply newer only. */
@@ -81,12 +83,13 @@ export function prepareMessage(message: OutboxMessage, now = Date.now()): Prepar
     throw new HeraldError('HERALD_INVALID_ARGUMENT', `outbox message: version must be a positive integer, not ${version}`);
   }
   const eventId = message.id ?? uuidv7(now);
-  const headers: Headers = {
+  // The trace of the request that wrote the event: the relay's send continues it, however much later it runs.
+  const headers: Headers = injectTraceContext({
     ...message.headers,
     [OUTBOX_HEADERS.eventId]: eventId,
     [OUTBOX_HEADERS.eventType]: message.type,
     [OUTBOX_HEADERS.occurredAt]: String(now),
-  };
+  });
   if (version !== undefined) headers[OUTBOX_HEADERS.aggregateVersion] = String(version);
   const payload = typeof message.payload === 'string' ? Buffer.from(message.payload, 'utf8') : message.payload;
   return {

@@ -4,6 +4,9 @@ import type { Headers } from '../broker/port.ts';
 /** The record header naming the event a record carries, when its producer gave it an id (a span attribute too). */
 export const EVENT_ID_HEADER = 'herald-event-id';
 
+/** The header an outbox record names its event by (the outbox's own name for it, which its consumers read). */
+export const OUTBOX_EVENT_ID_HEADER = 'herald.event.id';
+
 /** Keys longer than this are left out of span attributes. */
 const MAX_KEY_BYTES = 256;
 
@@ -12,7 +15,7 @@ export function describeRecord(span: Span, key: Buffer | null | undefined, heade
   if (key !== null && key !== undefined && key.length <= MAX_KEY_BYTES) {
     span.setAttribute('messaging.kafka.message.key', key.toString());
   }
-  const eventId = headers?.[EVENT_ID_HEADER];
+  const eventId = headers?.[EVENT_ID_HEADER] ?? headers?.[OUTBOX_EVENT_ID_HEADER];
   if (eventId !== undefined) span.setAttribute('messaging.message.id', eventId);
 }
 
