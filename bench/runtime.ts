@@ -3,7 +3,7 @@
  * JSON line.
  *
  *   node bench/runtime.ts [--brokers embedded,kafka] [--bootstrap 127.0.0.1:9092] [--slow-records 30000]
- *                         [--noop-records 1000000] [--reps 3] [--concurrency 200] [--window-ms 5000]
+ *                         [--noop-records 1000000] [--reps 3] [--concurrency 200] [--window-ms 5000] [--tracing]
  *
  * - slow/key: a 3-partition topic, 1,000 distinct keys, a handler that awaits 50 ms; Router in `key` mode with
  *   --concurrency per partition. Every record carries its per-key sequence number and the run fails on any
@@ -16,6 +16,9 @@
  *   at-least-once loop must do without the runtime's offset tracking.
  * - noop/runtime: a Router with its defaults (tracing, dead letter, retry, key mode, throttled commits) and an
  *   empty handler.
+ * - with --tracing, also noop/runtime with Herald's tracing configured but sampling nothing (ratio 0), and fully
+ *   sampled (ratio 1, spans kept in the in-memory recent-trace store): what tracing costs a record when it is on
+ *   but unsampled, and when every record is a trace.
  * Rates run from the first record handed over to the last one done (group join excluded). No-op rates are the
  * median over --reps, raw and runtime alternating, each in a fresh consumer group on the same pre-filled topic.
  * The no-op topic is large because the clock starts at the first record: a Kafka consumer has by then fetched and
@@ -32,6 +35,8 @@ import type { Broker, BrokerRecord, RecordPosition } from '../src/broker/port.ts
 import { type BrokerSpec, createBroker } from '../src/broker/index.ts';
 import type { OrderingMode } from '../src/runtime/key-scheduler.ts';
 import { Router } from '../src/runtime/router.ts';
+import { installContextManager } from '../src/telemetry/trace-context.ts';
+import { Tracing } from '../src/telemetry/tracing.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +47,7 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '200' },
     'window-ms': { type: 'string', default: '5000' },
+    tracing: { type: 'boolean', default: false },
   },
 });
 const SLOW_RECORDS = Number(args['slow-records']);
@@ -177,6 +183,24 @@ async function runtimeNoop(broker: Broker, topic: string, records: number): Prom
   return records / ((last - first) / 1000);
 }
 
+/** Runs `run` with Herald's tracing registered: sampling nothing, or every trace (kept in the recent store). */
+async function traced<T>(mode: 'unsampled' | 'sampled', run: () => Promise<T>): Promise<T> {
+  installContextManager();
+  const tracing = new Tracing({
+    endpoint: undefined,
+    sampleRatio: mode === 'sampled' ? 1 : 0,
+    recent: 1_000,
+    resource: { 'service.name': 'bench' },
+  });
+  tracing.start();
+  await new Promise((resolve) => setImmediate(resolve)); // seen from the next turn
+  try {
+    return await run();
+  } finally {
+    await tracing.stop();
+  }
+}
+
 async function open(kind: string): Promise<{ broker: Broker; close: () => Promise<void> } | undefined> {
   const dataDir = kind === 'embedded' ? mkdtempSync(join(tmpdir(), 'herald-bench-runtime-')) : '';
   const spec: BrokerSpec =
@@ -215,11 +239,26 @@ for (const kind of args.brokers.split(',')) {
     const raw: number[] = [];
     const rawCommit: number[] = [];
     const runtime: number[] = [];
+    const unsampled: number[] = [];
+    const sampled: number[] = [];
     for (let rep = 0; rep < REPS; rep++) {
       raw.push(await rawNoop(broker, noopTopic, NOOP_RECORDS));
       runtime.push(await runtimeNoop(broker, noopTopic, NOOP_RECORDS));
+      if (args.tracing) {
+        unsampled.push(await traced('unsampled', () => runtimeNoop(broker, noopTopic, NOOP_RECORDS)));
+        sampled.push(await traced('sampled', () => runtimeNoop(broker, noopTopic, NOOP_RECORDS)));
+      }
       rawCommit.push(await rawNoop(broker, noopTopic, NOOP_RECORDS, true));
     }
+    const tracingResult = args.tracing
+      ? {
+          unsampled: { median: Math.round(median(unsampled)), reps: unsampled.map(Math.round) },
+          sampled: { median: Math.round(median(sampled)), reps: sampled.map(Math.round) },
+          // Paired per repetition, like noopPairedRatio.
+          unsampledRatio: Number(median(unsampled.map((r, i) => r / runtime[i])).toFixed(3)),
+          sampledMicrosPerRecord: Number(median(sampled.map((r, i) => 1e6 / r - 1e6 / runtime[i])).toFixed(2)),
+        }
+      : undefined;
     const result = {
       broker: kind,
       slowKey: { records: key.records, seconds: Number(key.seconds.toFixed(2)), rate: Math.round(key.rate) },
@@ -236,6 +275,7 @@ for (const kind of args.brokers.split(',')) {
       // machine's other load than the ratio of the medians.
       noopPairedRatio: Number(median(runtime.map((r, i) => r / raw[i])).toFixed(3)),
       noopRatioCommit: Number((median(runtime) / median(rawCommit)).toFixed(3)),
+      tracing: tracingResult,
     };
     results.push(result);
     process.stdout.write(
@@ -248,6 +288,12 @@ for (const kind of args.brokers.split(',')) {
         `  no-op, runtime:                 ${fmt(median(runtime))} records/s (${runtime.map(fmt).join(', ')})`,
         `  runtime / raw:                  ${result.noopRatio} (median of the repetitions' ratios ${result.noopPairedRatio})`,
         `  runtime / raw + commit:         ${result.noopRatioCommit}`,
+        ...(tracingResult === undefined
+          ? []
+          : [
+              `  no-op, runtime, tracing unsampled: ${fmt(median(unsampled))} records/s (${unsampled.map(fmt).join(', ')}); ${tracingResult.unsampledRatio}× of tracing off`,
+              `  no-op, runtime, tracing sampled:   ${fmt(median(sampled))} records/s (${sampled.map(fmt).join(', ')}); +${tracingResult.sampledMicrosPerRecord} µs per record`,
+            ]),
         '',
       ].join('\n'),
     );

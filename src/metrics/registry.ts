@@ -9,7 +9,8 @@ export interface Metrics {
 /** A fresh registry (never the global one, so tests and several apps in one process do not collide). */
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …), so existing dashboards work.
+  collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
     name: 'herald_http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',

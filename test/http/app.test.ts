@@ -91,7 +91,8 @@ describe('http app', () => {
     const res = await instance.inject('/metrics');
     assert.equal(res.statusCode, 200);
     assert.match(res.headers['content-type'] as string, /^text\/plain/);
-    assert.match(res.body, /herald_process_cpu_user_seconds_total/);
+    assert.match(res.body, /^process_cpu_user_seconds_total /m);
+    assert.match(res.body, /^nodejs_eventloop_lag_seconds /m);
     assert.match(
       res.body,
       /herald_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,

@@ -67,7 +67,7 @@ test('a valid request is written once and answered 201 with its position', async
   const [record] = producer.sent;
   assert.equal(record.key?.toString(), 'cust-7');
   assert.equal(record.partition, undefined);
-  assert.deepEqual(record.headers, { 'request-id': 'r-1' });
+  assert.deepEqual(record.headers, { 'request-id': 'r-1', 'herald-event-id': 'r-1' });
   assert.deepEqual(JSON.parse(record.value!.toString()), {
     request_id: 'r-1',
     transaction_id: 't-1',
