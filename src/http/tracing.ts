@@ -1,6 +1,6 @@
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { tracingActive } from '../telemetry/active.ts';
+import { newTracesRecorded, tracingActive } from '../telemetry/active.ts';
 import { extractTraceContext } from '../telemetry/trace-context.ts';
 
 interface RequestTrace {
@@ -18,8 +18,9 @@ export function traceRequests(app: FastifyInstance): void {
   const traces = new WeakMap<FastifyRequest, RequestTrace>();
   app.addHook('onRequest', (request, _reply, done) => {
     const incoming = request.headers.traceparent !== undefined;
+    if (!incoming && !newTracesRecorded()) return done();
     if (!tracingActive()) {
-      if (incoming) traces.set(request, { context: extractTraceContext(flatHeaders(request)), span: undefined });
+      traces.set(request, { context: extractTraceContext(flatHeaders(request)), span: undefined });
       return done();
     }
     const parent = incoming ? extractTraceContext(flatHeaders(request)) : context.active();

@@ -5,7 +5,7 @@ import { nextDelay, type RetryPolicy } from '../runtime/backoff.ts';
 import { correlationIdOf } from '../runtime/correlation.ts';
 import { deadLetterOf } from '../runtime/dlq/envelope.ts';
 import { deadLetterTopicName } from '../runtime/names.ts';
-import { tracingActive } from '../telemetry/active.ts';
+import { newTracesRecorded } from '../telemetry/active.ts';
 import { startConsumerSpan } from '../telemetry/consumer-span.ts';
 import { failSpan } from '../telemetry/conventions.ts';
 import { spanEvent } from '../telemetry/with-span.ts';
@@ -132,7 +132,7 @@ export class ProcessorCore {
    * writes, emits, retries and dead-lettering are events on it, and emitted records continue its trace.
    */
   async #traced(record: BrokerRecord, run: () => Promise<void>): Promise<void> {
-    if (record.headers.traceparent === undefined && !tracingActive()) return run();
+    if (record.headers.traceparent === undefined && !newTracesRecorded()) return run();
     const started = startConsumerSpan(this.#tracer, record, this.topology.group);
     if (started === undefined) return run();
     try {

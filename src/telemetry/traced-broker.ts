@@ -8,7 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Broker, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
-import { tracingActive } from './active.ts';
+import { newTracesRecorded, tracingActive } from './active.ts';
 import { describeRecord, failSpan } from './conventions.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
 
@@ -51,9 +51,19 @@ export function tracedBroker(broker: Broker): Broker {
  */
 export function tracedProducer(producer: Producer): Producer {
   return {
-    send: (records) => (tracingActive() ? sendTraced(producer, records) : producer.send(passThrough(records))),
+    send: (records) => (traces(records) ? sendTraced(producer, records) : producer.send(passThrough(records))),
     close: () => producer.close(),
   };
+}
+
+/** Whether a send has spans to make: an SDK is registered, and there is a trace to continue or one may start. */
+function traces(records: OutgoingRecord[]): boolean {
+  if (!tracingActive()) return false;
+  return (
+    newTracesRecorded() ||
+    trace.getSpan(context.active()) !== undefined ||
+    records.some((r) => r.headers?.[TRACEPARENT] !== undefined)
+  );
 }
 
 function passThrough(records: OutgoingRecord[]): OutgoingRecord[] {

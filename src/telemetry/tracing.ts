@@ -9,6 +9,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { RecentTraces } from './recent-traces.ts';
+import { setNewTraceRatio } from './active.ts';
 import { installContextManager } from './trace-context.ts';
 import { type TracingSettings, tracingWanted } from './settings.ts';
 
@@ -26,10 +27,12 @@ export class Tracing {
   /** The traces kept in memory, or `undefined` when none are. */
   readonly recent: RecentTraces | undefined;
   readonly #provider: BasicTracerProvider | undefined;
+  readonly #ratio: number;
   #registered = false;
 
   constructor(settings: TracingSettings) {
     this.recent = settings.recent > 0 ? new RecentTraces(settings.recent) : undefined;
+    this.#ratio = settings.sampleRatio;
     if (!tracingWanted(settings)) return;
     const processors: SpanProcessor[] = [];
     if (this.recent !== undefined) processors.push(this.recent);
@@ -59,6 +62,7 @@ export class Tracing {
     installContextManager();
     trace.disable();
     this.#registered = trace.setGlobalTracerProvider(this.#provider);
+    setNewTraceRatio(this.#ratio);
   }
 
   /** Exports the spans still batched, then unregisters the provider (if it is still the global one). */
@@ -68,7 +72,10 @@ export class Tracing {
     const global = trace.getTracerProvider();
     // Another Herald started in this process since replaced it: that one's stays.
     const stillOurs = global instanceof ProxyTracerProvider && global.getDelegate() === this.#provider;
-    if (this.#registered && stillOurs) trace.disable();
+    if (this.#registered && stillOurs) {
+      trace.disable();
+      setNewTraceRatio(1);
+    }
     this.#registered = false;
   }
 }

@@ -7,7 +7,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import { tracingActive } from './active.ts';
+import { newTracesRecorded, tracingActive } from './active.ts';
 
 const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
@@ -23,8 +23,8 @@ export interface WithSpanOptions {
  * Runs `fn` inside a span named `name`, child of the active span, active while `fn` runs (so logs and spans it
  * starts belong to it). The span ends when `fn` settles; a thrown error is recorded on it, status `ERROR`, and
  * rethrown unchanged. This is the one hook for code that wants its own span (processor table writes and emits,
- * the outbox relay, a service's database calls): with no SDK registered `fn` runs at once, given a span that
- * records nothing.
+ * the outbox relay, a service's database calls): with no SDK registered (or no trace to continue while every new
+ * one is sampled out) `fn` runs at once, given a span that records nothing.
  */
 export async function withSpan<R>(
   name: string,
@@ -32,7 +32,10 @@ export async function withSpan<R>(
   fn: (span: Span) => R | Promise<R>,
   options: WithSpanOptions = {},
 ): Promise<R> {
-  if (options.tracerProvider === undefined && !tracingActive()) return fn(NOT_RECORDING);
+  // Nothing to record: no SDK, or no trace to continue and new ones are all sampled out.
+  if (options.tracerProvider === undefined && !(newTracesRecorded() || (tracingActive() && trace.getActiveSpan() !== undefined))) {
+    return fn(NOT_RECORDING);
+  }
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('herald');
   return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes }, async (span) => {
     try {

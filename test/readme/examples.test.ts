@@ -62,6 +62,8 @@ describe('README examples', { timeout: 300_000 }, () => {
       const listener = `127.0.0.1:${await freePort()}`;
       const herald = await startHerald(t, join(ROOT, 'bin/herald.ts'), ['--data-dir', dataDir], {
         HERALD_BROKER__KAFKA_LISTENER__LISTEN: listener,
+        // What `npm start` sets: the reader's server keeps recent traces.
+        HERALD_TELEMETRY__TRACES__RECENT: '1000',
       });
       const port = new URL(herald.url).port;
       const rewrite = (command: string) =>

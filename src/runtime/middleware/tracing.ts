@@ -1,5 +1,5 @@
 import { context, type TracerProvider, trace } from '@opentelemetry/api';
-import { tracingActive } from '../../telemetry/active.ts';
+import { newTracesRecorded } from '../../telemetry/active.ts';
 import { type ConsumerSpan, startConsumerSpan } from '../../telemetry/consumer-span.ts';
 import { failSpan } from '../../telemetry/conventions.ts';
 import { withBypass } from '../chain.ts';
@@ -23,7 +23,7 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
   // Nothing to record and no trace to continue: skip the span and the context switch, which would cost more than
   // the handler of a light record. (Checked per record: an SDK may be registered after the router starts.)
   const untraced = (message: Message<T>) =>
-    provider === undefined && message.headers[HEADERS.traceparent] === undefined && !tracingActive();
+    provider === undefined && message.headers[HEADERS.traceparent] === undefined && !newTracesRecorded();
   const middleware: Middleware<T> = (next) => (message) => {
     if (untraced(message)) return next(message);
     const started = startConsumerSpan(tracer, message.record, message.group);
