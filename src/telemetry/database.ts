@@ -1,4 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
+import { overriding } from '../kit/overriding.ts';
 import { withSpan } from './with-span.ts';
 
 /** Methods of `T` that return promises: the calls that reach a database. */
@@ -25,11 +26,5 @@ export function withDatabaseSpans<T extends object>(
       withSpan(`${operation} ${namespace}`, attributes, () => method.apply(target, args), { kind: SpanKind.CLIENT }),
     );
   }
-  return new Proxy(target, {
-    get(object, property) {
-      if (traced.has(property)) return traced.get(property);
-      const value: unknown = Reflect.get(object, property, object);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
-    },
-  });
+  return overriding(target, traced);
 }

@@ -8,6 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Broker, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
+import { overriding } from '../kit/overriding.ts';
 import { newTracesRecorded, tracingActive } from './active.ts';
 import { describeRecord, failSpan } from './conventions.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
@@ -16,25 +17,13 @@ const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
 
 /**
- * The broker with every producer it makes traced (see {@link tracedProducer}); everything else is the broker's own.
+ * The broker with every producer it makes traced (see {@link tracedProducer}); everything else — the adapter's own
+ * extras included — is the broker's.
  * The platform wraps the broker it boots with this, so every record any part of Herald sends — HTTP ingest,
  * handlers' emits, dead letters, replays, the outbox relay — carries trace context.
  */
-export function tracedBroker(broker: Broker): Broker {
-  return {
-    get kind() {
-      return broker.kind;
-    },
-    get admin() {
-      return broker.admin;
-    },
-    start: () => broker.start(),
-    ping: () => broker.ping(),
-    producer: () => tracedProducer(broker.producer()),
-    consumer: (options) => broker.consumer(options),
-    reader: (options) => broker.reader(options),
-    stop: () => broker.stop(),
-  };
+export function tracedBroker<B extends Broker>(broker: B): B {
+  return overriding(broker, new Map([['producer', () => tracedProducer(broker.producer())]]));
 }
 
 /**
