@@ -239,20 +239,14 @@ export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0,
     total += varintSize(size) + size;
   }
   const buf = Buffer.allocUnsafe(total);
-  buf.writeInt32BE(Math.floor(baseOffset / 4_294_967_296), 0);
-  buf.writeUInt32BE(baseOffset % 4_294_967_296, 4);
-  buf.writeInt32BE(total - 12, 8);
-  buf.writeInt32BE(leaderEpoch, 12);
-  buf.writeInt8(2, 16);
-  buf.writeInt16BE(0, ATTRIBUTES_AT);
-  buf.writeInt32BE((lastOffset ?? last.offset) - baseOffset, 23);
-  buf.writeBigInt64BE(BigInt(baseTimestamp), 27);
-  buf.writeBigInt64BE(BigInt(maxTimestamp), 35);
-  buf.writeInt32BE(-1, 43); // producerId -1
-  buf.writeInt32BE(-1, 47);
-  buf.writeInt16BE(-1, 51); // producerEpoch
-  buf.writeInt32BE(-1, 53); // baseSequence
-  buf.writeInt32BE(records.length, 57);
+  writeHeader(buf, {
+    baseOffset,
+    lastOffsetDelta: (lastOffset ?? last.offset) - baseOffset,
+    leaderEpoch,
+    baseTimestamp: BigInt(baseTimestamp),
+    maxTimestamp: BigInt(maxTimestamp),
+    count: records.length,
+  });
   let at = BATCH_HEADER;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
@@ -281,20 +275,32 @@ export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0,
  */
 export function encodeEmptyBatch(baseOffset: number, lastOffset: number, leaderEpoch = 0): Buffer {
   const buf = Buffer.alloc(BATCH_HEADER);
-  buf.writeInt32BE(Math.floor(baseOffset / 4_294_967_296), 0);
-  buf.writeUInt32BE(baseOffset % 4_294_967_296, 4);
-  buf.writeInt32BE(BATCH_HEADER - 12, 8);
-  buf.writeInt32BE(leaderEpoch, 12);
+  // No timestamps: no records.
+  writeHeader(buf, { baseOffset, lastOffsetDelta: lastOffset - baseOffset, leaderEpoch, baseTimestamp: -1n, maxTimestamp: -1n, count: 0 });
+  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, BATCH_HEADER), CRC_AT);
+  return buf;
+}
+
+/**
+ * The fixed part of a record batch Herald writes (magic 2, no compression or transaction, no producer id), the CRC
+ * excepted: it covers the records written after it. The batch length comes from `buf`'s size.
+ */
+function writeHeader(
+  buf: Buffer,
+  h: { baseOffset: number; lastOffsetDelta: number; leaderEpoch: number; baseTimestamp: bigint; maxTimestamp: bigint; count: number },
+): void {
+  buf.writeInt32BE(Math.floor(h.baseOffset / 4_294_967_296), 0);
+  buf.writeUInt32BE(h.baseOffset % 4_294_967_296, 4);
+  buf.writeInt32BE(buf.length - 12, 8);
+  buf.writeInt32BE(h.leaderEpoch, 12);
   buf.writeInt8(2, 16);
   buf.writeInt16BE(0, ATTRIBUTES_AT);
-  buf.writeInt32BE(lastOffset - baseOffset, 23);
-  buf.writeBigInt64BE(-1n, 27); // no timestamps: no records
-  buf.writeBigInt64BE(-1n, 35);
+  buf.writeInt32BE(h.lastOffsetDelta, 23);
+  buf.writeBigInt64BE(h.baseTimestamp, 27);
+  buf.writeBigInt64BE(h.maxTimestamp, 35);
   buf.writeInt32BE(-1, 43); // producerId -1
   buf.writeInt32BE(-1, 47);
   buf.writeInt16BE(-1, 51); // producerEpoch
   buf.writeInt32BE(-1, 53); // baseSequence
-  buf.writeInt32BE(0, 57);
-  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, BATCH_HEADER), CRC_AT);
-  return buf;
+  buf.writeInt32BE(h.count, 57);
 }
