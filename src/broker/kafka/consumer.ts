@@ -46,8 +46,6 @@ import { TransactionalCommitter } from './transactions.ts';
 
 /** After the library gave up rejoining (coordinator unreachable), try again this often. */
 const REJOIN_RETRY_MS = 1_000;
-/** How long a consumer's start keeps trying to join while the cluster answers with retriable errors. */
-const FIRST_JOIN_DEADLINE_MS = 30_000;
 const FETCH_MAX_WAIT_MS = 250;
 const PARTITION_MAX_BYTES = 1_048_576;
 const FETCH_MAX_BYTES = 52_428_800;
@@ -151,33 +149,13 @@ export class KafkaGroupConsumer implements GroupConsumer {
       // Fence an older instance with this transactional id before taking its partitions.
       if (this.#options.transactionalId !== undefined) await this.#transactions.init();
       for (const topic of topics) client.topics.track(topic);
-      await this.#firstJoin(client);
+      await client.joinGroup({});
       await this.#assignments.settled();
     } catch (err) {
       await this.close();
       throw toHeraldError(err, `join group ${group}`);
     }
     if (this.#state === 'starting') this.#state = 'running';
-  }
-
-  /**
-   * Joins the group, trying again for up to {@link FIRST_JOIN_DEADLINE_MS} while the broker answers with a retriable
-   * error: right after a broker of the cluster failed, its coordinators move, and the library's own few quick
-   * retries can all meet "not the correct coordinator".
-   */
-  async #firstJoin(client: Consumer): Promise<void> {
-    const deadline = Date.now() + FIRST_JOIN_DEADLINE_MS;
-    for (;;) {
-      try {
-        await client.joinGroup({});
-        return;
-      } catch (err) {
-        const error = toHeraldError(err, 'join group');
-        if (!error.retriable || Date.now() >= deadline || this.#state !== 'starting') throw err;
-        this.#log.warn({ err: describeError(err) }, `joining the group failed; trying again in ${REJOIN_RETRY_MS} ms`);
-        await new Promise((resolve) => setTimeout(resolve, REJOIN_RETRY_MS));
-      }
-    }
   }
 
   /** The library gave up (re)joining after its retries; keep trying while open. Partitions were revoked already. */
