@@ -1,4 +1,5 @@
 import type { BrokerRecord, OutgoingRecord } from '../broker/port.ts';
+import { HeraldError } from '../errors.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -58,16 +59,25 @@ export interface MessageInput {
   encoding?: 'utf8' | 'base64';
 }
 
-function toBytes(value: unknown, encoding: MessageInput['encoding']): Buffer | null {
+/** Standard base64, padded or not (Node's decoder would silently drop what does not belong). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+function toBytes(value: unknown, encoding: MessageInput['encoding'], field: 'key' | 'value'): Buffer | null {
   if (value === null) return null;
   if (typeof value !== 'string') return Buffer.from(JSON.stringify(value));
-  return Buffer.from(value, encoding === 'base64' ? 'base64' : 'utf8');
+  if (encoding !== 'base64') return Buffer.from(value, 'utf8');
+  if (!BASE64.test(value)) {
+    throw new HeraldError('HERALD_VALIDATION_FAILED', `${field} is not valid base64`, {
+      details: [{ field, message: 'must be base64 (A–Z, a–z, 0–9, +, /, padded with = or not)' }],
+    });
+  }
+  return Buffer.from(value, 'base64');
 }
 
 /** The record a {@link MessageInput} stands for, bound for `topic`. */
 export function toOutgoingRecord(topic: string, input: MessageInput): OutgoingRecord {
-  const record: OutgoingRecord = { topic, value: toBytes(input.value, input.encoding) };
-  if (input.key !== undefined && input.key !== null) record.key = toBytes(input.key, input.encoding);
+  const record: OutgoingRecord = { topic, value: toBytes(input.value, input.encoding, 'value') };
+  if (input.key !== undefined && input.key !== null) record.key = toBytes(input.key, input.encoding, 'key');
   if (input.headers) record.headers = input.headers;
   if (input.partition !== undefined) record.partition = input.partition;
   if (input.timestamp !== undefined) record.timestamp = input.timestamp;

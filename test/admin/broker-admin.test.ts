@@ -84,4 +84,23 @@ describe('admin core: messages as operators write them', () => {
     const view = recordView({ ...record, key: record.key, offset: 0, headers: record.headers, timestamp: 9 });
     assert.equal(view.encoding, undefined, 'UTF-8-valid bytes stay text');
   });
+
+  it('takes base64 padded or not, and refuses what is not base64 instead of dropping characters', () => {
+    for (const [text, bytes] of [
+      ['aGVsbG8=', 'hello'],
+      ['aGVsbG8', 'hello'],
+      ['aGk=', 'hi'],
+      ['', ''],
+    ]) {
+      assert.equal(toOutgoingRecord('t', { value: text, encoding: 'base64' }).value?.toString(), bytes);
+    }
+    for (const bad of ['a$b!!', 'aGVsbG8==x', 'a', 'aGVs bG8=']) {
+      assert.throws(
+        () => toOutgoingRecord('t', { value: bad, encoding: 'base64' }),
+        (e) => isHeraldError(e, 'HERALD_VALIDATION_FAILED') && /value is not valid base64/.test(e.message),
+        bad,
+      );
+    }
+    assert.throws(() => toOutgoingRecord('t', { key: 'k!', value: 'aGk=', encoding: 'base64' }), /key is not valid base64/);
+  });
 });
