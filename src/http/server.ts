@@ -64,12 +64,25 @@ export class HttpServer {
     return this.#stopping.signal;
   }
 
+  /** @throws HeraldError `HERALD_ADDRESS_IN_USE` when the port is taken, `HERALD_CONFIG_INVALID` for other refusals. */
   async start(): Promise<void> {
-    await this.#app.listen({
-      port: this.#options.port,
-      host: this.#options.host,
-      listenTextResolver: (address) => `listening on ${address}`,
-    });
+    const { host, port } = this.#options;
+    try {
+      await this.#app.listen({ port, host, listenTextResolver: (address) => `listening on ${address}` });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const details = { field: 'http.port', value: `${host}:${port}` };
+      if (code === 'EADDRINUSE') {
+        throw new HeraldError('HERALD_ADDRESS_IN_USE', `${host}:${port} is in use (another Herald running? choose --port)`, {
+          cause: err,
+          details,
+        });
+      }
+      throw new HeraldError('HERALD_CONFIG_INVALID', `cannot listen on ${host}:${port} (${code ?? (err as Error).message})`, {
+        cause: err,
+        details,
+      });
+    }
   }
 
   /** The base URL, once started (the real port when configured with 0). */

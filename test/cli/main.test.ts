@@ -54,4 +54,16 @@ describe('herald CLI', () => {
     assert.equal(second.code, 1);
     assert.match(second.stderr, new RegExp(`HERALD_DATA_DIR_LOCKED: .*${first.child.pid}`));
   });
+
+  it('a taken HTTP port is one line naming the address, not a stack', async (t) => {
+    const { startHerald } = await import('../support/herald-process.ts');
+    const first = await startHerald(t, BIN, ['--data-dir', mkdtempSync(join(tmpdir(), 'herald-cli-'))]);
+    const { port } = new URL(first.url);
+    const dataDir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    const second = await run(BIN, ['start', 'notify', '--port', port, '--data-dir', dataDir, '--log-level', 'silent']);
+    assert.equal(second.code, 1);
+    assert.deepEqual(second.stderr.trim().split('\n'), [
+      `herald start: HERALD_ADDRESS_IN_USE: 127.0.0.1:${port} is in use (another Herald running? choose --port)`,
+    ]);
+  });
 });

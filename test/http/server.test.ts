@@ -107,3 +107,17 @@ describe('HTTP timeouts', () => {
     assert.match(slow.text(), /^HTTP\/1\.1 408/);
   });
 });
+
+describe('HTTP server: where it listens', () => {
+  it('a taken port is one coded error naming the address', async (t) => {
+    const { port } = await server(t, 100);
+    const app = createApp({ logger: pino({ level: 'silent' }), metrics: createMetrics(), bodyLimitBytes: 1 << 20 });
+    const second = new HttpServer(app, { port, host: '127.0.0.1', shutdownGraceMs: 0 });
+    await assert.rejects(second.start(), (err) => {
+      assert.ok(isHeraldError(err, 'HERALD_ADDRESS_IN_USE'));
+      assert.match(err.message, new RegExp(`^127\\.0\\.0\\.1:${port} is in use`));
+      return true;
+    });
+    await app.close();
+  });
+});
