@@ -20,6 +20,7 @@ import { provisionTopology } from '../topology/provision.ts';
 import { topologyProblems } from '../topology/validate.ts';
 import { brokerSpecFromConfig } from './broker-from-config.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { declaredTopicsCheck, freeSpaceCheck, watchWrites } from './readiness.ts';
 import type { ServiceDefinition } from './service.ts';
 
 export interface BootOptions {
@@ -72,9 +73,14 @@ export async function boot(options: BootOptions): Promise<Running> {
   tracing.start();
   lifecycle.add({ name: 'telemetry', stage: 'log', start: async () => {}, stop: () => tracing.stop() });
 
-  const broker = tracedBroker(await createBroker(brokerSpecFromConfig(config), logger));
+  const spec = brokerSpecFromConfig(config);
+  const writes = watchWrites(tracedBroker(await createBroker(spec, logger)));
+  const broker = writes.broker;
   lifecycle.add({ name: 'broker', stage: 'broker', start: () => broker.start(), stop: () => broker.stop() });
 
+  // Every topic of every service, declared up front: checked below before anything starts, created right after
+  // the broker starts and before any service component does.
+  const declarations: TopicDeclaration[] = [replayMarksDeclaration()];
   const metrics = createMetrics();
   const pages = options.services.flatMap((service) => (service.page ? [service.page] : []));
   const app = createApp({
@@ -93,6 +99,9 @@ export async function boot(options: BootOptions): Promise<Running> {
       services: async () => {
         if (!lifecycle.ready) throw new Error('not started, or stopping');
       },
+      writes: writes.check,
+      topics: declaredTopicsCheck(broker, declarations),
+      ...(spec.kind === 'embedded' ? { storage: freeSpaceCheck(spec.dataDir) } : {}),
     },
   });
   // Made now, added last: it starts last and stops first, and its `stopping` signal reaches the routes.
@@ -111,9 +120,6 @@ export async function boot(options: BootOptions): Promise<Running> {
     stopping: http.stopping,
     traces: tracing.recent,
   });
-  // Every topic of every service, declared up front: checked below before anything starts, created right after
-  // the broker starts and before any service component does.
-  const declarations: TopicDeclaration[] = [replayMarksDeclaration()];
   lifecycle.add({
     name: 'topology',
     start: async () => {
