@@ -27,6 +27,10 @@ export const bookstoreConfigSchema = {
     ),
     poolSize: integer(10, 'PostgreSQL: connections of the pool', 1, 1_000),
   },
+  searchCache: {
+    entries: integer(1_000, 'searches (query, offset) answered from memory when asked again (0: none)', 0, 1_000_000),
+    ttlMs: integer(1_000, "a cached search is used this long at most (books another process created show up within it)", 1, 3_600_000),
+  },
   trends: {
     group: string('trends', "the trends processor's group (its table: <group>-table)", NAME, 'a group name'),
   },

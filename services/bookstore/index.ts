@@ -21,6 +21,7 @@ import { searchTopics } from './events.ts';
 import { bookstorePage } from './page.ts';
 import { byUserGroup, recommendationsGroup, scoresCodec } from './recommendations.ts';
 import { PostgresBookRepository } from './store/postgres.ts';
+import { withSearchCache } from './store/cached.ts';
 import type { BookRepository } from './store/repository.ts';
 import { SqliteBookRepository } from './store/sqlite.ts';
 import { trendCodec, trendsGroup } from './trends.ts';
@@ -75,7 +76,7 @@ function processor<V, O, L>(context: ServiceContext<BookstoreConfig>, topology: 
 /** The books database, the views, the search-event producer, the routes and the page. */
 function web(context: ServiceContext<BookstoreConfig>): Component[] {
   const { broker, config, app, logger, metrics, processors, platform } = context;
-  const repository = withDatabaseSpans<BookRepository>(
+  const database = withDatabaseSpans<BookRepository>(
     config.database.url === ''
       ? new SqliteBookRepository({ file: join(platform.dataDir, 'bookstore', 'books.db') })
       : new PostgresBookRepository({ url: config.database.url, poolSize: config.database.poolSize }),
@@ -83,6 +84,7 @@ function web(context: ServiceContext<BookstoreConfig>): Component[] {
     'books',
     ['search', 'create'],
   );
+  const repository = withSearchCache(database, config.searchCache);
   const viewOptions = { broker, logger, registry: processors, metrics };
   const trends = new View({ ...viewOptions, table: groupTable(config.trends.group), codec: trendCodec });
   const recommendations = new View({
