@@ -23,6 +23,7 @@ export { ConfigError, type ConfigSources, loadConfig } from './config/load.ts';
 export { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from './config/schema.ts';
 export { ERROR_CODES, type ErrorCode, HeraldError, type HeraldErrorOptions, isHeraldError, isRetriable } from './errors.ts';
 export { statusOf, toHeraldError } from './http/errors.ts';
+export { type GuardSettings, localOnly } from './http/guard.ts';
 export type { Logger } from './log/logger.ts';
 export type { Metrics } from './metrics/registry.ts';
 export { type BootOptions, boot, heraldSchema, type Running } from './platform/boot.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type Component, creates, type ServiceContext, type ServiceDefinition } from '#herald';
+import { type Component, creates, localOnly, type ServiceContext, type ServiceDefinition } from '#herald';
 import { deadLetterTopicName, Router } from '#herald/runtime';
 import { registerDeliveryApi } from './api.ts';
 import { type DeliveryConfig, deliveryConfigSchema } from './config.ts';
@@ -56,7 +56,12 @@ function createComponents(context: ServiceContext<DeliveryConfig>, options: Deli
   });
   const producer = broker.producer();
   const metrics = deliveryMetrics(context.metrics.registry);
-  if (config.mocks.length > 0) registerMockDestinations(app, config.mocks);
+  if (config.mocks.length > 0) {
+    app.register(async (local) => {
+      local.addHook('onRequest', localOnly(platform.http));
+      registerMockDestinations(local, config.mocks);
+    });
+  }
   registerDeliveryApi(app, {
     producer,
     topic: topics.source,

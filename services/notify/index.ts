@@ -6,7 +6,7 @@
  * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
  * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
  */
-import { type Component, creates, HeraldError, type ServiceContext, type ServiceDefinition } from '#herald';
+import { type Component, creates, HeraldError, localOnly, type ServiceContext, type ServiceDefinition } from '#herald';
 import type { Producer } from '#herald/broker';
 import { registerProduceRoute } from './api.ts';
 import { EmailChannel } from './channels/email.ts';
@@ -39,7 +39,7 @@ export const notifyService: ServiceDefinition<NotifyConfig> = {
 };
 
 /** The consumer side: local sinks where no real server is configured, both channels, and the router. */
-function consumers({ config, broker, app, logger, metrics }: ServiceContext<NotifyConfig>): Component[] {
+function consumers({ config, platform, broker, app, logger, metrics }: ServiceContext<NotifyConfig>): Component[] {
   const components: Component[] = [];
   const inbox = new SinkInbox(config.inboxSize);
   let smtpSink: SmtpSink | undefined;
@@ -48,8 +48,12 @@ function consumers({ config, broker, app, logger, metrics }: ServiceContext<Noti
     components.push(smtpSink);
   }
   const localSms = config.sms.url === '';
-  if (localSms) registerSmsSink(app, inbox);
-  if (smtpSink || localSms) registerInboxRoute(app, inbox);
+  // The sinks show recipients and bodies and accept anything: this machine only (or the admin token).
+  app.register(async (local) => {
+    local.addHook('onRequest', localOnly(platform.http));
+    if (localSms) registerSmsSink(local, inbox);
+    if (smtpSink || localSms) registerInboxRoute(local, inbox);
+  });
 
   const { smtp } = config;
   const email = new EmailChannel({

@@ -43,6 +43,10 @@ export const platformSchema = {
       '`embedded` or kafka://host:port[,host:port…]',
     ),
     durability: oneOf('fsync', 'embedded broker: fsync each batch, or leave flushing to the OS', ['fsync', 'os']),
+    acceptEmptyStorage: boolean(
+      false,
+      'embedded broker: start even if herald.db of an initialised data dir is missing or empty (its records are lost)',
+    ),
     clientId: string('herald', 'Kafka client id', /^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
     replicationFactor: integer(0, 'Kafka: replication factor of topics Herald creates (0: broker default)', 0, 32),
     sasl: {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, HeraldError } from '../errors.ts';
+import { maskSecrets, maskText } from '../kit/secrets.ts';
 
 /** The one place Herald's error codes become HTTP statuses: every code has one (a new code will not compile without). */
 const STATUS: Record<ErrorCode, number> = {
@@ -102,7 +103,8 @@ export function sendError(err: unknown, request: FastifyRequest, reply: FastifyR
   const herald = toHeraldError(err);
   const status = statusOf(herald.code);
   if (status >= 500) request.log.error({ err: herald.cause ?? herald, code: herald.code }, herald.message);
-  const body: ErrorBody = { error: { code: herald.code, message: herald.message } };
-  if (herald.details !== undefined) body.error.details = herald.details;
+  // An error may quote a URL or a value that holds a credential: the answer never shows it.
+  const body: ErrorBody = { error: { code: herald.code, message: maskText(herald.message) } };
+  if (herald.details !== undefined) body.error.details = maskSecrets(herald.details);
   return reply.status(status).send(body);
 }

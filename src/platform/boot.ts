@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
 import { BrokerAdminApi } from '../admin/broker-admin.ts';
 import { replayMarksDeclaration } from '../admin/replay-marks.ts';
 import { createBroker } from '../broker/create.ts';
@@ -43,6 +44,11 @@ export interface Running {
   lifecycle: Lifecycle;
   /** Base URL of the HTTP server. */
   url: string;
+  /**
+   * Fastify's `inject`: a request answered without a socket, for tests — e.g. one from another machine's address
+   * (`remoteAddress`), which a loopback server could not otherwise receive.
+   */
+  inject: FastifyInstance['inject'];
 }
 
 /** The platform schema plus every service's section, keyed by service name. */
@@ -152,5 +158,5 @@ export async function boot(options: BootOptions): Promise<Running> {
   }
   lifecycle.add(http);
   await lifecycle.start();
-  return { config, logger, broker, lifecycle, url: http.url };
+  return { config, logger, broker, lifecycle, url: http.url, inject: app.inject.bind(app) };
 }

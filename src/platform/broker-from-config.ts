@@ -21,6 +21,7 @@ export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
       kind: 'embedded',
       dataDir: resolve(config.dataDir),
       durability: broker.durability,
+      acceptEmptyStorage: broker.acceptEmptyStorage,
       kafkaListener: {
         listen: listener.listen,
         advertisedHost: listener.advertisedHost,

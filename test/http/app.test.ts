@@ -198,4 +198,17 @@ describe('http app', () => {
     assert.equal(tooLong.statusCode, 414);
     assert.equal(tooLong.json().error.code, 'HERALD_URI_TOO_LONG');
   });
+
+  it('masks credentials an error quotes, in its message and its details', async () => {
+    const instance = app();
+    instance.get('/leaky', async () => {
+      throw new HeraldError('HERALD_INVALID_ARGUMENT', 'cannot reach https://ops:hunter2@mail.example.com/send', {
+        details: { url: 'https://x.example?token=abc123', password: 'pw-1', headers: { Authorization: 'Bearer zzzz9' } },
+      });
+    });
+    const res = await instance.inject('/leaky');
+    assert.equal(res.statusCode, 400);
+    for (const secret of ['hunter2', 'abc123', 'pw-1', 'zzzz9']) assert.ok(!res.body.includes(secret), `${secret} in ${res.body}`);
+    assert.match(res.json().error.message, /https:\/\/ops:\*\*\*@mail\.example\.com/);
+  });
 });

@@ -19,6 +19,7 @@
  *   and committed offsets; started last, stopped first.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type {
@@ -32,9 +33,10 @@ import type {
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
+import { checkInitialised, markInitialised } from './data-dir.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import { brokerAccess, externalGroups, KafkaListener } from './kafka-protocol/index.ts';
-import { acquireDataDirLock, type DataDirLock, lockedError } from './lock.ts';
+import { acquireDataDirLock, type DataDirLock, describeFsError, lockedError } from './lock.ts';
 import { Notifier } from './notifier.ts';
 import { CommittedOffsets } from './offsets.ts';
 import {
@@ -45,7 +47,7 @@ import {
   resolveOptions,
 } from './options.ts';
 import { EmbeddedProducer } from './producer.ts';
-import { isBusy, Store } from './store.ts';
+import { DB_FILE, isBusy, Store, storageError } from './store.ts';
 import { EmbeddedTailReader } from './tail-reader.ts';
 import { TopicRegistry } from './topics.ts';
 import { TransactionalIds } from './transactional-ids.ts';
@@ -151,11 +153,15 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     try {
       fs.mkdirSync(dataDir, { recursive: true });
     } catch (err) {
-      throw new HeraldError('HERALD_STORAGE_FAILED', `cannot create data directory ${dataDir}`, { cause: err });
+      throw new HeraldError('HERALD_STORAGE_FAILED', `cannot create data directory ${dataDir}: ${describeFsError(err)}`, {
+        cause: err,
+      });
     }
     const lock = acquireDataDirLock(dataDir);
     let store: Store;
+    let initialised: ReturnType<typeof checkInitialised>;
     try {
+      initialised = checkInitialised(dataDir, DB_FILE, this.#options.acceptEmptyStorage);
       store = new Store(dataDir, this.#options);
     } catch (err) {
       const busy = isBusy(err);
@@ -165,9 +171,11 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       if (busy) throw lockedError(dataDir, lock.displaced);
       throw err instanceof HeraldError
         ? err
-        : new HeraldError('HERALD_STORAGE_FAILED', `cannot open ${dataDir}`, { cause: err });
+        : storageError(`cannot open ${dataDir}`, err, path.join(dataDir, DB_FILE));
     }
+    if (initialised.warning !== undefined) this.#logger?.warn({ dataDir }, initialised.warning);
     try {
+      if (initialised.markerNeeded) markInitialised(dataDir, DB_FILE);
       const topics = new TopicRegistry(store);
       const offsets = new CommittedOffsets(store);
       const notifier = new Notifier();
@@ -188,7 +196,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       lock.release();
       throw err instanceof HeraldError
         ? err
-        : new HeraldError('HERALD_STORAGE_FAILED', `cannot load ${dataDir}`, { cause: err });
+        : storageError(`cannot load ${dataDir}`, err, path.join(dataDir, DB_FILE));
     }
     this.#running.cleaner.start();
     this.#state = 'running';

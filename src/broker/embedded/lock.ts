@@ -4,6 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { HeraldError } from '../../errors.ts';
 
+/** A file system error in words, saying so plainly when the disk is full. */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full (${code})`;
+  return (err as Error | null)?.message ?? String(err);
+}
+
 /** The lock file that names the process owning a data directory. */
 export const LOCK_FILE = 'herald.lock';
 
@@ -139,7 +146,9 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       fd = fs.openSync(file, 'wx', 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new HeraldError('HERALD_STORAGE_FAILED', `cannot create lock file ${file}`, { cause: err });
+        throw new HeraldError('HERALD_STORAGE_FAILED', `cannot create lock file ${file}: ${describeFsError(err)}`, {
+          cause: err,
+        });
       }
       const state = readLock(file);
       if (state === null) continue; // released between our open and read
@@ -156,9 +165,15 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     try {
       fs.writeSync(fd, JSON.stringify(mine));
       fs.fsyncSync(fd);
-    } finally {
+    } catch (err) {
+      // An empty lock file left behind (a full disk) would look like a live owner to the next start.
       fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      throw new HeraldError('HERALD_STORAGE_FAILED', `cannot write lock file ${file}: ${describeFsError(err)}`, {
+        cause: err,
+      });
     }
+    fs.closeSync(fd);
     heldByThisProcess.add(key);
     let released = false;
     return {

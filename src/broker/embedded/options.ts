@@ -15,6 +15,11 @@ export interface EmbeddedBrokerSpec {
    * none. `npm start` passes the `broker.kafkaListener` config (by default: 127.0.0.1:9092 when free).
    */
   kafkaListener?: KafkaListenerOptions;
+  /**
+   * Start even when this data directory was initialised but its `herald.db` is missing or empty (its records are
+   * lost; a warning is logged). Default `false`: such a start fails with `HERALD_STORAGE_MISSING` naming the file.
+   */
+  acceptEmptyStorage?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export interface ResolvedOptions {
   deleteRetentionMs: number;
   cleanerChunkSize: number;
   cacheSizeKiB: number;
+  acceptEmptyStorage: boolean;
   kafkaListener: ResolvedListenerOptions;
 }
 
@@ -79,6 +85,7 @@ export function resolveOptions(spec: EmbeddedBrokerSpec & EmbeddedBrokerOptions)
     deleteRetentionMs: nonNegativeInteger(spec.deleteRetentionMs, 'deleteRetentionMs', 86_400_000),
     cleanerChunkSize: nonNegativeInteger(spec.cleanerChunkSize, 'cleanerChunkSize', 5_000, 1),
     cacheSizeKiB: nonNegativeInteger(spec.cacheSizeKiB, 'cacheSizeKiB', 16_384, 1),
+    acceptEmptyStorage: spec.acceptEmptyStorage === true,
     kafkaListener: resolveListenerOptions(spec.kafkaListener),
   };
 }

@@ -67,8 +67,31 @@ export interface OffsetRow {
   off: number;
 }
 
-export function storageError(message: string, cause: unknown): HeraldError {
-  return new HeraldError('HERALD_STORAGE_FAILED', `${message}: ${(cause as Error)?.message ?? cause}`, { cause });
+/** SQLite's primary result codes that mean the file itself is damaged: SQLITE_CORRUPT and SQLITE_NOTADB. */
+const CORRUPT_CODES = new Set([11, 26]);
+
+/** Whether `err` is SQLite saying a database file is damaged (a malformed page, or not a database at all). */
+export function isCorrupt(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && CORRUPT_CODES.has(code & 0xff);
+}
+
+/**
+ * A storage failure as a coded error: `HERALD_STORAGE_CORRUPT` naming `file` when SQLite says the file is damaged
+ * (nothing retries that away), `HERALD_STORAGE_FAILED` otherwise.
+ */
+export function storageError(message: string, cause: unknown, file?: string): HeraldError {
+  const code = (cause as { errcode?: unknown; code?: unknown } | null)?.errcode;
+  const full = code === 13 || (cause as NodeJS.ErrnoException | null)?.code === 'ENOSPC'; // SQLITE_FULL
+  const reason = full ? 'the disk is full' : ((cause as Error)?.message ?? String(cause));
+  if (isCorrupt(cause)) {
+    const where = file ?? 'a storage file';
+    return new HeraldError('HERALD_STORAGE_CORRUPT', `${where} is damaged (${reason}); restore it from a backup`, {
+      cause,
+      details: file === undefined ? undefined : { file },
+    });
+  }
+  return new HeraldError('HERALD_STORAGE_FAILED', `${message}: ${reason}`, { cause });
 }
 
 /** Whether `err` is SQLite saying another connection holds the database. */
@@ -91,13 +114,16 @@ export class Store {
   readonly syncs: boolean;
   readonly #walFile: string;
   #walFd: number | undefined;
+  /** The database file's path, named by errors. */
+  readonly file: string;
 
   /**
    * Opens (creating if needed) the database in `dataDir`. The connection holds SQLite's exclusive lock for its
    * whole life: a second opener anywhere fails with SQLITE_BUSY even if the lock file was removed by hand.
    */
   constructor(dataDir: string, options: { durability: 'fsync' | 'os'; cacheSizeKiB: number }) {
-    this.db = new DatabaseSync(path.join(dataDir, DB_FILE), { timeout: 0 });
+    this.file = path.join(dataDir, DB_FILE);
+    this.db = new DatabaseSync(this.file, { timeout: 0 });
     this.syncs = options.durability === 'fsync';
     this.#walFile = `${path.join(dataDir, DB_FILE)}-wal`;
     try {
@@ -122,7 +148,7 @@ export class Store {
       this.db.exec(`BEGIN; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     } catch (err) {
       this.db.close();
-      throw err;
+      throw isCorrupt(err) ? storageError('', err, this.file) : err;
     }
     this.#insertTopic = this.db.prepare(
       'INSERT INTO topics (name, compacted, retention_ms, retention_bytes, configs, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -156,7 +182,7 @@ export class Store {
       this.db.exec('COMMIT');
     } catch (err) {
       if (this.db.isOpen && this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw err instanceof HeraldError ? err : storageError('the embedded log could not be written', err);
+      throw err instanceof HeraldError ? err : storageError('the embedded log could not be written', err, this.file);
     }
     if (durable && this.syncs) {
       try {

@@ -154,7 +154,7 @@ export class Writer {
       }, false);
     } catch (err) {
       this.#logger?.error({ err }, 'embedded broker: write failed');
-      const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err);
+      const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err, this.#store.file);
       for (const request of live) request.reject(failure);
       return;
     }

@@ -1,7 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AdminApi } from '../../admin/api.ts';
 import { HeraldError } from '../../errors.ts';
+import { isLoopback } from '../../kit/loopback.ts';
+import { bearerMatches } from '../guard.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
@@ -23,16 +24,6 @@ export interface AdminOptions {
   traces?: RecentTraces;
 }
 
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
-}
 
 /**
  * `/admin/…`: topics, messages and groups of whichever broker is configured. Guarded: with a token, bearer auth;
@@ -43,7 +34,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions)
     async (admin) => {
       admin.addHook('onRequest', async (request) => {
         if (options.token) {
-          if (!tokenMatches(request.headers.authorization, options.token)) {
+          if (!bearerMatches(request, options.token)) {
             throw new HeraldError('HERALD_UNAUTHORIZED', 'admin API needs Authorization: Bearer <http.adminToken>');
           }
         } else if (!isLoopback(options.host)) {

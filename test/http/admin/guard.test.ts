@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { AdminApi } from '../../../src/admin/api.ts';
-import { isLoopback, registerAdminRoutes } from '../../../src/http/admin/routes.ts';
+import { registerAdminRoutes } from '../../../src/http/admin/routes.ts';
+import { isLoopback } from '../../../src/kit/loopback.ts';
 import { createApp } from '../../../src/http/app.ts';
 import { createMetrics } from '../../../src/metrics/registry.ts';
 
 describe('admin guard', () => {
   it('knows loopback addresses', () => {
-    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) assert.ok(isLoopback(host), host);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '::ffff:127.0.0.1']) assert.ok(isLoopback(host), host);
     for (const host of ['0.0.0.0', '::', '192.168.1.4', 'example.com']) assert.ok(!isLoopback(host), host);
   });
 

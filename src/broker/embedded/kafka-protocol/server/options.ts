@@ -1,4 +1,5 @@
 import { HeraldError } from '../../../../errors.ts';
+import { isLoopback } from '../../../../kit/loopback.ts';
 
 /**
  * Options of the embedded broker's Kafka listener (config `broker.kafkaListener`). Every field is optional.
@@ -44,11 +45,6 @@ export const AUTO_PORT = 9092;
 
 function invalid(message: string, field: string, value?: unknown): HeraldError {
   return new HeraldError('HERALD_CONFIG_INVALID', `kafka listener: ${message}`, { details: { field, value } });
-}
-
-/** `127.0.0.0/8`, `::1` and `localhost`. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** `host:port` or `[v6]:port` to its parts, or undefined when malformed. */
