@@ -122,7 +122,8 @@ export function inTransaction(db: DatabaseSync, work: () => void): void {
     work();
     db.exec('COMMIT');
   } catch (err) {
-    db.exec('ROLLBACK');
+    // SQLite rolls back by itself on some failures (a full disk): rolling back again would throw over the cause.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }

@@ -85,6 +85,16 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
+/** A message in flight: its callers, and its writes when it is a write batch (kept to send again). */
+interface InFlight {
+  waiters: Waiting[];
+  writes?: StatusWrite[];
+}
+
+/** Waits between tries of status writes that failed for a passing cause: doubling from the first to the last. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
 /**
  * Per-event, per-destination delivery status in a SQLite file under the data dir (WAL, `synchronous=NORMAL`: a
  * committed write survives `kill -9` of Herald; only an OS crash may lose the newest). Writes are queued and sent
@@ -92,7 +102,10 @@ interface Waiting {
  * returned promise resolves after that commit — so thousands of status changes a second cost the event loop one
  * message per turn, and none of the SQLite work. Reads (`get`, `state`) use a connection of their own here and see
  * every write whose promise has resolved. If the thread dies, its unanswered writes reject and the next write
- * starts another.
+ * starts another. Writes that fail for a cause that passes (a full disk, an I/O error) are tried again, backing off
+ * to every {@link RETRY_MAX_MS} ms, their promises still pending — so a sender holding its commit for one keeps
+ * the record uncommitted until its status is written, and status converges once the disk recovers; on `stop` they
+ * get one last try.
  *
  * Status is advisory and trails delivery: it is written after the attempt it describes, so a crash in between
  * can leave an event `pending` that the destination already has; the redelivery after restart then records it.
@@ -106,8 +119,14 @@ export class StatusStore implements Component {
   #thread: ThreadLink<ToStatusThread, FromStatusThread> | undefined;
   /** Writes of this turn, each with its caller, sent to the thread as one batch. */
   readonly #queue = new TurnBatcher<{ writes: StatusWrite[]; waiter: Waiting }>((batch) => this.#flush(batch));
-  /** Batches sent and not answered, by sequence number. */
-  readonly #sent = new Map<number, Waiting[]>();
+  /** Messages sent and not answered, by sequence number. */
+  readonly #sent = new Map<number, InFlight>();
+  /** Write batches that failed for a passing cause, to send again when {@link #retryTimer} fires. */
+  #failed: InFlight[] = [];
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs = 0;
+  /** Set by `stop`: a failed batch is rejected, not tried again. */
+  #stopping = false;
   /** Called when the last unanswered batch is answered (`stop` waits for it). */
   #answered: (() => void) | undefined;
   #seq = 0;
@@ -139,8 +158,10 @@ export class StatusStore implements Component {
   /** Sends what is queued, waits for every answer, then closes the thread and the database. */
   async stop(): Promise<void> {
     clearInterval(this.#purgeTimer);
+    this.#stopping = true;
     if (this.#thread !== undefined) {
       this.#queue.flushNow();
+      this.#retryNow();
       if (this.#sent.size > 0) await new Promise<void>((resolve) => (this.#answered = resolve));
       await this.#thread.close();
     }
@@ -283,21 +304,45 @@ export class StatusStore implements Component {
 
   #flush(batch: { writes: StatusWrite[]; waiter: Waiting }[]): void {
     const writes = batch.length === 1 ? batch[0].writes : batch.flatMap((entry) => entry.writes);
-    this.#send(
-      (seq) => ({ type: 'write', seq, writes }),
-      batch.map((entry) => entry.waiter),
+    this.#sendWrites(writes, batch.map((entry) => entry.waiter));
+  }
+
+  #sendWrites(writes: StatusWrite[], waiters: Waiting[]): void {
+    this.#send((seq) => ({ type: 'write', seq, writes }), { waiters, writes });
+  }
+
+  /** Sends every failed batch again, as one. */
+  #retryNow(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    if (this.#failed.length === 0) return;
+    const failed = this.#failed;
+    this.#failed = [];
+    this.#sendWrites(
+      failed.flatMap((f) => f.writes ?? []),
+      failed.flatMap((f) => f.waiters),
     );
+  }
+
+  /** Keeps a batch that failed for a passing cause, to send again after a wait that grows with every failure. */
+  #retryLater(batch: InFlight, error: string): void {
+    if (this.#retryDelayMs === 0) {
+      this.#options.logger.error({ err: error }, 'writing delivery statuses failed; trying again until it succeeds');
+    }
+    this.#retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_FIRST_MS, this.#retryDelayMs * 2));
+    this.#failed.push(batch);
+    this.#retryTimer ??= setTimeout(() => this.#retryNow(), this.#retryDelayMs);
   }
 
   /** Sends one message to the thread (starting one if none runs); resolves with its answer. */
   #request(message: (seq: number) => ToStatusThread): Promise<{ purged?: number }> {
     if (this.#db === undefined) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'status store closed'));
-    return new Promise((resolve, reject) => this.#send(message, [{ resolve, reject }]));
+    return new Promise((resolve, reject) => this.#send(message, { waiters: [{ resolve, reject }] }));
   }
 
-  #send(message: (seq: number) => ToStatusThread, waiters: Waiting[]): void {
+  #send(message: (seq: number) => ToStatusThread, inFlight: InFlight): void {
     const seq = ++this.#seq;
-    this.#sent.set(seq, waiters);
+    this.#sent.set(seq, inFlight);
     this.#thread?.post(message(seq));
   }
 
@@ -309,20 +354,28 @@ export class StatusStore implements Component {
       logger: this.#options.logger,
       onMessage: (message) => {
         if (message.type !== 'done') return;
-        const waiters = this.#sent.get(message.seq);
+        const inFlight = this.#sent.get(message.seq);
         this.#sent.delete(message.seq);
+        if (message.error !== undefined && message.retriable === true && inFlight?.writes !== undefined && !this.#stopping) {
+          this.#retryLater(inFlight, message.error);
+          return;
+        }
         if (this.#sent.size === 0) this.#answered?.();
         if (message.error === undefined) {
-          for (const w of waiters ?? []) w.resolve(message);
+          if (inFlight?.writes !== undefined && this.#retryDelayMs > 0) {
+            this.#retryDelayMs = 0;
+            this.#options.logger.info('delivery statuses are written again');
+          }
+          for (const w of inFlight?.waiters ?? []) w.resolve(message);
           return;
         }
         this.#options.logger.error({ err: message.error }, 'writing delivery statuses failed');
         const failure = new HeraldError('HERALD_STORAGE_FAILED', `writing delivery statuses failed: ${message.error}`);
-        for (const w of waiters ?? []) w.reject(failure);
+        for (const w of inFlight?.waiters ?? []) w.reject(failure);
       },
       onExit: (code) => {
         const failure = new HeraldError('HERALD_STORAGE_FAILED', `the status thread stopped (exit code ${code})`);
-        for (const waiters of this.#sent.values()) for (const w of waiters) w.reject(failure);
+        for (const { waiters } of this.#sent.values()) for (const w of waiters) w.reject(failure);
         this.#sent.clear();
         this.#answered?.();
       },

@@ -31,6 +31,14 @@ function answer(message: FromStatusThread): void {
   port.postMessage(message);
 }
 
+/** SQLite's BUSY, LOCKED, IOERR, FULL and CANTOPEN: failures of the file system or of timing, not of the writes. */
+const PASSING = new Set([5, 6, 10, 13, 14]);
+
+function failed(seq: number, err: unknown): FromStatusThread {
+  const code = (err as { errcode?: unknown }).errcode;
+  return { type: 'done', seq, error: (err as Error).message, retriable: typeof code === 'number' && PASSING.has(code & 0xff) };
+}
+
 port.on('message', (message: ToStatusThread) => {
   switch (message.type) {
     case 'write':
@@ -40,7 +48,7 @@ port.on('message', (message: ToStatusThread) => {
         });
         answer({ type: 'done', seq: message.seq });
       } catch (err) {
-        answer({ type: 'done', seq: message.seq, error: (err as Error).message });
+        answer(failed(message.seq, err));
       }
       return;
     case 'purge':
@@ -54,7 +62,7 @@ port.on('message', (message: ToStatusThread) => {
         });
         answer({ type: 'done', seq: message.seq, purged: ids.length });
       } catch (err) {
-        answer({ type: 'done', seq: message.seq, error: (err as Error).message });
+        answer(failed(message.seq, err));
       }
       return;
     case 'close':

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { newEventId } from '../../../services/delivery/event.ts';
 import { openStatusDb } from '../../../services/delivery/status/schema.ts';
 import { StatusStore } from '../../../services/delivery/status/store.ts';
+import { smallDisk } from '../../support/small-disk.ts';
 
 async function open(t: TestContext, file?: string, threadScript?: URL) {
   if (file === undefined) {
@@ -186,6 +187,46 @@ describe('delivery status store', () => {
     await store.attempted(after, 'a', { ok: true, at: Date.now() });
     assert.equal(store.get(kept.id)?.userId, 'u1');
     assert.equal(store.get(after.id)?.destinations.a.status, 'delivered', 'written by the new thread');
+  });
+
+  it('tries writes that failed for a passing cause again, until they are written', async (t) => {
+    const { store } = await open(t, undefined, new URL('./fixtures/full-disk-status-thread.ts', import.meta.url));
+    const e = meta();
+    const started = Date.now();
+    await store.attempted(e, 'a', { ok: true, at: Date.now() }); // fails twice, then is written
+    assert.ok(Date.now() - started >= 100, 'waited before trying again');
+    assert.equal(store.get(e.id)?.destinations.a.status, 'delivered');
+  });
+
+  it('on a real full disk: the cause is logged, the write waits, and lands once space is freed', async (t) => {
+    const disk = smallDisk(t, 4);
+    if (typeof disk === 'string') return t.skip(disk);
+    const lines: string[] = [];
+    const store = new StatusStore({
+      file: path.join(disk.dir, 's.db'),
+      destinations: ['a'],
+      retentionMs: 60_000,
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
+    });
+    await store.start();
+    t.after(() => store.stop());
+    await store.accepted([meta()]); // the file exists before the disk fills
+    disk.fill();
+    const events = Array.from({ length: 2_000 }, () => meta());
+    let written = false;
+    const writes = Promise.all(
+      events.map((e) => store.attempted(e, 'a', { ok: true, at: Date.now(), error: 'x'.repeat(400) })),
+    ).then(() => (written = true));
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(written, false, 'nothing is written while the disk is full');
+    const failure = lines.map((l) => JSON.parse(l)).find((l) => /writing delivery statuses failed/.test(l.msg));
+    assert.ok(failure, lines.join(''));
+    assert.match(JSON.stringify(failure.err), /full/i, 'the disk error, not a failed rollback');
+    assert.ok(!lines.join('').includes('cannot rollback'));
+    disk.free();
+    await writes;
+    for (const e of events) assert.equal(store.get(e.id)?.destinations.a.status, 'delivered');
+    assert.ok(lines.some((l) => /written again/.test(l)));
   });
 
   it('rejects writes after stop', async (t) => {
