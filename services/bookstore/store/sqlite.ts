@@ -55,7 +55,8 @@ export class SqliteBookRepository implements BookRepository {
       }
       db.exec('COMMIT');
     } catch (err) {
-      db.exec('ROLLBACK');
+      // A full disk rolls back by itself: a second ROLLBACK would throw over the cause.
+      if (db.isTransaction) db.exec('ROLLBACK');
       throw err;
     }
   }
