@@ -55,13 +55,7 @@ export class EmbeddedAdmin implements Admin {
 
   async createTopic(spec: TopicSpec): Promise<void> {
     checkTopicSpec(spec);
-    const topics = this.#context.topics();
-    if (topics.get(spec.name) !== undefined) {
-      throw new HeraldError('HERALD_TOPIC_EXISTS', `topic ${spec.name} already exists`, {
-        details: { topic: spec.name },
-      });
-    }
-    topics.create(spec);
+    await this.#context.topics().create(spec);
     this.#context.topicChanged(spec.name);
   }
 
@@ -69,7 +63,7 @@ export class EmbeddedAdmin implements Admin {
     checkTopicSpec(spec);
     const topics = this.#context.topics();
     if (topics.get(spec.name) !== undefined) return;
-    topics.create(spec);
+    await topics.create(spec, true);
     this.#context.topicChanged(spec.name);
   }
 
@@ -88,7 +82,7 @@ export class EmbeddedAdmin implements Admin {
     if (typeof name !== 'string') throw invalid('topic name must be a string');
     const topics = this.#context.topics();
     const topic = topics.require(name);
-    topics.delete(topic);
+    await topics.delete(topic);
     this.#context.offsets().forgetLogs(topic.logs.map((log) => log.id));
     this.#context.topicChanged(name);
   }

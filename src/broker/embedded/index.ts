@@ -200,6 +200,13 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     }
     this.#running.cleaner.start();
     this.#state = 'running';
+    const topics = this.#running.topics;
+    topics.dropOrphans().then(
+      (dropped) => {
+        if (dropped > 0) this.#logger?.warn({ dropped }, 'embedded broker: dropped log tables a crash left unnamed');
+      },
+      (err: unknown) => this.#logger?.warn({ err }, 'embedded broker: dropping log tables a crash left unnamed failed'),
+    );
     await this.#startListener();
     this.#logger?.info({ dataDir, durability: this.#options.durability }, 'embedded broker started');
   }
@@ -227,6 +234,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       const running = this.#running!;
       await running.cleaner.stop();
       await running.writer.close();
+      await running.topics.settled();
       running.store.close();
       running.lock.release();
       this.#running = null;
@@ -342,6 +350,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
       await Promise.allSettled([...this.#producers].map((p) => p.close()));
       await running.cleaner.stop();
       await running.writer.close();
+      await running.topics.settled();
     } finally {
       running.store.close();
       running.lock.release();

@@ -75,10 +75,15 @@ export class PartitionLog {
     if (compacted) db.exec(`CREATE INDEX ${table}_by_key ON ${table} (k, off)`);
   }
 
-  dropTable(): void {
+  /** Drops the table of a log (inside the caller's transaction). */
+  static dropTable(db: DatabaseSync, logId: number): void {
+    db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
+  }
+
+  /** Lets go of what this log holds in memory (its table is dropped by the registry). */
+  forget(): void {
     this.#tail.clear();
     this.#statements.clear();
-    this.#db.exec(`DROP TABLE IF EXISTS ${this.#table}`);
   }
 
   #statement(name: string, sql: () => string, arrays = false): StatementSync {

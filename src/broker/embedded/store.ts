@@ -154,7 +154,7 @@ export class Store {
       'INSERT INTO topics (name, compacted, retention_ms, retention_bytes, configs, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#deleteTopic = this.db.prepare('DELETE FROM topics WHERE id = ?');
-    this.#insertLog = this.db.prepare('INSERT INTO logs (topic_id, part, next_offset, bytes) VALUES (?, ?, 0, 0)');
+    this.#insertLog = this.db.prepare('INSERT INTO logs (id, topic_id, part, next_offset, bytes) VALUES (?, ?, ?, 0, 0)');
     this.#updateLog = this.db.prepare('UPDATE logs SET next_offset = ?, bytes = ? WHERE id = ?');
     this.#deleteLogs = this.db.prepare('DELETE FROM logs WHERE topic_id = ?');
     this.#upsertOffset = this.db.prepare(
@@ -240,8 +240,31 @@ export class Store {
     return Number(result.lastInsertRowid);
   }
 
-  insertLog(topicId: number, partition: number): number {
-    return Number(this.#insertLog.run(topicId, partition).lastInsertRowid);
+  /** Adds the catalog row of a log whose table `log_<logId>` was made beforehand (see {@link nextLogId}). */
+  insertLog(logId: number, topicId: number, partition: number): void {
+    this.#insertLog.run(logId, topicId, partition);
+  }
+
+  /**
+   * The first log id above every id ever given (the catalog's sequence) and every log table present (made ahead
+   * of a creation that did not finish), so a new log's table name was never used.
+   */
+  nextLogId(): number {
+    const sequence = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'logs'").get() as
+      | { seq: number }
+      | undefined;
+    const tables = this.logTableIds();
+    let max = sequence?.seq ?? 0;
+    for (const id of tables) if (id > max) max = id;
+    return max + 1;
+  }
+
+  /** Ids of every `log_<id>` table in the file. */
+  logTableIds(): number[] {
+    const rows = this.db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'log_[0-9]*'")
+      .all() as { name: string }[];
+    return rows.map((row) => Number(row.name.slice(4)));
   }
 
   updateLog(logId: number, nextOffset: number, bytes: number): void {

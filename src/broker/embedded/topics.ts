@@ -3,6 +3,8 @@ import type { PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
 import { PartitionLog, type TopicState } from './partition-log.ts';
 import type { Store } from './store.ts';
 
+/** How long one slice of a topic's table creation or removal may hold the event loop. */
+const DDL_SLICE_MS = 10;
 
 function configNumber(configs: Record<string, string>, name: string): number | null {
   const raw = configs[name];
@@ -17,6 +19,8 @@ export class TopicRegistry {
   readonly #store: Store;
   readonly #byName = new Map<string, TopicState>();
   readonly #logs = new Map<number, PartitionLog>();
+  /** The schema change running (creations and deletions run one at a time). */
+  #ddl: Promise<unknown> = Promise.resolve();
 
   constructor(store: Store) {
     this.#store = store;
@@ -105,46 +109,108 @@ export class TopicRegistry {
     return [...this.#byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Creates a validated topic: catalog rows and one table per partition, in one transaction. */
-  create(spec: TopicSpec): TopicState {
-    const configs = { ...(spec.configs ?? {}) };
-    const compacted = spec.compacted === true;
-    const retentionMs = spec.retentionMs ?? configNumber(configs, 'retention.ms');
-    const retentionBytes = spec.retentionBytes ?? configNumber(configs, 'retention.bytes');
-    const topic = this.#store.transaction(() => {
-      const id = this.#store.insertTopic({
-        name: spec.name,
-        compacted: compacted ? 1 : 0,
-        retention_ms: retentionMs,
-        retention_bytes: retentionBytes,
-        configs: JSON.stringify(configs),
-        created_at: Date.now(),
-      });
-      const state = this.#topicState(id, spec.name, compacted, retentionMs, retentionBytes, configs);
-      for (let partition = 0; partition < spec.partitions; partition++) {
-        const logId = this.#store.insertLog(id, partition);
-        PartitionLog.createTable(this.#store.db, logId, compacted);
-        state.logs.push(new PartitionLog(this.#store.db, logId, state, partition, 0, 0));
+  /**
+   * Creates a validated topic. SQLite's schema changes cost more the more tables the file has (10,000 partitions
+   * take seconds), so the partitions' tables are made first, a few milliseconds at a time with the event loop free
+   * in between, and the topic then appears at once: its catalog rows in one durable transaction. A crash before
+   * that leaves only tables nothing names, dropped at the next start.
+   * @throws `HERALD_TOPIC_EXISTS` unless `ifMissing` (then the existing topic is returned).
+   */
+  create(spec: TopicSpec, ifMissing = false): Promise<TopicState> {
+    return this.#serially(async () => {
+      const existing = this.#byName.get(spec.name);
+      if (existing !== undefined) {
+        if (ifMissing) return existing;
+        throw new HeraldError('HERALD_TOPIC_EXISTS', `topic ${spec.name} already exists`, {
+          details: { topic: spec.name },
+        });
       }
-      return state;
+      const configs = { ...(spec.configs ?? {}) };
+      const compacted = spec.compacted === true;
+      const retentionMs = spec.retentionMs ?? configNumber(configs, 'retention.ms');
+      const retentionBytes = spec.retentionBytes ?? configNumber(configs, 'retention.bytes');
+      const first = this.#store.nextLogId();
+      const ids = Array.from({ length: spec.partitions }, (_, partition) => first + partition);
+      try {
+        await this.#inSlices(ids, (id) => PartitionLog.createTable(this.#store.db, id, compacted));
+      } catch (err) {
+        await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, id)).catch(() => {});
+        throw err;
+      }
+      const topic = this.#store.transaction(() => {
+        const id = this.#store.insertTopic({
+          name: spec.name,
+          compacted: compacted ? 1 : 0,
+          retention_ms: retentionMs,
+          retention_bytes: retentionBytes,
+          configs: JSON.stringify(configs),
+          created_at: Date.now(),
+        });
+        const state = this.#topicState(id, spec.name, compacted, retentionMs, retentionBytes, configs);
+        for (const [partition, logId] of ids.entries()) {
+          this.#store.insertLog(logId, id, partition);
+          state.logs.push(new PartitionLog(this.#store.db, logId, state, partition, 0, 0));
+        }
+        return state;
+      });
+      this.#byName.set(topic.name, topic);
+      for (const log of topic.logs) this.#logs.set(log.id, log);
+      return topic;
     });
-    this.#byName.set(topic.name, topic);
-    for (const log of topic.logs) this.#logs.set(log.id, log);
-    return topic;
   }
 
-  /** Deletes a topic, its records and the offsets groups committed on it, in one transaction. */
-  delete(topic: TopicState): void {
-    this.#store.transaction(() => {
-      this.#store.deleteTopic(
-        topic.id,
-        topic.logs.map((log) => log.id),
-      );
-      for (const log of topic.logs) log.dropTable();
+  /**
+   * Deletes a topic: its catalog rows and the offsets groups committed on it in one durable transaction (from then
+   * on it is gone), then its tables, a few milliseconds at a time. A crash in between leaves tables nothing names,
+   * dropped at the next start.
+   */
+  delete(topic: TopicState): Promise<void> {
+    return this.#serially(async () => {
+      if (topic.deleted) return;
+      const ids = topic.logs.map((log) => log.id);
+      this.#store.transaction(() => this.#store.deleteTopic(topic.id, ids));
+      topic.deleted = true;
+      this.#byName.delete(topic.name);
+      for (const log of topic.logs) {
+        this.#logs.delete(log.id);
+        log.forget();
+      }
+      await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, id));
     });
-    topic.deleted = true;
-    this.#byName.delete(topic.name);
-    for (const log of topic.logs) this.#logs.delete(log.id);
+  }
+
+  /** Drops tables no catalog row names (left by a crash during a topic's creation or deletion). */
+  dropOrphans(): Promise<number> {
+    return this.#serially(async () => {
+      const orphans = this.#store.logTableIds().filter((id) => !this.#logs.has(id));
+      await this.#inSlices(orphans, (id) => PartitionLog.dropTable(this.#store.db, id));
+      return orphans.length;
+    });
+  }
+
+  /** Resolves once every schema change started so far is done (stop waits for it). */
+  settled(): Promise<void> {
+    return this.#ddl.then(() => {});
+  }
+
+  /** Runs schema changes one after another, so that a creation's ids and tables are its own. */
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#ddl.then(work);
+    this.#ddl = result.catch(() => {});
+    return result;
+  }
+
+  /** `step` for each id, in transactions of at most {@link DDL_SLICE_MS} each, yielding to the event loop between. */
+  async #inSlices(ids: number[], step: (id: number) => void): Promise<void> {
+    let at = 0;
+    while (at < ids.length) {
+      const started = performance.now();
+      this.#store.transaction(() => {
+        do step(ids[at++]);
+        while (at < ids.length && performance.now() - started < DDL_SLICE_MS);
+      }, false);
+      if (at < ids.length) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   describe(topic: TopicState): TopicInfo {

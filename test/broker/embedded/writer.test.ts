@@ -9,7 +9,7 @@ import { Writer } from '../../../src/broker/embedded/writer.ts';
 import { tempDir } from './helpers.ts';
 
 /** A writer over a fresh store whose log syncs are held until the test releases (or fails) them. */
-function open(t: TestContext, durability: 'fsync' | 'os') {
+async function open(t: TestContext, durability: 'fsync' | 'os') {
   const store = new Store(tempDir(t), { durability, cacheSizeKiB: 1024 });
   const syncs: { release(): void; fail(err: Error): void }[] = [];
   const real = store.syncLog.bind(store);
@@ -18,7 +18,7 @@ function open(t: TestContext, durability: 'fsync' | 'os') {
       syncs.push({ release: () => void real().then(resolve, reject), fail: reject });
     });
   const topics = new TopicRegistry(store);
-  topics.create({ name: 't', partitions: 1 });
+  await topics.create({ name: 't', partitions: 1 });
   const writer = new Writer(store, new Notifier(), new CommittedOffsets(store));
   t.after(async () => {
     for (const sync of syncs) sync.release();
@@ -41,7 +41,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('embedded writer: durability', () => {
   it("'fsync': a send resolves after the log sync that follows its commit; commits meanwhile wait for the next", async (t) => {
-    const { syncs, send } = open(t, 'fsync');
+    const { syncs, send } = await open(t, 'fsync');
     const first = send('a');
     await turn();
     assert.equal(syncs.length, 1, 'the commit started a sync');
@@ -60,7 +60,7 @@ describe('embedded writer: durability', () => {
   });
 
   it("'fsync': a failed sync rejects what it covered; later sends go on", async (t) => {
-    const { syncs, send } = open(t, 'fsync');
+    const { syncs, send } = await open(t, 'fsync');
     const lost = send('a');
     await turn();
     syncs[0].fail(new Error('EIO'));
@@ -72,13 +72,13 @@ describe('embedded writer: durability', () => {
   });
 
   it("'os': a send resolves at its commit, with no sync", async (t) => {
-    const { syncs, send } = open(t, 'os');
+    const { syncs, send } = await open(t, 'os');
     assert.deepEqual((await send('a').sent).map((p) => p.offset), [0]);
     assert.equal(syncs.length, 0);
   });
 
   it('close waits for the sync in flight', async (t) => {
-    const { writer, syncs, send } = open(t, 'fsync');
+    const { writer, syncs, send } = await open(t, 'fsync');
     const pending = send('a');
     await turn();
     let closed = false;
