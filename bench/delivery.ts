@@ -25,7 +25,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { HeraldChild } from '../tools/delivery-check/herald-child.ts';
+import { HeraldChild } from '../tools/shared/herald-child.ts';
 import { leanHttpServer } from './lean-http-server.ts';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HeraldChild } from './herald-child.ts';
+import { HeraldChild } from '../shared/herald-child.ts';
 import { type AcceptedEvent, generateLoad } from './load.ts';
 import type { CheckOptions } from './options.ts';
 import { RecordingDestination } from './recorder.ts';

@@ -12,8 +12,12 @@ export interface HeraldChildOptions {
   dataDir: string;
   /** The whole config, written to `<dataDir>/../herald-check.json` and passed with `--config`. */
   config: Record<string, unknown>;
-  /** Extra arguments after `start delivery`. */
+  /** The services to start (`herald start <services…>`). Default `['delivery']`. */
+  services?: string[];
+  /** Extra arguments after `start <services…>`. */
   args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
   /** Where the child's stderr goes besides the check (for diagnosis); default: kept in `stderr`. */
   onStderr?: (text: string) => void;
   /** Serving must begin within this long. Default 60 s. */
@@ -21,8 +25,8 @@ export interface HeraldChildOptions {
 }
 
 /**
- * Herald (`bin/herald.ts start delivery`) as a child process that can be SIGKILLed and started again on the same
- * data dir — the durability half of the delivery check and of the crash tests.
+ * Herald (`bin/herald.ts start <services…>`) as a child process that can be SIGKILLed and started again on the same
+ * data dir — the durability half of the delivery check, the robustness suite and the crash tests.
  */
 export class HeraldChild {
   readonly #options: HeraldChildOptions;
@@ -47,12 +51,17 @@ export class HeraldChild {
     return this.#child?.pid;
   }
 
+  /** The running process, for probes that signal it themselves. */
+  get process(): ChildProcess | undefined {
+    return this.#child;
+  }
+
   /** Starts the process and resolves with its base URL once it serves. */
   async start(): Promise<string> {
     const args = [
       HERALD_BIN,
       'start',
-      'delivery',
+      ...(this.#options.services ?? ['delivery']),
       '--config',
       this.#configFile,
       '--data-dir',
@@ -61,7 +70,10 @@ export class HeraldChild {
       '0',
       ...(this.#options.args ?? []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: process.env });
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...this.#options.env },
+    });
     this.#child = child;
     // Whatever ends this process (an error, process.exit) must not leave the child serving on its own.
     const orphanGuard = () => child.kill('SIGKILL');
