@@ -18,7 +18,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     probes: { type: 'string', default: '300' },
-    only: { type: 'string', default: 'sqlite,postgres' },
+    only: { type: 'string', default: 'sqlite,sqlite-uncached,postgres' },
   },
 });
 const parts = new Set(values.only!.split(','));
@@ -98,6 +98,8 @@ async function searchThroughput(label: string, extra: string[]) {
 }
 
 if (parts.has('sqlite')) await searchThroughput('sqlite', []);
+// The same with the cache of repeated searches off: what the cache is worth, side by side.
+if (parts.has('sqlite-uncached')) await searchThroughput('sqlite-uncached', ['--set', 'bookstore.searchCache.entries=0']);
 if (parts.has('postgres')) {
   if (await answers(process.env.HERALD_TEST_POSTGRES || LOCAL_POSTGRES_URL)) {
     const db = await scratchDatabase();
