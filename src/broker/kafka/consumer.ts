@@ -241,6 +241,11 @@ export class KafkaGroupConsumer implements GroupConsumer {
       await this.#client?.close();
     } catch (err) {
       this.#log.warn({ err: describeError(err) }, 'kafka consumer did not leave its group cleanly');
+      // A refused close leaves the library's member open, heartbeating for ever (e.g. "cannot leave group while
+      // consuming messages" when a stream opened meanwhile): closing with force ends its streams and its heartbeat.
+      await this.#client?.close(true).catch((forced: unknown) => {
+        this.#log.warn({ err: describeError(forced) }, 'kafka consumer: closing with force failed too');
+      });
     }
     await this.#pool?.close().catch(() => {});
     this.#state = 'closed';
