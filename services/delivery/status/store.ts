@@ -7,31 +7,15 @@ import { LruCache, scriptBeside, ThreadLink, TurnBatcher } from '#herald/kit';
 import { type EventMeta, newEventId } from '../event.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
-
-/** Where one event stands with one destination. */
-export type DeliveryState = 'pending' | 'delivered' | 'dead';
-
-/** `GET /events/{id}`'s view of one destination. Times are ISO 8601 or null. */
-export interface DestinationStatus {
-  status: DeliveryState;
-  attempts: number;
-  lastError: string | null;
-  firstAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  deliveredAt: string | null;
-  deadAt: string | null;
-  /** Times the event was replayed here after it was dead (its first attempt after each replay counts). */
-  replays: number;
-  /** When the last replay was first attempted. */
-  replayedAt: string | null;
-}
-
-export interface EventStatus {
-  id: string;
-  userId: string;
-  receivedAt: string;
-  destinations: Record<string, DestinationStatus>;
-}
+import {
+  type DeliveryRow,
+  type DeliveryState,
+  type DestinationStatus,
+  destinationStatus,
+  type EventStatus,
+  iso,
+  pendingStatus,
+} from './view.ts';
 
 /** One HTTP attempt's result, as the status store records it. */
 export interface AttemptRecord {
@@ -43,19 +27,6 @@ export interface AttemptRecord {
   answeredAt?: number;
 }
 
-interface DeliveryRow {
-  destination: string;
-  state: DeliveryState;
-  attempts: number;
-  last_error: string | null;
-  first_attempt_at: number | null;
-  last_attempt_at: number | null;
-  delivered_at: number | null;
-  dead_at: number | null;
-  replays: number;
-  replayed_at: number | null;
-}
-
 /** Finished (delivered or dead) entries this process remembers, to answer `finalState` without a query. */
 const RECENT_CAPACITY = 200_000;
 /** Events accepted up to this long after the process started are still looked up in the file (clock skew). */
@@ -63,7 +34,6 @@ const CLOCK_SLACK_MS = 5_000;
 
 /** Longest error text kept per delivery; destination error bodies can be large. */
 const MAX_ERROR_CHARS = 500;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export interface StatusStoreOptions {
   /** The SQLite file (created with its directory). */
@@ -245,19 +215,7 @@ export class StatusStore implements Component {
     const rows = this.#st.deliveries.all(eventId) as unknown as DeliveryRow[];
     const destinations: Record<string, DestinationStatus> = {};
     for (const id of this.#options.destinations) destinations[id] = pendingStatus();
-    for (const r of rows) {
-      destinations[r.destination] = {
-        status: r.state,
-        attempts: r.attempts,
-        lastError: r.last_error,
-        firstAttemptAt: iso(r.first_attempt_at),
-        lastAttemptAt: iso(r.last_attempt_at),
-        deliveredAt: iso(r.delivered_at),
-        deadAt: iso(r.dead_at),
-        replays: r.replays,
-        replayedAt: iso(r.replayed_at),
-      };
-    }
+    for (const r of rows) destinations[r.destination] = destinationStatus(r);
     return { id: event.id, userId: event.user_id, receivedAt: iso(event.received_at)!, destinations };
   }
 
@@ -384,20 +342,6 @@ export class StatusStore implements Component {
 }
 
 const recentKey = (eventId: string, destination: string) => `${eventId}\u0000${destination}`;
-
-function pendingStatus(): DestinationStatus {
-  return {
-    status: 'pending',
-    attempts: 0,
-    lastError: null,
-    firstAttemptAt: null,
-    lastAttemptAt: null,
-    deliveredAt: null,
-    deadAt: null,
-    replays: 0,
-    replayedAt: null,
-  };
-}
 
 function truncate(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
