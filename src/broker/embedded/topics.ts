@@ -131,32 +131,46 @@ export class TopicRegistry {
       const retentionBytes = spec.retentionBytes ?? configNumber(configs, 'retention.bytes');
       const first = this.#store.nextLogId();
       const ids = Array.from({ length: spec.partitions }, (_, partition) => first + partition);
+      let topic: TopicState;
       try {
         await this.#inSlices(ids, (id) => PartitionLog.createTable(this.#store.db, id, compacted));
+        topic = this.#store.transaction(() =>
+          this.#insertCatalog(spec.name, compacted, retentionMs, retentionBytes, configs, ids),
+        );
       } catch (err) {
+        // Not named by any catalog row: dropped now, or at the next start if this fails too.
         await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, id)).catch(() => {});
         throw err;
       }
-      const topic = this.#store.transaction(() => {
-        const id = this.#store.insertTopic({
-          name: spec.name,
-          compacted: compacted ? 1 : 0,
-          retention_ms: retentionMs,
-          retention_bytes: retentionBytes,
-          configs: JSON.stringify(configs),
-          created_at: Date.now(),
-        });
-        const state = this.#topicState(id, spec.name, compacted, retentionMs, retentionBytes, configs);
-        for (const [partition, logId] of ids.entries()) {
-          this.#store.insertLog(logId, id, partition);
-          state.logs.push(new PartitionLog(this.#store.db, logId, state, partition, 0, 0));
-        }
-        return state;
-      });
       this.#byName.set(topic.name, topic);
       for (const log of topic.logs) this.#logs.set(log.id, log);
       return topic;
     });
+  }
+
+  /** The catalog rows of a topic whose log tables exist (inside the caller's transaction), and its state. */
+  #insertCatalog(
+    name: string,
+    compacted: boolean,
+    retentionMs: number | null,
+    retentionBytes: number | null,
+    configs: Record<string, string>,
+    logIds: number[],
+  ): TopicState {
+    const id = this.#store.insertTopic({
+      name,
+      compacted: compacted ? 1 : 0,
+      retention_ms: retentionMs,
+      retention_bytes: retentionBytes,
+      configs: JSON.stringify(configs),
+      created_at: Date.now(),
+    });
+    const state = this.#topicState(id, name, compacted, retentionMs, retentionBytes, configs);
+    for (const [partition, logId] of logIds.entries()) {
+      this.#store.insertLog(logId, id, partition);
+      state.logs.push(new PartitionLog(this.#store.db, logId, state, partition, 0, 0));
+    }
+    return state;
   }
 
   /**
