@@ -24,6 +24,22 @@ export interface GuardSettings {
 }
 
 /**
+ * The admin rule, for `/admin` and the console: with a token, every request needs `Authorization: Bearer <token>`
+ * (401 `HERALD_UNAUTHORIZED`); without one, they are served only on a loopback bind (403 `HERALD_FORBIDDEN`).
+ */
+export function adminOnly(settings: GuardSettings): onRequestAsyncHookHandler {
+  return async (request) => {
+    if (settings.adminToken !== '') {
+      if (!bearerMatches(request, settings.adminToken)) {
+        throw new HeraldError('HERALD_UNAUTHORIZED', 'admin API needs Authorization: Bearer <http.adminToken>');
+      }
+    } else if (!isLoopback(settings.host)) {
+      throw new HeraldError('HERALD_FORBIDDEN', 'admin API is served only on a loopback bind unless http.adminToken is set');
+    }
+  };
+}
+
+/**
  * A hook for parts that show people's data or accept made-up input (local sinks, mock destinations): served to
  * requests from this machine (what Herald's own channels send), and to others only with the admin bearer token.
  * Everyone else gets 403 `HERALD_FORBIDDEN`, so `--host 0.0.0.0` does not publish them.

@@ -6,6 +6,7 @@ import { createBroker } from '../broker/create.ts';
 import type { Broker } from '../broker/port.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { type ConfigOf, type PlatformConfig, platformSchema, type Schema } from '../config/schema.ts';
+import { registerConsole } from '../console/index.ts';
 import { registerAdminRoutes } from '../http/admin/routes.ts';
 import { ProcessorRegistry } from '../processor/registry.ts';
 import { createApp } from '../http/app.ts';
@@ -126,6 +127,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     stopping: http.stopping,
     traces: tracing.recent,
   });
+  registerConsole(app, admin, { host: config.http.host, adminToken: config.http.adminToken });
   lifecycle.add({
     name: 'topology',
     start: async () => {

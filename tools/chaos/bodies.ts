@@ -84,12 +84,18 @@ export async function bodiesProbe(workDir: string, result: ProbeResult): Promise
         requests++;
         const headers: Record<string, string> = {};
         if (attempt.contentType !== undefined) headers['content-type'] = attempt.contentType;
-        const answer = await request(
-          `${url}${attempt.path}`,
-          { method: attempt.method, headers, body: attempt.body as RequestInit['body'] },
-          5_000,
-        );
         const where = `${attempt.method} ${route} (${attempt.what})`;
+        let answer: Awaited<ReturnType<typeof request>>;
+        try {
+          answer = await request(
+            `${url}${attempt.path}`,
+            { method: attempt.method, headers, body: attempt.body as RequestInit['body'] },
+            5_000,
+          );
+        } catch (err) {
+          result.problems.push(`${where}: no answer (${(err as Error).message}: ${String((err as Error).cause ?? '')})`);
+          continue;
+        }
         if (answer === undefined) {
           streams++; // a stream that waits for records (a follow), or no answer at all: told apart below
           continue;

@@ -27,15 +27,22 @@ export function chaosHerald(
   return { herald, log: () => log };
 }
 
-/** `fetch` with a deadline; resolves with status and text, or `undefined` when the deadline passed. */
+/**
+ * `fetch` with a deadline; resolves with status and text, or `undefined` when the deadline passed. A socket error
+ * is tried once more: a kept-alive connection the server closed after an error answer (as it should) may be picked
+ * for the next request before its close is seen.
+ */
 export async function request(
   url: string,
   init: RequestInit = {},
   timeoutMs = 10_000,
 ): Promise<{ status: number; text: string } | undefined> {
-  try {
+  const once = async () => {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     return { status: response.status, text: await response.text() };
+  };
+  try {
+    return await once().catch((err: Error) => (err.name === 'TimeoutError' ? Promise.reject(err) : once()));
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return undefined;
     throw err;

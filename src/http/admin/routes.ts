@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminApi } from '../../admin/api.ts';
-import { HeraldError } from '../../errors.ts';
-import { isLoopback } from '../../kit/loopback.ts';
-import { bearerMatches } from '../guard.ts';
+import { adminOnly } from '../guard.ts';
 import { registerDlqRoutes } from './dlq.ts';
 import { registerGroupRoutes } from './groups.ts';
 import { registerMessageRoutes } from './messages.ts';
@@ -32,18 +30,7 @@ export interface AdminOptions {
 export function registerAdminRoutes(app: FastifyInstance, options: AdminOptions): void {
   app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (request) => {
-        if (options.token) {
-          if (!bearerMatches(request, options.token)) {
-            throw new HeraldError('HERALD_UNAUTHORIZED', 'admin API needs Authorization: Bearer <http.adminToken>');
-          }
-        } else if (!isLoopback(options.host)) {
-          throw new HeraldError(
-            'HERALD_FORBIDDEN',
-            'admin API is served only on a loopback bind unless http.adminToken is set',
-          );
-        }
-      });
+      admin.addHook('onRequest', adminOnly({ host: options.host, adminToken: options.token }));
       registerTopicRoutes(admin, options.admin);
       registerMessageRoutes(admin, options.admin);
       registerGroupRoutes(admin, options.admin);

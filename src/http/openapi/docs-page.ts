@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { escapeHtml } from '../html.ts';
 
 /**
  * `GET /docs`: a page that renders `/openapi.json` — every route, its parameters, body and response schemas —
@@ -16,6 +17,7 @@ export function registerDocsPage(app: FastifyInstance, pages: readonly ServicePa
       ready: '/readyz',
       metrics: '/metrics',
       admin: '/admin/topics',
+      console: '/console',
       pages: pages.map((p) => ({ title: p.title, path: p.path })),
     };
     // A browser asks for HTML first: it gets a landing page with the same links; anything else gets JSON.
@@ -31,8 +33,6 @@ export interface ServicePage {
   path: string;
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 function landingPage(pages: readonly ServicePage[]): string {
   const link = (path: string, title: string) => `<li><a href="${escapeHtml(path)}">${escapeHtml(title)}</a></li>`;
@@ -41,6 +41,7 @@ function landingPage(pages: readonly ServicePage[]): string {
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}</style>
 </head><body><h1>Herald</h1>
 <h2>Services</h2><ul>${pages.map((p) => link(p.path, p.title)).join('') || '<li>no service pages</li>'}</ul>
+<h2>Operate</h2><ul>${link('/console', 'Console: topics, messages, consumer groups')}</ul>
 <h2>API</h2><ul>${link('/docs', 'API documentation')}${link('/openapi.json', 'OpenAPI description')}${link('/admin/topics', 'Admin: topics')}${link('/metrics', 'Metrics')}${link('/readyz', 'Readiness')}</ul>
 </body></html>
 `;

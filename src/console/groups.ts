@@ -1,0 +1,67 @@
+/** Consumer groups: every group with its members and lag; one group's partitions, its lag kept current by polling. */
+import type { FastifyInstance } from 'fastify';
+import type { AdminApi } from '../admin/api.ts';
+import { html, Html } from '../http/html.ts';
+import { page } from './layout.ts';
+
+/** How often a group's page asks for its offsets again. */
+const REFRESH_MS = 1_000;
+
+/** The script that keeps a group's table current: it asks `/admin/groups/{group}` and rewrites the rows. */
+const LIVE = `
+const table = document.getElementById('offsets');
+const group = table.dataset.group;
+async function refresh() {
+  try {
+    const answer = await fetch('/admin/groups/' + encodeURIComponent(group));
+    if (answer.ok) {
+      const info = await answer.json();
+      const rows = info.offsets.map((o) => {
+        const tr = document.createElement('tr');
+        for (const [value, numeric] of [[o.topic, false], [o.partition, true], [o.committed ?? '–', true], [o.latest, true], [o.lag, true]]) {
+          const td = document.createElement('td');
+          if (numeric) td.className = 'n';
+          td.textContent = String(value);
+          tr.append(td);
+        }
+        return tr;
+      });
+      table.tBodies[0].replaceChildren(...rows);
+      document.getElementById('lag').textContent = String(info.offsets.reduce((sum, o) => sum + o.lag, 0));
+      document.getElementById('members').textContent = String(info.members.length);
+    }
+  } finally {
+    setTimeout(refresh, ${REFRESH_MS});
+  }
+}
+setTimeout(refresh, ${REFRESH_MS});
+`;
+
+export function registerGroupPages(app: FastifyInstance, admin: AdminApi): void {
+  app.get('/groups', { schema: { summary: 'console: every consumer group' } }, async (_request, reply) => {
+    const groups = await admin.listGroups();
+    const body = html`<table><thead><tr><th>group</th><th class="n">members</th><th class="n">lag</th></tr></thead>
+<tbody>${groups.map(
+      (g) => html`<tr><td><a href="/console/groups/${encodeURIComponent(g.group)}">${g.group}</a></td>
+<td class="n">${g.members}</td><td class="n">${g.lag.toLocaleString('en-US')}</td></tr>`,
+    )}</tbody></table>${groups.length === 0 ? html`<p class="muted">No consumer groups yet.</p>` : ''}`;
+    return reply.type('text/html; charset=utf-8').send(page('groups', 'Consumer groups', body));
+  });
+
+  app.get<{ Params: { group: string } }>('/groups/:group', { schema: { summary: 'console: one group, live' } }, async (request, reply) => {
+    const info = await admin.describeGroup(request.params.group);
+    const lag = info.offsets.reduce((sum, o) => sum + o.lag, 0);
+    const body = html`<p>members <b id="members">${info.members.length}</b> · lag <b id="lag">${lag}</b>
+<span class="muted">(updated every second)</span></p>
+<table id="offsets" data-group="${info.group}"><thead><tr><th>topic</th><th class="n">partition</th>
+<th class="n">committed</th><th class="n">latest</th><th class="n">lag</th></tr></thead><tbody>${info.offsets.map(
+      (o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.committed ?? '–'}</td>
+<td class="n">${o.latest}</td><td class="n">${o.lag}</td></tr>`,
+    )}</tbody></table>
+<h2>members</h2><table><thead><tr><th>member</th><th>client</th><th>partitions</th></tr></thead><tbody>${info.members.map(
+      (m) => html`<tr><td>${m.memberId}</td><td>${m.clientId}</td>
+<td>${m.assignment.map((a) => `${a.topic}/${a.partition}`).join(', ')}</td></tr>`,
+    )}</tbody></table><script>${new Html(LIVE)}</script>`;
+    return reply.type('text/html; charset=utf-8').send(page('groups', info.group, body));
+  });
+}

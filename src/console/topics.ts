@@ -1,0 +1,124 @@
+/** The broker view: every topic with its partitions and offsets, and one topic's messages, newest first or from an offset. */
+import type { FastifyInstance } from 'fastify';
+import type { AdminApi } from '../admin/api.ts';
+import { parseCursor, parseStart } from '../admin/positions.ts';
+import type { RecordView } from '../admin/records.ts';
+import { html } from '../http/html.ts';
+import { page } from './layout.ts';
+
+/** Most messages one page of the browser shows. */
+const PAGE_SIZE = 50;
+/** Most messages read to find the newest of a topic's partitions. */
+const NEWEST_READ = 1_000;
+
+const records = (partitions: { earliest: number; latest: number }[]) =>
+  partitions.reduce((sum, p) => sum + (p.latest - p.earliest), 0);
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** A value for people: JSON pretty-printed, text as it is, bytes (shown base64) said so. */
+export function displayValue(record: Pick<RecordView, 'value' | 'encoding'>): string {
+  if (record.value === null) return '(null: a tombstone)';
+  if (record.encoding === 'base64') return `(bytes, base64) ${record.value}`;
+  try {
+    const parsed: unknown = JSON.parse(record.value);
+    if (parsed !== null && typeof parsed === 'object') return JSON.stringify(parsed, null, 2);
+  } catch {
+    // Not JSON: shown as it is.
+  }
+  return record.value;
+}
+
+export function registerTopicPages(app: FastifyInstance, admin: AdminApi): void {
+  app.get('/topics', { schema: { summary: 'console: every topic' } }, async (_request, reply) => {
+    const topics = await admin.listTopics();
+    const body = html`<table><thead><tr><th>topic</th><th class="n">partitions</th><th class="n">records</th>
+<th>cleanup</th></tr></thead><tbody>${topics.map(
+      (t) => html`<tr><td><a href="/console/topics/${encodeURIComponent(t.name)}">${t.name}</a></td>
+<td class="n">${t.partitions.length}</td><td class="n">${records(t.partitions).toLocaleString('en-US')}</td>
+<td>${t.compacted ? 'compact' : 'delete'}</td></tr>`,
+    )}</tbody></table>${topics.length === 0 ? html`<p class="muted">No topics yet.</p>` : ''}`;
+    return reply.type('text/html; charset=utf-8').send(page('topics', 'Topics', body));
+  });
+
+  app.get<{ Params: { name: string }; Querystring: { partition?: string; offset?: string; cursor?: string } }>(
+    '/topics/:name',
+    {
+      schema: {
+        summary: 'console: a topic and its messages',
+        querystring: {
+          type: 'object',
+          properties: { partition: { type: 'string', pattern: '^\\d{0,5}$' }, offset: { type: 'string' }, cursor: { type: 'string' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const info = await admin.describeTopic(name);
+      const partition = request.query.partition === undefined || request.query.partition === '' ? undefined : Number(request.query.partition);
+      const offset = request.query.offset?.trim() || `-${PAGE_SIZE}`;
+      const start = parseStart(offset);
+      const cursor = request.query.cursor ? parseCursor(request.query.cursor) : undefined;
+      // Newest first (`-N`): the last N of every partition are read forward, and the newest N of them shown the
+      // other way round (at most NEWEST_READ read, so a topic of many partitions stays cheap).
+      const newestFirst = start.kind === 'last' && cursor === undefined;
+      const partitions = partition === undefined ? info.partitions.length : 1;
+      const limit = newestFirst ? Math.min(start.count * partitions, NEWEST_READ) : PAGE_SIZE;
+      const found = await admin.read({ topic: name, partition, start, cursor, limit, maxBytes: 1_048_576 });
+      const shown = newestFirst ? found.records.slice(-start.count).reverse() : found.records;
+      const link = (r: RecordView) => `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`;
+      const body = html`<table><thead><tr><th class="n">partition</th><th class="n">earliest</th><th class="n">latest</th>
+<th class="n">records</th></tr></thead><tbody>${info.partitions.map(
+        (p) => html`<tr><td class="n">${p.partition}</td><td class="n">${p.earliest}</td><td class="n">${p.latest}</td>
+<td class="n">${(p.latest - p.earliest).toLocaleString('en-US')}</td></tr>`,
+      )}</tbody></table>
+<form class="inline" method="get"><label>partition<select name="partition"><option value="">all</option>${info.partitions.map(
+        (p) => html`<option value="${p.partition}" ${partition === p.partition ? html`selected` : ''}>${p.partition}</option>`,
+      )}</select></label><label>from<input name="offset" value="${offset}" size="14"
+title="beginning, end, an offset N, -N (N before the end) or @time"></label><button>Show</button></form>
+<table id="messages"><thead><tr><th class="n">partition</th><th class="n">offset</th><th>time (UTC)</th><th>key</th><th>value</th></tr></thead>
+<tbody>${shown.map(
+        (r) => html`<tr><td class="n">${r.partition}</td><td class="n"><a href="${link(r)}">${r.offset}</a></td>
+<td>${when(r.timestamp)}</td><td>${r.key ?? html`<span class="muted">null</span>`}</td>
+<td><a href="${link(r)}">${(r.value ?? '(null)').slice(0, 120)}</a></td></tr>`,
+      )}</tbody></table>${shown.length === 0 ? html`<p class="muted">No messages here.</p>` : ''}
+${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next })}">More…</a></p>` : ''}`;
+      return reply.type('text/html; charset=utf-8').send(page('topics', name, body));
+    },
+  );
+
+  app.get<{ Params: { name: string; partition: string; offset: string } }>(
+    '/topics/:name/messages/:partition/:offset',
+    {
+      schema: {
+        summary: 'console: one message',
+        params: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            partition: { type: 'string', pattern: '^\\d{1,5}$' },
+            offset: { type: 'string', pattern: '^\\d{1,15}$' },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const partition = Number(request.params.partition);
+      const offset = Number(request.params.offset);
+      const found = await admin.read({ topic: name, partition, start: { kind: 'offset', offset }, limit: 1 });
+      const record = found.records.find((r) => r.offset === offset);
+      const body =
+        record === undefined
+          ? html`<p>No message at partition ${partition}, offset ${offset} (removed by retention or compaction?).</p>`
+          : html`<table><tbody><tr><th>partition / offset</th><td>${partition} / ${offset}</td></tr>
+<tr><th>time (UTC)</th><td>${when(record.timestamp)}</td></tr><tr><th>key</th><td>${record.key ?? '(null)'}</td></tr>
+${Object.entries(record.headers).map(([k, v]) => html`<tr><th>header ${k}</th><td>${v}</td></tr>`)}</tbody></table>
+<h2>value</h2><pre id="value">${displayValue(record)}</pre>`;
+      const back = html`<p><a href="/console/topics/${encodeURIComponent(name)}">← ${name}</a></p>`;
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(page('topics', `${name} · ${partition}/${offset}`, html`${back}${body}`));
+    },
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The console in a real browser (Debian's chromium, never a downloaded one): browse a topic and open a message;
+ * watch a group's lag fall as a consumer catches up; the access rule of `/admin`. Screenshots of each page go to
+ * `test-artifacts/console/` (not committed).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { displayValue } from '../../src/console/topics.ts';
+import { bootHerald, request } from '../support/boot.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(import.meta.dirname, '../../test-artifacts/console');
+
+async function browserPage(t: TestContext): Promise<Page | undefined> {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI) assert.fail(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+    t.skip(`${CHROMIUM} is missing (apt-get install chromium)`);
+    return undefined;
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.after(() => browser.close());
+  mkdirSync(SHOTS, { recursive: true });
+  return (await browser.newContext()).newPage();
+}
+
+describe('console', { timeout: 120_000 }, () => {
+  it('browses a topic newest first and opens a message with its headers and pretty JSON', async (t) => {
+    const herald = await bootHerald(t);
+    await request(`${herald.url}/admin/topics`, 'POST', { name: 'orders', partitions: 2 });
+    const records = Array.from({ length: 60 }, (_, i) => ({
+      key: `customer-${i % 3}`,
+      value: JSON.stringify({ order: i, items: ['<b>tea</b>'] }),
+      headers: { source: 'console-test' },
+      partition: i % 2,
+    }));
+    assert.equal((await request(`${herald.url}/admin/topics/orders/messages`, 'POST', records)).status, 201);
+    const page = await browserPage(t);
+    if (page === undefined) return;
+
+    await page.goto(`${herald.url}/console`);
+    await page.click('text=orders');
+    await page.screenshot({ path: path.join(SHOTS, 'topic.png'), fullPage: true });
+    const rows = await page.$$eval('#messages tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    assert.equal(rows.length, 50, 'the newest 50 of the topic');
+    // Newest first: a partition's last record (offset 29) first.
+    const offsets = await page.$$eval('#messages tbody tr td:nth-child(2)', (tds) => tds.map((td) => Number(td.textContent)));
+    assert.equal(offsets[0], 29);
+
+    await page.selectOption('select[name=partition]', '1');
+    await page.fill('input[name=offset]', '0');
+    await page.click('button:has-text("Show")');
+    const fromStart = await page.$$eval('#messages tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(fromStart.slice(0, 3), ['0', '1', '2']);
+
+    await page.click('#messages tbody tr:first-child td:nth-child(2) a');
+    await page.screenshot({ path: path.join(SHOTS, 'message.png'), fullPage: true });
+    const value = await page.textContent('#value');
+    assert.equal(value, JSON.stringify({ order: 1, items: ['<b>tea</b>'] }, null, 2), 'pretty-printed, markup as text');
+    assert.match((await page.textContent('main')) ?? '', /header source\s*console-test/);
+  });
+
+  it("shows a group's lag falling as its consumer catches up, without reloading", async (t) => {
+    const herald = await bootHerald(t);
+    await request(`${herald.url}/admin/topics`, 'POST', { name: 'jobs', partitions: 1 });
+    const jobs = Array.from({ length: 20 }, (_, i) => ({ value: `job-${i}` }));
+    await request(`${herald.url}/admin/topics/jobs/messages`, 'POST', jobs);
+    // A group that has read 5 of 20: lag 15.
+    const first = await fetch(`${herald.url}/admin/groups/workers/records?topic=jobs&limit=5`);
+    assert.equal(first.status, 200);
+    await first.text();
+    const page = await browserPage(t);
+    if (page === undefined) return;
+    await page.goto(`${herald.url}/console/groups`);
+    await page.click('text=workers');
+    assert.equal(await page.textContent('#lag'), '15');
+    await page.screenshot({ path: path.join(SHOTS, 'group.png'), fullPage: true });
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 1));
+    const rest = await fetch(`${herald.url}/admin/groups/workers/records?topic=jobs&limit=15`);
+    await rest.text();
+    await page.waitForFunction("document.getElementById('lag').textContent === '0'", undefined, { timeout: 10_000 });
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 1, 'the same page, not reloaded');
+  });
+
+  it('follows the admin rule: refused on a non-loopback bind without a token, bearer token with one', async (t) => {
+    const open = await bootHerald(t, { 'http.host': '0.0.0.0' });
+    const refused = await open.inject({ url: '/console/topics' });
+    assert.equal(refused.statusCode, 403);
+    const locked = await bootHerald(t, { 'http.adminToken': 's3cret' });
+    assert.equal((await locked.inject({ url: '/console/topics' })).statusCode, 401);
+    const allowed = await locked.inject({ url: '/console/topics', headers: { authorization: 'Bearer s3cret' } });
+    assert.equal(allowed.statusCode, 200);
+    assert.match(allowed.body, /<h1>Topics<\/h1>/);
+    const landing = await open.inject({ url: '/', headers: { accept: 'text/html' } });
+    assert.match(landing.body, /href="\/console"/);
+  });
+
+  it('shows values for people: JSON pretty, text as it is, bytes and tombstones said so', () => {
+    assert.equal(displayValue({ value: '{"a":1}' }), '{\n  "a": 1\n}');
+    assert.equal(displayValue({ value: 'plain' }), 'plain');
+    assert.equal(displayValue({ value: '42' }), '42');
+    assert.equal(displayValue({ value: null }), '(null: a tombstone)');
+    assert.equal(displayValue({ value: '/w==', encoding: 'base64' }), '(bytes, base64) /w==');
+  });
+});
