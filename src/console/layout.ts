@@ -20,6 +20,8 @@ input,select,button{font:inherit;padding:.25rem .4rem}
 const SECTIONS = [
   ['topics', '/console/topics', 'Topics'],
   ['groups', '/console/groups', 'Consumer groups'],
+  ['dead-letters', '/console/dead-letters', 'Dead letters'],
+  ['audit', '/console/audit', 'Audit'],
 ] as const;
 
 export type Section = (typeof SECTIONS)[number][0];

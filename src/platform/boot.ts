@@ -127,7 +127,13 @@ export async function boot(options: BootOptions): Promise<Running> {
     stopping: http.stopping,
     traces: tracing.recent,
   });
-  registerConsole(app, admin, { host: config.http.host, adminToken: config.http.adminToken });
+  registerConsole(app, {
+    admin,
+    host: config.http.host,
+    adminToken: config.http.adminToken,
+    logger,
+    stopping: http.stopping,
+  });
   lifecycle.add({
     name: 'topology',
     start: async () => {

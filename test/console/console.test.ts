@@ -8,6 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
+import { deliveryService } from '../../services/delivery/index.ts';
+import { replayOptions } from '../../src/console/dead-letters.ts';
 import { displayValue } from '../../src/console/topics.ts';
 import { bootHerald, request } from '../support/boot.ts';
 
@@ -84,6 +86,53 @@ describe('console', { timeout: 120_000 }, () => {
     assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 1, 'the same page, not reloaded');
   });
 
+  it('dead-letters an event through a failing destination, finds it, dry-runs and replays it, and audits both', async (t) => {
+    const herald = await bootHerald(t, {}, [deliveryService]);
+    // The mock destination refuses a payload that asks for it (400: permanent), so the event is dead-lettered at once.
+    const published = await request(`${herald.url}/publish`, 'POST', { userId: 'console-user', payload: { mockReject: true } });
+    assert.equal(published.status, 202);
+    const page = await browserPage(t);
+    if (page === undefined) return;
+    await page.goto(`${herald.url}/console/dead-letters`);
+    // Its dead-letter topic exists from the start; wait until the dead letter is in it.
+    const row = page.locator('tr', { hasText: 'delivery.mock-mostly-ok.delivery.send.mock-mostly-ok.dlq' });
+    for (let i = 0; i < 100 && !/\b1$/.test(((await row.textContent()) ?? '').trim()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await page.reload();
+    }
+    await row.locator('a').click();
+    await page.waitForSelector('#dead-letters tbody tr');
+    assert.match((await page.textContent('#dead-letters')) ?? '', /console-user[\s\S]*HERALD_DESTINATION_FAILED/);
+    await page.screenshot({ path: path.join(SHOTS, 'dead-letters.png'), fullPage: true });
+
+    // A dry run of this one: nothing sent.
+    await page.check('#dead-letters tbody tr:first-child input[name=dryRun]');
+    await page.click('#dead-letters tbody tr:first-child button');
+    assert.match((await page.textContent('#report')) ?? '', /Dry run: would replay 1 of 1 matching; skipped 0/);
+    await page.goBack();
+    await page.reload();
+    await page.click('#dead-letters tbody tr:first-child button');
+    assert.match((await page.textContent('#report')) ?? '', /Replayed 1 of 1 matching/);
+    await page.goto(`${herald.url}/console/audit`);
+    const audit = (await page.textContent('#audit')) ?? '';
+    assert.match(audit, /replay \(dry run\)[\s\S]*matched 1, replayed 0/);
+    assert.match(audit, /replay.*matched 1, replayed 1/);
+    await page.screenshot({ path: path.join(SHOTS, 'audit.png'), fullPage: true });
+  });
+
+  it('refuses an action without its form token (a forged cross-site post)', async (t) => {
+    const herald = await bootHerald(t);
+    const forged = await fetch(`${herald.url}/console/dead-letters/x.g.dlq/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'key=k',
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'HERALD_FORBIDDEN');
+    const page = await herald.inject({ url: '/console/audit' });
+    assert.doesNotMatch(page.body, /replay/, 'a refused action is not done');
+  });
+
   it('follows the admin rule: refused on a non-loopback bind without a token, bearer token with one', async (t) => {
     const open = await bootHerald(t, { 'http.host': '0.0.0.0' });
     const refused = await open.inject({ url: '/console/topics' });
@@ -95,6 +144,17 @@ describe('console', { timeout: 120_000 }, () => {
     assert.match(allowed.body, /<h1>Topics<\/h1>/);
     const landing = await open.inject({ url: '/', headers: { accept: 'text/html' } });
     assert.match(landing.body, /href="\/console"/);
+  });
+
+  it('reads replay forms: one dead letter by its position, or all of a key, dry run, again, a rate', () => {
+    assert.deepEqual(replayOptions({ partition: '2', offset: '7', dryRun: 'on' }), {
+      dryRun: true,
+      again: false,
+      cursor: new Map([[2, 7]]),
+      limit: 1,
+    });
+    assert.deepEqual(replayOptions({ key: 'k', again: 'on', ratePerSecond: '50' }), { dryRun: false, again: true, key: 'k', ratePerSecond: 50 });
+    assert.throws(() => replayOptions({ ratePerSecond: 'fast' }), /ratePerSecond must be a whole number/);
   });
 
   it('shows values for people: JSON pretty, text as it is, bytes and tombstones said so', () => {
