@@ -7,13 +7,13 @@ import { page } from './layout.ts';
 /** How often a group's page asks for its offsets again. */
 const REFRESH_MS = 1_000;
 
-/** The script that keeps a group's table current: it asks `/admin/groups/{group}` and rewrites the rows. */
+/** The script that keeps a group's table current: it asks `/console/groups/{group}/offsets.json` and rewrites the rows. */
 const LIVE = `
 const table = document.getElementById('offsets');
 const group = table.dataset.group;
 async function refresh() {
   try {
-    const answer = await fetch('/admin/groups/' + encodeURIComponent(group));
+    const answer = await fetch('/console/groups/' + encodeURIComponent(group) + '/offsets.json');
     if (answer.ok) {
       const info = await answer.json();
       const rows = info.offsets.map((o) => {
@@ -47,6 +47,12 @@ export function registerGroupPages(app: FastifyInstance, admin: AdminApi): void 
     )}</tbody></table>${groups.length === 0 ? html`<p class="muted">No consumer groups yet.</p>` : ''}`;
     return reply.type('text/html; charset=utf-8').send(page('groups', 'Consumer groups', body));
   });
+
+  app.get<{ Params: { group: string } }>(
+    '/groups/:group/offsets.json',
+    { schema: { summary: "console: a group's members and offsets (what its page polls)" } },
+    async (request) => admin.describeGroup(request.params.group),
+  );
 
   app.get<{ Params: { group: string } }>('/groups/:group', { schema: { summary: 'console: one group, live' } }, async (request, reply) => {
     const info = await admin.describeGroup(request.params.group);

@@ -3,16 +3,18 @@
  * the three cannot drift apart. This first part is the broker view — topics with their partitions and offsets, a
  * message browser (newest first, or from an offset, a time or a cursor, by partition), one message with its headers
  * and its value pretty-printed, consumer groups with their lag kept current — and dead letters with their replay,
- * each action guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`.
+ * each action guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`, with a sign-in
+ * form and a session cookie when a token is set.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/api.ts';
-import { adminOnly, type GuardSettings } from '../http/guard.ts';
+import type { GuardSettings } from '../http/guard.ts';
 import { ConsoleAudit } from './audit.ts';
 import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
 import { registerGroupPages } from './groups.ts';
+import { ConsoleSessions } from './session.ts';
 import { registerTopicPages } from './topics.ts';
 
 export interface ConsoleOptions extends GuardSettings {
@@ -29,14 +31,16 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
 
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
   const csrf = new CsrfGuard();
+  const sessions = new ConsoleSessions(options);
   const audit = new ConsoleAudit(options.logger);
   const who = (request: FastifyRequest) =>
     `${request.socket.remoteAddress ?? 'unknown'}${options.adminToken === '' ? '' : ' (with the admin token)'}`;
   app.register(
     async (console) => {
-      console.addHook('onRequest', adminOnly(options));
+      console.addHook('onRequest', sessions.guard);
       console.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
       console.get('', { schema: { summary: 'the web console' } }, async (_request, reply) => reply.redirect('/console/topics'));
+      sessions.register(console);
       registerTopicPages(console, options.admin);
       registerGroupPages(console, options.admin);
       registerDeadLetterPages(console, { admin: options.admin, csrf, audit, who, stopping: options.stopping });
