@@ -10,10 +10,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/api.ts';
 import type { GuardSettings } from '../http/guard.ts';
+import type { RecentTraces } from '../telemetry/recent-traces.ts';
 import { ConsoleAudit } from './audit.ts';
 import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
 import { registerGroupPages } from './groups.ts';
+import { registerJourneyPage } from './journey.ts';
+import { registerProcessorPages } from './processors.ts';
 import { ConsoleSessions } from './session.ts';
 import { registerTopicPages } from './topics.ts';
 
@@ -22,6 +25,8 @@ export interface ConsoleOptions extends GuardSettings {
   logger?: Logger;
   /** Aborted when the server stops: a long action (a replay) ends early and reports what it did. */
   stopping?: AbortSignal;
+  /** The traces this process keeps, for an event's journey; `undefined` when none are kept. */
+  traces?: RecentTraces;
 }
 
 /** Form posts (the console's actions) as an object of their fields. */
@@ -43,6 +48,8 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       sessions.register(console);
       registerTopicPages(console, options.admin);
       registerGroupPages(console, options.admin);
+      registerProcessorPages(console, options.admin);
+      registerJourneyPage(console, options.traces);
       registerDeadLetterPages(console, { admin: options.admin, csrf, audit, who, stopping: options.stopping });
     },
     { prefix: '/console' },

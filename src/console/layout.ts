@@ -20,7 +20,9 @@ input,select,button{font:inherit;padding:.25rem .4rem}
 const SECTIONS = [
   ['topics', '/console/topics', 'Topics'],
   ['groups', '/console/groups', 'Consumer groups'],
+  ['processors', '/console/processors', 'Processors'],
   ['dead-letters', '/console/dead-letters', 'Dead letters'],
+  ['journey', '/console/journey', 'Journey'],
   ['audit', '/console/audit', 'Audit'],
 ] as const;
 

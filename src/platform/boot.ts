@@ -133,6 +133,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     adminToken: config.http.adminToken,
     logger,
     stopping: http.stopping,
+    traces: tracing.recent,
   });
   lifecycle.add({
     name: 'topology',

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
+import { bookstoreService } from '../../services/bookstore/index.ts';
 import { deliveryService } from '../../services/delivery/index.ts';
 import { replayOptions } from '../../src/console/dead-letters.ts';
 import { displayValue } from '../../src/console/topics.ts';
@@ -118,6 +119,33 @@ describe('console', { timeout: 120_000 }, () => {
     assert.match(audit, /replay \(dry run\)[\s\S]*matched 1, replayed 0/);
     assert.match(audit, /replay.*matched 1, replayed 1/);
     await page.screenshot({ path: path.join(SHOTS, 'audit.png'), fullPage: true });
+  });
+
+  it("follows one event's journey as a waterfall, and shows the processors", async (t) => {
+    const herald = await bootHerald(t, { 'telemetry.traces.recent': '100' }, [deliveryService, bookstoreService]);
+    const published = await request(`${herald.url}/publish`, 'POST', { userId: 'journey-user', payload: { n: 1 } });
+    const id = published.body.id as string;
+    const page = await browserPage(t);
+    if (page === undefined) return;
+    await page.goto(`${herald.url}/console/journey`);
+    await page.fill('input[name=id]', id);
+    for (let i = 0; i < 100; i++) {
+      await page.click('button:has-text("Follow")');
+      // Delivered to both mock destinations: both POSTs are in the kept traces.
+      const text = (await page.textContent('main')) ?? '';
+      if ((text.match(/destination=mock-mostly-(ok|failing) url/g) ?? []).length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const text = (await page.textContent('main')) ?? '';
+    assert.match(text, /POST \/publish/);
+    assert.match(text, /topic=delivery\.events partition=\d+ offset=\d+/, 'the send to the events topic, with where it went');
+    assert.match(text, /destination=mock-mostly-ok/);
+    await page.screenshot({ path: path.join(SHOTS, 'journey.png'), fullPage: true });
+
+    await page.goto(`${herald.url}/console/processors`);
+    await page.waitForSelector('#processors tbody tr');
+    assert.match((await page.textContent('#processors')) ?? '', /trends\s*exactly-once\s*running/);
+    await page.screenshot({ path: path.join(SHOTS, 'processors.png'), fullPage: true });
   });
 
   it('refuses an action without its form token (a forged cross-site post)', async (t) => {
