@@ -6,18 +6,23 @@
  * each action guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`, with a sign-in
  * form and a session cookie when a token is set.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AdminApi } from '../admin/api.ts';
+import { sendError, statusOf, toHeraldError } from '../http/errors.ts';
 import type { GuardSettings } from '../http/guard.ts';
+import { html } from '../http/html.ts';
+import { maskText } from '../kit/secrets.ts';
 import type { RecentTraces } from '../telemetry/recent-traces.ts';
 import { ConsoleAudit } from './audit.ts';
+import { page } from './layout.ts';
 import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
 import { registerGroupPages } from './groups.ts';
 import { registerJourneyPage } from './journey.ts';
 import { registerProcessorPages } from './processors.ts';
 import { ConsoleSessions } from './session.ts';
+import { registerTopicActions } from './topic-actions.ts';
 import { registerTopicPages } from './topics.ts';
 
 export interface ConsoleOptions extends GuardSettings {
@@ -34,6 +39,16 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
   done(null, Object.fromEntries(new URLSearchParams(body)));
 }
 
+/** An error as a page for a browser (the code and message, and a way back), as Herald's envelope for anything else. */
+function answerError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!/^text\/html\b/.test(request.headers.accept ?? '')) return sendError(err, request, reply);
+  const herald = toHeraldError(err);
+  const status = statusOf(herald.code);
+  if (status >= 500) request.log.error({ err: herald.cause ?? herald, code: herald.code }, herald.message);
+  const body = html`<p id="error"><b>${herald.code}</b> ${maskText(herald.message)}</p><p><a href="javascript:history.back()">← back</a></p>`;
+  return reply.status(status).type('text/html; charset=utf-8').send(page(undefined, 'That did not work', body));
+}
+
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
   const csrf = new CsrfGuard();
   const sessions = new ConsoleSessions(options);
@@ -44,9 +59,11 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
     async (console) => {
       console.addHook('onRequest', sessions.guard);
       console.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
+      console.setErrorHandler(answerError);
       console.get('', { schema: { summary: 'the web console' } }, async (_request, reply) => reply.redirect('/console/topics'));
       sessions.register(console);
-      registerTopicPages(console, options.admin);
+      registerTopicPages(console, options.admin, csrf);
+      registerTopicActions(console, { admin: options.admin, csrf, audit, who });
       registerGroupPages(console, options.admin);
       registerProcessorPages(console, options.admin);
       registerJourneyPage(console, options.traces);

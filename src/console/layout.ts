@@ -29,7 +29,7 @@ const SECTIONS = [
 export type Section = (typeof SECTIONS)[number][0];
 
 /** A whole console page. */
-export function page(section: Section, title: string, body: Html): string {
+export function page(section: Section | undefined, title: string, body: Html): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · Herald console</title><style>${new Html(STYLE)}</style></head>

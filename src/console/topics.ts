@@ -4,6 +4,7 @@ import type { AdminApi } from '../admin/api.ts';
 import { parseCursor, parseStart } from '../admin/positions.ts';
 import type { RecordView } from '../admin/records.ts';
 import { html } from '../http/html.ts';
+import type { CsrfGuard } from './csrf.ts';
 import { page } from './layout.ts';
 
 /** Most messages one page of the browser shows. */
@@ -29,7 +30,7 @@ export function displayValue(record: Pick<RecordView, 'value' | 'encoding'>): st
   return record.value;
 }
 
-export function registerTopicPages(app: FastifyInstance, admin: AdminApi): void {
+export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: CsrfGuard): void {
   app.get('/topics', { schema: { summary: 'console: every topic' } }, async (_request, reply) => {
     const topics = await admin.listTopics();
     const body = html`<table><thead><tr><th>topic</th><th class="n">partitions</th><th class="n">records</th>
@@ -37,7 +38,10 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi): void 
       (t) => html`<tr><td><a href="/console/topics/${encodeURIComponent(t.name)}">${t.name}</a></td>
 <td class="n">${t.partitions.length}</td><td class="n">${records(t.partitions).toLocaleString('en-US')}</td>
 <td>${t.compacted ? 'compact' : 'delete'}</td></tr>`,
-    )}</tbody></table>${topics.length === 0 ? html`<p class="muted">No topics yet.</p>` : ''}`;
+    )}</tbody></table>${topics.length === 0 ? html`<p class="muted">No topics yet.</p>` : ''}
+<h2>new topic</h2><form id="create" class="inline" method="post" action="/console/topics">${csrf.field()}
+<label>name<input name="name" required pattern="[A-Za-z0-9._-]+"></label><label>partitions<input name="partitions" value="1" size="4"></label>
+<label><span><input type="checkbox" name="compacted"> compacted</span></label><button>Create</button></form>`;
     return reply.type('text/html; charset=utf-8').send(page('topics', 'Topics', body));
   });
 
@@ -82,7 +86,13 @@ title="beginning, end, an offset N, -N (N before the end) or @time"></label><but
 <td>${when(r.timestamp)}</td><td>${r.key ?? html`<span class="muted">null</span>`}</td>
 <td><a href="${link(r)}">${(r.value ?? '(null)').slice(0, 120)}</a></td></tr>`,
       )}</tbody></table>${shown.length === 0 ? html`<p class="muted">No messages here.</p>` : ''}
-${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next })}">More…</a></p>` : ''}`;
+${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next })}">More…</a></p>` : ''}
+<h2>produce a message</h2><form id="produce" method="post" action="/console/topics/${encodeURIComponent(name)}/messages">${csrf.field()}
+<div class="inline"><label>key<input name="key"></label><label>partition<input name="partition" size="4" placeholder="by key"></label></div>
+<label>value<textarea name="value" rows="4" cols="80"></textarea></label><label>headers (name: value, one a line)<textarea name="headers" rows="2" cols="80"></textarea></label>
+<button>Produce</button></form>
+<h2>delete</h2><form id="delete" class="inline" method="post" action="/console/topics/${encodeURIComponent(name)}/delete">${csrf.field()}
+<label>type ${name} to delete it with its records<input name="confirm"></label><button>Delete</button></form>`;
       return reply.type('text/html; charset=utf-8').send(page('topics', name, body));
     },
   );

@@ -11,6 +11,7 @@ import { chromium, type Page } from 'playwright-core';
 import { bookstoreService } from '../../services/bookstore/index.ts';
 import { deliveryService } from '../../services/delivery/index.ts';
 import { replayOptions } from '../../src/console/dead-letters.ts';
+import { parseHeaderLines } from '../../src/console/topic-actions.ts';
 import { displayValue } from '../../src/console/topics.ts';
 import { bootHerald, request } from '../support/boot.ts';
 
@@ -63,6 +64,40 @@ describe('console', { timeout: 120_000 }, () => {
     const value = await page.textContent('#value');
     assert.equal(value, JSON.stringify({ order: 1, items: ['<b>tea</b>'] }, null, 2), 'pretty-printed, markup as text');
     assert.match((await page.textContent('main')) ?? '', /header source\s*console-test/);
+  });
+
+  it('creates a topic, produces to it, refuses a wrong confirmation, deletes it — all in the audit', async (t) => {
+    const herald = await bootHerald(t);
+    const page = await browserPage(t);
+    if (page === undefined) return;
+    await page.goto(`${herald.url}/console/topics`);
+    await page.fill('#create input[name=name]', 'made-here');
+    await page.fill('#create input[name=partitions]', '3');
+    await page.click('#create button');
+    await page.waitForURL(/\/console\/topics\/made-here$/);
+    assert.equal((await page.$$('table:first-of-type tbody tr')).length, 3);
+
+    await page.fill('#produce input[name=key]', 'k-1');
+    await page.fill('#produce textarea[name=value]', '{"hello":"console"}');
+    await page.fill('#produce textarea[name=headers]', 'source: console');
+    await page.click('#produce button');
+    await page.waitForSelector('#messages tbody tr');
+    assert.match((await page.textContent('#messages')) ?? '', /k-1[\s\S]*"hello":"console"/);
+
+    await page.fill('#delete input[name=confirm]', 'not-the-name');
+    await page.click('#delete button');
+    assert.match((await page.textContent('#error')) ?? '', /HERALD_VALIDATION_FAILED type the topic's name \(made-here\)/);
+    await page.goto(`${herald.url}/console/topics/made-here`);
+    await page.fill('#delete input[name=confirm]', 'made-here');
+    await page.click('#delete button');
+    await page.waitForURL(/\/console\/topics$/);
+    assert.doesNotMatch((await page.textContent('main')) ?? '', /made-here/);
+    await page.goto(`${herald.url}/console/audit`);
+    const audit = (await page.textContent('#audit')) ?? '';
+    assert.match(audit, /delete topic\s*made-here\s*deleted/);
+    assert.match(audit, /delete topic\s*made-here\s*failed: type the topic's name/);
+    assert.match(audit, /produce\s*made-here\s*partition \d, offset 0/);
+    assert.match(audit, /create topic\s*made-here\s*3 partitions/);
   });
 
   it("shows a group's lag falling as its consumer catches up, without reloading", async (t) => {
@@ -213,6 +248,11 @@ describe('console', { timeout: 120_000 }, () => {
     });
     assert.deepEqual(replayOptions({ key: 'k', again: 'on', ratePerSecond: '50' }), { dryRun: false, again: true, key: 'k', ratePerSecond: 50 });
     assert.throws(() => replayOptions({ ratePerSecond: 'fast' }), /ratePerSecond must be a whole number/);
+  });
+
+  it('reads header lines of a produce form', () => {
+    assert.deepEqual(parseHeaderLines('a: 1\n\nb:two: parts\r\n'), { a: '1', b: 'two: parts' });
+    assert.throws(() => parseHeaderLines('no colon'), /name: value/);
   });
 
   it('shows values for people: JSON pretty, text as it is, bytes and tombstones said so', () => {
