@@ -88,7 +88,12 @@ export class ConsoleSessions {
     app.post<{ Body: Record<string, string | undefined> }>('/login', { schema: { summary: 'console: sign in (a form post)' } }, async (request, reply) => {
       const body = request.body ?? {};
       const then = safeThen(body.then);
-      if (this.#settings.adminToken === '' || !sameText(body.token ?? '', this.#settings.adminToken)) {
+      // Without a token there is nothing to sign in to.
+      if (this.#settings.adminToken === '') return reply.redirect(then, 303);
+      if (!sameText(body.token ?? '', this.#settings.adminToken)) {
+        if (!/^text\/html\b/.test(request.headers.accept ?? '')) {
+          throw new HeraldError('HERALD_UNAUTHORIZED', 'that is not the admin token');
+        }
         return reply.status(401).type('text/html; charset=utf-8').send(form(then, true));
       }
       const id = randomBytes(24).toString('base64url');
