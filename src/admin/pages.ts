@@ -27,6 +27,8 @@ export interface ReadQuery {
   cursor?: Positions;
   /** Most records in the page. Default 100. */
   limit?: number;
+  /** Only records with this key (UTF-8); others are skipped, at most {@link MAX_SCANNED} read per page. */
+  key?: string;
   /** Most bytes of JSON in the page (at least one record is always given). Default 4 MiB. */
   maxBytes?: number;
 }
@@ -123,6 +125,8 @@ export async function collectPage<T>(
 
 /** A page of a topic's records as JSON-friendly views (see {@link ReadQuery}). */
 export async function readMessages(admin: Admin, query: ReadQuery): Promise<MessagePage> {
-  const { items, ...rest } = await collectPage(admin, query, recordView);
+  const key = query.key === undefined ? undefined : Buffer.from(query.key);
+  const view = key === undefined ? recordView : (r: BrokerRecord) => (r.key?.equals(key) === true ? recordView(r) : undefined);
+  const { items, ...rest } = await collectPage(admin, query, view);
   return { records: items, ...rest };
 }

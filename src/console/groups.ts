@@ -6,11 +6,22 @@ import { page } from './layout.ts';
 
 /** How often a group's page asks for its offsets again. */
 const REFRESH_MS = 1_000;
+/** Lag samples the page's chart keeps (two minutes at one a second). */
+const HISTORY = 120;
 
 /** The script that keeps a group's table current: it asks `/console/groups/{group}/offsets.json` and rewrites the rows. */
 const LIVE = `
 const table = document.getElementById('offsets');
 const group = table.dataset.group;
+const history = [Number(document.getElementById('lag').textContent)];
+function draw() {
+  const svg = document.getElementById('lag-history');
+  const max = Math.max(1, ...history);
+  const step = 600 / Math.max(1, ${HISTORY} - 1);
+  const points = history.map((v, i) => (i * step).toFixed(1) + ',' + (58 - (v / max) * 56).toFixed(1)).join(' ');
+  svg.querySelector('polyline').setAttribute('points', points);
+  svg.querySelector('text').textContent = 'max ' + max;
+}
 async function refresh() {
   try {
     const answer = await fetch('/console/groups/' + encodeURIComponent(group) + '/offsets.json');
@@ -27,7 +38,11 @@ async function refresh() {
         return tr;
       });
       table.tBodies[0].replaceChildren(...rows);
-      document.getElementById('lag').textContent = String(info.offsets.reduce((sum, o) => sum + o.lag, 0));
+      const lag = info.offsets.reduce((sum, o) => sum + o.lag, 0);
+      document.getElementById('lag').textContent = String(lag);
+      history.push(lag);
+      if (history.length > ${HISTORY}) history.shift();
+      draw();
       document.getElementById('members').textContent = String(info.members.length);
     }
   } finally {
@@ -59,6 +74,8 @@ export function registerGroupPages(app: FastifyInstance, admin: AdminApi): void 
     const lag = info.offsets.reduce((sum, o) => sum + o.lag, 0);
     const body = html`<p>members <b id="members">${info.members.length}</b> · lag <b id="lag">${lag}</b>
 <span class="muted">(updated every second)</span></p>
+<svg id="lag-history" width="600" height="60" viewBox="0 0 600 60" style="background:#fff;border:1px solid #e3e6ec">
+<polyline fill="none" stroke="#1769aa" stroke-width="2" points=""></polyline><text x="4" y="12" font-size="10" fill="#6b7385"></text></svg>
 <table id="offsets" data-group="${info.group}"><thead><tr><th>topic</th><th class="n">partition</th>
 <th class="n">committed</th><th class="n">latest</th><th class="n">lag</th></tr></thead><tbody>${info.offsets.map(
       (o) => html`<tr><td>${o.topic}</td><td class="n">${o.partition}</td><td class="n">${o.committed ?? '–'}</td>

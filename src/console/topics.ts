@@ -45,14 +45,19 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
     return reply.type('text/html; charset=utf-8').send(page('topics', 'Topics', body));
   });
 
-  app.get<{ Params: { name: string }; Querystring: { partition?: string; offset?: string; cursor?: string } }>(
+  app.get<{ Params: { name: string }; Querystring: { partition?: string; offset?: string; cursor?: string; key?: string } }>(
     '/topics/:name',
     {
       schema: {
         summary: 'console: a topic and its messages',
         querystring: {
           type: 'object',
-          properties: { partition: { type: 'string', pattern: '^\\d{0,5}$' }, offset: { type: 'string' }, cursor: { type: 'string' } },
+          properties: {
+            partition: { type: 'string', pattern: '^\\d{0,5}$' },
+            offset: { type: 'string' },
+            cursor: { type: 'string' },
+            key: { type: 'string' },
+          },
         },
       },
     },
@@ -68,7 +73,8 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
       const newestFirst = start.kind === 'last' && cursor === undefined;
       const partitions = partition === undefined ? info.partitions.length : 1;
       const limit = newestFirst ? Math.min(start.count * partitions, NEWEST_READ) : PAGE_SIZE;
-      const found = await admin.read({ topic: name, partition, start, cursor, limit, maxBytes: 1_048_576 });
+      const key = request.query.key || undefined;
+      const found = await admin.read({ topic: name, partition, key, start, cursor, limit, maxBytes: 1_048_576 });
       const shown = newestFirst ? found.records.slice(-start.count).reverse() : found.records;
       const link = (r: RecordView) => `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`;
       const body = html`<table><thead><tr><th class="n">partition</th><th class="n">earliest</th><th class="n">latest</th>
@@ -79,14 +85,15 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
 <form class="inline" method="get"><label>partition<select name="partition"><option value="">all</option>${info.partitions.map(
         (p) => html`<option value="${p.partition}" ${partition === p.partition ? html`selected` : ''}>${p.partition}</option>`,
       )}</select></label><label>from<input name="offset" value="${offset}" size="14"
-title="beginning, end, an offset N, -N (N before the end) or @time"></label><button>Show</button></form>
+title="beginning, end, an offset N, -N (N before the end) or @time"></label><label>key<input name="key" value="${key ?? ''}"></label>
+<button>Show</button></form>
 <table id="messages"><thead><tr><th class="n">partition</th><th class="n">offset</th><th>time (UTC)</th><th>key</th><th>value</th></tr></thead>
 <tbody>${shown.map(
         (r) => html`<tr><td class="n">${r.partition}</td><td class="n"><a href="${link(r)}">${r.offset}</a></td>
 <td>${when(r.timestamp)}</td><td>${r.key ?? html`<span class="muted">null</span>`}</td>
 <td><a href="${link(r)}">${(r.value ?? '(null)').slice(0, 120)}</a></td></tr>`,
       )}</tbody></table>${shown.length === 0 ? html`<p class="muted">No messages here.</p>` : ''}
-${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next })}">More…</a></p>` : ''}
+${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next, ...(key === undefined ? {} : { key }) })}">More…</a></p>` : ''}
 <h2>produce a message</h2><form id="produce" method="post" action="/console/topics/${encodeURIComponent(name)}/messages">${csrf.field()}
 <div class="inline"><label>key<input name="key"></label><label>partition<input name="partition" size="4" placeholder="by key"></label></div>
 <label>value<textarea name="value" rows="4" cols="80"></textarea></label><label>headers (name: value, one a line)<textarea name="headers" rows="2" cols="80"></textarea></label>

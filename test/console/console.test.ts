@@ -53,6 +53,17 @@ describe('console', { timeout: 120_000 }, () => {
     const offsets = await page.$$eval('#messages tbody tr td:nth-child(2)', (tds) => tds.map((td) => Number(td.textContent)));
     assert.equal(offsets[0], 29);
 
+    // By key, in the console and through the admin API the CLI uses.
+    await page.fill('input[name=key]', 'customer-1');
+    await page.click('button:has-text("Show")');
+    const keys = await page.$$eval('#messages tbody tr td:nth-child(4)', (tds) => tds.map((td) => td.textContent));
+    assert.equal(keys.length, 20);
+    assert.ok(keys.every((k) => k === 'customer-1'));
+    const byKey = await request(`${herald.url}/admin/topics/orders/messages?key=customer-2&limit=1000`);
+    assert.equal(byKey.body.records.length, 20);
+    assert.ok(byKey.body.records.every((r: { key: string }) => r.key === 'customer-2'));
+    await page.fill('input[name=key]', '');
+
     await page.selectOption('select[name=partition]', '1');
     await page.fill('input[name=offset]', '0');
     await page.click('button:has-text("Show")');
@@ -120,6 +131,11 @@ describe('console', { timeout: 120_000 }, () => {
     await rest.text();
     await page.waitForFunction("document.getElementById('lag').textContent === '0'", undefined, { timeout: 10_000 });
     assert.equal(await page.evaluate(() => (globalThis as unknown as { marker: number }).marker), 1, 'the same page, not reloaded');
+    // The lag history: from 15 down to 0, drawn.
+    const points = (await page.getAttribute('#lag-history polyline', 'points')) ?? '';
+    assert.ok(points.split(' ').length >= 2, points);
+    assert.equal(points.split(' ').at(-1)?.split(',')[1], '58.0', 'the newest point at zero lag');
+    await page.screenshot({ path: path.join(SHOTS, 'group-after.png'), fullPage: true });
   });
 
   it('dead-letters an event through a failing destination, finds it, dry-runs and replays it, and audits both', async (t) => {

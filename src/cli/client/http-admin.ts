@@ -32,6 +32,7 @@ export function httpAdminApi(baseUrl: string, token: string): AdminApi {
     read: (query: ReadQuery) => {
       const params = pageParams(query);
       if (query.partition !== undefined) params.set('partition', String(query.partition));
+      if (query.key !== undefined) params.set('key', query.key);
       return call('GET', `/topics/${enc(query.topic)}/messages?${params}`);
     },
     async *groupRecords({ group, topic, limit, follow, signal }) {

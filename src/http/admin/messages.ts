@@ -41,12 +41,14 @@ const readQuery = {
   additionalProperties: false,
   properties: {
     partition: { type: 'integer', minimum: 0, description: 'only this partition (default: all, merged by time)' },
+    key: { type: 'string', description: 'only records with this key (UTF-8)' },
     ...pageQuery,
   },
 } as const;
 
 interface ReadQuerystring {
   partition?: number;
+  key?: string;
   offset?: string;
   cursor?: string;
   limit: number;
@@ -76,8 +78,8 @@ export function registerMessageRoutes(app: FastifyInstance, admin: AdminApi): vo
     '/topics/:name/messages',
     { schema: { summary: 'a page of records: every partition merged by time unless one is named', params, querystring: readQuery } },
     async (request) => {
-      const { partition, offset, cursor, limit, maxBytes } = request.query;
-      return admin.read({ topic: request.params.name, partition, limit, maxBytes, ...readStart(offset, cursor) });
+      const { partition, key, offset, cursor, limit, maxBytes } = request.query;
+      return admin.read({ topic: request.params.name, partition, key, limit, maxBytes, ...readStart(offset, cursor) });
     },
   );
 }
