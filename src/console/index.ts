@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { AdminApi } from '../admin/api.ts';
 import { sendError, statusOf, toHeraldError } from '../http/errors.ts';
 import type { GuardSettings } from '../http/guard.ts';
@@ -19,6 +20,7 @@ import { page } from './layout.ts';
 import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
 import { registerGroupPages } from './groups.ts';
+import { registerHandlerPage } from './handlers.ts';
 import { registerJourneyPage } from './journey.ts';
 import { registerProcessorPages } from './processors.ts';
 import { ConsoleSessions } from './session.ts';
@@ -32,6 +34,8 @@ export interface ConsoleOptions extends GuardSettings {
   stopping?: AbortSignal;
   /** The traces this process keeps, for an event's journey; `undefined` when none are kept. */
   traces?: RecentTraces;
+  /** The process's metrics, for the handlers page. */
+  metrics: Registry;
 }
 
 /** Form posts (the console's actions) as an object of their fields. */
@@ -65,6 +69,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       registerTopicPages(console, options.admin, csrf);
       registerTopicActions(console, { admin: options.admin, csrf, audit, who });
       registerGroupPages(console, options.admin);
+      registerHandlerPage(console, options.metrics);
       registerProcessorPages(console, options.admin);
       registerJourneyPage(console, options.traces);
       registerDeadLetterPages(console, { admin: options.admin, csrf, audit, who, stopping: options.stopping });

@@ -20,6 +20,7 @@ input,select,button{font:inherit;padding:.25rem .4rem}
 const SECTIONS = [
   ['topics', '/console/topics', 'Topics'],
   ['groups', '/console/groups', 'Consumer groups'],
+  ['handlers', '/console/handlers', 'Handlers'],
   ['processors', '/console/processors', 'Processors'],
   ['dead-letters', '/console/dead-letters', 'Dead letters'],
   ['journey', '/console/journey', 'Journey'],

@@ -134,6 +134,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     logger,
     stopping: http.stopping,
     traces: tracing.recent,
+    metrics: metrics.registry,
   });
   lifecycle.add({
     name: 'topology',

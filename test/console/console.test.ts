@@ -11,7 +11,10 @@ import { chromium, type Page } from 'playwright-core';
 import { bookstoreService } from '../../services/bookstore/index.ts';
 import { deliveryService } from '../../services/delivery/index.ts';
 import { replayOptions } from '../../src/console/dead-letters.ts';
+import { handlerRows } from '../../src/console/handlers.ts';
 import { parseHeaderLines } from '../../src/console/topic-actions.ts';
+import { handlerMetrics } from '../../src/runtime/handler-metrics.ts';
+import { Registry } from 'prom-client';
 import { displayValue } from '../../src/console/topics.ts';
 import { bootHerald, request } from '../support/boot.ts';
 
@@ -193,6 +196,15 @@ describe('console', { timeout: 120_000 }, () => {
     assert.match(text, /destination=mock-mostly-ok/);
     await page.screenshot({ path: path.join(SHOTS, 'journey.png'), fullPage: true });
 
+    // Handlers: delivery's senders, one group per destination, with what they did.
+    await page.goto(`${herald.url}/console/handlers`);
+    const handlers = await page.$$eval('#handlers tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    const ok = handlers.find((cells) => cells[0] === 'delivery.send.mock-mostly-ok');
+    assert.deepEqual(ok?.slice(0, 3), ['delivery.send.mock-mostly-ok', 'delivery.mock-mostly-ok', '1'], JSON.stringify(handlers));
+    assert.equal(ok?.[7], '100.0%');
+    assert.ok(handlers.some((cells) => cells[0] === 'delivery.send.mock-mostly-failing'));
+    await page.screenshot({ path: path.join(SHOTS, 'handlers.png'), fullPage: true });
+
     await page.goto(`${herald.url}/console/processors`);
     await page.waitForSelector('#processors tbody tr');
     assert.match((await page.textContent('#processors')) ?? '', /trends\s*exactly-once\s*running/);
@@ -264,6 +276,23 @@ describe('console', { timeout: 120_000 }, () => {
     });
     assert.deepEqual(replayOptions({ key: 'k', again: 'on', ratePerSecond: '50' }), { dryRun: false, again: true, key: 'k', ratePerSecond: 50 });
     assert.throws(() => replayOptions({ ratePerSecond: 'fast' }), /ratePerSecond must be a whole number/);
+  });
+
+  it("sums the handler metrics by group and topic, with the mean handling time", async () => {
+    const registry = new Registry();
+    const metrics = handlerMetrics(registry);
+    const labels = { topic: 't', group: 'g' };
+    metrics.processed.inc(labels, 3);
+    metrics.failed.inc(labels, 2);
+    metrics.retried.inc(labels, 2);
+    metrics.deadLettered.inc(labels, 1);
+    metrics.duration.observe({ ...labels, outcome: 'ok' }, 0.01);
+    metrics.duration.observe({ ...labels, outcome: 'error' }, 0.03);
+    metrics.processed.inc({ topic: 'u', group: 'a' });
+    const rows = await handlerRows(registry);
+    assert.deepEqual(rows.map((r) => `${r.group}/${r.topic}`), ['a/u', 'g/t']);
+    assert.deepEqual(rows[1], { topic: 't', group: 'g', processed: 3, failed: 2, retried: 2, deadLettered: 1, skipped: 0, meanMs: 20, lag: 0 });
+    assert.equal(rows[0].meanMs, undefined);
   });
 
   it('reads header lines of a produce form', () => {
