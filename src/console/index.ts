@@ -1,11 +1,10 @@
 /**
- * The web console at `/console`: server-rendered pages over the same {@link AdminApi} as `/admin` and the CLI, so
- * the three cannot drift apart. This first part is the broker view — topics with their partitions and offsets, a
- * message browser (newest first, or from an offset, a time or a cursor, by partition), one message with its headers
- * and its value pretty-printed, consumer groups with their lag kept current — and dead letters with their replay,
- * each action guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`, with a sign-in
- * form and a session cookie when a token is set.
- */
+ * The web console at `/console`: server-rendered pages over the same {@link AdminApi} as `/admin` and the CLI (so
+ * the three cannot drift apart), the process's metrics and its kept traces. The broker view — topics, a message
+ * browser, one message, consumer groups with their lag kept current; the application view — handlers, processors
+ * and views, dead letters with their replay, an event's journey. Actions (create, produce, delete, replay) are form
+ * posts guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`, with a sign-in form
+ * and a session cookie when a token is set. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
