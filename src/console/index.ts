@@ -4,7 +4,8 @@
  * browser, one message, consumer groups with their lag kept current; the application view — handlers, processors
  * and views, dead letters with their replay, an event's journey. Actions (create, produce, delete, replay) are form
  * posts guarded against cross-site forgery and kept in an audit. Same access rule as `/admin`, with a sign-in form
- * and a session cookie when a token is set. */
+ * and a session cookie when a token is set.
+ */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
