@@ -3,12 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminApi } from '../admin/api.ts';
 import { parseCursor, parseStart } from '../admin/positions.ts';
 import type { RecordView } from '../admin/records.ts';
-import { html } from '../http/html.ts';
+import { Html, html } from '../http/html.ts';
 import type { CsrfGuard } from './csrf.ts';
 import { page } from './layout.ts';
 
 /** Most messages one page of the browser shows. */
 const PAGE_SIZE = 50;
+/** How often "follow live" asks for new messages. */
+const FOLLOW_MS = 1_000;
 /** Most messages read to find the newest of a topic's partitions. */
 const NEWEST_READ = 1_000;
 
@@ -30,7 +32,68 @@ export function displayValue(record: Pick<RecordView, 'value' | 'encoding'>): st
   return record.value;
 }
 
+/** The script behind "follow live": while checked, asks for what came after the newest shown, every second. */
+const FOLLOW = `
+const table = document.getElementById('messages');
+const follow = document.getElementById('follow');
+async function poll() {
+  try {
+    if (!follow.checked) return;
+    const query = new URLSearchParams({ cursor: table.dataset.next });
+    if (table.dataset.key) query.set('key', table.dataset.key);
+    const answer = await fetch(table.dataset.tail + '?' + query);
+    if (!answer.ok) return;
+    const page = await answer.json();
+    table.dataset.next = page.next;
+    for (const r of page.records) {
+      const tr = document.createElement('tr');
+      const cells = [[r.partition, 'n'], [r.offset, 'n', r.link], [r.time], [r.key ?? 'null'], [r.value, '', r.link]];
+      for (const [text, cls, link] of cells) {
+        const td = document.createElement('td');
+        if (cls) td.className = cls;
+        const holder = link ? td.appendChild(Object.assign(document.createElement('a'), { href: link })) : td;
+        holder.textContent = String(text);
+        tr.append(td);
+      }
+      table.tBodies[0].prepend(tr);
+    }
+  } finally {
+    setTimeout(poll, ${FOLLOW_MS});
+  }
+}
+setTimeout(poll, ${FOLLOW_MS});
+`;
+
 export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: CsrfGuard): void {
+  app.get<{ Params: { name: string }; Querystring: { cursor: string; key?: string } }>(
+    '/topics/:name/tail.json',
+    {
+      schema: {
+        summary: 'console: the messages after a cursor (what "follow live" asks for)',
+        querystring: { type: 'object', required: ['cursor'], properties: { cursor: { type: 'string' }, key: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const found = await admin.read({
+        topic: name,
+        cursor: parseCursor(request.query.cursor),
+        key: request.query.key || undefined,
+        limit: PAGE_SIZE,
+        maxBytes: 1_048_576,
+      });
+      const records = found.records.map((r) => ({
+        partition: r.partition,
+        offset: r.offset,
+        time: when(r.timestamp),
+        key: r.key,
+        value: (r.value ?? '(null)').slice(0, 120),
+        link: `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`,
+      }));
+      return { records, next: found.next };
+    },
+  );
+
   app.get('/topics', { schema: { summary: 'console: every topic' } }, async (_request, reply) => {
     const topics = await admin.listTopics();
     const body = html`<table><thead><tr><th>topic</th><th class="n">partitions</th><th class="n">records</th>
@@ -87,12 +150,14 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
       )}</select></label><label>from<input name="offset" value="${offset}" size="14"
 title="beginning, end, an offset N, -N (N before the end) or @time"></label><label>key<input name="key" value="${key ?? ''}"></label>
 <button>Show</button></form>
-<table id="messages"><thead><tr><th class="n">partition</th><th class="n">offset</th><th>time (UTC)</th><th>key</th><th>value</th></tr></thead>
+${newestFirst ? html`<p><label><span><input type="checkbox" id="follow"> follow live (new messages appear on top)</span></label></p>` : ''}
+<table id="messages" data-next="${found.next}" data-tail="/console/topics/${encodeURIComponent(name)}/tail.json" data-key="${key ?? ''}"><thead><tr><th class="n">partition</th><th class="n">offset</th><th>time (UTC)</th><th>key</th><th>value</th></tr></thead>
 <tbody>${shown.map(
         (r) => html`<tr><td class="n">${r.partition}</td><td class="n"><a href="${link(r)}">${r.offset}</a></td>
 <td>${when(r.timestamp)}</td><td>${r.key ?? html`<span class="muted">null</span>`}</td>
 <td><a href="${link(r)}">${(r.value ?? '(null)').slice(0, 120)}</a></td></tr>`,
       )}</tbody></table>${shown.length === 0 ? html`<p class="muted">No messages here.</p>` : ''}
+${newestFirst ? html`<script>${new Html(FOLLOW)}</script>` : ''}
 ${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next, ...(key === undefined ? {} : { key }) })}">More…</a></p>` : ''}
 <h2>produce a message</h2><form id="produce" method="post" action="/console/topics/${encodeURIComponent(name)}/messages">${csrf.field()}
 <div class="inline"><label>key<input name="key"></label><label>partition<input name="partition" size="4" placeholder="by key"></label></div>

@@ -80,6 +80,24 @@ describe('console', { timeout: 120_000 }, () => {
     assert.match((await page.textContent('main')) ?? '', /header source\s*console-test/);
   });
 
+  it('follows a topic live: new messages appear on top without a reload', async (t) => {
+    const herald = await bootHerald(t);
+    await request(`${herald.url}/admin/topics`, 'POST', { name: 'live', partitions: 2 });
+    await request(`${herald.url}/admin/topics/live/messages`, 'POST', [{ key: 'a', value: 'first' }]);
+    const page = await browserPage(t);
+    if (page === undefined) return;
+    await page.goto(`${herald.url}/console/topics/live`);
+    await page.check('#follow');
+    await request(`${herald.url}/admin/topics/live/messages`, 'POST', [{ key: 'b', value: 'second' }]);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a later timestamp: the merged order is by time
+    await request(`${herald.url}/admin/topics/live/messages`, 'POST', [{ key: 'c', value: 'third' }]);
+    await page.waitForFunction("document.querySelectorAll('#messages tbody tr').length === 3", undefined, { timeout: 10_000 });
+    const values = await page.$$eval('#messages tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(values, ['third', 'second', 'first']);
+    await page.click('#messages tbody tr:first-child td:nth-child(5) a');
+    assert.equal(await page.textContent('#value'), 'third');
+  });
+
   it('creates a topic, produces to it, refuses a wrong confirmation, deletes it — all in the audit', async (t) => {
     const herald = await bootHerald(t);
     const page = await browserPage(t);
