@@ -10,10 +10,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AdminApi } from '../admin/api.ts';
-import { sendError, statusOf, toHeraldError } from '../http/errors.ts';
+import { errorAnswer, sendError } from '../http/errors.ts';
 import type { GuardSettings } from '../http/guard.ts';
 import { html } from '../http/html.ts';
-import { maskText } from '../kit/secrets.ts';
 import type { RecentTraces } from '../telemetry/recent-traces.ts';
 import { ConsoleAudit } from './audit.ts';
 import { page } from './layout.ts';
@@ -46,10 +45,8 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
 /** An error as a page for a browser (the code and message, and a way back), as Herald's envelope for anything else. */
 function answerError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (!/^text\/html\b/.test(request.headers.accept ?? '')) return sendError(err, request, reply);
-  const herald = toHeraldError(err);
-  const status = statusOf(herald.code);
-  if (status >= 500) request.log.error({ err: herald.cause ?? herald, code: herald.code }, herald.message);
-  const body = html`<p id="error"><b>${herald.code}</b> ${maskText(herald.message)}</p><p><a href="javascript:history.back()">← back</a></p>`;
+  const { herald, status, message } = errorAnswer(err, request);
+  const body = html`<p id="error"><b>${herald.code}</b> ${message}</p><p><a href="javascript:history.back()">← back</a></p>`;
   return reply.status(status).type('text/html; charset=utf-8').send(page(undefined, 'That did not work', body));
 }
 

@@ -98,13 +98,21 @@ function fieldName(part: string | undefined, path: string, params: unknown): str
   return part && part !== 'body' ? `${part}.${name}` : name || (part ?? 'body');
 }
 
-/** Fastify error handler answering with the default envelope; logs 5xx at error level with the cause. */
-export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/**
+ * What an answer to `err` says: its coded error, its HTTP status and its message with credentials masked (an error
+ * may quote a URL or a value that holds one). Logs 5xx at error level with the cause.
+ */
+export function errorAnswer(err: unknown, request: FastifyRequest): { herald: HeraldError; status: number; message: string } {
   const herald = toHeraldError(err);
   const status = statusOf(herald.code);
   if (status >= 500) request.log.error({ err: herald.cause ?? herald, code: herald.code }, herald.message);
-  // An error may quote a URL or a value that holds a credential: the answer never shows it.
-  const body: ErrorBody = { error: { code: herald.code, message: maskText(herald.message) } };
+  return { herald, status, message: maskText(herald.message) };
+}
+
+/** Fastify error handler answering with the default envelope (see {@link errorAnswer}). */
+export function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { herald, status, message } = errorAnswer(err, request);
+  const body: ErrorBody = { error: { code: herald.code, message } };
   if (herald.details !== undefined) body.error.details = maskSecrets(herald.details);
   return reply.status(status).send(body);
 }
