@@ -55,7 +55,10 @@ function createComponents(context: ServiceContext<DeliveryConfig>, options: Deli
     logger,
   });
   const producer = broker.producer();
-  const metrics = deliveryMetrics(context.metrics.registry);
+  const metrics = deliveryMetrics(
+    context.metrics.registry,
+    config.destinations.map((d) => ({ id: d.id, groups: [topics.transformGroup(d.id), topics.sendGroup(d.id)] })),
+  );
   if (config.mocks.length > 0) {
     app.register(async (local) => {
       local.addHook('onRequest', localOnly(platform.http));

@@ -10,7 +10,7 @@ import { configSchema, type WalletConfig } from './config.ts';
 import { anchored, type Deposit, Emitter, Processor, type Topology } from './herald.ts';
 import { balanceGroup, flaggerGroup, thresholdGroup } from './processors.ts';
 import type { ThresholdRule } from './rule.ts';
-import { depositCodec, walletNames, walletTopics } from './topics.ts';
+import { depositCodec, flagWalletCodec, walletNames, walletTopics } from './topics.ts';
 import { WalletViews } from './views.ts';
 
 export { configSchema } from './config.ts';
@@ -59,6 +59,9 @@ function api(context: ServiceContext<WalletConfig>): Component[] {
   const { broker, config, app, logger, metrics, processors } = context;
   const names = walletNames(config.prefix);
   const views = new WalletViews({ broker, names, waitMs: config.checkWaitMs, logger, metrics, registry: processors });
+  // The streams' codecs, so that tools showing records (the console) decode them in a process without processors.
+  processors.declareCodec(names.deposit, depositCodec);
+  processors.declareCodec(names.flagWallet, flagWalletCodec);
   let emitter: Emitter<Deposit> | undefined;
   let close: (() => Promise<void>) | undefined;
   registerWalletRoutes(app, {

@@ -7,7 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { html } from '../http/html.ts';
-import { page } from './layout.ts';
+import { liveRegion, page } from './layout.ts';
+
+/** How often the page asks for its table again. */
+const REFRESH_MS = 2_000;
 
 /** One handled (topic, group): what the `herald_handler_*` metrics say of it. */
 export interface HandlerRow {
@@ -68,18 +71,29 @@ export async function handlerRows(registry: Registry): Promise<HandlerRow[]> {
     .sort((a, b) => (a.group === b.group ? a.topic.localeCompare(b.topic) : a.group.localeCompare(b.group)));
 }
 
-export function registerHandlerPage(app: FastifyInstance, registry: Registry): void {
-  app.get('/handlers', { schema: { summary: 'console: handlers and what they did' } }, async (_request, reply) => {
-    const rows = await handlerRows(registry);
-    const n = (value: number) => value.toLocaleString('en-US');
-    const body = html`<table id="handlers"><thead><tr><th>group</th><th>topic</th><th class="n">processed</th><th class="n">failed</th>
+/** The handlers' table (the page's live region). */
+function handlersTable(rows: HandlerRow[]) {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return html`<table id="handlers"><thead><tr><th>group</th><th>topic</th><th class="n">processed</th><th class="n">failed</th>
 <th class="n">retried</th><th class="n">dead-lettered</th><th class="n">skipped</th><th class="n">success</th><th class="n">mean ms</th><th class="n">lag</th></tr></thead>
 <tbody>${rows.map((r) => {
-      const success = r.processed + r.deadLettered === 0 ? '–' : `${((r.processed / (r.processed + r.deadLettered)) * 100).toFixed(1)}%`;
-      return html`<tr><td>${r.group}</td><td>${r.topic}</td><td class="n">${n(r.processed)}</td><td class="n">${n(r.failed)}</td>
+    const success = r.processed + r.deadLettered === 0 ? '–' : `${((r.processed / (r.processed + r.deadLettered)) * 100).toFixed(1)}%`;
+    return html`<tr><td>${r.group}</td><td>${r.topic}</td><td class="n">${n(r.processed)}</td><td class="n">${n(r.failed)}</td>
 <td class="n">${n(r.retried)}</td><td class="n">${n(r.deadLettered)}</td><td class="n">${n(r.skipped)}</td><td class="n">${success}</td>
 <td class="n">${r.meanMs === undefined ? '–' : r.meanMs.toFixed(1)}</td><td class="n">${n(r.lag)}</td></tr>`;
-    })}</tbody></table>${rows.length === 0 ? html`<p class="muted">No handlers have run in this process yet.</p>` : ''}`;
-    return reply.type('text/html; charset=utf-8').send(page('handlers', 'Handlers', body));
-  });
+  })}</tbody></table>${rows.length === 0 ? html`<p class="muted">No handlers have run in this process yet.</p>` : ''}`;
+}
+
+export function registerHandlerPage(app: FastifyInstance, registry: Registry): void {
+  app.get<{ Querystring: { fragment?: string } }>(
+    '/handlers',
+    { schema: { summary: 'console: handlers and what they did' } },
+    async (request, reply) => {
+      const table = handlersTable(await handlerRows(registry));
+      reply.type('text/html; charset=utf-8');
+      if (request.query.fragment !== undefined) return reply.send(table.text);
+      const body = html`<div id="handlers-live">${table}</div>${liveRegion('handlers-live', '/console/handlers?fragment=1', REFRESH_MS)}`;
+      return reply.send(page('handlers', 'Handlers', body));
+    },
+  );
 }

@@ -18,6 +18,7 @@ import { ConsoleAudit } from './audit.ts';
 import { page } from './layout.ts';
 import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
+import { registerDestinationPage } from './destinations.ts';
 import { registerGroupPages } from './groups.ts';
 import { registerHandlerPage } from './handlers.ts';
 import { registerJourneyPage } from './journey.ts';
@@ -25,6 +26,7 @@ import { registerProcessorPages } from './processors.ts';
 import { ConsoleSessions } from './session.ts';
 import { registerTopicActions } from './topic-actions.ts';
 import { registerTopicPages } from './topics.ts';
+import type { CodecLookup } from './values.ts';
 
 export interface ConsoleOptions extends GuardSettings {
   admin: AdminApi;
@@ -33,6 +35,8 @@ export interface ConsoleOptions extends GuardSettings {
   stopping?: AbortSignal;
   /** The traces this process keeps, for an event's journey; `undefined` when none are kept. */
   traces?: RecentTraces;
+  /** The codec of a topic's values when this process knows it (its processors', views' and emitters'). */
+  codecOf?: CodecLookup;
   /** The process's metrics, for the handlers page. */
   metrics: Registry;
 }
@@ -63,10 +67,11 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       console.setErrorHandler(answerError);
       console.get('', { schema: { summary: 'the web console' } }, async (_request, reply) => reply.redirect('/console/topics'));
       sessions.register(console);
-      registerTopicPages(console, options.admin, csrf);
+      registerTopicPages(console, options.admin, csrf, options.codecOf);
       registerTopicActions(console, { admin: options.admin, csrf, audit, who });
       registerGroupPages(console, options.admin);
       registerHandlerPage(console, options.metrics);
+      registerDestinationPage(console, options.metrics);
       registerProcessorPages(console, options.admin);
       registerJourneyPage(console, options.traces);
       registerDeadLetterPages(console, { admin: options.admin, csrf, audit, who, stopping: options.stopping });

@@ -21,6 +21,7 @@ const SECTIONS = [
   ['topics', '/console/topics', 'Topics'],
   ['groups', '/console/groups', 'Consumer groups'],
   ['handlers', '/console/handlers', 'Handlers'],
+  ['destinations', '/console/destinations', 'Destinations'],
   ['processors', '/console/processors', 'Processors'],
   ['dead-letters', '/console/dead-letters', 'Dead letters'],
   ['journey', '/console/journey', 'Journey'],
@@ -38,4 +39,23 @@ export function page(section: Section | undefined, title: string, body: Html): s
     ([name, path, label]) => html`<a href="${path}" class="${name === section ? 'here' : ''}">${label}</a>`,
   )}<a href="/docs">API</a></header>
 <main><h1>${title}</h1>${body}</main></body></html>`.text;
+}
+
+/**
+ * An element kept current without reloading the page: every `everyMs` its contents are replaced by what `url`
+ * answers (an HTML fragment rendered by the same code as the page). Stops asking while the tab is hidden.
+ */
+export function liveRegion(id: string, url: string, everyMs: number): Html {
+  const script = `(() => {
+  const region = document.getElementById(${JSON.stringify(id)});
+  async function refresh() {
+    if (document.hidden) return;
+    try {
+      const answer = await fetch(${JSON.stringify(url)}, { headers: { accept: 'text/html' } });
+      if (answer.ok) { region.innerHTML = await answer.text(); region.dataset.refreshed = String(Date.now()); }
+    } catch {}
+  }
+  setInterval(refresh, ${everyMs});
+})();`;
+  return html`<script>${new Html(script)}</script>`;
 }

@@ -6,6 +6,7 @@ import type { RecordView } from '../admin/records.ts';
 import { Html, html } from '../http/html.ts';
 import type { CsrfGuard } from './csrf.ts';
 import { page } from './layout.ts';
+import { type CodecLookup, previewValue, type ShownValue, showValue } from './values.ts';
 
 /** Most messages one page of the browser shows. */
 const PAGE_SIZE = 50;
@@ -19,18 +20,9 @@ const records = (partitions: { earliest: number; latest: number }[]) =>
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
-/** A value for people: JSON pretty-printed, text as it is, bytes (shown base64) said so. */
-export function displayValue(record: Pick<RecordView, 'value' | 'encoding'>): string {
-  if (record.value === null) return '(null: a tombstone)';
-  if (record.encoding === 'base64') return `(bytes, base64) ${record.value}`;
-  try {
-    const parsed: unknown = JSON.parse(record.value);
-    if (parsed !== null && typeof parsed === 'object') return JSON.stringify(parsed, null, 2);
-  } catch {
-    // Not JSON: shown as it is.
-  }
-  return record.value;
-}
+/** A message's value with what it was read as. */
+const valueSection = ({ text, format }: ShownValue) =>
+  html`<h2>value <span id="format" class="muted">${format}</span></h2><pre id="value">${text}</pre>`;
 
 /** The script behind "follow live": while checked, asks for what came after the newest shown, every second. */
 const FOLLOW = `
@@ -64,7 +56,7 @@ async function poll() {
 setTimeout(poll, ${FOLLOW_MS});
 `;
 
-export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: CsrfGuard): void {
+export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: CsrfGuard, codecOf: CodecLookup = () => undefined): void {
   app.get<{ Params: { name: string }; Querystring: { cursor: string; key?: string } }>(
     '/topics/:name/tail.json',
     {
@@ -87,7 +79,7 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
         offset: r.offset,
         time: when(r.timestamp),
         key: r.key,
-        value: (r.value ?? '(null)').slice(0, 120),
+        value: previewValue(r, codecOf(name)),
         link: `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`,
       }));
       return { records, next: found.next };
@@ -140,6 +132,7 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
       const found = await admin.read({ topic: name, partition, key, start, cursor, limit, maxBytes: 1_048_576 });
       const shown = newestFirst ? found.records.slice(-start.count).reverse() : found.records;
       const link = (r: RecordView) => `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`;
+      const codec = codecOf(name);
       const body = html`<table><thead><tr><th class="n">partition</th><th class="n">earliest</th><th class="n">latest</th>
 <th class="n">records</th></tr></thead><tbody>${info.partitions.map(
         (p) => html`<tr><td class="n">${p.partition}</td><td class="n">${p.earliest}</td><td class="n">${p.latest}</td>
@@ -155,7 +148,7 @@ ${newestFirst ? html`<p><label><span><input type="checkbox" id="follow"> follow 
 <tbody>${shown.map(
         (r) => html`<tr><td class="n">${r.partition}</td><td class="n"><a href="${link(r)}">${r.offset}</a></td>
 <td>${when(r.timestamp)}</td><td>${r.key ?? html`<span class="muted">null</span>`}</td>
-<td><a href="${link(r)}">${(r.value ?? '(null)').slice(0, 120)}</a></td></tr>`,
+<td><a href="${link(r)}">${previewValue(r, codec)}</a></td></tr>`,
       )}</tbody></table>${shown.length === 0 ? html`<p class="muted">No messages here.</p>` : ''}
 ${newestFirst ? html`<script>${new Html(FOLLOW)}</script>` : ''}
 ${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor: found.next, ...(key === undefined ? {} : { key }) })}">More…</a></p>` : ''}
@@ -196,7 +189,7 @@ ${found.more && !newestFirst ? html`<p><a href="?${new URLSearchParams({ cursor:
           : html`<table><tbody><tr><th>partition / offset</th><td>${partition} / ${offset}</td></tr>
 <tr><th>time (UTC)</th><td>${when(record.timestamp)}</td></tr><tr><th>key</th><td>${record.key ?? '(null)'}</td></tr>
 ${Object.entries(record.headers).map(([k, v]) => html`<tr><th>header ${k}</th><td>${v}</td></tr>`)}</tbody></table>
-<h2>value</h2><pre id="value">${displayValue(record)}</pre>`;
+${valueSection(showValue(record, codecOf(name)))}`;
       const back = html`<p><a href="/console/topics/${encodeURIComponent(name)}">← ${name}</a></p>`;
       return reply
         .type('text/html; charset=utf-8')

@@ -135,6 +135,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     stopping: http.stopping,
     traces: tracing.recent,
     metrics: metrics.registry,
+    codecOf: (topic) => processors.codecOf(topic),
   });
   lifecycle.add({
     name: 'topology',

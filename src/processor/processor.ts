@@ -25,6 +25,7 @@ import { instanceId } from './instance-id.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
 import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
 import { type ProcessorOptions, type ResolvedProcessorOptions, resolveProcessorOptions } from './options.ts';
+import type { Codec } from '../codec/codec.ts';
 import type { ProcessorStatus } from './registry.ts';
 import { restorePartition, type RestoreState } from './restore.ts';
 import { checkTopics, processorTopics } from './topics.ts';
@@ -186,6 +187,15 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   get(key: string, partition: number): V | undefined {
     const bytes = this.#table?.readMany(partition, [key]).get(key);
     return bytes === undefined || this.definition.table === undefined ? undefined : this.definition.table.decode(bytes);
+  }
+
+  /** Its inputs, outputs, table and the tables it reads, each with its values' codec. */
+  *codecs(): Iterable<[string, Codec<unknown>]> {
+    const { inputs, outputs, tables, table, tableTopic } = this.definition;
+    for (const [topic, spec] of inputs) yield [topic, spec.codec];
+    for (const entry of outputs) yield entry;
+    for (const [, ref] of tables) yield [ref.topic, ref.codec];
+    if (table !== undefined) yield [tableTopic, table];
   }
 
   status(): ProcessorStatus {

@@ -1,3 +1,4 @@
+import type { Codec } from '../codec/codec.ts';
 import type { RestoreState } from './restore.ts';
 
 /** What the admin API shows of one processor. */
@@ -22,6 +23,8 @@ export interface ViewStatus {
 /** Something that reports its status (a processor or a view). */
 export interface StatusSource<S> {
   status(): S;
+  /** The topics it reads or writes with the codec of their values (for tools that show records). */
+  codecs?(): Iterable<[topic: string, codec: Codec<unknown>]>;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface StatusSource<S> {
 export class ProcessorRegistry {
   readonly #processors = new Set<StatusSource<ProcessorStatus>>();
   readonly #views = new Set<StatusSource<ViewStatus>>();
+  readonly #declared = new Map<string, Codec<unknown>>();
 
   /** Adds a processor; returns its removal. */
   addProcessor(source: StatusSource<ProcessorStatus>): () => void {
@@ -47,6 +51,21 @@ export class ProcessorRegistry {
   /** Every processor registered now. */
   processors(): StatusSource<ProcessorStatus>[] {
     return [...this.#processors];
+  }
+
+  /** Declares the codec of a topic's values that no processor or view here reads (an emitter's stream). */
+  declareCodec(topic: string, codec: Codec<unknown>): void {
+    this.#declared.set(topic, codec);
+  }
+
+  /** The codec of a topic's values as declared here or by a registered processor or view; `undefined` if unknown. */
+  codecOf(topic: string): Codec<unknown> | undefined {
+    const declared = this.#declared.get(topic);
+    if (declared !== undefined) return declared;
+    for (const source of [...this.#processors, ...this.#views]) {
+      for (const [name, codec] of source.codecs?.() ?? []) if (name === topic) return codec;
+    }
+    return undefined;
   }
 
   /** Every view registered now. */

@@ -117,6 +117,11 @@ export class View<V> {
     return [uses(this.name, 'table', this.table)];
   }
 
+  /** Its table with its values' codec. */
+  codecs(): Iterable<[string, Codec<unknown>]> {
+    return [[this.table, this.#options.codec]];
+  }
+
   status(): ViewStatus {
     return { table: this.table, caughtUp: this.caughtUp(), lag: this.lag(), partitions: this.positions() };
   }

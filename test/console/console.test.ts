@@ -4,10 +4,8 @@
  * `test-artifacts/console/` (not committed).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { bookstoreService } from '../../services/bookstore/index.ts';
 import { deliveryService } from '../../services/delivery/index.ts';
 import { replayOptions } from '../../src/console/dead-letters.ts';
@@ -15,23 +13,10 @@ import { handlerRows } from '../../src/console/handlers.ts';
 import { parseHeaderLines } from '../../src/console/topic-actions.ts';
 import { handlerMetrics } from '../../src/runtime/handler-metrics.ts';
 import { Registry } from 'prom-client';
-import { displayValue } from '../../src/console/topics.ts';
+import { displayValue } from '../../src/console/values.ts';
 import { bootHerald, request } from '../support/boot.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(import.meta.dirname, '../../test-artifacts/console');
-
-async function browserPage(t: TestContext): Promise<Page | undefined> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI) assert.fail(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-    t.skip(`${CHROMIUM} is missing (apt-get install chromium)`);
-    return undefined;
-  }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  mkdirSync(SHOTS, { recursive: true });
-  return (await browser.newContext()).newPage();
-}
+import { browserPage, SHOTS } from '../support/browser.ts';
+import { openDeadLetters } from './dead-letter-topic.ts';
 
 describe('console', { timeout: 120_000 }, () => {
   it('browses a topic newest first and opens a message with its headers and pretty JSON', async (t) => {
@@ -44,7 +29,7 @@ describe('console', { timeout: 120_000 }, () => {
       partition: i % 2,
     }));
     assert.equal((await request(`${herald.url}/admin/topics/orders/messages`, 'POST', records)).status, 201);
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
 
     await page.goto(`${herald.url}/console`);
@@ -84,7 +69,7 @@ describe('console', { timeout: 120_000 }, () => {
     const herald = await bootHerald(t);
     await request(`${herald.url}/admin/topics`, 'POST', { name: 'live', partitions: 2 });
     await request(`${herald.url}/admin/topics/live/messages`, 'POST', [{ key: 'a', value: 'first' }]);
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
     await page.goto(`${herald.url}/console/topics/live`);
     await page.check('#follow');
@@ -100,7 +85,7 @@ describe('console', { timeout: 120_000 }, () => {
 
   it('creates a topic, produces to it, refuses a wrong confirmation, deletes it — all in the audit', async (t) => {
     const herald = await bootHerald(t);
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
     await page.goto(`${herald.url}/console/topics`);
     await page.fill('#create input[name=name]', 'made-here');
@@ -141,7 +126,7 @@ describe('console', { timeout: 120_000 }, () => {
     const first = await fetch(`${herald.url}/admin/groups/workers/records?topic=jobs&limit=5`);
     assert.equal(first.status, 200);
     await first.text();
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
     await page.goto(`${herald.url}/console/groups`);
     await page.click('text=workers');
@@ -164,17 +149,10 @@ describe('console', { timeout: 120_000 }, () => {
     // The mock destination refuses a payload that asks for it (400: permanent), so the event is dead-lettered at once.
     const published = await request(`${herald.url}/publish`, 'POST', { userId: 'console-user', payload: { mockReject: true } });
     assert.equal(published.status, 202);
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
-    await page.goto(`${herald.url}/console/dead-letters`);
-    // Its dead-letter topic exists from the start; wait until the dead letter is in it.
-    const row = page.locator('tr', { hasText: 'delivery.mock-mostly-ok.delivery.send.mock-mostly-ok.dlq' });
-    for (let i = 0; i < 100 && !/\b1$/.test(((await row.textContent()) ?? '').trim()); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await page.reload();
-    }
-    await row.locator('a').click();
-    await page.waitForSelector('#dead-letters tbody tr');
+    // Its dead-letter topic exists from the start; the dead letter is in it a moment later.
+    await openDeadLetters(page, herald.url, 'delivery.mock-mostly-ok.delivery.send.mock-mostly-ok.dlq');
     assert.match((await page.textContent('#dead-letters')) ?? '', /console-user[\s\S]*HERALD_DESTINATION_FAILED/);
     await page.screenshot({ path: path.join(SHOTS, 'dead-letters.png'), fullPage: true });
 
@@ -197,7 +175,7 @@ describe('console', { timeout: 120_000 }, () => {
     const herald = await bootHerald(t, { 'telemetry.traces.recent': '100' }, [deliveryService, bookstoreService]);
     const published = await request(`${herald.url}/publish`, 'POST', { userId: 'journey-user', payload: { n: 1 } });
     const id = published.body.id as string;
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
     await page.goto(`${herald.url}/console/journey`);
     await page.fill('input[name=id]', id);
@@ -256,7 +234,7 @@ describe('console', { timeout: 120_000 }, () => {
     assert.equal((await herald.inject({ url: '/console/groups/g/offsets.json' })).statusCode, 401);
     const bearer = await herald.inject({ url: '/console/topics', headers: { authorization: 'Bearer s3cret-token' } });
     assert.equal(bearer.statusCode, 200);
-    const page = await browserPage(t);
+    const page = (await browserPage(t))?.page;
     if (page === undefined) return;
     await page.goto(`${herald.url}/console/groups`);
     assert.match(page.url(), /\/console\/login\?then=%2Fconsole%2Fgroups$/);
@@ -323,6 +301,6 @@ describe('console', { timeout: 120_000 }, () => {
     assert.equal(displayValue({ value: 'plain' }), 'plain');
     assert.equal(displayValue({ value: '42' }), '42');
     assert.equal(displayValue({ value: null }), '(null: a tombstone)');
-    assert.equal(displayValue({ value: '/w==', encoding: 'base64' }), '(bytes, base64) /w==');
+    assert.equal(displayValue({ value: '/w==', encoding: 'base64' }), `(bytes, base64) /w==\n\n00000000  ff${' '.repeat(47)}.`);
   });
 });

@@ -6,7 +6,7 @@ import type { Message, Router } from '#herald/runtime';
 import type { DestinationConfig } from '../config.ts';
 import { eventMeta } from '../event.ts';
 import { stageOptions, UNTIL_DONE } from './options.ts';
-import type { DeliveryMetrics } from '../metrics.ts';
+import { attemptOutcome, type DeliveryMetrics } from '../metrics.ts';
 import type { PostingThread } from '../posting/posting-thread.ts';
 import { RateLimiter } from '../rate.ts';
 import { sendHandler } from './sender.ts';
@@ -43,6 +43,7 @@ export function registerStages(destination: DestinationConfig, transform: Transf
     } catch {
       return; // not a pipeline record (no event id): nothing to show a status for
     }
+    metrics.deadLettered.inc({ destination: destination.id });
     const reason = `${stage}: ${error instanceof Error ? error.message : String(error)}`;
     await status.dead(meta, destination.id, reason).catch((err: unknown) => {
       message.logger.error({ err }, 'recording a dead letter in the status store failed');
@@ -84,6 +85,10 @@ export function registerStages(destination: DestinationConfig, transform: Transf
       onDelivered: (latencyMs) => {
         metrics.delivered.inc({ destination: destination.id });
         metrics.latency.observe({ destination: destination.id }, latencyMs / 1000);
+      },
+      onAttempt: (attempt, ms) => {
+        metrics.attempts.inc({ destination: destination.id, outcome: attemptOutcome(attempt) });
+        if ('status' in attempt) metrics.responseTime.observe({ destination: destination.id }, ms / 1000);
       },
     }),
     stageOptions(retryPolicyOf(destination), markDead('delivery'), {

@@ -1,7 +1,7 @@
 import { HeraldError, httpAnswered, SpanStatusCode, withHttpClientSpan } from '#herald';
 import type { Semaphore } from '#herald/kit';
 import { type Handler, HEADERS } from '#herald/runtime';
-import { classify } from '../classify.ts';
+import { type Attempt, classify } from '../classify.ts';
 import type { DestinationConfig } from '../config.ts';
 import { EVENT_HEADERS, eventMeta } from '../event.ts';
 import type { Poster } from '../posting/destination-client.ts';
@@ -20,6 +20,8 @@ export interface SenderOptions {
   url: () => Promise<string>;
   /** Called once per 2xx with the ms since the event was accepted. */
   onDelivered?: (latencyMs: number) => void;
+  /** Called once per attempt with what it came to and the ms from sending it to its answer (or failure). */
+  onAttempt?: (attempt: Attempt, ms: number) => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
     }
     // Delivered is when the destination answered, not when the request began.
     const answeredAt = Date.now();
+    options.onAttempt?.(attempt, answeredAt - at);
     const outcome = classify(attempt);
     const error = outcome.kind === 'delivered' ? undefined : outcome.reason;
     const first = message.handling.attempts === 1;

@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { bookstoreService } from '../../../services/bookstore/index.ts';
 import { bootHerald } from '../../support/boot.ts';
+import { browserPage } from '../../support/browser.ts';
 
 /**
  * The bookstore page in a real browser (Debian's chromium; never a downloaded one): a search shows books, the
  * page sets its 5-character `uid` cookie for 30 days, and the trends and recommendations the processors compute
  * appear on it.
  */
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('bookstore page in a browser', () => {
   it('searches, sets the uid cookie, shows trends and recommendations', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-      t.skip(`${CHROMIUM} is missing (apt-get install chromium)`);
-      return;
-    }
+    const opened = await browserPage(t);
+    if (opened === undefined) return;
+    const { page, context } = opened;
     const herald = await bootHerald(t, {}, [bookstoreService]);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    t.after(() => browser.close());
-    const context = await browser.newContext();
-    const page = await context.newPage();
     await page.goto(`${herald.url}/bookstore/`);
     await page.fill('#q', 'austen');
     await page.click('button[type=submit]');
