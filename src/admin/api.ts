@@ -1,4 +1,4 @@
-import type { GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec } from '../broker/port.ts';
+import type { GroupInfo, OutgoingRecord, RecordPosition, TopicInfo, TopicSpec, TopicStorage } from '../broker/port.ts';
 import type { DeadLetterFilter, DeadLetterPage, ReplayOptions, ReplayReport } from './dead-letters.ts';
 import type { GroupReadOptions } from './group-records.ts';
 import type { MessagePage, ReadQuery } from './pages.ts';
@@ -37,6 +37,8 @@ export interface AdminApi {
   /** Every topic, by name. */
   listTopics(): Promise<TopicInfo[]>;
   describeTopic(name: string): Promise<TopicInfo>;
+  /** Bytes stored per partition and the retention in force. */
+  topicStorage(name: string): Promise<TopicStorage>;
   deleteTopic(name: string): Promise<void>;
   /** Appends the records; resolves with their positions once durable. */
   produce(records: OutgoingRecord[]): Promise<Pick<RecordPosition, 'partition' | 'offset'>[]>;

@@ -60,6 +60,10 @@ export class BrokerAdminApi implements AdminApi {
     return this.#admin.describeTopic(name);
   }
 
+  topicStorage(name: string) {
+    return this.#admin.topicStorage(name);
+  }
+
   deleteTopic(name: string) {
     return this.#admin.deleteTopic(name);
   }

@@ -211,6 +211,15 @@ export interface TopicInfo {
   partitions: PartitionInfo[];
 }
 
+/** What a topic keeps: bytes stored per partition (one copy) and its retention; `null` is unlimited. */
+export interface TopicStorage {
+  partitions: { partition: number; bytes: number }[];
+  retentionMs: number | null;
+  retentionBytes: number | null;
+  /** The topic's own settings as the broker reports them (Kafka: those not left at the broker's default). */
+  configs: Record<string, string>;
+}
+
 export interface GroupMember {
   memberId: string;
   clientId: string;
@@ -250,6 +259,8 @@ export interface Admin {
   listTopics(): Promise<TopicInfo[]>;
   /** `HERALD_TOPIC_NOT_FOUND` if missing. */
   describeTopic(name: string): Promise<TopicInfo>;
+  /** Its size and retention, for tools that show topics; `HERALD_TOPIC_NOT_FOUND` if missing. */
+  topicStorage(name: string): Promise<TopicStorage>;
   /** Deletes a topic and its records; `HERALD_TOPIC_NOT_FOUND` if missing. */
   deleteTopic(name: string): Promise<void>;
   listGroups(): Promise<string[]>;

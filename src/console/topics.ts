@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdminApi } from '../admin/api.ts';
 import { parseCursor, parseStart } from '../admin/positions.ts';
 import type { RecordView } from '../admin/records.ts';
+import type { TopicStorage } from '../broker/port.ts';
 import { Html, html } from '../http/html.ts';
 import type { CsrfGuard } from './csrf.ts';
 import { page } from './layout.ts';
@@ -19,6 +20,27 @@ const records = (partitions: { earliest: number; latest: number }[]) =>
   partitions.reduce((sum, p) => sum + (p.latest - p.earliest), 0);
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** Bytes for people: B, KiB, MiB, GiB. */
+export function size(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A topic's retention for people: by time and by size, or unlimited. */
+function retention({ retentionMs, retentionBytes }: TopicStorage): string {
+  const parts = [
+    retentionMs === null ? undefined : `${retentionMs % 3_600_000 === 0 ? `${retentionMs / 3_600_000} h` : `${retentionMs} ms`}`,
+    retentionBytes === null ? undefined : `${size(retentionBytes)} a partition`,
+  ].filter((p) => p !== undefined);
+  return parts.length === 0 ? 'unlimited' : parts.join(', ');
+}
 
 /** A message's value with what it was read as. */
 const valueSection = ({ text, format }: ShownValue) =>
@@ -86,9 +108,13 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
     },
   );
 
-  app.get('/topics', { schema: { summary: 'console: every topic' } }, async (_request, reply) => {
-    const topics = await admin.listTopics();
-    const body = html`<table><thead><tr><th>topic</th><th class="n">partitions</th><th class="n">records</th>
+  app.get<{ Querystring: { q?: string } }>('/topics', { schema: { summary: 'console: every topic (or those whose name holds `q`)' } }, async (request, reply) => {
+    const q = request.query.q?.trim() ?? '';
+    const all = await admin.listTopics();
+    const topics = q === '' ? all : all.filter((t) => t.name.toLowerCase().includes(q.toLowerCase()));
+    const body = html`<form class="inline" method="get"><label>name contains<input name="q" value="${q}"></label><button>Filter</button>
+<span class="muted">${topics.length === all.length ? `${all.length} topics` : `${topics.length} of ${all.length} topics`}</span></form>
+<table id="topics"><thead><tr><th>topic</th><th class="n">partitions</th><th class="n">records</th>
 <th>cleanup</th></tr></thead><tbody>${topics.map(
       (t) => html`<tr><td><a href="/console/topics/${encodeURIComponent(t.name)}">${t.name}</a></td>
 <td class="n">${t.partitions.length}</td><td class="n">${records(t.partitions).toLocaleString('en-US')}</td>
@@ -118,7 +144,7 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
     },
     async (request, reply) => {
       const { name } = request.params;
-      const info = await admin.describeTopic(name);
+      const [info, storage] = await Promise.all([admin.describeTopic(name), admin.topicStorage(name)]);
       const partition = request.query.partition === undefined || request.query.partition === '' ? undefined : Number(request.query.partition);
       const offset = request.query.offset?.trim() || `-${PAGE_SIZE}`;
       const start = parseStart(offset);
@@ -133,10 +159,13 @@ export function registerTopicPages(app: FastifyInstance, admin: AdminApi, csrf: 
       const shown = newestFirst ? found.records.slice(-start.count).reverse() : found.records;
       const link = (r: RecordView) => `/console/topics/${encodeURIComponent(name)}/messages/${r.partition}/${r.offset}`;
       const codec = codecOf(name);
-      const body = html`<table><thead><tr><th class="n">partition</th><th class="n">earliest</th><th class="n">latest</th>
-<th class="n">records</th></tr></thead><tbody>${info.partitions.map(
+      const bytesOf = new Map(storage.partitions.map((p) => [p.partition, p.bytes]));
+      const body = html`<p id="settings">${info.compacted ? 'compacted' : 'cleanup: delete'} · retention ${retention(storage)}
+· ${size(storage.partitions.reduce((sum, p) => sum + p.bytes, 0))} stored${Object.entries(storage.configs).map(([k, v]) => html` · <span class="muted">${k}=${v}</span>`)}</p>
+<table id="partitions"><thead><tr><th class="n">partition</th><th class="n">earliest</th><th class="n">latest</th>
+<th class="n">records</th><th class="n">size</th></tr></thead><tbody>${info.partitions.map(
         (p) => html`<tr><td class="n">${p.partition}</td><td class="n">${p.earliest}</td><td class="n">${p.latest}</td>
-<td class="n">${(p.latest - p.earliest).toLocaleString('en-US')}</td></tr>`,
+<td class="n">${(p.latest - p.earliest).toLocaleString('en-US')}</td><td class="n">${size(bytesOf.get(p.partition) ?? 0)}</td></tr>`,
       )}</tbody></table>
 <form class="inline" method="get"><label>partition<select name="partition"><option value="">all</option>${info.partitions.map(
         (p) => html`<option value="${p.partition}" ${partition === p.partition ? html`selected` : ''}>${p.partition}</option>`,

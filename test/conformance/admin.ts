@@ -72,6 +72,22 @@ export function adminTests(test: HarnessTest): void {
       );
     });
 
+    test('topicStorage tells the bytes stored per partition and the retention in force', async (h) => {
+      const limited = await h.topic(2, { retentionMs: 7_200_000, retentionBytes: 1_048_576 });
+      const open = await h.topic(1);
+      await h.producer().send(range(10).map((i) => ({ topic: limited, partition: 1, key: Buffer.from(`k${i}`), value: Buffer.alloc(100, i) })));
+      const storage = await h.broker.admin.topicStorage(limited);
+      assert.deepEqual(storage.partitions.map((p) => p.partition).sort(), [0, 1]);
+      const bytes = new Map(storage.partitions.map((p) => [p.partition, p.bytes]));
+      assert.equal(bytes.get(0), 0, 'nothing in partition 0');
+      assert.ok(bytes.get(1)! >= 1_000, `10 records of 100 bytes stored in partition 1: ${bytes.get(1)} bytes`);
+      assert.equal(storage.retentionMs, 7_200_000);
+      assert.equal(storage.retentionBytes, 1_048_576);
+      const unlimited = await h.broker.admin.topicStorage(open);
+      assert.equal(unlimited.retentionBytes, null, 'no size limit unless set');
+      await rejectsWithCode(() => h.broker.admin.topicStorage(uniqueName('missing')), 'HERALD_TOPIC_NOT_FOUND');
+    });
+
     test('ensureTopic creates a missing topic and leaves an existing one as it is', async (h) => {
       const existing = await h.topic(2);
       await h.producer().send([{ topic: existing, partition: 0, value: Buffer.from('kept') }]);

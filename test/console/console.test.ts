@@ -21,7 +21,8 @@ import { openDeadLetters } from './dead-letter-topic.ts';
 describe('console', { timeout: 120_000 }, () => {
   it('browses a topic newest first and opens a message with its headers and pretty JSON', async (t) => {
     const herald = await bootHerald(t);
-    await request(`${herald.url}/admin/topics`, 'POST', { name: 'orders', partitions: 2 });
+    await request(`${herald.url}/admin/topics`, 'POST', { name: 'orders', partitions: 2, retentionMs: 86_400_000 });
+    await request(`${herald.url}/admin/topics`, 'POST', { name: 'invoices', partitions: 1 });
     const records = Array.from({ length: 60 }, (_, i) => ({
       key: `customer-${i % 3}`,
       value: JSON.stringify({ order: i, items: ['<b>tea</b>'] }),
@@ -33,8 +34,15 @@ describe('console', { timeout: 120_000 }, () => {
     if (page === undefined) return;
 
     await page.goto(`${herald.url}/console`);
+    await page.fill('input[name=q]', 'ORD');
+    await page.click('button:has-text("Filter")');
+    assert.deepEqual(await page.$$eval('#topics tbody tr td:first-child', (tds) => tds.map((td) => td.textContent)), ['orders']);
     await page.click('text=orders');
     await page.screenshot({ path: path.join(SHOTS, 'topic.png'), fullPage: true });
+    assert.match((await page.textContent('#settings')) ?? '', /cleanup: delete · retention 24 h\s*· \d+(\.\d)? KiB stored/);
+    const sizes = await page.$$eval('#partitions tbody tr td:nth-child(5)', (tds) => tds.map((td) => td.textContent ?? ''));
+    assert.equal(sizes.length, 2);
+    assert.ok(sizes.every((size) => /^\d+(\.\d)? KiB$/.test(size)), sizes.join());
     const rows = await page.$$eval('#messages tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     assert.equal(rows.length, 50, 'the newest 50 of the topic');
     // Newest first: a partition's last record (offset 29) first.

@@ -10,6 +10,7 @@ import type {
   RecordPosition,
   TopicInfo,
   TopicSpec,
+  TopicStorage,
 } from '../port.ts';
 import type { GroupCoordinator, GroupMember } from './group-coordinator.ts';
 import type { CommittedOffsets } from './offsets.ts';
@@ -76,6 +77,17 @@ export class EmbeddedAdmin implements Admin {
     if (typeof name !== 'string') throw invalid('topic name must be a string');
     const topics = this.#context.topics();
     return topics.describe(topics.require(name));
+  }
+
+  async topicStorage(name: string): Promise<TopicStorage> {
+    if (typeof name !== 'string') throw invalid('topic name must be a string');
+    const topic = this.#context.topics().require(name);
+    return {
+      partitions: topic.logs.map((log) => ({ partition: log.partition, bytes: log.bytes })),
+      retentionMs: topic.retentionMs,
+      retentionBytes: topic.retentionBytes,
+      configs: { ...topic.configs },
+    };
   }
 
   async deleteTopic(name: string): Promise<void> {

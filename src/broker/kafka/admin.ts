@@ -14,6 +14,7 @@ import type {
   RecordPosition,
   TopicInfo,
   TopicSpec,
+  TopicStorage,
 } from '../port.ts';
 import { checkEndOffsetsOptions, checkTopicName } from '../rules.ts';
 import { codeOf, toHeraldError } from './errors.ts';
@@ -69,6 +70,11 @@ export class KafkaAdmin implements Admin {
   async describeTopic(name: string): Promise<TopicInfo> {
     this.#open();
     return this.#topics.describe(name);
+  }
+
+  async topicStorage(name: string): Promise<TopicStorage> {
+    this.#open();
+    return this.#topics.storage(name);
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -6,12 +6,13 @@
 import {
   type Admin,
   ConfigResourceTypes,
+  ConfigSources,
   type FetchIsolationLevelValue,
   FetchIsolationLevels,
   ListOffsetTimestamps,
 } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { Isolation, PartitionInfo, TopicInfo, TopicSpec } from '../port.ts';
+import type { Isolation, PartitionInfo, TopicInfo, TopicSpec, TopicStorage } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { checkTopicSpec, isTopicName } from '../rules.ts';
@@ -120,6 +121,45 @@ export class Topics {
     if (!isTopicName(name)) throw new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${String(name)} does not exist`);
     const [info] = await this.#describeAll([name]);
     return info;
+  }
+
+  /**
+   * Bytes per partition (the largest replica: one copy, as the brokers' log dirs report it) and the retention in
+   * force, with the settings the topic has of its own.
+   */
+  async storage(name: string): Promise<TopicStorage> {
+    const { partitions } = await this.describe(name);
+    let described;
+    let dirs;
+    try {
+      [described, dirs] = await Promise.all([
+        this.#admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }] }),
+        this.#admin.describeLogDirs({ topics: [{ name, partitions: partitions.map((p) => p.partition) }] }),
+      ]);
+    } catch (err) {
+      throw toHeraldError(err, `storage of ${name}`);
+    }
+    const bytes = new Map<number, number>();
+    for (const broker of dirs) {
+      for (const dir of broker.results) {
+        for (const p of dir.topics.find((t) => t.name === name)?.partitions ?? []) {
+          bytes.set(p.partitionIndex, Math.max(bytes.get(p.partitionIndex) ?? 0, Number(p.partitionSize)));
+        }
+      }
+    }
+    const configs = described[0]?.configs ?? [];
+    const limit = (key: string) => {
+      const value = Number(configs.find((c) => c.name === key)?.value ?? -1);
+      return value < 0 ? null : value;
+    };
+    return {
+      partitions: partitions.map((p) => ({ partition: p.partition, bytes: bytes.get(p.partition) ?? 0 })),
+      retentionMs: limit('retention.ms'),
+      retentionBytes: limit('retention.bytes'),
+      configs: Object.fromEntries(
+        configs.filter((c) => c.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG && c.value !== null).map((c) => [c.name, c.value!]),
+      ),
+    };
   }
 
   /** Every topic except Kafka's internal ones, by name. Topics deleted meanwhile are left out. */

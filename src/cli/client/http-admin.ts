@@ -26,6 +26,7 @@ export function httpAdminApi(baseUrl: string, token: string): AdminApi {
     createTopic: (spec: TopicSpec) => call('POST', '/topics', spec),
     listTopics: () => call('GET', '/topics'),
     describeTopic: (name) => call('GET', `/topics/${enc(name)}`),
+    topicStorage: (name) => call('GET', `/topics/${enc(name)}/storage`),
     deleteTopic: (name) => call('DELETE', `/topics/${enc(name)}`),
     produce: (records: OutgoingRecord[]) =>
       call('POST', `/topics/${enc(records[0].topic)}/messages`, records.map(toMessageInput)),

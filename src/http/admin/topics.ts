@@ -42,6 +42,12 @@ export function registerTopicRoutes(app: FastifyInstance, admin: AdminApi): void
     admin.describeTopic(request.params.name),
   );
 
+  app.get<{ Params: { name: string } }>(
+    '/topics/:name/storage',
+    { schema: { summary: 'bytes stored per partition, retention and the topic’s own settings', params: nameParam } },
+    async (request) => admin.topicStorage(request.params.name),
+  );
+
   app.delete<{ Params: { name: string } }>(
     '/topics/:name',
     { schema: { summary: 'delete a topic', params: nameParam } },

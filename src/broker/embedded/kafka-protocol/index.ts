@@ -7,7 +7,7 @@
  * - records/: record batch v2 (CRC-32C, decompression), header conversion, idempotent producer state, reads;
  * - apis/: one file per API or family (ApiVersions, Metadata, Produce, Fetch, ListOffsets, FindCoordinator, the
  *   classic group protocol, OffsetCommit/OffsetFetch, ListGroups/DescribeGroups, CreateTopics/DeleteTopics,
- *   DescribeConfigs, InitProducerId, SASL/PLAIN);
+ *   DescribeConfigs, DescribeLogDirs, InitProducerId, SASL/PLAIN);
  * - groups/: the classic group coordinator and the consumer protocol's bytes;
  * - server/: options, the listener (TCP server) and connections.
  */

@@ -2,6 +2,7 @@
 import type { AnyApi } from './api.ts';
 import { apiVersionsApi } from './api-versions.ts';
 import { describeConfigsApi } from './describe-configs.ts';
+import { describeLogDirsApi } from './describe-log-dirs.ts';
 import { fetchApi } from './fetch.ts';
 import { findCoordinatorApi } from './find-coordinator.ts';
 import { heartbeatApi, joinGroupApi, leaveGroupApi, syncGroupApi } from './group-membership.ts';
@@ -35,6 +36,7 @@ const list: AnyApi[] = [
   deleteTopicsApi,
   initProducerIdApi,
   describeConfigsApi,
+  describeLogDirsApi,
   saslAuthenticateApi,
 ];
 list.push(apiVersionsApi(() => list));
