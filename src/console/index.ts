@@ -20,6 +20,7 @@ import { CsrfGuard } from './csrf.ts';
 import { registerDeadLetterPages } from './dead-letters.ts';
 import { registerDestinationPage } from './destinations.ts';
 import { registerGroupPages } from './groups.ts';
+import { LagHistory } from './lag-history.ts';
 import { registerHandlerPage } from './handlers.ts';
 import { registerJourneyPage } from './journey.ts';
 import { registerProcessorPages } from './processors.ts';
@@ -58,6 +59,8 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
   const csrf = new CsrfGuard();
   const sessions = new ConsoleSessions(options);
   const audit = new ConsoleAudit(options.logger);
+  const lagHistory = new LagHistory(options.metrics);
+  app.addHook('onClose', async () => lagHistory.stop());
   const who = (request: FastifyRequest) =>
     `${request.socket.remoteAddress ?? 'unknown'}${options.adminToken === '' ? '' : ' (with the admin token)'}`;
   app.register(
@@ -69,7 +72,7 @@ export function registerConsole(app: FastifyInstance, options: ConsoleOptions): 
       sessions.register(console);
       registerTopicPages(console, options.admin, csrf, options.codecOf);
       registerTopicActions(console, { admin: options.admin, csrf, audit, who });
-      registerGroupPages(console, options.admin);
+      registerGroupPages(console, options.admin, lagHistory);
       registerHandlerPage(console, options.metrics);
       registerDestinationPage(console, options.metrics);
       registerProcessorPages(console, options.admin);
