@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { BrokerRecord, TopicPartition } from '../port.ts';
 import { describeError } from './errors.ts';
 import { decodeBatches } from './records.ts';
+import { abortedTransactionsOf, unfilteredFetches } from './unfiltered-fetch.ts';
 
 const OFFSET_OUT_OF_RANGE = 1;
 /** After a failed fetch or metadata request, wait this long before fetching again. */
@@ -92,7 +93,7 @@ export class Fetcher {
 
   constructor(consumer: Consumer, pool: ConnectionPool, options: FetcherOptions, log: Logger) {
     this.#consumer = consumer;
-    this.#pool = pool;
+    this.#pool = unfilteredFetches(pool);
     this.#options = options;
     this.#log = log;
   }
@@ -346,7 +347,7 @@ export class Fetcher {
         }
         const batches = partitionResponse.records ?? [];
         const records: BrokerRecord[] = [];
-        const aborted = this.#options.readCommitted ? partitionResponse.abortedTransactions : null;
+        const aborted = this.#options.readCommitted ? abortedTransactionsOf(partitionResponse) : null;
         state.position = decodeBatches(topic, state.partition, batches, wanted.offset, records, undefined, aborted);
         if (state.position > wanted.offset) {
           state.maxBytes = this.#options.partitionMaxBytes;

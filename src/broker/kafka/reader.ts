@@ -3,18 +3,21 @@
  * joins, used only for its Fetch and ListOffsets requests. Reads run one at a time: the library keeps one
  * incremental fetch session per broker, which concurrent requests would invalidate for each other.
  */
-import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { type ConnectionPool, Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { BrokerRecord, RecordPosition } from '../port.ts';
 import { toHeraldError } from './errors.ts';
 import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { checkPosition, checkReadLimit } from '../rules.ts';
 import { decodeBatches } from './records.ts';
+import { abortedTransactionsOf, unfilteredFetches } from './unfiltered-fetch.ts';
 
 const PARTITION_MAX_BYTES = 1_048_576;
 
 export class PartitionReader {
   readonly #client: Consumer;
+  /** The client's connections, its Fetch responses left for `decodeBatches` to resolve aborted transactions. */
+  readonly #pool: ConnectionPool;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(settings: KafkaSettings) {
@@ -26,6 +29,7 @@ export class PartitionReader {
       autocommit: false,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
+    this.#pool = unfilteredFetches(this.#client.connections);
   }
 
   /** Up to `limit` records of the partition from `offset` (clamped to the earliest stored); `[]` past the end. */
@@ -77,13 +81,14 @@ export class PartitionReader {
           ],
           minBytes: 1,
           maxWaitTime: 100,
+          connectionPool: this.#pool,
         });
         const answer = response.responses
           .find((t) => t.topicId === topicId)
           ?.partitions.find((p) => p.partitionIndex === partition);
         const batches = answer?.records;
         if (!batches || batches.length === 0) break;
-        const next = decodeBatches(topic, partition, batches, from, out, limit, answer?.abortedTransactions ?? null);
+        const next = decodeBatches(topic, partition, batches, from, out, limit, abortedTransactionsOf(answer!) ?? null);
         if (next <= from) break;
         from = next;
       }
