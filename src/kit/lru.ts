@@ -1,6 +1,7 @@
 interface Entry<K, V> {
   key: K;
   value: V;
+  weight: number;
   /** Towards the least recently used end. */
   older: Entry<K, V> | undefined;
   /** Towards the most recently used end. */
@@ -8,23 +9,33 @@ interface Entry<K, V> {
 }
 
 /**
- * A bounded map that forgets the least recently used entry beyond `capacity`. Every operation is O(1): a `Map` to
- * find entries and a linked list to order them. (Evicting through a `Map`'s own insertion order — deleting
+ * A bounded map that forgets the least recently used entries beyond `capacity` — a number of entries, or, given
+ * `weigh`, a total weight (bytes, say). Every operation is O(1): a `Map` to find entries and a linked list to order
+ * them. (Evicting through a `Map`'s own insertion order — deleting
  * `keys().next()` — looks O(1) but is not: V8 leaves deleted entries in place until the table is rebuilt, and each
  * new iterator walks past them, so at capacity every eviction cost a scan of up to the whole table.)
  */
 export class LruCache<K, V> {
   readonly capacity: number;
   readonly #entries = new Map<K, Entry<K, V>>();
+  readonly #weigh: ((key: K, value: V) => number) | undefined;
+  #weight = 0;
   #oldest: Entry<K, V> | undefined;
   #newest: Entry<K, V> | undefined;
 
-  constructor(capacity: number) {
+  /** `weigh`: an entry's weight; then `capacity` bounds the total weight instead of the number of entries. */
+  constructor(capacity: number, weigh?: (key: K, value: V) => number) {
     this.capacity = capacity;
+    this.#weigh = weigh;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The total weight held (the number of entries without `weigh`). */
+  get weight(): number {
+    return this.#weight;
   }
 
   /** The value, marking the entry as recently used. */
@@ -47,21 +58,25 @@ export class LruCache<K, V> {
 
   /** Stores the entry as the most recent; returns the keys evicted to stay within capacity. */
   set(key: K, value: V): K[] {
+    const weight = this.#weigh === undefined ? 1 : this.#weigh(key, value);
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
+      this.#weight += weight - existing.weight;
       existing.value = value;
+      existing.weight = weight;
       this.#unlink(existing);
       this.#append(existing);
-      return [];
+    } else {
+      const entry: Entry<K, V> = { key, value, weight, older: undefined, newer: undefined };
+      this.#entries.set(key, entry);
+      this.#weight += weight;
+      this.#append(entry);
     }
-    const entry: Entry<K, V> = { key, value, older: undefined, newer: undefined };
-    this.#entries.set(key, entry);
-    this.#append(entry);
     const evicted: K[] = [];
-    while (this.#entries.size > this.capacity && this.#oldest !== undefined) {
+    // An entry heavier than the whole capacity is not kept either.
+    while (this.#weight > this.capacity && this.#oldest !== undefined) {
       const oldest = this.#oldest;
-      this.#unlink(oldest);
-      this.#entries.delete(oldest.key);
+      this.#remove(oldest);
       evicted.push(oldest.key);
     }
     return evicted;
@@ -70,8 +85,25 @@ export class LruCache<K, V> {
   delete(key: K): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
+    this.#remove(entry);
+    return true;
+  }
+
+  /** Deletes every entry whose key matches; returns how many. O(entries). */
+  deleteWhere(matches: (key: K) => boolean): number {
+    let deleted = 0;
+    for (const entry of [...this.#entries.values()]) {
+      if (!matches(entry.key)) continue;
+      this.#remove(entry);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  #remove(entry: Entry<K, V>): void {
     this.#unlink(entry);
-    return this.#entries.delete(key);
+    this.#entries.delete(entry.key);
+    this.#weight -= entry.weight;
   }
 
   #append(entry: Entry<K, V>): void {

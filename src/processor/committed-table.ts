@@ -3,9 +3,12 @@ import type { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import type { TableChange } from './core.ts';
 
+/** What a cached value costs besides its bytes: the entry, its list links and the map's slot (measured roughly). */
+const ENTRY_OVERHEAD_BYTES = 120;
+
 /**
  * A group table's committed values on this instance: writes not yet in the store, then an LRU of recently used
- * values (bytes, and absence), then the local store, per partition. Written only after a batch's commit
+ * values (bytes, and absence) bounded by their size for all partitions together, then the local store. Written only after a batch's commit
  * succeeded, with the partition's new checkpoint, so the store stays an exact prefix of the changelog.
  *
  * With a {@link StoreWriter} the store is written behind, on a thread of its own, in the order of the commits;
@@ -15,23 +18,25 @@ import type { TableChange } from './core.ts';
  */
 export class CommittedTable {
   readonly store: KeyValueStore;
-  readonly #cacheSize: number;
-  readonly #caches = new Map<number, LruCache<string, Buffer | null>>();
+  /** Keyed `<partition>:<key>`. */
+  readonly #cache: LruCache<string, Buffer | null>;
   readonly #pending = new Map<number, Map<string, Buffer | null>>();
   readonly #inflight = new Set<Promise<void>>();
   #writer: StoreWriter | undefined;
   readonly #onLost: (err: unknown) => void;
 
-  constructor(store: KeyValueStore, cacheSize: number, writer?: StoreWriter, onLost: (err: unknown) => void = () => {}) {
+  /** `cacheBytes`: the most the cached values, with their keys, take in memory (roughly). */
+  constructor(store: KeyValueStore, cacheBytes: number, writer?: StoreWriter, onLost: (err: unknown) => void = () => {}) {
     this.store = store;
-    this.#cacheSize = cacheSize;
+    this.#cache = new LruCache(cacheBytes, (key, value) => key.length * 2 + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES);
     this.#writer = writer;
     this.#onLost = onLost;
   }
 
   /** The committed values of `keys` (absent keys map to `undefined`): pending, cached, the rest in one query. */
   readMany(partition: number, keys: Iterable<string>): Map<string, Buffer | undefined> {
-    const cache = this.#cache(partition);
+    const cache = this.#cache;
+    const prefix = `${partition}:`;
     const pending = this.#pending.get(partition);
     const out = new Map<string, Buffer | undefined>();
     const misses: string[] = [];
@@ -42,7 +47,7 @@ export class CommittedTable {
         out.set(key, written ?? undefined);
         continue;
       }
-      const cached = cache.get(key);
+      const cached = cache.get(prefix + key);
       if (cached === undefined) {
         misses.push(key);
         out.set(key, undefined);
@@ -53,7 +58,7 @@ export class CommittedTable {
       for (const key of misses) {
         const bytes = found.get(key);
         out.set(key, bytes);
-        cache.set(key, bytes ?? null);
+        cache.set(prefix + key, bytes ?? null);
       }
     }
     return out;
@@ -66,8 +71,8 @@ export class CommittedTable {
       changes: list.map((c) => ({ partition, key: c.key, value: c.bytes })),
       checkpoints: checkpoint === undefined ? new Map<number, number>() : new Map([[partition, checkpoint]]),
     };
-    const cache = this.#cache(partition);
-    for (const c of list) cache.set(c.key, c.bytes);
+    const prefix = `${partition}:`;
+    for (const c of list) this.#cache.set(prefix + c.key, c.bytes);
     const writer = this.#writer;
     if (writer === undefined) {
       this.store.apply(write);
@@ -94,21 +99,16 @@ export class CommittedTable {
 
   /** Forgets the cache of a partition (it moved away, or the store under it was rebuilt). Flush first. */
   forget(partition: number): void {
-    this.#caches.delete(partition);
+    const prefix = `${partition}:`;
+    this.#cache.deleteWhere((key) => key.startsWith(prefix));
   }
 
   #lose(writer: StoreWriter, err: unknown): void {
     if (this.#writer !== writer) return;
     this.#writer = undefined;
     this.#pending.clear();
-    this.#caches.clear();
+    this.#cache.deleteWhere(() => true);
     void writer.close();
     this.#onLost(err);
-  }
-
-  #cache(partition: number): LruCache<string, Buffer | null> {
-    let cache = this.#caches.get(partition);
-    if (cache === undefined) this.#caches.set(partition, (cache = new LruCache(this.#cacheSize)));
-    return cache;
   }
 }

@@ -29,8 +29,11 @@ export interface ProcessorOptions {
    * 10 s.
    */
   retry?: Partial<RetryPolicy>;
-  /** Committed values kept decoded-ready in memory per partition, in front of the store. Default 10,000. */
-  cacheSize?: number;
+  /**
+   * Bytes of committed table values (with their keys) kept in memory in front of the local store, for all of this
+   * instance's partitions together. Default 64 MiB.
+   */
+  cacheBytes?: number;
   /** Most input records per batch (one commit each). Default 1,000. */
   maxBatchSize?: number;
   sessionTimeoutMs?: number;
@@ -61,7 +64,7 @@ export const DEFAULT_PROCESSOR_RETRY: Partial<RetryPolicy> = Object.freeze({
 export interface ResolvedProcessorOptions {
   guarantee: Guarantee;
   retry: RetryPolicy;
-  cacheSize: number;
+  cacheBytes: number;
   maxBatchSize: number;
   store: 'sqlite' | 'memory';
 }
@@ -80,7 +83,7 @@ export function resolveProcessorOptions(options: ProcessorOptions): ResolvedProc
   return {
     guarantee,
     retry: retryPolicy({ ...DEFAULT_PROCESSOR_RETRY, ...options.retry }),
-    cacheSize: positive(options.cacheSize, 10_000, 'cacheSize'),
+    cacheBytes: positive(options.cacheBytes, 64 * 1_048_576, 'cacheBytes'),
     maxBatchSize: positive(options.maxBatchSize, 1_000, 'maxBatchSize'),
     store,
   };

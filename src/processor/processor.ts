@@ -114,7 +114,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       await provisionTopology(broker.admin, this.topology(), { lookUpUsed: false });
       this.#store = this.#openStore();
       if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path, this.#logger);
-      this.#table = new CommittedTable(this.#store, this.#resolved.cacheSize, this.#writer, (err) => {
+      this.#table = new CommittedTable(this.#store, this.#resolved.cacheBytes, this.#writer, (err) => {
         this.#logger.error({ err }, 'local store write failed; restoring every owned partition from the changelog');
         this.#restored.clear();
       });

@@ -15,6 +15,30 @@ describe('LruCache', () => {
     assert.equal(cache.size, 1);
   });
 
+  it('bounds the total weight when given a weigher: updates reweigh, deletes give weight back', () => {
+    const cache = new LruCache<string, string>(10, (key, value) => key.length + value.length);
+    cache.set('a', 'xxxx'); // 5
+    cache.set('b', 'yy'); // 3
+    assert.equal(cache.weight, 8);
+    assert.deepEqual(cache.set('c', 'zzz'), ['a'], 'over 10: the oldest goes');
+    assert.equal(cache.weight, 7);
+    assert.deepEqual(cache.set('b', 'yyyyy'), [], 'reweighed: 6 + 4 = 10');
+    assert.equal(cache.weight, 10);
+    assert.deepEqual(cache.set('d', 'w'), ['c']);
+    assert.equal(cache.delete('b'), true);
+    assert.equal(cache.weight, 2);
+    assert.deepEqual(cache.set('e', 'q'.repeat(20)), ['d', 'e'], 'heavier than the whole capacity: not kept');
+    assert.equal(cache.weight, 0);
+  });
+
+  it('deletes the entries whose key matches', () => {
+    const cache = new LruCache<string, number>(10);
+    for (const key of ['1:a', '2:a', '1:b', '3:c']) cache.set(key, 0);
+    assert.equal(cache.deleteWhere((key) => key.startsWith('1:')), 2);
+    assert.equal(cache.size, 2);
+    assert.equal(cache.has('2:a') && cache.has('3:c'), true);
+  });
+
   it('peek leaves the order alone; set on a known key updates and refreshes it', () => {
     const cache = new LruCache<string, number>(2);
     cache.set('a', 1);
