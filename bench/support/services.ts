@@ -56,13 +56,17 @@ export async function scratchDatabase() {
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** A `herald start <service>` child on a fresh data dir; resolves with its URL, its CPU use and a stop function. */
-export async function startHeraldChild(service: string, extra: string[]) {
-  const dataDir = mkdtempSync(join(tmpdir(), `herald-bench-${service}-`));
+/**
+ * A `herald start <service>` child on a fresh data dir (`service` `''`: every service, as `npm start`); resolves with
+ * its URL, its CPU use and a stop function. Logs at warn unless `extra` says otherwise; `logs: 'discard'` sends its
+ * log lines (stdout) to /dev/null instead of this terminal.
+ */
+export async function startHeraldChild(service: string, extra: string[], options: { logs?: 'show' | 'discard' } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), `herald-bench-${service || 'all'}-`));
   const child = spawn(
     process.execPath,
-    ['bin/herald.ts', 'start', service, '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
-    { stdio: ['ignore', 'inherit', 'pipe'] },
+    ['bin/herald.ts', 'start', ...(service === '' ? [] : [service]), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    { stdio: ['ignore', options.logs === 'discard' ? 'ignore' : 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';

@@ -1,0 +1,161 @@
+/**
+ * HTTP ingest at the limit, side by side in one run (each server a child process on the same two cores as the load
+ * generator, one at a time):
+ *
+ * - `fastify hello`: a bare fastify route parsing a JSON body (bench/support/fastify-hello.ts) — the yardstick.
+ * - `POST /api/v1/produce`, notify with only the API role (`notify.role=api`, logs at info to /dev/null).
+ * - the same request against `npm start` as shipped: every service, info logs (to /dev/null), traces kept.
+ * - `POST /publish/batch`, 100 events a request, delivery with no destinations (ingest alone); afterwards its topic
+ *   is checked to hold every accepted event.
+ *
+ *   npm run bench -- ingest [--broker embedded|kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
+ *                           [--warmup 3] [--only hello,api,default,batch]
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { autocannon, startHeraldChild } from './support/services.ts';
+
+const { values } = parseArgs({
+  options: {
+    broker: { type: 'string', default: 'embedded' },
+    connections: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'hello,api,default,batch' },
+  },
+});
+const parts = new Set(values.only!.split(','));
+const connections = Number(values.connections);
+const duration = Number(values.duration);
+const BATCH = 100;
+
+let sequence = 0;
+const notification = () =>
+  JSON.stringify({
+    request_id: `bench-${++sequence}`,
+    topic_name: 'transactions',
+    message_body: 'Paid 120.50 EUR to ACME Corp',
+    transaction_id: `txn-${sequence}`,
+    email: 'customer@example.com',
+    phone: '+14155550123',
+    customer_id: `cust-${sequence % 1000}`,
+    key: `cust-${sequence % 1000}`,
+  });
+const events = () =>
+  JSON.stringify(
+    Array.from({ length: BATCH }, () => {
+      const n = ++sequence;
+      return { userId: `user-${n % 1000}`, payload: { seq: n, amount: n % 997, note: 'order paid' } };
+    }),
+  );
+
+async function load(url: string, body: () => string, seconds: number) {
+  return autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (r) => ({ ...r, body: body() }) }],
+  });
+}
+
+/** Warms up, then measures; requests/s, p50/p99 ms and the server's CPU per request. */
+async function measure(label: string, url: string, body: () => string, cpuSeconds: () => number) {
+  if (Number(values.warmup) > 0) await load(url, body, Number(values.warmup));
+  const before = cpuSeconds();
+  const r = await load(url, body, duration);
+  const cpu = cpuSeconds() - before;
+  const ok = r['2xx'];
+  const row = {
+    label,
+    requestsPerSecond: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    serverCpuMicrosPerRequest: Math.round((cpu / Math.max(1, ok)) * 1e6),
+    ok,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    load: loadavg()[0]!.toFixed(1),
+  };
+  console.log(JSON.stringify(row));
+  return row;
+}
+
+const broker = ['--broker', values.broker!];
+const results: Record<string, { requestsPerSecond: number }> = {};
+
+if (parts.has('hello')) {
+  const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      const match = seen.match(/serving on (http:\/\/\S+)/);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`fastify hello exited (${code}):\n${seen}`)));
+  });
+  const { readFileSync } = await import('node:fs');
+  const cpu = () => {
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  results.hello = await measure('fastify hello (JSON body, 201)', `${url}/echo`, notification, cpu);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+if (parts.has('api')) {
+  const herald = await startHeraldChild('notify', [...broker, '--log-level', 'info', '--set', 'notify.role=api'], { logs: 'discard' });
+  try {
+    results.api = await measure('notify API role, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
+  } finally {
+    await herald.stop();
+  }
+}
+
+if (parts.has('default')) {
+  const herald = await startHeraldChild('', [...broker, '--log-level', 'info', '--set', 'telemetry.traces.recent=1000'], { logs: 'discard' });
+  try {
+    results.default = await measure('npm start as shipped, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
+  } finally {
+    await herald.stop();
+  }
+}
+
+if (parts.has('batch')) {
+  const prefix = `ingest${Date.now().toString(36)}`;
+  const herald = await startHeraldChild(
+    'delivery',
+    [...broker, '--log-level', 'info', '--set', 'delivery.destinations=[]', '--set', 'delivery.mocks=[]', '--set', `delivery.topicPrefix=${prefix}`, '--set', 'delivery.partitions=8'],
+    { logs: 'discard' },
+  );
+  try {
+    const before = await topicRecords(herald.url, `${prefix}.events`);
+    const row = await measure(`POST /publish/batch (${BATCH} events a request)`, `${herald.url}/publish/batch`, events, herald.cpuSeconds);
+    const stored = (await topicRecords(herald.url, `${prefix}.events`)) - before;
+    const warmupRequests = stored - row.ok * BATCH;
+    console.log(JSON.stringify({
+      label: 'batch: events/s and the check',
+      eventsPerSecond: row.requestsPerSecond * BATCH,
+      acceptedInMeasurement: row.ok * BATCH,
+      storedDuringRunIncludingWarmup: stored,
+      everyAcceptedPresent: warmupRequests >= 0,
+      serverCpuMicrosPerEvent: Math.round(row.serverCpuMicrosPerRequest / BATCH * 100) / 100,
+    }));
+    results.batch = row;
+  } finally {
+    await herald.stop();
+  }
+}
+
+async function topicRecords(url: string, topic: string): Promise<number> {
+  const answer = await fetch(`${url}/admin/topics/${topic}`);
+  if (!answer.ok) return 0;
+  const info = (await answer.json()) as { partitions: { earliest: number; latest: number }[] };
+  return info.partitions.reduce((sum, p) => sum + p.latest - p.earliest, 0);
+}
+
+if (results.hello && results.api) console.log(`API role ÷ fastify hello: ${(results.api.requestsPerSecond / results.hello.requestsPerSecond).toFixed(2)} (target ≥ 0.5)`);
+if (results.api && results.default) console.log(`npm start ÷ API role: ${(results.default.requestsPerSecond / results.api.requestsPerSecond).toFixed(2)} (target ≥ 0.75)`);
