@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AccessLog } from './access-log.ts';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.ts';
 import { newCorrelationId } from '../log/logger.ts';
@@ -69,7 +70,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: CORRELATION_HEADER,
-    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    logController: new AccessLog({ requestIdLogLabel: 'correlationId' }),
     genReqId: () => newCorrelationId(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
