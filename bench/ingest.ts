@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { autocannon, startHeraldChild } from './support/services.ts';
+import { autocannon, cpuSecondsOf, notificationRequest, servingUrl, startHeraldChild } from './support/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,17 +31,7 @@ const duration = Number(values.duration);
 const BATCH = 100;
 
 let sequence = 0;
-const notification = () =>
-  JSON.stringify({
-    request_id: `bench-${++sequence}`,
-    topic_name: 'transactions',
-    message_body: 'Paid 120.50 EUR to ACME Corp',
-    transaction_id: `txn-${sequence}`,
-    email: 'customer@example.com',
-    phone: '+14155550123',
-    customer_id: `cust-${sequence % 1000}`,
-    key: `cust-${sequence % 1000}`,
-  });
+const notification = () => notificationRequest('transactions', ++sequence);
 const events = () =>
   JSON.stringify(
     Array.from({ length: BATCH }, () => {
@@ -86,21 +76,8 @@ const results: Record<string, { requestsPerSecond: number }> = {};
 
 if (parts.has('hello')) {
   const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk;
-      const match = seen.match(/serving on (http:\/\/\S+)/);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`fastify hello exited (${code}):\n${seen}`)));
-  });
-  const { readFileSync } = await import('node:fs');
-  const cpu = () => {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
+  const url = await servingUrl(child);
+  const cpu = () => cpuSecondsOf(child);
   results.hello = await measure('fastify hello (JSON body, 201)', `${url}/echo`, notification, cpu);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { notificationRequest } from './support/services.ts';
 
 /** The part of autocannon's programmatic API used here (the package ships no type declarations). */
 interface AutocannonRequest {
@@ -88,17 +89,7 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 
 let sequence = 0;
-const body = () =>
-  JSON.stringify({
-    request_id: `bench-${++sequence}`,
-    topic_name: topic,
-    message_body: 'Paid 120.50 EUR to ACME Corp',
-    transaction_id: `txn-${sequence}`,
-    email: 'customer@example.com',
-    phone: '+14155550123',
-    customer_id: `cust-${sequence % 1000}`,
-    key: `cust-${sequence % 1000}`,
-  });
+const body = () => notificationRequest(topic, ++sequence);
 const load = (seconds: number) =>
   autocannon({
     url: `${url}/api/v1/produce`,

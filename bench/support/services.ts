@@ -2,7 +2,8 @@
  * Pieces the service benchmarks share: autocannon, percentiles, a scratch PostgreSQL database and a `herald start`
  * child on a fresh data dir with its CPU use.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -68,23 +69,11 @@ export async function startHeraldChild(service: string, extra: string[], options
     ['bin/herald.ts', 'start', ...(service === '' ? [] : [service]), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
     { stdio: ['ignore', options.logs === 'discard' ? 'ignore' : 'inherit', 'pipe'] },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      seen += chunk;
-      const match = seen.match(/serving on (http:\/\/\S+)/);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`herald exited (${code}) before serving:\n${seen}`)));
-  });
+  const url = await servingUrl(child);
   return {
-    url,
     /** CPU seconds the server process has used so far (user + system), from /proc. */
-    cpuSeconds: () => {
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    cpuSeconds: () => cpuSecondsOf(child),
+    url,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -93,3 +82,37 @@ export async function startHeraldChild(service: string, extra: string[], options
   };
 }
 
+
+/** The URL a server child prints as `serving on <url>` on stderr; rejects with what it printed if it exits first. */
+export function servingUrl(child: ChildProcessByStdio<null, Readable | null, Readable>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      seen += chunk;
+      const match = seen.match(/serving on (http:\/\/\S+)/);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${child.spawnargs.slice(1).join(' ')} exited (${code}) before serving:\n${seen}`)));
+  });
+}
+
+/** CPU seconds a child process has used so far (user + system), from /proc. */
+export function cpuSecondsOf(child: { pid?: number | undefined }): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The JSON of notify's `POST /api/v1/produce` for notification number `n` to `topic` (1,000 customers, keyed). */
+export function notificationRequest(topic: string, n: number): string {
+  return JSON.stringify({
+    request_id: `bench-${n}`,
+    topic_name: topic,
+    message_body: 'Paid 120.50 EUR to ACME Corp',
+    transaction_id: `txn-${n}`,
+    email: 'customer@example.com',
+    phone: '+14155550123',
+    customer_id: `cust-${n % 1000}`,
+    key: `cust-${n % 1000}`,
+  });
+}
