@@ -71,8 +71,15 @@ function consumers({ config, platform, broker, app, logger, metrics }: ServiceCo
     url: localSms ? localSmsUrl(app) : () => config.sms.url,
     timeoutMs: config.sms.timeoutMs,
   });
-  // Started before the router and so stopped after it: no send is running when the SMTP pool closes.
-  components.push({ name: 'notify-channels', start: async () => {}, stop: async () => email.close() });
+  // Started before the router and so stopped after it: no send is running when the SMTP pool and the SMS
+  // gateway's connections close.
+  components.push({
+    name: 'notify-channels',
+    start: async () => {},
+    stop: async () => {
+      await Promise.all([email.close(), sms.close()]);
+    },
+  });
   components.push(notifyRouter({ config, broker, logger, metrics, senders: { email, sms } }));
   return components;
 }

@@ -6,6 +6,7 @@
  * can a request that cannot even be made (an error of ours, not the gateway's).
  */
 import { createHash } from 'node:crypto';
+import { Agent, type Dispatcher } from 'undici';
 import { HeraldError, httpAnswered, withHttpClientSpan } from '#herald';
 import { isHeaderValue } from '#herald/kit';
 import type { Notification } from '../topics.ts';
@@ -37,12 +38,22 @@ export function idempotencyKey(requestId: string): string {
   return `sha256-${createHash('sha256').update(requestId).digest('hex')}`;
 }
 
-/** Sends notification SMS through an HTTP gateway. Stateless apart from the HTTP client's keep-alive pool. */
+/**
+ * Sends notification SMS through an HTTP gateway, over undici's dispatcher with keep-alive connections of its own
+ * (`fetch` — WHATWG Request, Response and streams around the same client — cost several times more per SMS:
+ * BENCHMARKS.md, Ingest).
+ */
 export class SmsChannel {
   readonly #options: SmsChannelOptions;
+  readonly #agent = new Agent({ keepAliveTimeout: 4_000 });
 
   constructor(options: SmsChannelOptions) {
     this.#options = options;
+  }
+
+  /** Closes its connections. */
+  close(): Promise<void> {
+    return this.#agent.close();
   }
 
   /**
@@ -64,20 +75,28 @@ export class SmsChannel {
       throw cannotSend(err, signal, this.#options.timeoutMs);
     }
     await withHttpClientSpan('POST', url, headers, { 'herald.channel': 'sms' }, async (span) => {
-      let request: Request;
+      let target: URL;
       try {
-        request = new Request(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+        target = new URL(url);
       } catch (err) {
         throw cannotSend(err, signal, this.#options.timeoutMs);
       }
-      let response: Response;
+      let answer: Dispatcher.ResponseData;
       try {
-        response = await fetch(request);
+        answer = await this.#agent.request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+          signal,
+        });
       } catch (err) {
-        throw unreachable(err, this.#options.timeoutMs);
+        throw isRefusedRequest(err) ? cannotSend(err, signal, this.#options.timeoutMs) : unreachable(err, this.#options.timeoutMs);
       }
       // Read the answer either way so the keep-alive connection can be reused.
-      const text = await response.text().catch(() => '');
+      const text = await answer.body.text().catch(() => '');
+      const response = { status: answer.statusCode, ok: answer.statusCode >= 200 && answer.statusCode < 300 };
       httpAnswered(span, response.status);
       if (response.ok) return;
       const retriable = response.status >= 500 || RETRIABLE_STATUS.has(response.status);
@@ -106,17 +125,14 @@ function unreachable(err: unknown, timeoutMs: number): HeraldError {
   if ((err as Error).name === 'TimeoutError') {
     return new HeraldError('HERALD_TIMEOUT', `SMS gateway did not answer within ${timeoutMs} ms`, { cause: err });
   }
-  // fetch reports network failures as a TypeError with the socket's error as its cause; without one, the request
-  // itself was refused before anything was sent.
-  if (err instanceof TypeError && err.cause === undefined) {
-    return new HeraldError('HERALD_DESTINATION_FAILED', `SMS request cannot be made: ${err.message}`, {
-      cause: err,
-      retriable: false,
-    });
-  }
-  const code = (err as { cause?: { code?: string } }).cause?.code;
+  const code = (err as { code?: string }).code;
   const reason = code ? `${(err as Error).message} (${code})` : (err as Error).message;
   return new HeraldError('HERALD_DESTINATION_FAILED', `SMS gateway unreachable: ${reason}`, { cause: err });
+}
+
+/** undici's refusal to make a request (a header or body it cannot carry): the same on every attempt. */
+function isRefusedRequest(err: unknown): boolean {
+  return (err as { code?: string }).code === 'UND_ERR_INVALID_ARG';
 }
 
 /** `value`, or the signal's reason if it aborts first. */
