@@ -132,6 +132,12 @@ test('sms channel: a request that cannot be made is a permanent failure, not 30 
   assert.equal(refused.code, 'HERALD_DESTINATION_FAILED');
   assert.equal(refused.retriable, false);
   assert.match(refused.message, /cannot be made/);
+  // A URL the HTTP client will not take (not http or https) is refused for good too.
+  const ftp = new SmsChannel({ url: () => 'ftp://127.0.0.1/sms', timeoutMs: 2000 });
+  const unsupported = (await ftp.send(note()).catch((e: unknown) => e)) as HeraldError;
+  await ftp.close();
+  assert.equal(unsupported.retriable, false);
+  assert.match(unsupported.message, /cannot be made.*protocol/);
 });
 
 test('sms channel: 4xx is permanent, 429 is not, an unreachable gateway is retriable', async (t) => {
