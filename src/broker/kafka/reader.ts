@@ -13,6 +13,8 @@ import { decodeBatches } from './records.ts';
 import { abortedTransactionsOf, unfilteredFetches } from './unfiltered-fetch.ts';
 
 const PARTITION_MAX_BYTES = 1_048_576;
+/** Fetches that answered nothing below the end, asked again before a read stops there. */
+const EMPTY_RETRIES = 3;
 
 export class PartitionReader {
   readonly #client: Consumer;
@@ -62,6 +64,7 @@ export class PartitionReader {
       );
       const out: BrokerRecord[] = [];
       let from = Math.max(offset, earliest);
+      let empty = 0;
       while (out.length < limit && from < latest) {
         const response = await this.#client.fetch({
           node: partitions[partition].leader,
@@ -81,13 +84,20 @@ export class PartitionReader {
           ],
           minBytes: 1,
           maxWaitTime: 100,
-          connectionPool: this.#pool,
+          // After an empty answer: a pool of its own, so the library starts a new fetch session (a full fetch).
+          connectionPool: empty === 0 ? this.#pool : unfilteredFetches(this.#client.connections),
         });
         const answer = response.responses
           .find((t) => t.topicId === topicId)
           ?.partitions.find((p) => p.partitionIndex === partition);
         const batches = answer?.records;
-        if (!batches || batches.length === 0) break;
+        if (!batches || batches.length === 0) {
+          // Below the end an answer can still come without the partition's records (seen under an incremental
+          // fetch session): ask again, a few times, before taking it for the end.
+          if (++empty > EMPTY_RETRIES) break;
+          continue;
+        }
+        empty = 0;
         const next = decodeBatches(topic, partition, batches, from, out, limit, abortedTransactionsOf(answer!) ?? null);
         if (next <= from) break;
         from = next;
