@@ -29,7 +29,7 @@ import type { Codec } from '../codec/codec.ts';
 import type { ProcessorStatus } from './registry.ts';
 import { restorePartition, type RestoreState } from './restore.ts';
 import { checkTopics, processorTopics } from './topics.ts';
-import type { Topology } from './topology.ts';
+import { type Topology, topologyCodecs } from './topology.ts';
 import { View } from './view.ts';
 import { inputLag, sleepUnlessAborted } from './waits.ts';
 
@@ -190,12 +190,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   }
 
   /** Its inputs, outputs, table and the tables it reads, each with its values' codec. */
-  *codecs(): Iterable<[string, Codec<unknown>]> {
-    const { inputs, outputs, tables, table, tableTopic } = this.definition;
-    for (const [topic, spec] of inputs) yield [topic, spec.codec];
-    for (const entry of outputs) yield entry;
-    for (const [, ref] of tables) yield [ref.topic, ref.codec];
-    if (table !== undefined) yield [tableTopic, table];
+  codecs(): Iterable<[string, Codec<unknown>]> {
+    return topologyCodecs(this.definition as Topology<unknown, unknown, unknown>);
   }
 
   status(): ProcessorStatus {

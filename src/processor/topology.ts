@@ -38,6 +38,14 @@ export interface Topology<V = unknown, O = Record<string, unknown>, L = Record<s
   readonly types?: { value: V; outputs: O; tables: L };
 }
 
+/** Every topic a topology reads or writes — inputs, outputs, the tables it reads, its own table — with its values' codec. */
+export function* topologyCodecs(topology: Topology<unknown, unknown, unknown>): Iterable<[string, Codec<unknown>]> {
+  for (const [topic, spec] of topology.inputs) yield [topic, spec.codec];
+  for (const entry of topology.outputs) yield entry;
+  for (const [, ref] of topology.tables) yield [ref.topic, ref.codec];
+  if (topology.table !== undefined) yield [topology.tableTopic, topology.table];
+}
+
 /** The changelog topic of a group's table (Goka's `GroupTable`): `<group>-table`. */
 export function groupTable(group: string): string {
   return `${group}-table`;

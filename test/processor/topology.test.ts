@@ -4,7 +4,7 @@ import { jsonCodec, stringCodec } from '../../src/codec/index.ts';
 import type { Codec } from '../../src/codec/codec.ts';
 import { isHeraldError } from '../../src/errors.ts';
 import { processorTopics } from '../../src/processor/topics.ts';
-import { defineGroup, groupTable } from '../../src/processor/topology.ts';
+import { defineGroup, groupTable, topologyCodecs } from '../../src/processor/topology.ts';
 import { topologyProblems } from '../../src/topology/validate.ts';
 
 const num = jsonCodec<number>();
@@ -35,6 +35,24 @@ describe('defineGroup', () => {
     assert.deepEqual([...t.outputs.keys()], ['flags']);
     assert.equal(t.tables.get('limits-table')?.mode, 'lookup');
     assert.equal(t.tables.get('accounts-table')?.mode, 'join');
+  });
+
+  it('names the codec of every topic it reads or writes', () => {
+    const table = jsonCodec<number>();
+    const out = jsonCodec<string>();
+    const other = jsonCodec<boolean>();
+    const topology = defineGroup('sums')
+      .persist(table)
+      .output('alerts', out)
+      .lookup(groupTable('limits'), other)
+      .input('deposits', stringCodec, () => {})
+      .build();
+    assert.deepEqual(new Map(topologyCodecs(topology as never)), new Map<string, Codec<unknown>>([
+      ['deposits', stringCodec as Codec<unknown>],
+      ['alerts', out as Codec<unknown>],
+      ['limits-table', other as Codec<unknown>],
+      ['sums-table', table as Codec<unknown>],
+    ]));
   });
 
   it('lists every problem at once', () => {

@@ -16,9 +16,10 @@ type AbortedList = PartitionResponse['abortedTransactions'];
 
 const FETCH_API_KEY = 1;
 
-/** The aborted transactions a Fetch response listed for a partition (whether or not it came through this pool). */
+/** The lists taken out of Fetch responses that came through {@link unfilteredFetches}, by partition response. */
 const aside = new WeakMap<object, AbortedList>();
 
+/** The aborted transactions a Fetch response listed for a partition (whether or not it came through this pool). */
 export function abortedTransactionsOf(partition: PartitionResponse): AbortedList {
   return aside.has(partition) ? aside.get(partition)! : partition.abortedTransactions;
 }
