@@ -79,7 +79,9 @@ export type AssignmentStrategy = 'spread' | 'co-partitioned';
 /**
  * Which records a reader sees. `'read_committed'`: only records of committed transactions (and non-transactional
  * ones), never records of an open or aborted transaction. `'read_uncommitted'`: everything appended. The embedded
- * broker never exposes a record before its transaction commits, so both levels read the same there.
+ * broker's own readers see only committed records at either level (its own transactions never outlive a call, and
+ * the records of a Kafka transaction open through its Kafka listener stay above the last stable offset until it
+ * commits); only `Admin.endOffsets` tells the levels apart there.
  */
 export type Isolation = 'read_committed' | 'read_uncommitted';
 

@@ -59,7 +59,7 @@ conformance('embedded broker over the Kafka protocol', {
     crashRestart: 'remote',
     // The listener accepts session timeouts from 1 s (Kafka's default minimum is 6 s).
     crashSessionTimeoutMs: 2_000,
-    noTransactions: 'the Kafka listener does not implement Kafka transactions yet',
+    noTransactions: null,
     unreachableSpec: () => ({ kind: 'kafka', bootstrap: ['127.0.0.1:1'] }),
     timeoutMs: 30_000,
   },

@@ -156,10 +156,16 @@ export class EmbeddedAdmin implements Admin {
     };
   }
 
-  /** Every visible record is committed here, so both isolation levels see the same end: the next offset. */
+  /**
+   * `read_committed`: the last stable offset (below any Kafka transaction open through the listener);
+   * `read_uncommitted`: the high watermark.
+   */
   async endOffsets(topic: string, options: EndOffsetsOptions = {}): Promise<PartitionInfo[]> {
-    checkEndOffsetsOptions(options);
-    return (await this.describeTopic(topic)).partitions;
+    const isolation = checkEndOffsetsOptions(options);
+    const partitions = (await this.describeTopic(topic)).partitions;
+    if (isolation === 'read_committed') return partitions;
+    const logs = this.#context.topics().require(topic).logs;
+    return partitions.map((p) => ({ ...p, latest: logs[p.partition].end }));
   }
 
   async read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {

@@ -14,6 +14,10 @@
  *   `commitTransaction` is one writer request (records + offsets in one SQLite transaction), ownership and the
  *   transactional id (`transactional-ids.ts`) checked inside the write. Tail readers (`tail-reader.ts`) use the
  *   same fetchers without a group.
+ * - Open transactions (`open-transaction.ts`): Kafka transactions through the listener stay open across
+ *   requests; their records are in the log, and every reader stops at the partition's last stable offset
+ *   (`PartitionLog.next`) until they end. Aborted ones are removed; ones open at a stop or crash are aborted at the
+ *   next start (`abort-open-transactions.ts`).
  * - Cleaning (`cleaner.ts`, `retention.ts`, `compaction.ts`): a background timer, also callable on demand.
  * - Kafka clients (`kafka-protocol/`): an optional listener speaking the Kafka protocol over the same log, groups
  *   and committed offsets; started last, stopped first.
@@ -30,6 +34,7 @@ import type {
   TailReader,
   TailReaderOptions,
 } from '../port.ts';
+import { abortOpenTransactions } from './abort-open-transactions.ts';
 import { EmbeddedAdmin } from './admin.ts';
 import { Cleaner } from './cleaner.ts';
 import { EmbeddedConsumer } from './consumer.ts';
@@ -177,6 +182,10 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     try {
       if (initialised.markerNeeded) markInitialised(dataDir, DB_FILE);
       const topics = new TopicRegistry(store);
+      const aborted = abortOpenTransactions(store, topics);
+      if (aborted > 0) {
+        this.#logger?.warn({ aborted }, 'embedded broker: aborted Kafka transactions left open by the last stop');
+      }
       const offsets = new CommittedOffsets(store);
       const notifier = new Notifier();
       const writer = new Writer(store, notifier, offsets, this.#logger);

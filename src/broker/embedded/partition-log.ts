@@ -1,6 +1,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { RECORD_SIZE_SQL, type RecordRow } from './records.ts';
 import { TailCache } from './tail-cache.ts';
+import type { OpenTransaction } from './open-transaction.ts';
 
 /**
  * A topic as the broker holds it in memory; the database is the durable copy. Declared beside the partition log
@@ -37,15 +38,19 @@ function tableName(logId: number): string {
 }
 
 /**
- * One partition: its table, its in-memory end (`next`, `bytes`) and lazily prepared statements. `next` and
- * `bytes` are only changed inside a transaction that also writes them to the `logs` table.
+ * One partition: its table, its in-memory end (`end`, `bytes`) and lazily prepared statements. `end` and `bytes`
+ * are only changed inside a transaction that also writes them to the `logs` table.
+ *
+ * Readers see the log up to {@link next}, its last stable offset: the first offset of the oldest transaction still
+ * open on it (see {@link OpenTransaction}), else {@link end}. Every reader of the broker goes through `next` and
+ * {@link read}, so records of an open transaction stay invisible until it commits (and are removed if it aborts).
  */
 export class PartitionLog {
   readonly id: number;
   readonly topic: TopicState;
   readonly partition: number;
-  /** The offset the next appended record gets. */
-  next: number;
+  /** The offset the next appended record gets (Kafka's high watermark). Moved by the writer only. */
+  end: number;
   /** Bytes stored (see `recordSize`). */
   bytes: number;
   /** Compaction progress: every record below it has been compacted against all newer keys below it. */
@@ -57,13 +62,19 @@ export class PartitionLog {
   readonly #statements = new Map<string, StatementSync>();
   /** The newest records, for reads at the end of the log (see {@link TailCache}). */
   readonly #tail = new TailCache();
+  /** First offset of each transaction open on this partition; Map order is offset order (opened in append order). */
+  readonly #open = new Map<OpenTransaction, number>();
+  /** The first offset of the oldest open transaction, or undefined when none is open. */
+  #stable: number | undefined;
+  /** Kafka's log start offset once known (see {@link logStart}). */
+  #start: number | undefined;
 
-  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, next: number, bytes: number) {
+  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, end: number, bytes: number) {
     this.#db = db;
     this.id = id;
     this.topic = topic;
     this.partition = partition;
-    this.next = next;
+    this.end = end;
     this.bytes = bytes;
     this.#table = tableName(id);
   }
@@ -78,6 +89,31 @@ export class PartitionLog {
   /** Drops the table of a log (inside the caller's transaction). */
   static dropTable(db: DatabaseSync, logId: number): void {
     db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
+  }
+
+  /**
+   * The end readers see — Kafka's last stable offset: the first offset of the oldest open transaction on this
+   * partition, else {@link end}. Records from here on are not handed to anyone but read_uncommitted Kafka fetches.
+   */
+  get next(): number {
+    return this.#stable ?? this.end;
+  }
+
+  /** Marks `transaction` open on this partition from offset `first` on, unless it already is (writer only). */
+  hold(transaction: OpenTransaction, first: number): void {
+    if (this.#open.has(transaction)) return;
+    this.#open.set(transaction, first);
+    this.#stable ??= first;
+  }
+
+  /** `transaction` ended: the last stable offset moves to the next open one's first offset, or the end. */
+  release(transaction: OpenTransaction): void {
+    if (!this.#open.delete(transaction)) return;
+    this.#stable = undefined;
+    for (const first of this.#open.values()) {
+      this.#stable = first;
+      break;
+    }
   }
 
   /** Lets go of what this log holds in memory (its table is dropped by the registry). */
@@ -123,23 +159,51 @@ export class PartitionLog {
     this.#tail.add(params, COLUMNS_PER_ROW);
   }
 
-  /** Up to `limit` records with offset >= `from`, in offset order: from memory at the end of the log. */
-  read(from: number, limit: number): RecordRow[] {
-    const cached = this.#tail.read(from, limit);
-    if (cached !== undefined) return cached;
-    const statement = this.#statement(
-      'read',
-      () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
-      true,
-    );
-    return statement.all(from, limit) as unknown as RecordRow[];
+  /**
+   * Up to `limit` records with `from` <= offset < `upTo`, in offset order: from memory at the end of the log.
+   * `upTo` defaults to {@link next} (what readers may see); read_uncommitted Kafka fetches pass {@link end}.
+   */
+  read(from: number, limit: number, upTo = this.next): RecordRow[] {
+    if (from >= upTo) return [];
+    let rows = this.#tail.read(from, limit);
+    if (rows === undefined) {
+      const statement = this.#statement(
+        'read',
+        () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
+        true,
+      );
+      rows = statement.all(from, limit) as unknown as RecordRow[];
+    }
+    if (upTo < this.end && rows.length > 0 && rows[rows.length - 1][0] >= upTo) {
+      let keep = rows.length - 1;
+      while (keep > 0 && rows[keep - 1][0] >= upTo) keep--;
+      rows = rows.slice(0, keep);
+    }
+    return rows;
   }
 
-  /** The first stored offset, or `next` when the partition holds nothing. */
+  /**
+   * Deletes the records with offset in `[first, last]` (an aborted transaction's); returns the bytes they held.
+   * Inside the caller's transaction.
+   */
+  deleteRange(first: number, last: number): number {
+    this.logStart();
+    this.#tail.clear();
+    const statement = this.#statement(
+      'deleteRange',
+      () => `DELETE FROM ${this.#table} WHERE off >= ? AND off <= ? RETURNING ${RECORD_SIZE_SQL}`,
+      true,
+    );
+    let freed = 0;
+    for (const [size] of statement.all(first, last) as unknown as [number][]) freed += size;
+    return freed;
+  }
+
+  /** The first stored offset, or `end` when the partition holds nothing. */
   earliest(): number {
     const statement = this.#statement('earliest', () => `SELECT off FROM ${this.#table} ORDER BY off LIMIT 1`, true);
     const row = statement.get() as unknown as [number] | undefined;
-    return row === undefined ? this.next : row[0];
+    return row === undefined ? this.end : row[0];
   }
 
   /**
@@ -175,8 +239,20 @@ export class PartitionLog {
     return statement.all(from, limit) as unknown as SizeRow[];
   }
 
+  /**
+   * Kafka's log start offset: where retention has deleted the log up to. Records removed above it — by
+   * compaction or an aborted transaction — leave gaps, not a new start, so a Kafka fetch from a removed offset
+   * there is answered from the next record instead of OFFSET_OUT_OF_RANGE. Known from the first removal or use in
+   * this process (before it, the first stored offset).
+   */
+  logStart(): number {
+    this.#start ??= this.earliest();
+    return this.#start;
+  }
+
   /** Deletes every record below `offset`. */
   deleteBelow(offset: number): void {
+    this.#start = Math.max(this.logStart(), offset);
     this.#tail.dropBelow(offset);
     this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE off < ?`).run(offset);
   }
@@ -194,6 +270,7 @@ export class PartitionLog {
 
   /** Deletes the records of `key` older than `offset`; returns the size of each record deleted. */
   deleteOlderVersions(key: Uint8Array, offset: number): [size: number][] {
+    this.logStart();
     this.#tail.clear();
     const statement = this.#statement(
       'deleteOlder',
@@ -205,6 +282,7 @@ export class PartitionLog {
 
   /** Deletes the record at `offset` if it is (still) a tombstone; returns its size, or null if there was none. */
   deleteTombstone(offset: number): number | null {
+    this.logStart();
     this.#tail.clear();
     const statement = this.#statement(
       'deleteTombstone',

@@ -14,6 +14,8 @@ export const DB_FILE = 'herald.db';
  * the end of one b-tree, range reads are rowid scans, and retention is a range delete. `logs` maps partitions to
  * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records) and
  * the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
+ * `open_transaction_ranges` lists the offsets written by transactions still open (see `OpenTransaction`); it is
+ * empty whenever none is, and rows left by a stop or crash are aborted at the next start.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -41,6 +43,13 @@ CREATE TABLE IF NOT EXISTS group_offsets (
   PRIMARY KEY (group_id, log_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS group_offsets_by_log ON group_offsets (log_id);
+CREATE TABLE IF NOT EXISTS open_transaction_ranges (
+  txn INTEGER NOT NULL,
+  log_id INTEGER NOT NULL,
+  first INTEGER NOT NULL,
+  last INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS open_transaction_ranges_by_txn ON open_transaction_ranges (txn);
 `;
 
 export interface TopicRow {
@@ -59,6 +68,14 @@ export interface LogRow {
   part: number;
   next_offset: number;
   bytes: number;
+}
+
+/** Offsets `[first, last]` of log `log_id` written by the open transaction `txn`. */
+export interface OpenRangeRow {
+  txn: number;
+  log_id: number;
+  first: number;
+  last: number;
 }
 
 export interface OffsetRow {
@@ -110,6 +127,8 @@ export class Store {
   readonly #deleteLogs: StatementSync;
   readonly #upsertOffset: StatementSync;
   readonly #deleteOffsetsOfLog: StatementSync;
+  readonly #insertOpenRange: StatementSync;
+  readonly #deleteOpenRanges: StatementSync;
   /** Durability `'fsync'`: transactions count as written once the write-ahead log is synced. */
   readonly syncs: boolean;
   readonly #walFile: string;
@@ -162,6 +181,10 @@ export class Store {
         'ON CONFLICT (group_id, log_id) DO UPDATE SET off = excluded.off, committed_at = excluded.committed_at',
     );
     this.#deleteOffsetsOfLog = this.db.prepare('DELETE FROM group_offsets WHERE log_id = ?');
+    this.#insertOpenRange = this.db.prepare(
+      'INSERT INTO open_transaction_ranges (txn, log_id, first, last) VALUES (?, ?, ?, ?)',
+    );
+    this.#deleteOpenRanges = this.db.prepare('DELETE FROM open_transaction_ranges WHERE txn = ?');
   }
 
   /**
@@ -226,6 +249,25 @@ export class Store {
 
   loadOffsets(): OffsetRow[] {
     return this.db.prepare('SELECT group_id, log_id, off FROM group_offsets').all() as unknown as OffsetRow[];
+  }
+
+  loadOpenRanges(): OpenRangeRow[] {
+    return this.db.prepare('SELECT txn, log_id, first, last FROM open_transaction_ranges').all() as unknown as OpenRangeRow[];
+  }
+
+  /** Records that the open transaction `txn` wrote offsets `[first, last]` of log `logId`. */
+  insertOpenRange(txn: number, logId: number, first: number, last: number): void {
+    this.#insertOpenRange.run(txn, logId, first, last);
+  }
+
+  /** Forgets the ranges of transaction `txn` (it ended). */
+  deleteOpenRanges(txn: number): void {
+    this.#deleteOpenRanges.run(txn);
+  }
+
+  /** Forgets the ranges of every transaction (all aborted at start-up). */
+  deleteAllOpenRanges(): void {
+    this.db.exec('DELETE FROM open_transaction_ranges');
   }
 
   insertTopic(row: Omit<TopicRow, 'id'>): number {

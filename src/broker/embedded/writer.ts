@@ -5,6 +5,7 @@ import { TurnBatcher } from '../../kit/turn-batcher.ts';
 import type { RecordPosition } from '../port.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
+import type { OpenTransaction } from './open-transaction.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { type Store, storageError } from './store.ts';
 
@@ -30,6 +31,10 @@ interface WriteRequest {
   offsets: OffsetCommit[];
   /** Runs inside the write, just before it: throwing refuses this request alone, with nothing of it written. */
   check: (() => void) | undefined;
+  /** The open transaction the records belong to: they stay above their partitions' last stable offset. */
+  transaction: OpenTransaction | undefined;
+  /** Ends a transaction: commit (its records become visible) or abort (its records are removed). */
+  ending: { transaction: OpenTransaction; commit: boolean } | undefined;
   resolve(positions: RecordPosition[]): void;
   reject(err: unknown): void;
 }
@@ -75,8 +80,23 @@ export class Writer {
     this.#logger = logger;
   }
 
-  append(records: AppendRecord[]): Promise<RecordPosition[]> {
-    return this.#enqueue(records, []);
+  /**
+   * Appends `records`. With `transaction`, they belong to that open transaction: written now with their offsets,
+   * but each partition's last stable offset stays at the transaction's first record there (readers do not see
+   * them) until {@link endTransaction}.
+   */
+  append(records: AppendRecord[], transaction?: OpenTransaction): Promise<RecordPosition[]> {
+    return this.#enqueue(records, [], undefined, transaction);
+  }
+
+  /**
+   * Ends `transaction` in one write: committing makes its records visible and commits `offsets` (its
+   * TxnOffsetCommits) with them; aborting removes its records from the logs (offsets are not committed). Either way
+   * the partitions' last stable offsets move on and their readers are woken. The caller waits for the
+   * transaction's appends to settle first.
+   */
+  endTransaction(transaction: OpenTransaction, commit: boolean, offsets: OffsetCommit[]): Promise<void> {
+    return this.#enqueue([], commit ? offsets : [], undefined, undefined, { transaction, commit }).then(() => undefined);
   }
 
   commitOffsets(offsets: OffsetCommit[]): Promise<void> {
@@ -96,9 +116,17 @@ export class Writer {
     return this.#enqueue([], []).then(() => undefined);
   }
 
-  #enqueue(records: AppendRecord[], offsets: OffsetCommit[], check?: () => void): Promise<RecordPosition[]> {
+  #enqueue(
+    records: AppendRecord[],
+    offsets: OffsetCommit[],
+    check?: () => void,
+    transaction?: OpenTransaction,
+    ending?: WriteRequest['ending'],
+  ): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
-    return new Promise((resolve, reject) => this.#queue.push({ records, offsets, check, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#queue.push({ records, offsets, check, transaction, ending, resolve, reject }),
+    );
   }
 
   /** Writes everything queued now, synchronously. */
@@ -123,31 +151,53 @@ export class Writer {
       }
     }
     const pending = new Map<PartitionLog, PendingLog>();
+    const pendingOf = (log: PartitionLog): PendingLog => {
+      let p = pending.get(log);
+      if (p === undefined) {
+        p = { next: log.end, bytes: log.bytes, params: [] };
+        pending.set(log, p);
+      }
+      return p;
+    };
     const results: RecordPosition[][] = [];
+    /** Per request of an open transaction: the offsets `[first, last]` it gets in each partition. */
+    const runs: (Map<PartitionLog, [number, number]> | undefined)[] = [];
     for (const request of live) {
       const positions: RecordPosition[] = new Array(request.records.length);
+      const run = request.transaction === undefined ? undefined : new Map<PartitionLog, [number, number]>();
       for (let i = 0; i < request.records.length; i++) {
         const record = request.records[i];
         const log = record.log;
-        let p = pending.get(log);
-        if (p === undefined) {
-          p = { next: log.next, bytes: log.bytes, params: [] };
-          pending.set(log, p);
-        }
+        const p = pendingOf(log);
         const offset = p.next++;
         p.bytes += record.size;
         p.params.push(offset, record.timestamp, record.key, record.value, record.headers);
         positions[i] = { topic: log.topic.name, partition: log.partition, offset };
+        if (run !== undefined) {
+          const range = run.get(log);
+          if (range === undefined) run.set(log, [offset, offset]);
+          else range[1] = offset;
+        }
       }
       results.push(positions);
+      runs.push(run);
+      if (request.ending !== undefined) {
+        for (const log of request.ending.transaction.ranges.keys()) if (!log.topic.deleted) pendingOf(log);
+      }
     }
     const now = Date.now();
     try {
       this.#store.transaction(() => {
-        for (const [log, p] of pending) {
-          log.insert(p.params);
-          this.#store.updateLog(log.id, p.next, p.bytes);
+        for (const [log, p] of pending) if (p.params.length > 0) log.insert(p.params);
+        for (let i = 0; i < live.length; i++) {
+          const { transaction, ending } = live[i];
+          const run = runs[i];
+          if (transaction !== undefined && run !== undefined) {
+            for (const [log, [first, last]] of run) this.#store.insertOpenRange(transaction.id, log.id, first, last);
+          }
+          if (ending !== undefined) this.#end(ending.transaction, ending.commit, pending);
         }
+        for (const [log, p] of pending) this.#store.updateLog(log.id, p.next, p.bytes);
         for (const request of live) {
           for (const c of request.offsets) this.#store.upsertOffset(c.group, c.log.id, c.offset, now);
         }
@@ -159,9 +209,25 @@ export class Writer {
       return;
     }
     for (const [log, p] of pending) {
-      log.next = p.next;
+      log.end = p.next;
       log.bytes = p.bytes;
-      log.committed(p.params);
+      if (p.params.length > 0) log.committed(p.params);
+    }
+    for (let i = 0; i < live.length; i++) {
+      const { transaction, ending } = live[i];
+      const run = runs[i];
+      if (transaction !== undefined && run !== undefined) {
+        for (const [log, range] of run) {
+          const list = transaction.ranges.get(log);
+          if (list === undefined) transaction.ranges.set(log, [range]);
+          else list.push(range);
+          log.hold(transaction, range[0]);
+        }
+      }
+      if (ending !== undefined) {
+        for (const log of ending.transaction.ranges.keys()) log.release(ending.transaction);
+        ending.transaction.ranges.clear();
+      }
     }
     for (const request of live) {
       for (const c of request.offsets) this.#offsets.set(c.group, c.log.id, c.offset);
@@ -176,6 +242,18 @@ export class Writer {
       settle();
     }
     for (const log of pending.keys()) this.#notifier.notify(log.id);
+  }
+
+  /** Inside the write: forgets the durable ranges of `transaction` and, aborting, deletes its records. */
+  #end(transaction: OpenTransaction, commit: boolean, pending: Map<PartitionLog, PendingLog>): void {
+    if (!commit) {
+      for (const [log, ranges] of transaction.ranges) {
+        const p = pending.get(log);
+        if (p === undefined) continue; // the topic was deleted
+        for (const [first, last] of ranges) p.bytes -= log.deleteRange(first, last);
+      }
+    }
+    this.#store.deleteOpenRanges(transaction.id);
   }
 
   /** Starts a sync for what is committed and waiting, unless one runs (it starts the next when it ends). */

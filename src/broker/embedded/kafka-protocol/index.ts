@@ -7,8 +7,9 @@
  * - records/: record batch v2 (CRC-32C, decompression), header conversion, idempotent producer state, reads;
  * - apis/: one file per API or family (ApiVersions, Metadata, Produce, Fetch, ListOffsets, FindCoordinator, the
  *   classic group protocol, OffsetCommit/OffsetFetch, ListGroups/DescribeGroups, CreateTopics/DeleteTopics,
- *   DescribeConfigs, DescribeLogDirs, InitProducerId, SASL/PLAIN);
+ *   DescribeConfigs, DescribeLogDirs, InitProducerId, the transaction APIs, SASL/PLAIN);
  * - groups/: the classic group coordinator and the consumer protocol's bytes;
+ * - transactions/: the transaction coordinator (transactional ids, epochs, open transactions);
  * - server/: options, the listener (TCP server) and connections.
  */
 export { brokerAccess, type EmbeddedParts, externalGroups, NODE_ID } from './server/broker-access.ts';

@@ -54,13 +54,18 @@ export function produceBody(topic: string, partition: number, records: Buffer, a
 }
 
 /** A Fetch request body for one partition. */
-export function fetchBody(topic: string, partition: number, offset: number, options: { maxWaitMs?: number; minBytes?: number; partitionMaxBytes?: number; maxBytes?: number } = {}) {
+export function fetchBody(
+  topic: string,
+  partition: number,
+  offset: number,
+  options: { maxWaitMs?: number; minBytes?: number; partitionMaxBytes?: number; maxBytes?: number; isolationLevel?: 0 | 1 } = {},
+) {
   return {
     replicaId: -1,
     maxWaitMs: options.maxWaitMs ?? 0,
     minBytes: options.minBytes ?? 0,
     maxBytes: options.maxBytes ?? 0x7fffffff,
-    isolationLevel: 0,
+    isolationLevel: options.isolationLevel ?? 0,
     sessionId: 0,
     sessionEpoch: -1,
     topics: [

@@ -62,6 +62,13 @@ function validFrames(topic: string, group: string): Buffer[] {
     [ApiKey.DescribeGroups, 5, { groups: [group], includeAuthorizedOperations: false }],
     [ApiKey.ListGroups, 4, { statesFilter: [], typesFilter: [] }],
     [ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 1_000, producerId: -1, producerEpoch: -1 }],
+    [ApiKey.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ['fuzz-tx'] }],
+    [ApiKey.InitProducerId, 4, { transactionalId: 'fuzz-tx', transactionTimeoutMs: 1_000, producerId: -1, producerEpoch: -1 }],
+    [ApiKey.AddPartitionsToTxn, 3, { transactionalId: 'fuzz-tx', producerId: 1, producerEpoch: 0, topics: [{ name: topic, partitions: [0, 1] }] }],
+    [ApiKey.AddOffsetsToTxn, 3, { transactionalId: 'fuzz-tx', producerId: 1, producerEpoch: 0, groupId: group }],
+    [ApiKey.TxnOffsetCommit, 3, { transactionalId: 'fuzz-tx', groupId: group, producerId: 1, producerEpoch: 0, generationId: -1, memberId: '', groupInstanceId: null, topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }] }],
+    [ApiKey.EndTxn, 3, { transactionalId: 'fuzz-tx', producerId: 1, producerEpoch: 0, committed: true }],
+    [ApiKey.Produce, 9, produceBody(topic, 0, batch([{ value: 'tx' }], { producerId: 1, producerEpoch: 0, baseSequence: 0, transactional: true }))],
     [ApiKey.DescribeConfigs, 4, { resources: [{ resourceType: 2, resourceName: topic, configurationKeys: null }], includeSynonyms: false, includeDocumentation: false }],
     [ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' }],
   ];

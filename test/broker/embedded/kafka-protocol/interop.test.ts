@@ -117,6 +117,32 @@ describe('kafka listener interop: kcat, Java console tools, franz-go', () => {
     assert.equal(described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0), KEYS.length);
   });
 
+  it("Kafka's transactional message copier (the Java client's transactions, random aborts) copies each record once", async (t) => {
+    if (!available(t, javaToolsMissing())) return;
+    const input = await topic('txn-in', 1);
+    const output = await topic('txn-out', 1);
+    const count = 300;
+    const producer = server.broker.producer();
+    await producer.send(Array.from({ length: count }, (_, i) => ({ topic: input, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })));
+    await producer.close();
+    const group = uniqueName('java-txn-group');
+    // Consumes read_committed in a group, produces and commits the consumed offsets in transactions of 25 records
+    // (sendOffsetsToTransaction with the group's metadata), aborting some of them at random and copying those again.
+    const out = await kafkaTool('org.apache.kafka.tools.TransactionalMessageCopier', [
+      ...['--broker-list', server.bootstrap, '--input-topic', input, '--input-partition', '0', '--output-topic', output],
+      ...['--max-messages', String(count), '--consumer-group', group, '--transactional-id', uniqueName('java-txn')],
+      ...['--transaction-size', '25', '--enable-random-aborts', '--group-mode', '--use-group-metadata'],
+    ]);
+    assert.match(out, /"remaining":0/);
+    const copied = await readAll(output);
+    assert.deepEqual(copied.map((r) => r.value?.toString()).sort(), Array.from({ length: count }, (_, i) => `v${i}`).sort());
+    const described = await server.broker.admin.describeGroup(group);
+    assert.equal(described.offsets.find((o) => o.topic === input)?.committed, count);
+    const [committed] = await server.broker.admin.endOffsets(output, { isolation: 'read_committed' });
+    const [end] = await server.broker.admin.endOffsets(output, { isolation: 'read_uncommitted' });
+    assert.equal(committed.latest, end.latest, 'no transaction left open');
+  });
+
   it('franz-go (Go) produces with keys and consumes in a group', { timeout: 20 * 60_000 }, async (t) => {
     if (!available(t, goMissing())) return;
     const binary = await goClient();

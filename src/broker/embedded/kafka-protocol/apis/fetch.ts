@@ -67,6 +67,8 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
   // From version 13 on, topics are named by id.
   const byId = version >= 13 ? new Map(registry.all().map((t) => [topicId(t), t])) : undefined;
   let remaining = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
+  // read_committed (1) stops at each partition's last stable offset; read_uncommitted (0) reads to its end.
+  const uncommitted = request.isolationLevel !== 1;
   let bytes = 0;
   let errors = false;
   const logs: PartitionLog[] = [];
@@ -82,28 +84,32 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
           return partitionError(p.partition, byId === undefined ? missingTopicCode(topic) : UNKNOWN_TOPIC_ID);
         }
         try {
-          const next = log.next;
-          const earliest = log.earliest();
-          if (p.fetchOffset > next || p.fetchOffset < earliest) {
+          const end = log.end;
+          const stable = log.next;
+          const upTo = uncommitted ? end : stable;
+          const earliest = log.logStart();
+          if (p.fetchOffset > end || p.fetchOffset < earliest) {
             errors = true;
-            return { ...partitionError(p.partition, KafkaError.OFFSET_OUT_OF_RANGE), highWatermark: next, logStartOffset: earliest };
+            return { ...partitionError(p.partition, KafkaError.OFFSET_OUT_OF_RANGE), highWatermark: end, logStartOffset: earliest };
           }
           let records = EMPTY;
-          if (p.fetchOffset < next && remaining > 0) {
+          if (p.fetchOffset < upTo && remaining > 0) {
             const budget = Math.min(remaining, Math.max(0, p.partitionMaxBytes));
-            const prepared = readAhead.take(log, p.fetchOffset, budget, bytes === 0);
-            records = prepared ?? readBatch(log, p.fetchOffset, budget, bytes === 0) ?? EMPTY;
+            const prepared = readAhead.take(log, p.fetchOffset, budget, bytes === 0, uncommitted);
+            records = prepared ?? readBatch(log, p.fetchOffset, budget, bytes === 0, upTo) ?? EMPTY;
             bytes += records.length;
             remaining -= records.length;
             // A consumer reading a backlog fetches again from where this ends: prepare that now.
-            if (records.length > 0) readAhead.schedule(log, nextOffsetAfter(records), Math.max(0, p.partitionMaxBytes));
+            if (records.length > 0) {
+              readAhead.schedule(log, nextOffsetAfter(records), Math.max(0, p.partitionMaxBytes), uncommitted);
+            }
           }
           logs.push(log);
           return {
             partitionIndex: p.partition,
             errorCode: KafkaError.NONE,
-            highWatermark: next,
-            lastStableOffset: next,
+            highWatermark: end,
+            lastStableOffset: stable,
             logStartOffset: earliest,
             abortedTransactions: null,
             preferredReadReplica: -1,
@@ -139,10 +145,12 @@ function waitForAppend(broker: ListenerContext, closed: AbortSignal, logs: Parti
 }
 
 /**
- * Fetch (1): records from each requested partition's offset, within the per-partition and total byte limits
- * (the first records found are sent even when larger: a consumer must progress). Long polling: with fewer than
- * `minBytes` ready, the answer waits for new records, at most `maxWaitMs`. No fetch sessions: every request is a
- * full one (session id 0), which clients accept.
+ * Fetch (1): records from each requested partition's offset, within the per-partition and total byte limits (the
+ * first records found are sent even when larger: a consumer must progress), up to its last stable offset
+ * (read_committed) or its end (read_uncommitted). Records of aborted transactions are removed from the log, so the
+ * aborted-transactions list is never needed. Long polling: with fewer than `minBytes` ready, the answer waits for
+ * new records, at most `maxWaitMs`. No fetch sessions: every request is a full one (session id 0), which clients
+ * accept.
  */
 export const fetchApi = defineApi<FetchRequest, FetchResponse>({
   key: 1,

@@ -29,12 +29,12 @@ interface FindCoordinatorResponse {
 }
 
 const GROUP = 0;
-const NO_TRANSACTIONS = 'transactions are not supported by the embedded broker';
+const TRANSACTION = 1;
 
 /**
- * FindCoordinator (10): this broker coordinates every consumer group. Transaction (and share-group) coordinators
- * do not exist here: asking for one is answered UNSUPPORTED_VERSION with a message, which clients report as a
- * plain, non-retriable error.
+ * FindCoordinator (10): this broker coordinates every consumer group and every transactional id. Share-group
+ * coordinators do not exist here: asking for one is answered UNSUPPORTED_VERSION with a message, which clients
+ * report as a plain, non-retriable error.
  */
 export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordinatorResponse>({
   key: 10,
@@ -71,8 +71,9 @@ export const findCoordinatorApi = defineApi<FindCoordinatorRequest, FindCoordina
   handle(request, { broker, version }) {
     const keys = version < 4 ? [request.key] : request.coordinatorKeys;
     const coordinators = keys.map((key): Coordinator => {
-      if (request.keyType !== GROUP) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.UNSUPPORTED_VERSION, errorMessage: NO_TRANSACTIONS };
+      if (request.keyType !== GROUP && request.keyType !== TRANSACTION) {
+        const errorMessage = `coordinator key type ${request.keyType} is not supported by the embedded broker`;
+        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaError.UNSUPPORTED_VERSION, errorMessage };
       }
       return { key, ...brokerEntry(broker), errorCode: KafkaError.NONE, errorMessage: null };
     });

@@ -14,6 +14,8 @@ import { offsetCommitApi, offsetFetchApi } from './offsets.ts';
 import { produceApi } from './produce.ts';
 import { saslAuthenticateApi, saslHandshakeApi } from './sasl.ts';
 import { createTopicsApi, deleteTopicsApi } from './topic-admin.ts';
+import { addOffsetsToTxnApi, addPartitionsToTxnApi, endTxnApi } from './transactions.ts';
+import { txnOffsetCommitApi } from './txn-offset-commit.ts';
 
 export type { AnyApi, RequestContext, SessionState } from './api.ts';
 
@@ -35,6 +37,10 @@ const list: AnyApi[] = [
   createTopicsApi,
   deleteTopicsApi,
   initProducerIdApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   describeLogDirsApi,
   saslAuthenticateApi,

@@ -17,9 +17,9 @@ interface InitProducerIdResponse {
 }
 
 /**
- * InitProducerId (22): a producer id and epoch for an idempotent producer (see `records/producer-states.ts`).
- * Transactional producers (a transactional id) are refused with UNSUPPORTED_VERSION: the listener has no
- * transaction coordinator.
+ * InitProducerId (22): a producer id and epoch for an idempotent producer (see `records/producer-states.ts`), or,
+ * with a transactional id, from the transaction coordinator (`transactions/transaction-coordinator.ts`), which
+ * fences the id's previous holder and aborts its open transaction.
  */
 export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerIdResponse>({
   key: 22,
@@ -40,10 +40,21 @@ export const initProducerIdApi = defineApi<InitProducerIdRequest, InitProducerId
     field('producerId', 'int64', '0+', { default: -1 }),
     field('producerEpoch', 'int16', '0+'),
   ),
-  handle(request, { broker }) {
+  async handle(request, { broker, version }) {
     const refuse = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 });
-    if (request.transactionalId !== null) return refuse(KafkaError.UNSUPPORTED_VERSION);
-    const granted = broker.producers.init(request.producerId, request.producerEpoch);
+    const granted =
+      request.transactionalId === null
+        ? broker.producers.init(request.producerId, request.producerEpoch)
+        : await broker.transactions.init(
+            request.transactionalId,
+            request.transactionTimeoutMs,
+            request.producerId,
+            request.producerEpoch,
+          );
+    // PRODUCER_FENCED came with version 4; older clients know the same answer as INVALID_PRODUCER_EPOCH.
+    if ('error' in granted && granted.error === KafkaError.PRODUCER_FENCED && version < 4) {
+      return refuse(KafkaError.INVALID_PRODUCER_EPOCH);
+    }
     if ('error' in granted) return refuse(granted.error);
     return { throttleTimeMs: 0, errorCode: KafkaError.NONE, producerId: granted.producerId, producerEpoch: granted.epoch };
   },

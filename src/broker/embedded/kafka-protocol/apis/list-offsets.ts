@@ -28,11 +28,14 @@ const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
 const EARLIEST_LOCAL = -4;
 
-/** `[offset, timestamp]` answering one query: special timestamps, or the first record at or after a time. */
-function lookup(log: PartitionLog, timestamp: number): [number, number] {
+/**
+ * `[offset, timestamp]` answering one query: special timestamps, or the first record at or after a time. The latest
+ * offset is the last stable offset for read_committed (isolation 1), the log's end otherwise.
+ */
+function lookup(log: PartitionLog, timestamp: number, isolation: number): [number, number] {
   switch (timestamp) {
     case LATEST:
-      return [log.next, -1];
+      return [isolation === 1 ? log.next : log.end, -1];
     case EARLIEST:
     case EARLIEST_LOCAL:
       return [log.earliest(), -1];
@@ -45,7 +48,10 @@ function lookup(log: PartitionLog, timestamp: number): [number, number] {
   }
 }
 
-/** ListOffsets (2): earliest, latest, the record with the newest timestamp, or the first record at a time. */
+/**
+ * ListOffsets (2): earliest, latest (read_committed: the last stable offset), the record with the newest timestamp,
+ * or the first record at a time.
+ */
 export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
   key: 2,
   name: 'ListOffsets',
@@ -108,7 +114,7 @@ export const listOffsetsApi = defineApi<ListOffsetsRequest, ListOffsetsResponse>
           const none = { partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
           if (log === undefined) return { ...none, errorCode: missingTopicCode(name) };
           try {
-            const [offset, at] = lookup(log, timestamp);
+            const [offset, at] = lookup(log, timestamp, request.isolationLevel);
             return { partitionIndex, errorCode: KafkaError.NONE, timestamp: at, offset, leaderEpoch: 0 };
           } catch (err) {
             return { ...none, errorCode: kafkaCodeOf(err) };

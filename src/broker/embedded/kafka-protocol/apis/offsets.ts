@@ -23,13 +23,26 @@ interface OffsetCommitResponse {
   topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 }
 
-/** Why this member may not commit to `group` now, or NONE. */
-function commitError(broker: ListenerContext, request: OffsetCommitRequest): number {
-  const generation = request.generationIdOrMemberEpoch;
-  if (broker.nativeGroupActive(request.groupId)) return KafkaError.UNKNOWN_MEMBER_ID;
-  const group = broker.groups.get(request.groupId);
+/** The member committing: its group, generation (-1: a client outside any group) and member ids. */
+export interface Committer {
+  groupId: string;
+  generation: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+/**
+ * Why this member may not commit to its group now, or NONE: INVALID_GROUP_ID for the empty name, the group's
+ * generation check (OffsetCommit, and TxnOffsetCommit since KIP-447), UNKNOWN_MEMBER_ID while Herald's own
+ * consumers hold the group.
+ */
+export function commitError(broker: ListenerContext, committer: Committer): number {
+  const { groupId, generation, memberId, groupInstanceId } = committer;
+  if (groupId === '') return KafkaError.INVALID_GROUP_ID;
+  if (broker.nativeGroupActive(groupId)) return KafkaError.UNKNOWN_MEMBER_ID;
+  const group = broker.groups.get(groupId);
   if (group === undefined) return generation < 0 ? KafkaError.NONE : KafkaError.UNKNOWN_MEMBER_ID;
-  return group.commitError(request.memberId, request.groupInstanceId, generation);
+  return group.commitError(memberId, groupInstanceId, generation);
 }
 
 export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitResponse>({
@@ -76,7 +89,12 @@ export const offsetCommitApi = defineApi<OffsetCommitRequest, OffsetCommitRespon
     ),
   ),
   async handle(request, { broker }) {
-    const refused = request.groupId === '' ? KafkaError.INVALID_GROUP_ID : commitError(broker, request);
+    const refused = commitError(broker, {
+      groupId: request.groupId,
+      generation: request.generationIdOrMemberEpoch,
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId,
+    });
     const registry = broker.topics();
     const commits: OffsetCommit[] = [];
     const codes = request.topics.map(({ name, partitions }) =>

@@ -58,9 +58,7 @@ function toAppendRecords(
   const compacted = log.topic.compacted;
   const now = Date.now();
   return batches.map((batch) => {
-    if (batch.transactional || batch.control) {
-      throw new RefusedBatch(KafkaError.INVALID_RECORD, 'transactions are not supported by the embedded broker');
-    }
+    if (batch.control) throw new RefusedBatch(KafkaError.INVALID_RECORD, 'control batches are written by brokers only');
     return batch.records.map((record) => {
       if (compacted && record.key === null) {
         throw new RefusedBatch(KafkaError.INVALID_RECORD, `topic ${log.topic.name} is compacted: every record needs a key`);
@@ -114,7 +112,11 @@ function producePartition(
   for (let i = 0; i < batches.length; i++) {
     const batch = batches[i];
     if (prepared[i].length === 0) continue;
-    const verdict = broker.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, prepared[i].length, log.id);
+    const transactional = batch.transactional ? broker.transactions.checkProduce(batch.producerId, batch.producerEpoch, log) : undefined;
+    const verdict =
+      transactional !== undefined && 'code' in transactional
+        ? ({ kind: 'error', ...transactional } as const)
+        : broker.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, prepared[i].length, log.id);
     if (verdict.kind === 'error') {
       if (offsets.length === 0) return Promise.resolve(failure(index, verdict.code, verdict.message));
       break; // earlier batches of this request are written; the producer's retry finds them as duplicates
@@ -124,11 +126,13 @@ function producePartition(
       continue;
     }
     let appended: Promise<number>;
+    const transaction = transactional === undefined || 'code' in transactional ? undefined : transactional;
     try {
-      appended = broker.writer().append(prepared[i]).then((positions) => positions[0].offset);
+      appended = broker.writer().append(prepared[i], transaction?.transaction).then((positions) => positions[0].offset);
     } catch (err) {
       appended = Promise.reject(err);
     }
+    transaction?.track(appended);
     verdict.commit(appended);
     offsets.push(appended);
   }
@@ -148,7 +152,9 @@ function producePartition(
 }
 
 /**
- * Produce (0): record batches v2, any compression, idempotent producers (sequence checks), acks 0/1/all. Every
+ * Produce (0): record batches v2, any compression, idempotent producers (sequence checks), transactional producers
+ * (a transactional batch goes only into its producer's open transaction, at its current epoch, to a partition the
+ * transaction added: else INVALID_PRODUCER_EPOCH / INVALID_TXN_STATE), acks 0/1/all. Every
  * ack level waits for the broker's durability policy before answering (acks=0 gets no answer at all), since the
  * embedded broker has no replicas to tell "leader" from "all" apart.
  */

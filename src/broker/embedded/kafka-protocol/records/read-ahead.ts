@@ -7,6 +7,8 @@ const MAX_PREPARED_BYTES = 8 << 20;
 interface Prepared {
   from: number;
   budget: number;
+  /** Read up to the log's end (read_uncommitted) rather than its last stable offset. */
+  uncommitted: boolean;
   batch: Buffer;
 }
 
@@ -29,26 +31,27 @@ export class ReadAhead {
   /**
    * The prepared batch for a read of `log` from `from` within `budget` bytes, taken out; `undefined` when there is
    * none to use. With `atLeastOne` (the answer has nothing yet) a batch prepared within the same budget may be
-   * larger than it, as a read would be.
+   * larger than it, as a read would be. `uncommitted`: the fetch reads to the log's end (read_uncommitted).
    */
-  take(log: PartitionLog, from: number, budget: number, atLeastOne: boolean): Buffer | undefined {
+  take(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, uncommitted = false): Buffer | undefined {
     const prepared = this.#prepared.get(log);
     if (prepared === undefined) return undefined;
     this.#drop(log, prepared);
-    if (prepared.from !== from || log.topic.deleted) return undefined;
+    if (prepared.from !== from || prepared.uncommitted !== uncommitted || log.topic.deleted) return undefined;
     const fits = prepared.batch.length <= budget || (atLeastOne && prepared.budget <= budget);
     return fits ? prepared.batch : undefined;
   }
 
   /** Prepares the batch of `log` from `from`, after the current turn (the answer is written first). */
-  schedule(log: PartitionLog, from: number, budget: number): void {
-    if (this.#closed || from >= log.next || this.#bytes >= MAX_PREPARED_BYTES || this.#prepared.has(log)) return;
+  schedule(log: PartitionLog, from: number, budget: number, uncommitted = false): void {
+    const upTo = () => (uncommitted ? log.end : log.next);
+    if (this.#closed || from >= upTo() || this.#bytes >= MAX_PREPARED_BYTES || this.#prepared.has(log)) return;
     setImmediate(() => {
       if (this.#closed || log.topic.deleted || this.#prepared.has(log) || this.#bytes >= MAX_PREPARED_BYTES) return;
       try {
-        const batch = readBatch(log, from, budget, true);
+        const batch = readBatch(log, from, budget, true, upTo());
         if (batch === null) return;
-        this.#prepared.set(log, { from, budget, batch });
+        this.#prepared.set(log, { from, budget, uncommitted, batch });
         this.#bytes += batch.length;
       } catch {
         // The fetch itself will read (and report) whatever went wrong.

@@ -13,23 +13,25 @@ function estimate(row: RecordRow): number {
 }
 
 /**
- * Records of `log` from offset `from` on, as one record batch of at most about `budget` bytes — or, with
+ * Records of `log` from offset `from` up to `upTo` (default: its last stable offset; a read_uncommitted fetch passes
+ * the log's end), as one record batch of at most about `budget` bytes — or, with
  * `atLeastOne`, of one record even if that alone is larger (Kafka's KIP-74: a consumer must always make
  * progress). Returns `null` when nothing fits or nothing is there.
  *
  * A batch that reads to the end of the log covers the offsets compaction removed after its last record too (its
  * last offset delta reaches the end, as Kafka's cleaner keeps it), and when compaction removed every record from
  * `from` to the end the answer is an empty batch over those offsets — either way the consumer's position moves to
- * the end instead of waiting at a removed offset.
+ * the end instead of waiting at a removed offset. The same holds for the offsets of an aborted transaction, which
+ * are removed from the log.
  */
-export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean): Buffer | null {
-  const end = log.next;
+export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): Buffer | null {
+  const end = upTo;
   const picked: OutgoingRecord[] = [];
   let used = 0;
   let offset = from;
   let toEnd = false;
   for (;;) {
-    const rows = log.read(offset, PAGE);
+    const rows = log.read(offset, PAGE, end);
     let i = 0;
     for (; i < rows.length; i++) {
       const row = rows[i];

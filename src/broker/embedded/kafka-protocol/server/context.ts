@@ -8,6 +8,7 @@ import type { TopicRegistry } from '../../topics.ts';
 import type { Writer } from '../../writer.ts';
 import type { ClassicGroups } from '../groups/classic-groups.ts';
 import type { ProducerStates } from '../records/producer-states.ts';
+import type { TransactionCoordinator } from '../transactions/transaction-coordinator.ts';
 import type { ResolvedListenerOptions } from './options.ts';
 
 /**
@@ -30,6 +31,7 @@ export interface ListenerContext {
   nativeGroups(): string[];
   readonly groups: ClassicGroups;
   readonly producers: ProducerStates;
+  readonly transactions: TransactionCoordinator;
   readonly options: ResolvedListenerOptions;
   /** Where clients reach this broker (Metadata, FindCoordinator): known once the listener is bound. */
   advertised(): { host: string; port: number };

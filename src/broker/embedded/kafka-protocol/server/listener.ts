@@ -4,20 +4,25 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../../../../errors.ts';
 import { ClassicGroups } from '../groups/classic-groups.ts';
 import { ProducerStates } from '../records/producer-states.ts';
+import { TransactionCoordinator } from '../transactions/transaction-coordinator.ts';
 import { Connection } from './connection.ts';
 import type { ListenerContext } from './context.ts';
 import type { ResolvedListenerOptions } from './options.ts';
 
 /** What the listener needs from the broker: the context minus what the listener itself provides. */
-export type BrokerAccess = Omit<ListenerContext, 'groups' | 'producers' | 'options' | 'advertised' | 'stopping' | 'logger'>;
+export type BrokerAccess = Omit<
+  ListenerContext,
+  'groups' | 'producers' | 'transactions' | 'options' | 'advertised' | 'stopping' | 'logger'
+>;
 
-/** How often idle producer ids are forgotten. */
+/** How often idle producer and transactional ids are forgotten. */
 const EXPIRY_INTERVAL_MS = 60_000;
 
 /**
  * The embedded broker's Kafka listener: a TCP server speaking the Kafka protocol over the broker's log, groups
  * and committed offsets. `start()` binds (see {@link ResolvedListenerOptions.mode} for a taken port), `stop()`
- * stops accepting, answers every waiting group request, ends long polls and closes every connection.
+ * stops accepting, answers every waiting group request, ends long polls, closes every connection and aborts the
+ * transactions left open.
  */
 export class KafkaListener {
   readonly #options: ResolvedListenerOptions;
@@ -26,6 +31,7 @@ export class KafkaListener {
   readonly #connections = new Set<Connection>();
   readonly #groups: ClassicGroups;
   readonly #producers = new ProducerStates();
+  readonly #transactions: TransactionCoordinator;
   #server: net.Server | null = null;
   #bound: { host: string; port: number } | null = null;
   #abort = new AbortController();
@@ -36,6 +42,7 @@ export class KafkaListener {
     this.#options = options;
     this.#logger = logger?.child({ component: 'kafka-listener' });
     this.#groups = new ClassicGroups({ initialRebalanceDelayMs: options.initialRebalanceDelayMs, logger: this.#logger });
+    this.#transactions = new TransactionCoordinator(access.writer, this.#producers, this.#logger);
   }
 
   /** Where clients connect (and what Metadata advertises), once started; `null` when not listening. */
@@ -90,7 +97,10 @@ export class KafkaListener {
     const wildcard = address.address === '0.0.0.0' || address.address === '::';
     this.#bound = { host: wildcard ? hostname() : host, port: address.port };
     this.#server = server;
-    this.#expiry = setInterval(() => this.#producers.expire(), EXPIRY_INTERVAL_MS);
+    this.#expiry = setInterval(() => {
+      this.#producers.expire();
+      this.#transactions.expire();
+    }, EXPIRY_INTERVAL_MS);
     this.#expiry.unref();
     this.#logger?.info(
       { listen: `${address.address}:${address.port}`, advertised: this.address(), sasl: this.#options.sasl !== null },
@@ -103,6 +113,7 @@ export class KafkaListener {
       ...this.#access,
       groups: this.#groups,
       producers: this.#producers,
+      transactions: this.#transactions,
       options: this.#options,
       advertised: () => this.address() ?? { host: this.#options.host, port: this.#options.port },
       logger: this.#logger,
@@ -121,6 +132,7 @@ export class KafkaListener {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const connection of this.#connections) connection.destroy();
     this.#connections.clear();
+    await this.#transactions.close();
     await closed;
     this.#logger?.info('kafka listener stopped');
   }
