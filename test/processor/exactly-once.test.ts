@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { Broker, OutgoingRecord, PartitionInfo } from '../../src/broker/port.ts';
 import { type BrokerSpec, createBroker } from '../../src/broker/index.ts';
+import { createEmbeddedBroker } from '../../src/broker/embedded/index.ts';
 import type { Guarantee } from '../../src/processor/options.ts';
 import { groupTable } from '../../src/processor/topology.ts';
 import { kafkaSingle } from '../support/kafka.ts';
@@ -135,6 +136,26 @@ describe(`exactly-once under SIGKILL (${DEPOSITS} deposits, ${WALLETS} wallets, 
     await check.start();
     t.after(() => check.stop());
     await verify(check, group, output);
+  });
+
+  it('embedded broker through its Kafka listener: totals exact, emitted records unique', { timeout: 900_000 }, async (t) => {
+    // The broker lives in this process; the children reach it as Kafka clients (Kafka transactions on the
+    // listener), and the check reads it with Herald's own readers, which stop at the last stable offset.
+    const dataDir = await mkdtemp(join(tmpdir(), 'herald-eos-listener-'));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const broker = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } }, logger);
+    await broker.start();
+    t.after(() => broker.stop());
+    const { host, port } = broker.kafkaListenerAddress()!;
+    const spec: BrokerSpec = { kind: 'kafka', bootstrap: [`${host}:${port}`] };
+    const group = uniqueName('wallets');
+    const input = uniqueName('deposits');
+    const output = uniqueName('credited');
+    await broker.admin.createTopic({ name: input, partitions: PARTITIONS });
+    await broker.admin.createTopic({ name: output, partitions: PARTITIONS });
+    await produceDeposits(broker, input);
+    await runKilledRepeatedly(t, spec, group, input, output);
+    await verify(broker, group, output);
   });
 
   it('Kafka: totals exact, a read_committed reader sees no duplicates', { timeout: 900_000 }, async (t) => {
