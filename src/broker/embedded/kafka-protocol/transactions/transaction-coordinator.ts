@@ -31,6 +31,8 @@ export const MAX_TRANSACTION_TIMEOUT_MS = 900_000;
 const MAX_EPOCH = 32_766;
 /** A transactional id unused this long is forgotten (Kafka's `transactional.id.expiration.ms` default). */
 const IDLE_EXPIRY_MS = 7 * 86_400_000;
+/** Most transactional ids kept; beyond it the oldest without an open transaction are forgotten first. */
+const MAX_IDS = 100_000;
 
 /** The transaction a transactional id has open. */
 interface Ongoing {
@@ -97,6 +99,7 @@ export class TransactionCoordinator {
     }
     const state = this.#byId.get(transactionalId);
     if (state === undefined) {
+      if (this.#byId.size >= MAX_IDS) this.#forgetIdle(this.#byId.size - MAX_IDS + 1);
       const granted = this.#newProducerId();
       const fresh: TransactionalState = {
         transactionalId,
@@ -202,11 +205,28 @@ export class TransactionCoordinator {
 
   /** Forgets transactional ids idle for a week (no transaction open). */
   expire(now = Date.now()): void {
-    for (const [id, state] of this.#byId) {
-      if (state.ongoing !== null || state.ending !== null || now - state.usedAt < IDLE_EXPIRY_MS) continue;
-      this.#byId.delete(id);
-      if (this.#byProducer.get(state.producerId) === state) this.#byProducer.delete(state.producerId);
+    for (const state of this.#byId.values()) {
+      if (this.#idle(state) && now - state.usedAt >= IDLE_EXPIRY_MS) this.#forget(state);
     }
+  }
+
+  /** Forgets up to `count` transactional ids without an open transaction, oldest first. */
+  #forgetIdle(count: number): void {
+    for (const state of this.#byId.values()) {
+      if (count <= 0) return;
+      if (!this.#idle(state)) continue;
+      this.#forget(state);
+      count--;
+    }
+  }
+
+  #idle(state: TransactionalState): boolean {
+    return state.ongoing === null && state.ending === null;
+  }
+
+  #forget(state: TransactionalState): void {
+    this.#byId.delete(state.transactionalId);
+    if (this.#byProducer.get(state.producerId) === state) this.#byProducer.delete(state.producerId);
   }
 
   /** The listener stops: every open transaction is aborted (what cannot be is aborted at the next start). */
