@@ -1,7 +1,7 @@
 /**
  * The `notify` config section. Every key has a default that makes `npm start` work offline: no SMTP host and no SMS
- * URL mean "use the local sinks" (a real SMTP server and an HTTP endpoint inside Herald, both shown at
- * `GET /notify/inbox`).
+ * URL mean "use the local sinks", shown at `GET /notify/inbox` — in-process by default, or (`localSinks: servers`) a
+ * real SMTP server and an HTTP endpoint inside Herald that the channels reach over the loopback.
  */
 import { boolean, type ConfigOf, integer, json, oneOf, string } from '#herald';
 
@@ -78,6 +78,11 @@ export const configSchema = {
     'most time between a record being done and its offset commit (a crash redelivers up to this much; dedupe skips it)',
     1,
     600_000,
+  ),
+  localSinks: oneOf(
+    'in-process',
+    'with no SMTP host or SMS URL: hand messages straight to the inbox (in-process), or run a local SMTP server and post to POST /notify/sms-gateway (servers)',
+    ['in-process', 'servers'],
   ),
   inboxSize: integer(1000, 'messages of each local sink kept for GET /notify/inbox', 1, 1_000_000),
   smtp: {

@@ -54,14 +54,16 @@ export class SinkInbox {
     box.keys.set(entry.key, true);
     box.received++;
     box.messages.push({ ...entry, receivedAt: new Date().toISOString() });
-    if (box.messages.length > this.#size) box.messages.splice(0, box.messages.length - this.#size);
+    // Trimmed once it holds twice the size, not on every add: dropping the oldest entry of a full list at each add
+    // moved the whole list and was 5% of `npm start`'s CPU under produce load.
+    if (box.messages.length >= 2 * this.#size) box.messages.splice(0, box.messages.length - this.#size);
     return true;
   }
 
   /** A copy of one channel's view. */
   view(channel: Channel): ChannelInbox {
     const { received, duplicates, messages } = this.#channels[channel];
-    return { received, duplicates, messages: [...messages] };
+    return { received, duplicates, messages: messages.slice(-this.#size) };
   }
 }
 

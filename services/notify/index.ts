@@ -1,7 +1,8 @@
 /**
  * notify — the pub/sub notification system (SPEC 2.1): `POST /api/v1/produce` appends notification requests to
  * their topic; an email group and an SMS group consume them and send "Transaction Successful" messages. With no SMTP
- * host or SMS URL configured, local sinks receive them and show them at `GET /notify/inbox`.
+ * host or SMS URL configured, local sinks receive them and show them at `GET /notify/inbox` (in-process, or over
+ * the loopback to a local SMTP server and HTTP endpoint with `notify.localSinks: servers`).
  *
  * `notify.role` splits the service: `api` runs only the produce API, `consumers` only the consumer groups (and the
  * local sinks they need), `all` (default) both — so an API process keeps accepting while a consumer process is down.
@@ -14,6 +15,7 @@ import { SmsChannel } from './channels/sms.ts';
 import { configSchema, type NotifyConfig } from './config.ts';
 import { notifyRouter } from './handlers.ts';
 import { SinkInbox, registerInboxRoute } from './inbox.ts';
+import { inProcessEmail, inProcessSms } from './sinks/in-process.ts';
 import { localSmsUrl, registerSmsSink } from './sinks/sms.ts';
 import { SmtpSink } from './sinks/smtp.ts';
 import { notifyTopics } from './topics.ts';
@@ -42,21 +44,23 @@ export const notifyService: ServiceDefinition<NotifyConfig> = {
 function consumers({ config, platform, broker, app, logger, metrics }: ServiceContext<NotifyConfig>): Component[] {
   const components: Component[] = [];
   const inbox = new SinkInbox(config.inboxSize);
+  const localEmail = config.smtp.host === '';
+  const localSms = config.sms.url === '';
+  const inProcess = config.localSinks === 'in-process';
   let smtpSink: SmtpSink | undefined;
-  if (config.smtp.host === '') {
+  if (localEmail && !inProcess) {
     smtpSink = new SmtpSink({ inbox, logger, maxBytes: 4 * config.maxMessageBytes + 65_536 });
     components.push(smtpSink);
   }
-  const localSms = config.sms.url === '';
   // The sinks show recipients and bodies and accept anything: this machine only (or the admin token).
   app.register(async (local) => {
     local.addHook('onRequest', localOnly(platform.http));
     if (localSms) registerSmsSink(local, inbox);
-    if (smtpSink || localSms) registerInboxRoute(local, inbox);
+    if (localEmail || localSms) registerInboxRoute(local, inbox);
   });
 
   const { smtp } = config;
-  const email = new EmailChannel({
+  const emailChannel = new EmailChannel({
     from: smtp.from,
     target: () => ({
       host: smtpSink ? '127.0.0.1' : smtp.host,
@@ -67,17 +71,19 @@ function consumers({ config, platform, broker, app, logger, metrics }: ServiceCo
       timeoutMs: smtp.timeoutMs,
     }),
   });
-  const sms = new SmsChannel({
+  const smsChannel = new SmsChannel({
     url: localSms ? localSmsUrl(app) : () => config.sms.url,
     timeoutMs: config.sms.timeoutMs,
   });
+  const email = localEmail && inProcess ? inProcessEmail(inbox, logger) : emailChannel;
+  const sms = localSms && inProcess ? inProcessSms(inbox, logger) : smsChannel;
   // Started before the router and so stopped after it: no send is running when the SMTP pool and the SMS
   // gateway's connections close.
   components.push({
     name: 'notify-channels',
     start: async () => {},
     stop: async () => {
-      await Promise.all([email.close(), sms.close()]);
+      await Promise.all([emailChannel.close(), smsChannel.close()]);
     },
   });
   components.push(notifyRouter({ config, broker, logger, metrics, senders: { email, sms } }));

@@ -19,6 +19,11 @@ export const SMS_SINK_PATH = '/notify/sms-gateway';
  */
 export const SMS_SINK_REFUSED_PREFIX = '+999';
 
+/** Why the local gateway refuses an SMS to `to`, or `undefined` if it accepts it. */
+export function smsRefusal(to: string): string | undefined {
+  return to.startsWith(SMS_SINK_REFUSED_PREFIX) ? `numbers starting ${SMS_SINK_REFUSED_PREFIX} are refused` : undefined;
+}
+
 /** Registers the local SMS gateway route. */
 export function registerSmsSink(app: FastifyInstance, inbox: SinkInbox): void {
   app.post<{ Body: SmsRequest; Headers: { 'idempotency-key'?: string } }>(
@@ -40,9 +45,10 @@ export function registerSmsSink(app: FastifyInstance, inbox: SinkInbox): void {
     },
     async (request, reply) => {
       const { to, message, request_id } = request.body;
-      if (to.startsWith(SMS_SINK_REFUSED_PREFIX)) {
+      const refusal = smsRefusal(to);
+      if (refusal !== undefined) {
         app.log.info({ to, requestId: request_id }, 'local SMS gateway refused an SMS (a +999 number)');
-        return reply.status(400).send({ status: 'refused', error: `numbers starting ${SMS_SINK_REFUSED_PREFIX} are refused` });
+        return reply.status(400).send({ status: 'refused', error: refusal });
       }
       const key = request.headers['idempotency-key'] || request_id;
       const fresh = inbox.add('sms', { key, request_id, to, text: message });

@@ -167,28 +167,47 @@ test('past the retry limit a message is dead-lettered, and replay delivers it on
   assert.equal(smtp.count(body.request_id), 1);
 });
 
-test('without SMTP host or SMS URL, local sinks receive everything and GET /notify/inbox shows it', async (t) => {
-  const herald = await bootHerald(t, {}, [notifyService]);
-  const body = notification('transactions', { key: 'k' });
-  await produceAll(herald.url, [body]);
-  const inbox = await eventually(async () => {
-    const { body: view } = await request(`${herald.url}/notify/inbox?request_id=${body.request_id}`);
-    return view.email.messages.length === 1 && view.sms.messages.length === 1 ? view : undefined;
+for (const localSinks of ['in-process', 'servers']) {
+  test(`without SMTP host or SMS URL, local sinks (${localSinks}) receive everything, refuse +999 numbers, and GET /notify/inbox shows it`, async (t) => {
+    const herald = await bootHerald(t, localSinks === 'servers' ? { 'notify.localSinks': 'servers' } : {}, [notifyService]);
+    const body = notification('transactions', { key: 'k' });
+    await produceAll(herald.url, [body]);
+    const inbox = await eventually(async () => {
+      const { body: view } = await request(`${herald.url}/notify/inbox?request_id=${body.request_id}`);
+      return view.email.messages.length === 1 && view.sms.messages.length === 1 ? view : undefined;
+    });
+    assert.equal(inbox.email.messages[0].to, 'customer@example.com');
+    assert.equal(inbox.email.messages[0].subject, `Transaction Successful: ${body.transaction_id}`);
+    assert.match(inbox.email.messages[0].text, new RegExp(body.message_body));
+    assert.match(inbox.email.messages[0].key, /^<[0-9a-f]{40}@notify\.herald>$/);
+    assert.equal(inbox.sms.messages[0].to, '+14155550123');
+    assert.equal(inbox.sms.messages[0].key, body.request_id);
+    assert.match(inbox.sms.messages[0].text, new RegExp(`^Transaction Successful: ${body.transaction_id}\\. `));
+    const gateway = await request(`${herald.url}/notify/sms-gateway`, 'POST', {
+      to: '+14155550123',
+      message: 'again',
+      request_id: body.request_id,
+    });
+    assert.deepEqual(gateway.body, { status: 'duplicate' });
+    const { body: all } = await request(`${herald.url}/notify/inbox`);
+    assert.equal(all.sms.duplicates, 1);
+
+    // A +999 number is refused for good: the SMS is dead-lettered at once, the email still goes out.
+    const refused = notification('transactions', { key: 'r', phone: '+99912345678' });
+    await produceAll(herald.url, [refused]);
+    const dlq = await eventually(async () => {
+      const { body: topic } = await request(`${herald.url}/admin/topics/transactions.notify-sms.dlq`);
+      const size = (topic?.partitions ?? []).reduce((n: number, p: { earliest: number; latest: number }) => n + p.latest - p.earliest, 0);
+      return size === 1 ? size : undefined;
+    });
+    assert.equal(dlq, 1);
+    const after = await eventually(async () => {
+      const { body: view } = await request(`${herald.url}/notify/inbox?request_id=${refused.request_id}`);
+      return view.email.messages.length === 1 ? view : undefined;
+    });
+    assert.equal(after.sms.messages.length, 0);
   });
-  assert.equal(inbox.email.messages[0].to, 'customer@example.com');
-  assert.equal(inbox.email.messages[0].subject, `Transaction Successful: ${body.transaction_id}`);
-  assert.match(inbox.email.messages[0].text, new RegExp(body.message_body));
-  assert.equal(inbox.sms.messages[0].to, '+14155550123');
-  assert.equal(inbox.sms.messages[0].key, body.request_id);
-  const gateway = await request(`${herald.url}/notify/sms-gateway`, 'POST', {
-    to: '+14155550123',
-    message: 'again',
-    request_id: body.request_id,
-  });
-  assert.deepEqual(gateway.body, { status: 'duplicate' });
-  const { body: all } = await request(`${herald.url}/notify/inbox`);
-  assert.equal(all.sms.duplicates, 1);
-});
+}
 
 test('Team Paris layout: topics email and phone, each feeding one channel', async (t) => {
   const { smtp, sms } = await startPeers(t);

@@ -46,6 +46,10 @@ test('SinkInbox keeps one entry per key, counts duplicates and stays bounded', (
   assert.equal(inbox.view('email').received, 0);
   // Keys are remembered well past the listed entries, then forgotten oldest first.
   for (let i = 0; i < 300; i++) inbox.add('email', entry(`k${i}`));
+  assert.deepEqual(
+    inbox.view('email').messages.map((m) => m.key),
+    ['k298', 'k299'],
+  );
   assert.equal(inbox.add('email', entry('k299')), false);
   assert.equal(inbox.add('email', entry('k0')), true);
 });
