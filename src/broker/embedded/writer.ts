@@ -168,7 +168,11 @@ export class Writer {
       for (let i = 0; i < request.records.length; i++) {
         const record = request.records[i];
         const log = record.log;
-        const p = pendingOf(log);
+        let p = pending.get(log);
+        if (p === undefined) {
+          p = { next: log.end, bytes: log.bytes, params: [] };
+          pending.set(log, p);
+        }
         const offset = p.next++;
         p.bytes += record.size;
         p.params.push(offset, record.timestamp, record.key, record.value, record.headers);
