@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,26 @@ function logConfig(flags: Record<string, string>) {
 }
 
 describe('logger', () => {
+  it("writes the process's stdout in order, a turn's lines together, and what is waiting when the process exits", () => {
+    // The child's stdout is a pipe: each write arrives as its own chunk here, as long as the reader keeps up.
+    const script = `
+      import { createLogger } from ${JSON.stringify(new URL('../../src/log/logger.ts', import.meta.url).href)};
+      const { logger } = await createLogger({ level: 'info', format: 'json', file: '', rotate: {} });
+      for (let i = 0; i < 5; i++) logger.info({ i }, 'first turn');
+      setTimeout(() => {
+        for (let i = 0; i < 3; i++) logger.info({ i }, 'last turn');
+        process.exit(3);
+      }, 50);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 3, child.stderr);
+    const lines = child.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; i: number });
+    assert.deepEqual(
+      lines.map((l) => `${l.msg} ${l.i}`),
+      ['first turn 0', 'first turn 1', 'first turn 2', 'first turn 3', 'first turn 4', 'last turn 0', 'last turn 1', 'last turn 2'],
+    );
+  });
+
   it('writes JSON lines to stdout with child bindings', async () => {
     const out = new PassThrough();
     const lines: string[] = [];
