@@ -11,7 +11,7 @@ export interface ThreadLinkOptions<Out> {
   /** The thread's entry. */
   script: URL;
   workerData?: unknown;
-  /** Names the thread in logs. */
+  /** Names the thread in logs, and the OS thread (`/proc/<pid>/task/<tid>/comm`, `top -H`; its first 15 bytes). */
   name: string;
   logger: Logger;
   /** Every message from the thread but `closed`. */
@@ -88,7 +88,7 @@ export class ThreadLink<In, Out> {
 
   #start(): Worker {
     const { script, workerData, name, logger, onMessage, onExit, onStart } = this.#options;
-    const worker = new Worker(script, { workerData });
+    const worker = new Worker(script, { workerData, name });
     if (this.#options.unref === true) worker.unref();
     worker.on('message', (message: Out | ClosedMessage) => {
       if ((message as ClosedMessage).type !== 'closed') onMessage(message as Out);
