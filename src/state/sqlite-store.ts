@@ -104,13 +104,20 @@ export class SqliteStore implements KeyValueStore {
   }
 
   apply(write: StoreWrite): void {
+    this.applyAll([write]);
+  }
+
+  /** Applies writes in order, in one transaction: all of them, or none if one fails. */
+  applyAll(writes: readonly StoreWrite[]): void {
     this.#db.exec('BEGIN');
     try {
-      for (const { partition, key, value } of write.changes) {
-        if (value === null) this.#delete.run(partition, key);
-        else this.#put.run(partition, key, value);
+      for (const write of writes) {
+        for (const { partition, key, value } of write.changes) {
+          if (value === null) this.#delete.run(partition, key);
+          else this.#put.run(partition, key, value);
+        }
+        for (const [partition, offset] of write.checkpoints) this.#setCheckpoint.run(partition, offset);
       }
-      for (const [partition, offset] of write.checkpoints) this.#setCheckpoint.run(partition, offset);
       this.#db.exec('COMMIT');
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');

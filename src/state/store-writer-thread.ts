@@ -1,6 +1,7 @@
 /**
- * The write-behind thread of a SQLite store (started by `StoreWriter`): applies each write it is sent — changes
- * and checkpoints — in one transaction on its own connection, and answers with its id, so that the SQLite work of
+ * The write-behind thread of a SQLite store (started by `StoreWriter`): applies each request it is sent — the
+ * changes and checkpoints of a turn's writes, in order — in one transaction on its own connection, and answers with
+ * their ids, so that the SQLite work of
  * committed batches stays off the event loop that processes records.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -19,15 +20,16 @@ port.on('message', (message: StoreWriterRequest | CloseMessage) => {
     port.postMessage({ type: 'closed' } satisfies ClosedMessage);
     return;
   }
+  const { ids } = message;
   if (broken !== undefined) {
-    port.postMessage({ type: 'failed', id: message.id, message: `an earlier write failed: ${broken}` } satisfies StoreWriterReply);
+    port.postMessage({ type: 'failed', ids, message: `an earlier write failed: ${broken}` } satisfies StoreWriterReply);
     return;
   }
   try {
-    store.apply({ changes: unpackChanges(message.changes), checkpoints: new Map(message.checkpoints) });
-    port.postMessage({ type: 'written', id: message.id } satisfies StoreWriterReply);
+    store.applyAll(message.changes.map((changes, i) => ({ changes: unpackChanges(changes), checkpoints: new Map(message.checkpoints[i]) })));
+    port.postMessage({ type: 'written', ids } satisfies StoreWriterReply);
   } catch (err) {
     broken = (err as Error).message;
-    port.postMessage({ type: 'failed', id: message.id, message: (err as Error).message } satisfies StoreWriterReply);
+    port.postMessage({ type: 'failed', ids, message: (err as Error).message } satisfies StoreWriterReply);
   }
 });
