@@ -107,18 +107,19 @@ it(
     const tookOverAt = accepted;
     const result = await load;
     const ids = result.accepted.map((event) => event.id);
-    await waitFor('every acknowledged event delivered', () => receivedAll(dest, ids), 90_000);
+    // Past the guard the verdict below says what is missing.
+    await waitFor('every acknowledged event delivered', () => receivedAll(dest, ids), 90_000).catch(() => {});
 
     assert.ok(tookOverAt < result.accepted.length, 'events were still being published after the takeover');
     const summary = summarise(result.accepted, dest.receipts, () => false);
     assert.equal(result.accepted.length, USERS * EVENTS_PER_USER);
-    assert.equal(summary.lost, 0, `lost e.g. ${summary.lostSample.join(', ')}`);
+    assert.equal(summary.lost, 0, `${summary.lost} acknowledged events lost, e.g. ${summary.lostSample.join(', ')}`);
     assert.equal(summary.delivered, result.accepted.length);
     assert.equal(summary.orderViolations, 0);
     t.diagnostic(
-      `accepted ${result.accepted.length} (killed after ${KILL_AFTER_ACCEPTED}, survivors owned every partition ` +
-        `${(takeoverMs / 1000).toFixed(1)} s later, after ${tookOverAt}); duplicates ${summary.duplicates}, unacknowledged-but-delivered ` +
-        `${summary.unacknowledged}, requests retried ${result.retriedRequests}`,
+      `accepted ${result.accepted.length}; killed after ${KILL_AFTER_ACCEPTED}, the survivors owned every partition ` +
+        `${(takeoverMs / 1000).toFixed(1)} s later (after ${tookOverAt}); duplicates ${summary.duplicates}, ` +
+        `unacknowledged-but-delivered ${summary.unacknowledged}, requests retried ${result.retriedRequests}`,
     );
   },
 );
