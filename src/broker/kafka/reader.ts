@@ -3,7 +3,9 @@
  * joins, used only for its Fetch and ListOffsets requests. Reads run one at a time: the library keeps one
  * incremental fetch session per broker, which concurrent requests would invalidate for each other.
  */
-import { type ConnectionPool, Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ConnectionPool, Consumer, FetchIsolationLevels, ListOffsetTimestamps, protocolErrorsCodesById } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
 import type { BrokerRecord, RecordPosition } from '../port.ts';
 import { toHeraldError } from './errors.ts';
 import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
@@ -13,8 +15,10 @@ import { decodeBatches } from './records.ts';
 import { abortedTransactionsOf, unfilteredFetches } from './unfiltered-fetch.ts';
 
 const PARTITION_MAX_BYTES = 1_048_576;
-/** Fetches that answered nothing below the end, asked again before a read stops there. */
-const EMPTY_RETRIES = 3;
+/** Fetches that answered nothing below the end, asked again before the read fails. */
+const EMPTY_RETRIES = 5;
+/** Pause before the first re-ask, growing linearly (50, 100, … 250 ms: 750 ms in all). */
+const EMPTY_RETRY_DELAY_MS = 50;
 
 export class PartitionReader {
   readonly #client: Consumer;
@@ -34,7 +38,10 @@ export class PartitionReader {
     this.#pool = unfilteredFetches(this.#client.connections);
   }
 
-  /** Up to `limit` records of the partition from `offset` (clamped to the earliest stored); `[]` past the end. */
+  /**
+   * Up to `limit` records of the partition from `offset` (clamped to the earliest stored); `[]` past the end.
+   * @throws HeraldError `HERALD_BROKER_UNAVAILABLE` when Kafka keeps answering without records below the end.
+   */
   read(position: RecordPosition, limit: number): Promise<BrokerRecord[]> {
     try {
       checkPosition(position, 'read');
@@ -90,11 +97,18 @@ export class PartitionReader {
         const answer = response.responses
           .find((t) => t.topicId === topicId)
           ?.partitions.find((p) => p.partitionIndex === partition);
-        const batches = answer?.records;
+        const batches = answer?.errorCode === 0 ? answer.records : undefined;
         if (!batches || batches.length === 0) {
           // Below the end an answer can still come without the partition's records (seen under an incremental
-          // fetch session): ask again, a few times, before taking it for the end.
-          if (++empty > EMPTY_RETRIES) break;
+          // fetch session, and as a partition error while leadership or metadata settles): ask again, after a
+          // pause and with fresh metadata, before giving up. Giving up is an error, never an early `[]`: callers
+          // take `[]` for the end of the partition (a CI run once read a whole table as empty that way).
+          if (++empty > EMPTY_RETRIES) {
+            const why = answer === undefined ? 'no answer for the partition' : answer.errorCode !== 0 ? protocolErrorsCodesById[answer.errorCode] ?? `error ${answer.errorCode}` : 'no records';
+            throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `read ${topic}/${partition}@${from}: ${why} below the end (${latest}), ${EMPTY_RETRIES + 1} times`);
+          }
+          this.#client.clearMetadata();
+          await sleep(EMPTY_RETRY_DELAY_MS * empty);
           continue;
         }
         empty = 0;
