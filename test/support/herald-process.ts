@@ -1,9 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
 
 /** The Node 24 binary running the tests; children run on it too. */
 export const NODE = process.execPath;
+
+/** How long a child that was asked to stop gets to finish before the end of its test kills it. */
+const STOPPING_GRACE_MS = 10_000;
+
+/**
+ * Ends a child when its test ends: SIGKILL — unless the test already sent it a signal and it is still exiting, in
+ * which case it gets {@link STOPPING_GRACE_MS} to finish first. A child killed while it exits can leave a half-written
+ * coverage file, and one unreadable file fails the coverage report of the whole run.
+ */
+export async function endChild(child: ChildProcess): Promise<void> {
+  const running = () => child.exitCode === null && child.signalCode === null;
+  if (!running()) return;
+  if (child.killed) {
+    const timer = new AbortController();
+    await Promise.race([once(child, 'exit'), sleep(STOPPING_GRACE_MS, undefined, { signal: timer.signal }).catch(() => {})]);
+    timer.abort();
+  }
+  if (running()) child.kill('SIGKILL');
+}
 
 /** Output and exit of a finished child process. */
 export interface Finished {
@@ -38,9 +58,7 @@ export async function startHerald(t: TestContext, script: string, args: string[]
     env: { ...process.env, HERALD_BROKER__KAFKA_LISTENER__LISTEN: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  t.after(() => endChild(child));
   const exit = finished(child);
   const url = await new Promise<string>((resolve, reject) => {
     let seen = '';

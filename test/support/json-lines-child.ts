@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { endChild } from './herald-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -13,16 +14,18 @@ export interface JsonLinesChild<E> {
 
 /**
  * Runs `script` (relative to the project root) with JSON-encoded `args` on this Node, collecting every stdout line
- * as a parsed event. `defer` registers the SIGKILL that ends the child if the test has not already.
+ * as a parsed event. `defer` registers what ends the child when the test ends (see `endChild`).
  */
-export function spawnJsonLinesChild<E>(script: string, args: unknown[], defer: (fn: () => void) => void): JsonLinesChild<E> {
+export function spawnJsonLinesChild<E>(
+  script: string,
+  args: unknown[],
+  defer: (fn: () => Promise<void>) => void,
+): JsonLinesChild<E> {
   const child = spawn(process.execPath, [resolve(ROOT, script), ...args.map((a) => JSON.stringify(a))], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  defer(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  defer(() => endChild(child));
   const events: E[] = [];
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
