@@ -9,7 +9,8 @@ import { withTimeout } from '../../kit/timeout.ts';
 import type { ConsumerListener, RecordPosition, TopicPartition } from '../port.ts';
 import type { ResolvedConsumerOptions } from './consumer-options.ts';
 import { describeError } from './errors.ts';
-import { type Fetcher, partitionKey } from './fetcher.ts';
+import type { Fetcher } from './fetcher.ts';
+import { partitionKey } from './fetch-state.ts';
 
 const keyOf = (tp: TopicPartition) => partitionKey(tp.topic, tp.partition);
 const keyText = (tp: TopicPartition) => `${tp.topic}/${tp.partition}`;

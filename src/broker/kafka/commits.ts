@@ -6,7 +6,7 @@
 import type { Consumer } from '@platformatic/kafka';
 import type { RecordPosition } from '../port.ts';
 import { toHeraldError } from './errors.ts';
-import { partitionKey } from './fetcher.ts';
+import { partitionKey } from './fetch-state.ts';
 
 interface Waiter {
   resolve(): void;

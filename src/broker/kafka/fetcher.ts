@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { BrokerRecord, TopicPartition } from '../port.ts';
 import { describeError } from './errors.ts';
 import { decodeBatches } from './records.ts';
+import { type PartitionState, partitionKey } from './fetch-state.ts';
 import { abortedTransactionsOf, unfilteredFetches } from './unfiltered-fetch.ts';
 
 const OFFSET_OUT_OF_RANGE = 1;
@@ -53,26 +54,6 @@ export interface FetcherOptions {
   deliver(records: BrokerRecord[], next: number, tp: TopicPartition): Promise<void> | void;
 }
 
-interface PartitionState extends TopicPartition {
-  readonly key: string;
-  /** Next offset to fetch. */
-  position: number;
-  /** The `next` of the last batch handed over (or the starting position). */
-  reported: number;
-  /** Bumped by seek and offset resets: fetch results requested under an older epoch are dropped. */
-  epoch: number;
-  buffer: BrokerRecord[];
-  /** Index of the first record of `buffer` not handed over yet. */
-  head: number;
-  paused: boolean;
-  fetching: boolean;
-  /** The batch the listener is working on. */
-  busy: Promise<void> | null;
-  removed: boolean;
-  /** Fetch size for this partition: doubled while a record batch larger than it blocks progress. */
-  maxBytes: number;
-}
-
 interface Requested {
   state: PartitionState;
   epoch: number;
@@ -80,10 +61,6 @@ interface Requested {
 }
 
 const EMPTY: BrokerRecord[] = [];
-
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\0${partition}`;
-}
 
 export class Fetcher {
   readonly #consumer: Consumer;

@@ -6,7 +6,7 @@ import { type Admin, ListOffsetTimestamps } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
 import type { GroupInfo, GroupMember, GroupOffset, TopicPartition } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
-import { partitionKey } from './fetcher.ts';
+import { partitionKey } from './fetch-state.ts';
 
 export class Groups {
   readonly #admin: Admin;

@@ -17,7 +17,8 @@ import type {
 } from '../port.ts';
 import { checkList, checkPosition, checkTailListener, checkTopicPartition, resolveTailReaderOptions } from '../rules.ts';
 import { describeError } from './errors.ts';
-import { Fetcher, partitionKey } from './fetcher.ts';
+import { partitionKey } from './fetch-state.ts';
+import { Fetcher } from './fetcher.ts';
 import { checkPartition, topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 
