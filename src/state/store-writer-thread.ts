@@ -1,8 +1,7 @@
 /**
  * The write-behind thread of a SQLite store (started by `StoreWriter`): applies each request it is sent — the
  * changes and checkpoints of a turn's writes, in order — in one transaction on its own connection, and answers with
- * their ids, so that the SQLite work of
- * committed batches stays off the event loop that processes records.
+ * their ids, so that the SQLite work of committed batches stays off the event loop that processes records.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CloseMessage, ClosedMessage } from '../kit/thread-link.ts';

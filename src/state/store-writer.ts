@@ -62,7 +62,7 @@ export type StoreWriterReply = { type: 'written'; ids: number[] } | { type: 'fai
 interface QueuedWrite {
   id: number;
   changes: ArrayBuffer;
-  checkpoints: Iterable<[number, number]>;
+  checkpoints: [number, number][];
 }
 
 /**
@@ -108,7 +108,7 @@ export class StoreWriter {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#queue.push({ id, changes: packChanges(write.changes), checkpoints: write.checkpoints });
+      this.#queue.push({ id, changes: packChanges(write.changes), checkpoints: [...write.checkpoints] });
     });
   }
 
@@ -117,11 +117,13 @@ export class StoreWriter {
    * write cost 5% of the wallet's CPU under deposit load (several writes a turn, a `postMessage` and a reply each).
    */
   #post(writes: QueuedWrite[]): void {
+    // The thread died during the turn (#fail answered the writes): a post would start a new one.
+    if (this.#dead !== undefined) return;
     const request: StoreWriterRequest = {
       type: 'write',
       ids: writes.map((w) => w.id),
       changes: writes.map((w) => w.changes),
-      checkpoints: writes.map((w) => [...w.checkpoints]),
+      checkpoints: writes.map((w) => w.checkpoints),
     };
     this.#thread.post(request, request.changes);
   }
