@@ -171,9 +171,13 @@ export class Fetcher {
   #round(): void {
     if (this.#stopped) return;
     const fetchable: PartitionState[] = [];
+    // A partition whose records wait for the listener is left out of fetches until they are handed over.
+    let heldBack = false;
     for (const state of this.#partitions.values()) {
       this.#handOver(state);
-      if (!state.paused && !state.fetching && state.head >= state.buffer.length) fetchable.push(state);
+      if (state.paused || state.fetching) continue;
+      if (state.head >= state.buffer.length) fetchable.push(state);
+      else if (!state.removed) heldBack = true;
     }
     if (fetchable.length === 0) return;
     const wait = this.#backoffUntil - Date.now();
@@ -185,15 +189,7 @@ export class Fetcher {
       return;
     }
     for (const state of fetchable) state.fetching = true;
-    void this.#fetchAll(fetchable, this.#heldBack() ? Math.min(HELD_BACK_MAX_WAIT_MS, this.#options.maxWaitMs) : this.#options.maxWaitMs);
-  }
-
-  /** Whether a partition has records waiting for the listener, so that it is left out of fetches until handed over. */
-  #heldBack(): boolean {
-    for (const state of this.#partitions.values()) {
-      if (!state.paused && !state.removed && !state.fetching && state.head < state.buffer.length) return true;
-    }
-    return false;
+    void this.#fetchAll(fetchable, heldBack ? Math.min(HELD_BACK_MAX_WAIT_MS, this.#options.maxWaitMs) : this.#options.maxWaitMs);
   }
 
   #handOver(state: PartitionState): void {
