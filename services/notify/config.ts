@@ -86,7 +86,7 @@ export const configSchema = {
   ),
   inboxSize: integer(1000, 'messages of each local sink kept for GET /notify/inbox', 1, 1_000_000),
   smtp: {
-    host: string('', 'SMTP server host (empty: run the local SMTP sink)'),
+    host: string('', 'SMTP server host (empty: the local email sink, see localSinks)'),
     port: integer(587, 'SMTP server port', 1, 65535),
     secure: boolean(
       false,
@@ -100,7 +100,7 @@ export const configSchema = {
   sms: {
     url: string(
       '',
-      'SMS gateway URL to POST to (empty: the local endpoint POST /notify/sms-gateway)',
+      'SMS gateway URL to POST to (empty: the local SMS sink, see localSinks)',
       /^(|https?:\/\/\S+)$/,
       'an http(s) URL or empty',
     ),
