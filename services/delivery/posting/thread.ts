@@ -10,7 +10,8 @@ import type { FromPoster, ToPoster } from './protocol.ts';
 
 const port = parentPort!;
 const clients = new Map<number, DestinationClient>();
-const aborts = new Map<number, AbortController>();
+/** How to stop each request in flight, by id. */
+const stops = new Map<number, () => void>();
 /** Results of this turn, sent back in one message. */
 const results = new TurnBatcher<[number, Attempt]>((batch) =>
   port.postMessage({ type: 'results', results: batch } satisfies FromPoster),
@@ -25,22 +26,20 @@ port.on('message', (message: ToPoster) => {
     }
     case 'post':
       for (const [id, pool, url, body, headers] of message.requests) {
-        const abort = new AbortController();
-        aborts.set(id, abort);
-        void clients
-          .get(pool)!
-          .post(url, Buffer.from(body, 'latin1'), headers, abort.signal)
-          .then((attempt) => {
-            aborts.delete(id);
-            results.push([id, attempt]);
-          });
+        let answered = false;
+        const stop = clients.get(pool)!.start(url, Buffer.from(body, 'latin1'), headers, (attempt) => {
+          answered = true;
+          stops.delete(id);
+          results.push([id, attempt]);
+        });
+        if (!answered) stops.set(id, stop);
       }
       return;
     case 'abort':
-      for (const id of message.ids) aborts.get(id)?.abort();
+      for (const id of message.ids) stops.get(id)?.();
       return;
     case 'close':
-      for (const abort of aborts.values()) abort.abort();
+      for (const stop of [...stops.values()]) stop();
       for (const client of clients.values()) client.close();
       port.postMessage({ type: 'closed' } satisfies FromPoster);
       port.close();

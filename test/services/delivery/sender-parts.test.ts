@@ -68,6 +68,25 @@ describe('destination client', { timeout: 20_000 }, () => {
     assert.deepEqual(aborted, { failure: 'connection', message: 'aborted: Herald is stopping' });
   });
 
+  it('stops a request in flight (the posting thread, by id): a connection failure, and its connection is closed', async (t) => {
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    let socketClosed: Promise<unknown> = Promise.resolve();
+    const url = await server(t, (req) => {
+      socketClosed = once(req.socket, 'close');
+      arrived();
+    });
+    const client = new DestinationClient(2, 10_000);
+    t.after(() => client.close());
+    const answers: unknown[] = [];
+    const stop = client.start(url, Buffer.from('{}'), {}, (attempt) => answers.push(attempt));
+    await arrival;
+    stop();
+    stop();
+    assert.deepEqual(answers, [{ failure: 'connection', message: 'aborted: Herald is stopping' }], 'answered once');
+    await socketClosed;
+  });
+
   it('reports a header it cannot send as an invalid request, which is permanent, not a connection failure', async (t) => {
     let requests = 0;
     const url = await server(t, (_req, res) => {
