@@ -116,6 +116,21 @@ async function verify(broker: Broker, group: string, output: string): Promise<vo
   assert.equal(seen.size, DEPOSITS, 'every deposit emitted');
 }
 
+/**
+ * With `broker` running here while the children reach it through `spec`: the deposits produced, the summing child
+ * killed repeatedly, then every total and emitted record checked.
+ */
+async function sumKilledRepeatedly(t: TestContext, broker: Broker, spec: BrokerSpec): Promise<void> {
+  const group = uniqueName('wallets');
+  const input = uniqueName('deposits');
+  const output = uniqueName('credited');
+  await broker.admin.createTopic({ name: input, partitions: PARTITIONS });
+  await broker.admin.createTopic({ name: output, partitions: PARTITIONS });
+  await produceDeposits(broker, input);
+  await runKilledRepeatedly(t, spec, group, input, output);
+  await verify(broker, group, output);
+}
+
 describe(`exactly-once under SIGKILL (${DEPOSITS} deposits, ${WALLETS} wallets, ${GUARANTEE})`, () => {
   it('embedded broker: totals exact, emitted records unique', { timeout: 900_000 }, async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'herald-eos-broker-'));
@@ -148,14 +163,7 @@ describe(`exactly-once under SIGKILL (${DEPOSITS} deposits, ${WALLETS} wallets, 
     t.after(() => broker.stop());
     const { host, port } = broker.kafkaListenerAddress()!;
     const spec: BrokerSpec = { kind: 'kafka', bootstrap: [`${host}:${port}`] };
-    const group = uniqueName('wallets');
-    const input = uniqueName('deposits');
-    const output = uniqueName('credited');
-    await broker.admin.createTopic({ name: input, partitions: PARTITIONS });
-    await broker.admin.createTopic({ name: output, partitions: PARTITIONS });
-    await produceDeposits(broker, input);
-    await runKilledRepeatedly(t, spec, group, input, output);
-    await verify(broker, group, output);
+    await sumKilledRepeatedly(t, broker, spec);
   });
 
   it('Kafka: totals exact, a read_committed reader sees no duplicates', { timeout: 900_000 }, async (t) => {
@@ -165,13 +173,6 @@ describe(`exactly-once under SIGKILL (${DEPOSITS} deposits, ${WALLETS} wallets, 
     const broker = await createBroker(spec, logger);
     await broker.start();
     t.after(() => broker.stop());
-    const group = uniqueName('wallets');
-    const input = uniqueName('deposits');
-    const output = uniqueName('credited');
-    await broker.admin.createTopic({ name: input, partitions: PARTITIONS });
-    await broker.admin.createTopic({ name: output, partitions: PARTITIONS });
-    await produceDeposits(broker, input);
-    await runKilledRepeatedly(t, spec, group, input, output);
-    await verify(broker, group, output);
+    await sumKilledRepeatedly(t, broker, spec);
   });
 });
