@@ -19,7 +19,7 @@ export function abortOpenTransactions(store: Store, topics: TopicRegistry): numb
     }
     for (const [id, freed] of freedByLog) {
       const log = topics.logById(id)!;
-      store.updateLog(id, log.end, log.bytes - freed);
+      store.updateLog(id, log.end, log.bytes - freed, log.logStart());
     }
     store.deleteAllOpenRanges();
   });

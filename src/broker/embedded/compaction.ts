@@ -28,7 +28,7 @@ export async function compact(log: PartitionLog, context: CleaningContext, delet
           freed += size;
         }
       }
-      if (count > 0) context.store.updateLog(log.id, log.end, log.bytes - freed);
+      if (count > 0) context.store.updateLog(log.id, log.end, log.bytes - freed, log.logStart());
     });
     log.bytes -= freed;
     removed += count;
@@ -53,7 +53,7 @@ function removeExpiredTombstones(log: PartitionLog, context: CleaningContext, de
         freed += size;
       }
     }
-    if (count > 0) context.store.updateLog(log.id, log.end, log.bytes - freed);
+    if (count > 0) context.store.updateLog(log.id, log.end, log.bytes - freed, log.logStart());
   });
   log.bytes -= freed;
   const remaining = log.pendingTombstones.filter((t) => now - t.seenAt < deleteRetentionMs);

@@ -1,7 +1,7 @@
 import { HeraldError } from '../../errors.ts';
 import type { OutgoingRecord, Producer, RecordPosition } from '../port.ts';
 import { partitionForKey } from '../partitioner.ts';
-import { encodeHeaders, recordSize } from './records.ts';
+import { recordSize, storedHeaders } from './records.ts';
 import type { TopicState } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
 import { checkOutgoing } from '../rules.ts';
@@ -38,7 +38,7 @@ export function prepareRecords(topics: TopicRegistry, records: unknown): AppendR
       spread.set(topic, next + 1);
     }
     const log = target >= 0 && target < topic.logs.length ? topic.logs[target] : topics.log(topic.name, target);
-    const headers = encodeHeaders(record.headers);
+    const headers = storedHeaders(record.headers);
     prepared[i] = { log, timestamp, key, value, headers, size: recordSize(key, value, headers) };
   }
   for (const [state, next] of spread) state.spread = next % 1_000_000_007;

@@ -1,24 +1,26 @@
 import type { BrokerRecord, Headers } from '../port.ts';
 
-/** A stored row as the read statements return it (arrays, not objects, to save an allocation per row). */
+/**
+ * A stored record as reads return it (an array, not an object, to save an allocation per record): offset,
+ * timestamp, key, value and headers (`null` for none). Rows are shared by every reader of the tail cache, so their
+ * bytes and headers are read-only; {@link toBrokerRecord} gives each consumer its own headers object.
+ */
 export type RecordRow = [
   offset: number,
   timestamp: number,
   key: Uint8Array | null,
   value: Uint8Array | null,
-  headers: string | null,
+  headers: Headers | null,
 ];
 
-/** Headers as stored: `null` for none, so the common case costs neither JSON nor bytes. */
-export function encodeHeaders(headers: Headers | undefined): string | null {
+/**
+ * Headers as stored: `null` for none, so the common case costs nothing, else a copy (the sender may change its
+ * object once the send resolves).
+ */
+export function storedHeaders(headers: Headers | undefined): Headers | null {
   if (headers === undefined) return null;
-  for (const _ in headers) return JSON.stringify(headers);
+  for (const _ in headers) return { ...headers };
   return null;
-}
-
-function decodeHeaders(text: string | null): Headers {
-  // A fresh object per record: listeners may add headers when they forward a record.
-  return text === null ? {} : (JSON.parse(text) as Headers);
 }
 
 /** SQLite hands blobs back as plain `Uint8Array`s, each over its own memory; view them as Buffers without copying. */
@@ -26,22 +28,32 @@ function asBuffer(bytes: Uint8Array | null): Buffer | null {
   return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Bytes a record counts for against `retentionBytes`: key, value and encoded headers. */
-export function recordSize(key: Uint8Array | null, value: Uint8Array | null, headers: string | null): number {
-  return (key?.byteLength ?? 0) + (value?.byteLength ?? 0) + (headers === null ? 0 : Buffer.byteLength(headers));
+/** UTF-8 bytes of header names and values. */
+export function headerBytes(headers: Headers | null): number {
+  if (headers === null) return 0;
+  let size = 0;
+  for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name]);
+  return size;
 }
 
-/** The SQL expression computing {@link recordSize} of a stored row. */
-export const RECORD_SIZE_SQL = 'ifnull(length(k),0)+ifnull(length(v),0)+ifnull(octet_length(h),0)';
+/**
+ * Bytes a record counts for against `retentionBytes` and in a partition's size: key, value, and the UTF-8 bytes of
+ * header names and values.
+ */
+export function recordSize(key: Uint8Array | null, value: Uint8Array | null, headers: Headers | null): number {
+  return (key?.byteLength ?? 0) + (value?.byteLength ?? 0) + headerBytes(headers);
+}
 
 export function toBrokerRecord(topic: string, partition: number, row: RecordRow): BrokerRecord {
+  const headers = row[4];
   return {
     topic,
     partition,
     offset: row[0],
     key: asBuffer(row[2]),
     value: asBuffer(row[3]),
-    headers: decodeHeaders(row[4]),
+    // A fresh object per record: listeners may add headers when they forward a record.
+    headers: headers === null ? {} : { ...headers },
     timestamp: row[1],
   };
 }

@@ -35,7 +35,7 @@ export async function enforceRetention(log: PartitionLog, context: CleaningConte
     const upTo = rows[count - 1][0] + 1;
     context.store.transaction(() => {
       log.deleteBelow(upTo);
-      context.store.updateLog(log.id, log.end, log.bytes - freed);
+      context.store.updateLog(log.id, log.end, log.bytes - freed, log.logStart());
     });
     log.bytes -= freed;
     removed += count;

@@ -2,18 +2,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
+import { migrateFromV1 } from './migrate-v1.ts';
 
 /** Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Database file inside the data directory. */
 export const DB_FILE = 'herald.db';
 
 /*
- * Layout. Each partition is a table `log_<id>` whose rowid is the offset (created by `PartitionLog`): appends go to
+ * Layout. Each partition is a table `log_<id>` (created by `PartitionLog`): record batches keyed by their last
+ * offset for a normal topic, one row per record keyed by offset for a compacted one (see `LogTable`). Appends go to
  * the end of one b-tree, range reads are rowid scans, and retention is a range delete. `logs` maps partitions to
- * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records) and
- * the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
+ * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records),
+ * the log start offset (where retention deleted up to) and the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
  * `open_transaction_ranges` lists the offsets written by transactions still open (see `OpenTransaction`); it is
  * empty whenever none is, and rows left by a stop or crash are aborted at the next start.
  */
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS logs (
   part INTEGER NOT NULL,
   next_offset INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
+  start_offset INTEGER NOT NULL DEFAULT 0,
   UNIQUE (topic_id, part)
 );
 CREATE TABLE IF NOT EXISTS group_offsets (
@@ -68,6 +71,7 @@ export interface LogRow {
   part: number;
   next_offset: number;
   bytes: number;
+  start_offset: number;
 }
 
 /** Offsets `[first, last]` of log `log_id` written by the open transaction `txn`. */
@@ -164,7 +168,9 @@ export class Store {
           { retriable: false },
         );
       }
-      this.db.exec(`BEGIN; ${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      this.db.exec('BEGIN');
+      if (version === 1) migrateFromV1(this.db);
+      this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     } catch (err) {
       this.db.close();
       throw isCorrupt(err) ? storageError('', err, this.file) : err;
@@ -174,7 +180,7 @@ export class Store {
     );
     this.#deleteTopic = this.db.prepare('DELETE FROM topics WHERE id = ?');
     this.#insertLog = this.db.prepare('INSERT INTO logs (id, topic_id, part, next_offset, bytes) VALUES (?, ?, ?, 0, 0)');
-    this.#updateLog = this.db.prepare('UPDATE logs SET next_offset = ?, bytes = ? WHERE id = ?');
+    this.#updateLog = this.db.prepare('UPDATE logs SET next_offset = ?, bytes = ?, start_offset = ? WHERE id = ?');
     this.#deleteLogs = this.db.prepare('DELETE FROM logs WHERE topic_id = ?');
     this.#upsertOffset = this.db.prepare(
       'INSERT INTO group_offsets (group_id, log_id, off, committed_at) VALUES (?, ?, ?, ?) ' +
@@ -309,8 +315,8 @@ export class Store {
     return rows.map((row) => Number(row.name.slice(4)));
   }
 
-  updateLog(logId: number, nextOffset: number, bytes: number): void {
-    this.#updateLog.run(nextOffset, bytes, logId);
+  updateLog(logId: number, nextOffset: number, bytes: number, startOffset: number): void {
+    this.#updateLog.run(nextOffset, bytes, startOffset, logId);
   }
 
   /** Removes a topic's catalog rows and the committed offsets of its logs (the log tables are dropped separately). */

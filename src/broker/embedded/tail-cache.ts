@@ -1,4 +1,3 @@
-import type { SQLInputValue } from 'node:sqlite';
 import type { RecordRow } from './records.ts';
 
 /** Newest records kept per partition, at most. */
@@ -25,14 +24,11 @@ export class TailCache {
     return this.#head < this.#rows.length ? this.#rows[this.#head][0] : undefined;
   }
 
-  /** Caches rows just committed: `params` as the writer bound them (offset, timestamp, key, value, headers). */
-  add(params: SQLInputValue[], columns: number): void {
+  /** Caches rows just committed (contiguous offsets, ascending). */
+  add(rows: readonly RecordRow[]): void {
     let size = 0;
-    for (let i = 0; i < params.length; i += columns) {
-      size += (params[i + 2] as Uint8Array | null)?.byteLength ?? 0;
-      size += (params[i + 3] as Uint8Array | null)?.byteLength ?? 0;
-    }
-    const first = params[0] as number;
+    for (const row of rows) size += (row[2]?.byteLength ?? 0) + (row[3]?.byteLength ?? 0);
+    const first = rows[0][0];
     if (this.#head < this.#rows.length && first !== this.#rows[this.#rows.length - 1][0] + 1) this.clear();
     // One copy for the whole batch; each key and value a view into it.
     const slab = Buffer.allocUnsafeSlow(size);
@@ -44,10 +40,8 @@ export class TailCache {
       at += bytes.byteLength;
       return view;
     };
-    for (let i = 0; i < params.length; i += columns) {
-      const key = copy(params[i + 2] as Uint8Array | null);
-      const value = copy(params[i + 3] as Uint8Array | null);
-      this.#rows.push([params[i] as number, params[i + 1] as number, key, value, params[i + 4] as string | null]);
+    for (const [offset, timestamp, key, value, headers] of rows) {
+      this.#rows.push([offset, timestamp, copy(key), copy(value), headers]);
     }
     this.#bytes += size;
     this.#trim();

@@ -24,14 +24,14 @@ export class TopicRegistry {
 
   constructor(store: Store) {
     this.#store = store;
-    const logsByTopic = new Map<number, { id: number; part: number; next: number; bytes: number }[]>();
+    const logsByTopic = new Map<number, { id: number; part: number; next: number; bytes: number; start: number }[]>();
     for (const row of store.loadLogs()) {
       let list = logsByTopic.get(row.topic_id);
       if (list === undefined) {
         list = [];
         logsByTopic.set(row.topic_id, list);
       }
-      list.push({ id: row.id, part: row.part, next: row.next_offset, bytes: row.bytes });
+      list.push({ id: row.id, part: row.part, next: row.next_offset, bytes: row.bytes, start: row.start_offset });
     }
     for (const row of store.loadTopics()) {
       const topic = this.#topicState(
@@ -43,7 +43,7 @@ export class TopicRegistry {
         JSON.parse(row.configs),
       );
       for (const log of logsByTopic.get(row.id) ?? []) {
-        topic.logs[log.part] = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes);
+        topic.logs[log.part] = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes, log.start);
         this.#logs.set(log.id, topic.logs[log.part]);
       }
       this.#byName.set(topic.name, topic);

@@ -1,12 +1,12 @@
-import type { SQLInputValue } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import { TurnBatcher } from '../../kit/turn-batcher.ts';
-import type { RecordPosition } from '../port.ts';
+import type { Headers, RecordPosition } from '../port.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { OpenTransaction } from './open-transaction.ts';
 import type { PartitionLog } from './partition-log.ts';
+import type { RecordRow } from './records.ts';
 import { type Store, storageError } from './store.ts';
 
 /** A validated record bound for one partition log. */
@@ -15,7 +15,8 @@ export interface AppendRecord {
   timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
-  headers: string | null;
+  headers: Headers | null;
+  /** `recordSize` of the record. */
   size: number;
 }
 
@@ -39,10 +40,46 @@ interface WriteRequest {
   reject(err: unknown): void;
 }
 
+/**
+ * Records of one turn's requests bound for one log, as runs each stored as one unit (a batch): records of plain
+ * requests share runs, bounded by {@link RUN_RECORDS} and {@link RUN_BYTES}; each request of a Kafka transaction
+ * gets runs of its own, so that aborting it deletes whole batches.
+ */
 interface PendingLog {
   next: number;
   bytes: number;
-  params: SQLInputValue[];
+  rows: RecordRow[];
+  /** Index in `rows` where each run starts. */
+  runStarts: number[];
+  /** `recordSize` sum of each run. */
+  runSizes: number[];
+  /** Whether the last run takes no more records (it belongs to a transaction's request). */
+  sealed: boolean;
+}
+
+/**
+ * Bounds of a stored batch. Larger batches mean fewer rows to write and read, but a read from the middle of one
+ * decodes the records before it: 2,048 records or 1 MiB (a Kafka consumer's default fetch per partition).
+ */
+const RUN_RECORDS = 2_048;
+const RUN_BYTES = 1 << 20;
+
+function newPending(log: PartitionLog): PendingLog {
+  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], sealed: false };
+}
+
+/** Adds `record` (at `offset`) to `p`'s runs; `startsOwn`: it starts a run (the first of a transaction's request). */
+function addToRun(p: PendingLog, offset: number, record: AppendRecord, startsOwn: boolean): void {
+  const runs = p.runStarts.length;
+  const last = runs - 1;
+  if (startsOwn || p.sealed || runs === 0 || p.rows.length - p.runStarts[last] >= RUN_RECORDS || p.runSizes[last] >= RUN_BYTES) {
+    p.runStarts.push(p.rows.length);
+    p.runSizes.push(record.size);
+    p.sealed = false;
+  } else {
+    p.runSizes[last] += record.size;
+  }
+  p.rows.push([offset, record.timestamp, record.key, record.value, record.headers]);
 }
 
 /** Requests committed together, to settle once the log is synced. */
@@ -154,7 +191,7 @@ export class Writer {
     const pendingOf = (log: PartitionLog): PendingLog => {
       let p = pending.get(log);
       if (p === undefined) {
-        p = { next: log.end, bytes: log.bytes, params: [] };
+        p = newPending(log);
         pending.set(log, p);
       }
       return p;
@@ -168,21 +205,20 @@ export class Writer {
       for (let i = 0; i < request.records.length; i++) {
         const record = request.records[i];
         const log = record.log;
-        let p = pending.get(log);
-        if (p === undefined) {
-          p = { next: log.end, bytes: log.bytes, params: [] };
-          pending.set(log, p);
-        }
+        const p = pendingOf(log);
         const offset = p.next++;
         p.bytes += record.size;
-        p.params.push(offset, record.timestamp, record.key, record.value, record.headers);
-        positions[i] = { topic: log.topic.name, partition: log.partition, offset };
+        let startsOwn = false;
         if (run !== undefined) {
           const range = run.get(log);
+          startsOwn = range === undefined;
           if (range === undefined) run.set(log, [offset, offset]);
           else range[1] = offset;
         }
+        addToRun(p, offset, record, startsOwn);
+        positions[i] = { topic: log.topic.name, partition: log.partition, offset };
       }
+      if (run !== undefined) for (const log of run.keys()) pendingOf(log).sealed = true;
       results.push(positions);
       runs.push(run);
       if (request.ending !== undefined) {
@@ -192,7 +228,12 @@ export class Writer {
     const now = Date.now();
     try {
       this.#store.transaction(() => {
-        for (const [log, p] of pending) if (p.params.length > 0) log.insert(p.params);
+        for (const [log, p] of pending) {
+          for (let r = 0; r < p.runStarts.length; r++) {
+            const end = r + 1 < p.runStarts.length ? p.runStarts[r + 1] : p.rows.length;
+            log.insert(p.rows, p.runStarts[r], end, p.runSizes[r]);
+          }
+        }
         for (let i = 0; i < live.length; i++) {
           const { transaction, ending } = live[i];
           const run = runs[i];
@@ -201,7 +242,7 @@ export class Writer {
           }
           if (ending !== undefined) this.#end(ending.transaction, ending.commit, pending);
         }
-        for (const [log, p] of pending) this.#store.updateLog(log.id, p.next, p.bytes);
+        for (const [log, p] of pending) this.#store.updateLog(log.id, p.next, p.bytes, log.logStart());
         for (const request of live) {
           for (const c of request.offsets) this.#store.upsertOffset(c.group, c.log.id, c.offset, now);
         }
@@ -215,7 +256,7 @@ export class Writer {
     for (const [log, p] of pending) {
       log.end = p.next;
       log.bytes = p.bytes;
-      if (p.params.length > 0) log.committed(p.params);
+      if (p.rows.length > 0) log.committed(p.rows);
     }
     for (let i = 0; i < live.length; i++) {
       const { transaction, ending } = live[i];

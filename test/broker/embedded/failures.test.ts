@@ -15,10 +15,10 @@ describe('embedded broker: storage failures', () => {
     const producer = broker.producer();
     await producer.send([{ topic, partition: 0, value: Buffer.from('before') }]);
     const insert = PartitionLog.prototype.insert;
-    PartitionLog.prototype.insert = function (this: PartitionLog, params) {
+    PartitionLog.prototype.insert = function (this: PartitionLog, rows, start, end, size) {
       // Fails after the first partition's rows went in, to check the transaction rolls back as a whole.
       if (this.partition === 1) throw new Error('disk full');
-      return insert.call(this, params);
+      return insert.call(this, rows, start, end, size);
     };
     try {
       const sends = [

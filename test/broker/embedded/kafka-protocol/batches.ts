@@ -25,13 +25,13 @@ const bytes = (v: string | Buffer | null | undefined): Buffer | null =>
 /** One v2 batch of `records`, as a producer sends it (offsets from 0). */
 export function batch(records: TestRecord[], options: BatchOptions = {}): Buffer {
   const now = Date.now();
-  const outgoing: OutgoingRecord[] = records.map((r, i) => ({
-    offset: i,
-    timestamp: r.timestamp ?? now,
-    key: bytes(r.key),
-    value: r.value === undefined ? Buffer.from(`v${i}`) : bytes(r.value),
-    headers: r.headers?.map(([n, v]) => [bytes(n)!, bytes(v)!]) ?? null,
-  }));
+  const outgoing: OutgoingRecord[] = records.map((r, i) => [
+    i,
+    r.timestamp ?? now,
+    bytes(r.key),
+    r.value === undefined ? Buffer.from(`v${i}`) : bytes(r.value),
+    r.headers?.map(([n, v]) => [bytes(n)!, bytes(v)!] as const) ?? null,
+  ]);
   let buf = encodeBatch(outgoing);
   if (options.compression) {
     const plain = buf.subarray(61);

@@ -1,4 +1,4 @@
-import { encodeHeaders, recordSize } from '../../records.ts';
+import { recordSize, storedHeaders } from '../../records.ts';
 import type { AppendRecord } from '../../writer.ts';
 import { BatchError, decodeBatches, type IncomingBatch } from '../records/batch.ts';
 import { HeaderError, toHeraldHeaders } from '../records/headers.ts';
@@ -63,9 +63,9 @@ function toAppendRecords(
       if (compacted && record.key === null) {
         throw new RefusedBatch(KafkaError.INVALID_RECORD, `topic ${log.topic.name} is compacted: every record needs a key`);
       }
-      let headers: string | null;
+      let headers: AppendRecord['headers'];
       try {
-        headers = encodeHeaders(toHeraldHeaders(record.headers));
+        headers = storedHeaders(toHeraldHeaders(record.headers));
       } catch (err) {
         if (err instanceof HeaderError) throw new RefusedBatch(KafkaError.INVALID_RECORD, err.message);
         throw err;

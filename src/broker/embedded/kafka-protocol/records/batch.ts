@@ -9,6 +9,7 @@
  * whole when attributes say so), each: length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
  * key, value (varint length, -1 for null), header count varint, headers (varint-length name and value).
  */
+import type { Headers } from '../../../port.ts';
 import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { Reader } from '../wire/reader.ts';
@@ -158,14 +159,17 @@ export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
   return batches;
 }
 
-/** A stored record to encode: offset, timestamp, key, value and headers as name/value byte pairs. */
-export interface OutgoingRecord {
-  offset: number;
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: [name: Uint8Array, value: Uint8Array][] | null;
-}
+/**
+ * A record to encode: offset, timestamp, key, value, and headers — Herald's (UTF-8 text under names) or Kafka's
+ * name/value byte pairs. The embedded log's {@link RecordRow} is one.
+ */
+export type OutgoingRecord = readonly [
+  offset: number,
+  timestamp: number,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: Headers | readonly (readonly [name: Uint8Array, value: Uint8Array])[] | null,
+];
 
 function zigzag(v: number): number {
   return v >= 0 ? v * 2 : -v * 2 - 1;
@@ -201,69 +205,113 @@ function writeBytes(buf: Buffer, at: number, bytes: Uint8Array | null): number {
   return at + bytes.byteLength;
 }
 
-function bodySize(r: OutgoingRecord, baseOffset: number, baseTimestamp: number): number {
-  let size =
-    1 +
-    varintSize(r.timestamp - baseTimestamp) +
-    varintSize(r.offset - baseOffset) +
-    (r.key === null ? 1 : varintSize(r.key.byteLength) + r.key.byteLength) +
-    (r.value === null ? 1 : varintSize(r.value.byteLength) + r.value.byteLength);
-  const headers = r.headers;
-  size += varintSize(headers === null ? 0 : headers.length);
-  if (headers !== null) {
-    for (const [name, value] of headers) {
+function writeText(buf: Buffer, at: number, text: string, length: number): number {
+  at = writeVarint(buf, at, length);
+  return at + buf.write(text, at, length, 'utf8');
+}
+
+/** Header count and bytes of `headers` as a record carries them. */
+function headersSize(headers: OutgoingRecord[4]): number {
+  if (headers === null) return 1;
+  let size = 0;
+  let count = 0;
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as readonly (readonly [Uint8Array, Uint8Array])[]) {
       size += varintSize(name.byteLength) + name.byteLength + varintSize(value.byteLength) + value.byteLength;
+      count++;
+    }
+  } else {
+    const text = headers as Headers;
+    for (const name in text) {
+      const n = Buffer.byteLength(name);
+      const v = Buffer.byteLength(text[name]);
+      size += varintSize(n) + n + varintSize(v) + v;
+      count++;
     }
   }
-  return size;
+  return varintSize(count) + size;
+}
+
+function writeHeaders(buf: Buffer, at: number, headers: OutgoingRecord[4]): number {
+  if (headers === null) return writeVarint(buf, at, 0);
+  if (Array.isArray(headers)) {
+    const pairs = headers as readonly (readonly [Uint8Array, Uint8Array])[];
+    at = writeVarint(buf, at, pairs.length);
+    for (const [name, value] of pairs) {
+      at = writeBytes(buf, at, name);
+      at = writeBytes(buf, at, value);
+    }
+    return at;
+  }
+  const text = headers as Headers;
+  let count = 0;
+  for (const _ in text) count++;
+  at = writeVarint(buf, at, count);
+  for (const name in text) {
+    at = writeText(buf, at, name, Buffer.byteLength(name));
+    const value = text[name];
+    at = writeText(buf, at, value, Buffer.byteLength(value));
+  }
+  return at;
+}
+
+function bodySize(r: OutgoingRecord, baseOffset: number, baseTimestamp: number): number {
+  return (
+    1 +
+    varintSize(r[1] - baseTimestamp) +
+    varintSize(r[0] - baseOffset) +
+    (r[2] === null ? 1 : varintSize(r[2].byteLength) + r[2].byteLength) +
+    (r[3] === null ? 1 : varintSize(r[3].byteLength) + r[3].byteLength) +
+    headersSize(r[4])
+  );
 }
 
 /**
- * Encodes records (ascending offsets, possibly with gaps left by compaction) as one uncompressed v2 batch with no
- * producer id, as a fetch response carries it. `lastOffset` (default: the last record's) may lie beyond the last
- * record: the offsets after it were removed by compaction, and the batch still covers them.
+ * Encodes `records[start, end)` (ascending offsets, possibly with gaps left by compaction) as one uncompressed v2
+ * batch with no producer id, as the embedded log stores it and a fetch response carries it. `lastOffset`
+ * (default: the last record's) may lie beyond the last record: the offsets after it were removed, and the batch
+ * still covers them.
  */
-export function encodeBatch(records: readonly OutgoingRecord[], leaderEpoch = 0, lastOffset?: number): Buffer {
-  const first = records[0];
-  const last = records[records.length - 1];
-  const baseOffset = first.offset;
-  const baseTimestamp = first.timestamp;
+export function encodeBatch(
+  records: readonly OutgoingRecord[],
+  leaderEpoch = 0,
+  lastOffset?: number,
+  start = 0,
+  end = records.length,
+): Buffer {
+  const first = records[start];
+  const last = records[end - 1];
+  const baseOffset = first[0];
+  const baseTimestamp = first[1];
   let maxTimestamp = baseTimestamp;
-  const sizes = new Array<number>(records.length);
+  const sizes = new Array<number>(end - start);
   let total = BATCH_HEADER;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = start; i < end; i++) {
     const r = records[i];
-    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+    if (r[1] > maxTimestamp) maxTimestamp = r[1];
     const size = bodySize(r, baseOffset, baseTimestamp);
-    sizes[i] = size;
+    sizes[i - start] = size;
     total += varintSize(size) + size;
   }
   const buf = Buffer.allocUnsafe(total);
   writeHeader(buf, {
     baseOffset,
-    lastOffsetDelta: (lastOffset ?? last.offset) - baseOffset,
+    lastOffsetDelta: (lastOffset ?? last[0]) - baseOffset,
     leaderEpoch,
     baseTimestamp: BigInt(baseTimestamp),
     maxTimestamp: BigInt(maxTimestamp),
-    count: records.length,
+    count: end - start,
   });
   let at = BATCH_HEADER;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = start; i < end; i++) {
     const r = records[i];
-    at = writeVarint(buf, at, sizes[i]);
+    at = writeVarint(buf, at, sizes[i - start]);
     buf[at++] = 0;
-    at = writeVarint(buf, at, r.timestamp - baseTimestamp);
-    at = writeVarint(buf, at, r.offset - baseOffset);
-    at = writeBytes(buf, at, r.key);
-    at = writeBytes(buf, at, r.value);
-    const headers = r.headers;
-    at = writeVarint(buf, at, headers === null ? 0 : headers.length);
-    if (headers !== null) {
-      for (const [name, value] of headers) {
-        at = writeBytes(buf, at, name);
-        at = writeBytes(buf, at, value);
-      }
-    }
+    at = writeVarint(buf, at, r[1] - baseTimestamp);
+    at = writeVarint(buf, at, r[0] - baseOffset);
+    at = writeBytes(buf, at, r[2]);
+    at = writeBytes(buf, at, r[3]);
+    at = writeHeaders(buf, at, r[4]);
   }
   buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_AT, total), CRC_AT);
   return buf;

@@ -2,7 +2,8 @@
  * Record headers between Kafka and Herald. Kafka headers are byte values under string names, repeatable, possibly
  * null; Herald's port carries one UTF-8 string per name. A produced batch whose headers do not fit that — a value
  * that is not valid UTF-8, a null value, a name given twice — is refused with INVALID_RECORD and a message saying
- * why, rather than stored altered. Everything accepted comes back byte for byte.
+ * why, rather than stored altered. Everything accepted comes back byte for byte (the embedded log stores Herald
+ * headers and encodes them as UTF-8 pairs again).
  */
 import { isUtf8 } from 'node:buffer';
 import type { Headers } from '../../../port.ts';
@@ -35,13 +36,4 @@ export function toHeraldHeaders(pairs: readonly [name: Uint8Array, value: Uint8A
     Object.defineProperty(headers, name, { value: text(value), enumerable: true, writable: true, configurable: true });
   }
   return headers;
-}
-
-/** Stored headers (their JSON text) as Kafka header pairs. */
-export function toKafkaHeaders(text: string | null): [Uint8Array, Uint8Array][] | null {
-  if (text === null) return null;
-  const headers = JSON.parse(text) as Headers;
-  const pairs: [Uint8Array, Uint8Array][] = [];
-  for (const name in headers) pairs.push([Buffer.from(name), Buffer.from(headers[name])]);
-  return pairs;
 }

@@ -12,9 +12,15 @@ interface Prepared {
   batch: Buffer;
 }
 
-/** The offset after the last record of an encoded batch (base offset + last offset delta + 1). */
-export function nextOffsetAfter(batch: Buffer): number {
-  return batch.readInt32BE(0) * 4_294_967_296 + batch.readUInt32BE(4) + batch.readInt32BE(23) + 1;
+/** The offset after the last record of encoded batches (the last one's base offset + last offset delta + 1). */
+export function nextOffsetAfter(batches: Buffer): number {
+  let at = 0;
+  for (;;) {
+    const next = at + 12 + batches.readInt32BE(at + 8);
+    if (next >= batches.length) break;
+    at = next;
+  }
+  return batches.readInt32BE(at) * 4_294_967_296 + batches.readUInt32BE(at + 4) + batches.readInt32BE(at + 23) + 1;
 }
 
 /**

@@ -1,32 +1,84 @@
+import type { BatchTable } from '../../batch-table.ts';
 import type { PartitionLog } from '../../partition-log.ts';
 import type { RecordRow } from '../../records.ts';
-import { encodeBatch, encodeEmptyBatch, type OutgoingRecord } from './batch.ts';
-import { toKafkaHeaders } from './headers.ts';
+import { encodeBatch, encodeEmptyBatch } from './batch.ts';
 
 /** Rows read from SQLite per step while filling a byte budget. */
 const PAGE = 500;
+/** Stored batches read per step while filling a byte budget. */
+const BATCH_PAGE = 32;
 /** Bytes a record adds to its key, value and headers in a batch, roughly (length, attributes, deltas). */
 const RECORD_OVERHEAD = 12;
 
 function estimate(row: RecordRow): number {
-  return (row[2]?.byteLength ?? 0) + (row[3]?.byteLength ?? 0) + (row[4]?.length ?? 0) + RECORD_OVERHEAD;
+  let size = (row[2]?.byteLength ?? 0) + (row[3]?.byteLength ?? 0) + RECORD_OVERHEAD;
+  const headers = row[4];
+  if (headers !== null) for (const name in headers) size += name.length + headers[name].length + 2;
+  return size;
 }
 
 /**
  * Records of `log` from offset `from` up to `upTo` (default: its last stable offset; a read_uncommitted fetch passes
- * the log's end), as one record batch of at most about `budget` bytes — or, with
- * `atLeastOne`, of one record even if that alone is larger (Kafka's KIP-74: a consumer must always make
- * progress). Returns `null` when nothing fits or nothing is there.
+ * the log's end), as record batches of at most about `budget` bytes in all — or, with `atLeastOne`, of one batch
+ * even if that alone is larger (Kafka's KIP-74: a consumer must always make progress). Returns `null` when nothing
+ * fits or nothing is there.
  *
- * A batch that reads to the end of the log covers the offsets compaction removed after its last record too (its
- * last offset delta reaches the end, as Kafka's cleaner keeps it), and when compaction removed every record from
- * `from` to the end the answer is an empty batch over those offsets — either way the consumer's position moves to
- * the end instead of waiting at a removed offset. The same holds for the offsets of an aborted transaction, which
- * are removed from the log.
+ * A normal topic's log sends its stored batches as they are when the read starts where one does and it fits;
+ * otherwise (and for a compacted topic's rows) the records are encoded into one batch.
+ *
+ * A read that reaches the end covers the offsets removed after its last record too (compaction and aborted
+ * transactions leave gaps; Kafka's cleaner keeps such offsets covered), and when every record from `from` to the
+ * end was removed the answer is an empty batch over those offsets — either way the consumer's position moves to
+ * the end instead of waiting at a removed offset.
  */
 export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): Buffer | null {
+  const batches = log.batches;
+  return batches === undefined ? readRows(log, from, budget, atLeastOne, upTo) : readStored(log, batches, from, budget, atLeastOne, upTo);
+}
+
+function readStored(
+  log: PartitionLog,
+  table: BatchTable,
+  from: number,
+  budget: number,
+  atLeastOne: boolean,
+  upTo: number,
+): Buffer | null {
+  const parts: Uint8Array[] = [];
+  let used = 0;
+  let next = from;
+  let toEnd = false;
+  scan: for (;;) {
+    const page = table.batches(next, BATCH_PAGE);
+    for (const [last, first, , , b] of page) {
+      if (last >= upTo) {
+        // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
+        // unless written otherwise: then its visible records are sent encoded afresh.
+        if (first < upTo && parts.length === 0) return readRows(log, from, budget, atLeastOne, upTo);
+        toEnd = true;
+        break scan;
+      }
+      // A first batch that starts before `from` or is larger than the budget is encoded afresh from `from` within
+      // the budget instead, so that a consumer stepping through with small fetches gets small answers.
+      if (parts.length === 0 && (first < from || b.byteLength > budget)) return readRows(log, from, budget, atLeastOne, upTo);
+      if (used + b.byteLength > budget) break scan;
+      parts.push(b);
+      used += b.byteLength;
+      next = last + 1;
+    }
+    if (page.length < BATCH_PAGE) {
+      toEnd = true;
+      break;
+    }
+  }
+  if (toEnd && next < upTo) parts.push(encodeEmptyBatch(next, upTo - 1));
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts);
+}
+
+function readRows(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo: number): Buffer | null {
   const end = upTo;
-  const picked: OutgoingRecord[] = [];
+  const picked: RecordRow[] = [];
   let used = 0;
   let offset = from;
   let toEnd = false;
@@ -38,7 +90,7 @@ export function readBatch(log: PartitionLog, from: number, budget: number, atLea
       const size = estimate(row);
       if (used + size > budget && !(atLeastOne && picked.length === 0)) break;
       used += size;
-      picked.push({ offset: row[0], timestamp: row[1], key: row[2], value: row[3], headers: toKafkaHeaders(row[4]) });
+      picked.push(row);
     }
     if (i < rows.length) break;
     if (rows.length < PAGE) {
@@ -49,5 +101,5 @@ export function readBatch(log: PartitionLog, from: number, budget: number, atLea
   }
   if (!toEnd) return picked.length === 0 ? null : encodeBatch(picked);
   if (picked.length === 0) return from < end ? encodeEmptyBatch(from, end - 1) : null;
-  return encodeBatch(picked, 0, Math.max(end - 1, picked[picked.length - 1].offset));
+  return encodeBatch(picked, 0, Math.max(end - 1, picked[picked.length - 1][0]));
 }

@@ -1,0 +1,186 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { encodeBatch } from './kafka-protocol/records/batch.ts';
+import type { LogTable, SizeRow } from './log-table.ts';
+import type { RecordRow } from './records.ts';
+import { decodeStoredBatch } from './stored-batch.ts';
+
+/** Batches read per query when a read needs more than one. */
+const PAGE = 16;
+
+/** A stored batch as queries return it: its last and first offsets, max timestamp, size and bytes. */
+type BatchRow = [last: number, first: number, ts: number, size: number, b: Uint8Array];
+
+/**
+ * A normal topic's log: one row per record batch — Kafka's record batch v2, uncompressed, with its real offsets
+ * and CRC — keyed by the batch's last offset, so that "the batch holding offset N" is one seek. Appends insert a
+ * row per batch instead of per record (the embedded log's main cost under load was SQLite's per-row work), and a
+ * Kafka fetch sends stored batches as they are. `ts` is the batch's largest timestamp, `size` the `recordSize` sum
+ * of its records (for retention).
+ */
+export class BatchTable implements LogTable {
+  readonly #db: DatabaseSync;
+  readonly #table: string;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync, table: string) {
+    this.#db = db;
+    this.#table = table;
+  }
+
+  static create(db: DatabaseSync, table: string): void {
+    db.exec(
+      `CREATE TABLE ${table} (last INTEGER PRIMARY KEY, first INTEGER NOT NULL, ts INTEGER NOT NULL, size INTEGER NOT NULL, b BLOB NOT NULL)`,
+    );
+  }
+
+  #statement(name: string, sql: () => string): StatementSync {
+    let statement = this.#statements.get(name);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql());
+      statement.setReturnArrays(true);
+      this.#statements.set(name, statement);
+    }
+    return statement;
+  }
+
+  insert(rows: readonly RecordRow[], start: number, end: number, size: number): void {
+    let ts = rows[start][1];
+    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
+    this.insertBatch(rows[end - 1][0], rows[start][0], ts, size, encodeBatch(rows, 0, undefined, start, end));
+  }
+
+  /** Stores an encoded batch covering offsets `[first, last]`. */
+  insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array): void {
+    this.#statement('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(
+      last,
+      first,
+      maxTimestamp,
+      size,
+      batch,
+    );
+  }
+
+  /** Up to `count` stored batches whose last offset is >= `from`, in offset order. */
+  batches(from: number, count: number): BatchRow[] {
+    const statement = this.#statement(
+      'batches',
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY last LIMIT ?`,
+    );
+    return statement.all(from, count) as unknown as BatchRow[];
+  }
+
+  read(from: number, limit: number): RecordRow[] {
+    const out: RecordRow[] = [];
+    let next = from;
+    for (;;) {
+      const page = this.batches(next, PAGE);
+      for (const [last, , , , b] of page) {
+        decodeStoredBatch(b, from, out, limit);
+        if (out.length >= limit) return out;
+        next = last + 1;
+      }
+      if (page.length < PAGE) return out;
+    }
+  }
+
+  deleteRange(first: number, last: number): number {
+    const overlapping = this.#statement(
+      'overlapping',
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND first <= ? ORDER BY last`,
+    );
+    const remove = this.#statement('remove', () => `DELETE FROM ${this.#table} WHERE last = ?`);
+    let freed = 0;
+    for (const [batchLast, batchFirst, , size, b] of overlapping.all(first, last) as unknown as BatchRow[]) {
+      remove.run(batchLast);
+      if (batchFirst >= first && batchLast <= last) {
+        freed += size;
+        continue;
+      }
+      // Partly inside: the batch is written again with only the records outside the range.
+      const rows: RecordRow[] = [];
+      const sizes: number[] = [];
+      decodeStoredBatch(b, batchFirst, rows, Number.MAX_SAFE_INTEGER, sizes);
+      this.#keep(rows, sizes, (offset) => offset < first || offset > last);
+      for (let i = 0; i < rows.length; i++) if (rows[i][0] >= first && rows[i][0] <= last) freed += sizes[i];
+    }
+    return freed;
+  }
+
+  /** Stores again, as runs of contiguous offsets, the records of `rows` that `keep` accepts. */
+  #keep(rows: RecordRow[], sizes: number[], keep: (offset: number) => boolean): void {
+    let start = -1;
+    let size = 0;
+    const flush = (end: number) => {
+      if (start >= 0) this.insert(rows, start, end, size);
+      start = -1;
+      size = 0;
+    };
+    for (let i = 0; i < rows.length; i++) {
+      if (!keep(rows[i][0])) {
+        flush(i);
+        continue;
+      }
+      if (start >= 0 && rows[i][0] !== rows[i - 1][0] + 1) flush(i);
+      if (start < 0) start = i;
+      size += sizes[i];
+    }
+    flush(rows.length);
+  }
+
+  firstFrom(from: number): number | undefined {
+    const [row] = this.batches(from, 1);
+    return row === undefined ? undefined : Math.max(row[1], from);
+  }
+
+  firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
+    const statement = this.#statement(
+      'reachingTimestamp',
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND ts >= ? ORDER BY last LIMIT 1`,
+    );
+    let next = from;
+    for (;;) {
+      const row = statement.get(next, timestamp) as unknown as BatchRow | undefined;
+      if (row === undefined) return undefined;
+      const rows: RecordRow[] = [];
+      decodeStoredBatch(row[4], from, rows, Number.MAX_SAFE_INTEGER);
+      const found = rows.find((r) => r[1] >= timestamp);
+      if (found !== undefined) return [found[0], found[1]];
+      next = row[0] + 1;
+    }
+  }
+
+  newestTimestamp(from: number): [offset: number, timestamp: number] | undefined {
+    const statement = this.#statement(
+      'newestBatch',
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY ts DESC, last LIMIT 1`,
+    );
+    const row = statement.get(from) as unknown as BatchRow | undefined;
+    if (row === undefined) return undefined;
+    const rows: RecordRow[] = [];
+    decodeStoredBatch(row[4], from, rows, Number.MAX_SAFE_INTEGER);
+    let newest: RecordRow | undefined;
+    for (const r of rows) if (newest === undefined || r[1] > newest[1]) newest = r;
+    return newest === undefined ? undefined : [newest[0], newest[1]];
+  }
+
+  sizes(from: number, limit: number): SizeRow[] {
+    const out: SizeRow[] = [];
+    let next = from;
+    for (;;) {
+      const page = this.batches(next, PAGE);
+      for (const [last, , , , b] of page) {
+        const rows: RecordRow[] = [];
+        const sizes: number[] = [];
+        decodeStoredBatch(b, from, rows, limit - out.length, sizes);
+        for (let i = 0; i < rows.length; i++) out.push([rows[i][0], rows[i][1], sizes[i]]);
+        if (out.length >= limit) return out;
+        next = last + 1;
+      }
+      if (page.length < PAGE) return out;
+    }
+  }
+
+  deleteBelow(offset: number): void {
+    this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE last < ?`).run(offset);
+  }
+}

@@ -1,0 +1,66 @@
+import type { Headers } from '../port.ts';
+import { BATCH_HEADER } from './kafka-protocol/records/batch.ts';
+import { Reader } from './kafka-protocol/wire/reader.ts';
+import { recordSize, type RecordRow } from './records.ts';
+
+/** Where a batch's first offset, first timestamp and record count are (see `batch.ts` for the layout). */
+const BASE_TIMESTAMP_AT = 27;
+const COUNT_AT = 57;
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Decodes the records of a stored batch — Kafka's record batch v2, uncompressed, as the embedded log keeps it —
+ * with offset >= `from`, appending them to `out` until it holds `limit` rows. Keys and values are views into
+ * `blob`; headers are decoded to Herald's (the log stores only UTF-8 headers, checked when produced). With
+ * `sizes`, each record's size (see `recordSize`) is pushed there too.
+ */
+export function decodeStoredBatch(blob: Uint8Array, from: number, out: RecordRow[], limit: number, sizes?: number[]): void {
+  const buf = asBuffer(blob);
+  const baseOffset = buf.readInt32BE(0) * 4_294_967_296 + buf.readUInt32BE(4);
+  const baseTimestamp = Number(buf.readBigInt64BE(BASE_TIMESTAMP_AT));
+  const count = buf.readInt32BE(COUNT_AT);
+  const r = new Reader(buf, BATCH_HEADER);
+  for (let i = 0; i < count && out.length < limit; i++) {
+    const length = r.varint();
+    const end = r.pos + length;
+    r.pos += 1; // record attributes
+    const timestamp = baseTimestamp + r.varlong();
+    const offset = baseOffset + r.varint();
+    if (offset < from) {
+      r.pos = end;
+      continue;
+    }
+    const keyLength = r.varint();
+    const key = keyLength < 0 ? null : r.view(keyLength);
+    const valueLength = r.varint();
+    const value = valueLength < 0 ? null : r.view(valueLength);
+    const headerCount = r.varint();
+    let headers: Headers | null = null;
+    if (headerCount > 0) {
+      headers = {};
+      for (let h = 0; h < headerCount; h++) {
+        const nameLength = r.varint();
+        const name = buf.toString('utf8', r.pos, r.pos + nameLength);
+        r.pos += nameLength;
+        const textLength = r.varint();
+        const text = buf.toString('utf8', r.pos, r.pos + textLength);
+        // A header named `__proto__` must stay a header: defined, not assigned.
+        if (name === '__proto__') Object.defineProperty(headers, name, { value: text, enumerable: true, writable: true, configurable: true });
+        else headers[name] = text;
+        r.pos += textLength;
+      }
+    }
+    r.pos = end;
+    out.push([offset, timestamp, key, value, headers]);
+    sizes?.push(recordSize(key, value, headers));
+  }
+}
+
+/** The offset of a batch's first record (its base offset). */
+export function batchBaseOffset(batch: Uint8Array): number {
+  const buf = asBuffer(batch);
+  return buf.readInt32BE(0) * 4_294_967_296 + buf.readUInt32BE(4);
+}
