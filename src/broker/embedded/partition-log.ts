@@ -129,6 +129,22 @@ export class PartitionLog {
     this.#table.insert(rows, start, end, size);
   }
 
+  /**
+   * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it (a normal topic's log only):
+   * its base offset is set to the first row's and its leader epoch to 0, as Herald's own batches carry.
+   */
+  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): void {
+    const table = this.batches;
+    if (table === undefined) throw new Error(`topic ${this.topic.name} is compacted: its records are stored as rows`);
+    const first = rows[start][0];
+    batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
+    batch.writeUInt32BE(first % 4_294_967_296, 4);
+    batch.writeInt32BE(0, 12);
+    let ts = rows[start][1];
+    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
+    table.insertBatch(rows[end - 1][0], first, ts, size, batch);
+  }
+
   /** After the transaction that {@link insert}ed `rows` committed: keeps them for reads at the end of the log. */
   committed(rows: readonly RecordRow[]): void {
     this.#tail.add(rows);

@@ -34,6 +34,11 @@ interface WriteRequest {
   check: (() => void) | undefined;
   /** The open transaction the records belong to: they stay above their partitions' last stable offset. */
   transaction: OpenTransaction | undefined;
+  /**
+   * The records (all for one log) encoded as they are to be stored, a Kafka producer's batch: stored as it came,
+   * with its offsets set, instead of being encoded again.
+   */
+  encoded: Buffer | undefined;
   /** Ends a transaction: commit (its records become visible) or abort (its records are removed). */
   ending: { transaction: OpenTransaction; commit: boolean } | undefined;
   resolve(positions: RecordPosition[]): void;
@@ -53,6 +58,8 @@ interface PendingLog {
   runStarts: number[];
   /** `recordSize` sum of each run. */
   runSizes: number[];
+  /** A run's batch as it is to be stored, by run index, when it came encoded (see `WriteRequest.encoded`). */
+  encoded: Map<number, Buffer> | undefined;
   /** Whether the last run takes no more records (it belongs to a transaction's request). */
   sealed: boolean;
 }
@@ -65,14 +72,18 @@ const RUN_RECORDS = 2_048;
 const RUN_BYTES = 1 << 20;
 
 function newPending(log: PartitionLog): PendingLog {
-  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], sealed: false };
+  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false };
 }
 
-/** Adds `record` (at `offset`) to `p`'s runs; `startsOwn`: it starts a run (the first of a transaction's request). */
-function addToRun(p: PendingLog, offset: number, record: AppendRecord, startsOwn: boolean): void {
+/**
+ * Adds `record` (at `offset`) to `p`'s runs. `startsOwn`: it starts a run (the first record of a transaction's
+ * request, or of an encoded batch); `whole`: its run is not cut at the bounds (an encoded batch is stored whole).
+ */
+function addToRun(p: PendingLog, offset: number, record: AppendRecord, startsOwn: boolean, whole: boolean): void {
   const runs = p.runStarts.length;
   const last = runs - 1;
-  if (startsOwn || p.sealed || runs === 0 || p.rows.length - p.runStarts[last] >= RUN_RECORDS || p.runSizes[last] >= RUN_BYTES) {
+  const full = !whole && (p.rows.length - p.runStarts[last] >= RUN_RECORDS || p.runSizes[last] >= RUN_BYTES);
+  if (startsOwn || (p.sealed && !whole) || runs === 0 || full) {
     p.runStarts.push(p.rows.length);
     p.runSizes.push(record.size);
     p.sealed = false;
@@ -127,6 +138,15 @@ export class Writer {
   }
 
   /**
+   * Appends `records` (all for one normal topic's log) that came as `batch`, an uncompressed v2 record batch whose
+   * records are exactly these, with offset deltas 0, 1, …: the batch is stored as it is, its base offset set to
+   * where it lands, rather than encoded again. As {@link append} otherwise.
+   */
+  appendEncoded(records: AppendRecord[], batch: Buffer, transaction?: OpenTransaction): Promise<RecordPosition[]> {
+    return this.#enqueue(records, [], undefined, transaction, undefined, batch);
+  }
+
+  /**
    * Ends `transaction` in one write: committing makes its records visible and commits `offsets` (its
    * TxnOffsetCommits) with them; aborting removes its records from the logs (offsets are not committed). Either way
    * the partitions' last stable offsets move on and their readers are woken. The caller waits for the
@@ -159,10 +179,11 @@ export class Writer {
     check?: () => void,
     transaction?: OpenTransaction,
     ending?: WriteRequest['ending'],
+    encoded?: Buffer,
   ): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
     return new Promise((resolve, reject) =>
-      this.#queue.push({ records, offsets, check, transaction, ending, resolve, reject }),
+      this.#queue.push({ records, offsets, check, transaction, ending, encoded, resolve, reject }),
     );
   }
 
@@ -208,17 +229,22 @@ export class Writer {
         const p = pendingOf(log);
         const offset = p.next++;
         p.bytes += record.size;
-        let startsOwn = false;
+        let startsOwn = request.encoded !== undefined && i === 0;
         if (run !== undefined) {
           const range = run.get(log);
           startsOwn = range === undefined;
           if (range === undefined) run.set(log, [offset, offset]);
           else range[1] = offset;
         }
-        addToRun(p, offset, record, startsOwn);
+        addToRun(p, offset, record, startsOwn, request.encoded !== undefined);
         positions[i] = { topic: log.topic.name, partition: log.partition, offset };
       }
       if (run !== undefined) for (const log of run.keys()) pendingOf(log).sealed = true;
+      if (request.encoded !== undefined && request.records.length > 0) {
+        const p = pendingOf(request.records[0].log);
+        p.sealed = true;
+        (p.encoded ??= new Map()).set(p.runStarts.length - 1, request.encoded);
+      }
       results.push(positions);
       runs.push(run);
       if (request.ending !== undefined) {
@@ -231,7 +257,9 @@ export class Writer {
         for (const [log, p] of pending) {
           for (let r = 0; r < p.runStarts.length; r++) {
             const end = r + 1 < p.runStarts.length ? p.runStarts[r + 1] : p.rows.length;
-            log.insert(p.rows, p.runStarts[r], end, p.runSizes[r]);
+            const encoded = p.encoded?.get(r);
+            if (encoded === undefined) log.insert(p.rows, p.runStarts[r], end, p.runSizes[r]);
+            else log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded);
           }
         }
         for (let i = 0; i < live.length; i++) {

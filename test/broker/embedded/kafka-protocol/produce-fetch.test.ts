@@ -55,6 +55,22 @@ describe('kafka listener: produce and fetch', () => {
     );
   });
 
+  it('an uncompressed batch is stored as sent and fetched byte for byte, its offsets set by the log', async (t) => {
+    const { broker, connect } = await listening(t);
+    const topic = uniqueName('raw');
+    await broker.admin.createTopic({ name: topic, partitions: 1 });
+    await broker.producer().send([{ topic, value: Buffer.from('first') }]);
+    const client = await connect();
+    const sent = batch([{ key: 'a', value: 'x', headers: [['h', '1']] }, { key: 'b', value: 'y' }], { producerId: 42, producerEpoch: 0, baseSequence: 0 });
+    await client.request(ApiKey.Produce, 9, produceBody(topic, 0, sent));
+    const answer = await client.request(ApiKey.Fetch, 12, fetchBody(topic, 0, 1));
+    const records: Buffer = answer.responses[0].partitions[0].records;
+    assert.equal(records.readBigInt64BE(0), 1n, 'its base offset is where it landed');
+    assert.deepEqual(records.subarray(16), sent.subarray(16), 'from the magic byte on, the bytes the producer sent');
+    const read = await broker.admin.read({ topic, partition: 0, offset: 1 }, 10);
+    assert.deepEqual(read.map((r) => [r.offset, r.key?.toString(), r.headers]), [[1, 'a', { h: '1' }], [2, 'b', {}]]);
+  });
+
   it('gzip and zstd batches are stored decompressed', async (t) => {
     const { broker, connect } = await listening(t);
     const topic = uniqueName('codec');

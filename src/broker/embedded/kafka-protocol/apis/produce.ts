@@ -80,6 +80,21 @@ function toAppendRecords(
 }
 
 /**
+ * Whether `batch` can be stored as it came (see `Writer.appendEncoded`): a normal topic's log, no compression, and
+ * its records exactly as prepared — offset deltas 0, 1, … and their own timestamps (not the append time, nor the
+ * time put in for a record without one).
+ */
+function storesAsSent(batch: IncomingBatch, prepared: AppendRecord[]): boolean {
+  if (batch.compression !== 0 || batch.logAppendTime || prepared[0].log.batches === undefined) return false;
+  if (batch.lastOffsetDelta !== batch.records.length - 1) return false;
+  for (let i = 0; i < batch.records.length; i++) {
+    const record = batch.records[i];
+    if (record.offsetDelta !== i || record.timestamp !== prepared[i].timestamp) return false;
+  }
+  return true;
+}
+
+/**
  * Appends one partition's batches. Runs synchronously up to the writer's queue (so pipelined requests of one
  * producer append in order), then resolves with the partition's answer once the records are durable.
  */
@@ -128,7 +143,11 @@ function producePartition(
     let appended: Promise<number>;
     const transaction = transactional === undefined || 'code' in transactional ? undefined : transactional;
     try {
-      appended = broker.writer().append(prepared[i], transaction?.transaction).then((positions) => positions[0].offset);
+      const writer = broker.writer();
+      const written = storesAsSent(batch, prepared[i])
+        ? writer.appendEncoded(prepared[i], batch.bytes, transaction?.transaction)
+        : writer.append(prepared[i], transaction?.transaction);
+      appended = written.then((positions) => positions[0].offset);
     } catch (err) {
       appended = Promise.reject(err);
     }

@@ -48,6 +48,8 @@ export interface IncomingBatch {
   transactional: boolean;
   control: boolean;
   records: IncomingRecord[];
+  /** The batch's bytes as sent: a view into the request. */
+  bytes: Buffer;
 }
 
 /** A batch Kafka would refuse: the partition gets `code`, the rest of the request goes on. */
@@ -153,6 +155,7 @@ export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
       transactional: (attributes & 0x10) !== 0,
       control: (attributes & 0x20) !== 0,
       records,
+      bytes: data.subarray(at, end),
     });
     at = end;
   }
