@@ -23,8 +23,9 @@ function estimate(row: RecordRow): number {
  * even if that alone is larger (Kafka's KIP-74: a consumer must always make progress). Returns `null` when nothing
  * fits or nothing is there.
  *
- * A normal topic's log sends its stored batches as they are when the read starts where one does and it fits;
- * otherwise (and for a compacted topic's rows) the records are encoded into one batch.
+ * A normal topic's log sends its stored batches as they are, whole, as Kafka does: the first may start before
+ * `from` (clients skip the records below their fetch offset) and may alone exceed the budget. A compacted topic's
+ * rows are encoded into one batch from `from`.
  *
  * A read that reaches the end covers the offsets removed after its last record too (compaction and aborted
  * transactions leave gaps; Kafka's cleaner keeps such offsets covered), and when every record from `from` to the
@@ -58,10 +59,7 @@ function readStored(
         toEnd = true;
         break scan;
       }
-      // A first batch that starts before `from` or is larger than the budget is encoded afresh from `from` within
-      // the budget instead, so that a consumer stepping through with small fetches gets small answers.
-      if (parts.length === 0 && (first < from || b.byteLength > budget)) return readRows(log, from, budget, atLeastOne, upTo);
-      if (used + b.byteLength > budget) break scan;
+      if (used + b.byteLength > budget && !(atLeastOne && parts.length === 0)) break scan;
       parts.push(b);
       used += b.byteLength;
       next = last + 1;
