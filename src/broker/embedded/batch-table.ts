@@ -4,11 +4,10 @@ import type { LogTable, SizeRow } from './log-table.ts';
 import type { RecordRow } from './records.ts';
 import { decodeStoredBatch } from './stored-batch.ts';
 
-/** Batches read per query when a read needs more than one. */
-const PAGE = 16;
-
 /** A stored batch as queries return it: its last and first offsets, max timestamp, size and bytes. */
 type BatchRow = [last: number, first: number, ts: number, size: number, b: Uint8Array];
+/** A stored batch without its bytes: last and first offsets and the length of its bytes. */
+export type BatchEntry = [last: number, first: number, length: number];
 
 /**
  * A normal topic's log: one row per record batch — Kafka's record batch v2, uncompressed, with its real offsets
@@ -60,27 +59,32 @@ export class BatchTable implements LogTable {
     );
   }
 
-  /** Up to `count` stored batches whose last offset is >= `from`, in offset order. */
-  batches(from: number, count: number): BatchRow[] {
+  /**
+   * The stored batches whose last offset is >= `from`, in offset order, without their bytes (see {@link bytes}):
+   * stepped through lazily, so a reader that stops early reads no further. Do not write to the table while
+   * iterating.
+   */
+  *entries(from: number): Generator<BatchEntry, void, undefined> {
     const statement = this.#statement(
-      'batches',
-      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY last LIMIT ?`,
+      'entries',
+      () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`,
     );
-    return statement.all(from, count) as unknown as BatchRow[];
+    yield* statement.iterate(from) as unknown as Iterable<BatchEntry>;
+  }
+
+  /** The bytes of the batch ending at `last` (an offset {@link entries} gave). */
+  bytes(last: number): Uint8Array {
+    const row = this.#statement('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
+    return row[0];
   }
 
   read(from: number, limit: number): RecordRow[] {
     const out: RecordRow[] = [];
-    let next = from;
-    for (;;) {
-      const page = this.batches(next, PAGE);
-      for (const [last, , , , b] of page) {
-        decodeStoredBatch(b, from, out, limit);
-        if (out.length >= limit) return out;
-        next = last + 1;
-      }
-      if (page.length < PAGE) return out;
+    for (const [last] of this.entries(from)) {
+      decodeStoredBatch(this.bytes(last), from, out, limit);
+      if (out.length >= limit) break;
     }
+    return out;
   }
 
   deleteRange(first: number, last: number): number {
@@ -128,8 +132,8 @@ export class BatchTable implements LogTable {
   }
 
   firstFrom(from: number): number | undefined {
-    const [row] = this.batches(from, 1);
-    return row === undefined ? undefined : Math.max(row[1], from);
+    for (const [, first] of this.entries(from)) return Math.max(first, from);
+    return undefined;
   }
 
   firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
@@ -165,19 +169,14 @@ export class BatchTable implements LogTable {
 
   sizes(from: number, limit: number): SizeRow[] {
     const out: SizeRow[] = [];
-    let next = from;
-    for (;;) {
-      const page = this.batches(next, PAGE);
-      for (const [last, , , , b] of page) {
-        const rows: RecordRow[] = [];
-        const sizes: number[] = [];
-        decodeStoredBatch(b, from, rows, limit - out.length, sizes);
-        for (let i = 0; i < rows.length; i++) out.push([rows[i][0], rows[i][1], sizes[i]]);
-        if (out.length >= limit) return out;
-        next = last + 1;
-      }
-      if (page.length < PAGE) return out;
+    for (const [last] of this.entries(from)) {
+      const rows: RecordRow[] = [];
+      const sizes: number[] = [];
+      decodeStoredBatch(this.bytes(last), from, rows, limit - out.length, sizes);
+      for (let i = 0; i < rows.length; i++) out.push([rows[i][0], rows[i][1], sizes[i]]);
+      if (out.length >= limit) break;
     }
+    return out;
   }
 
   deleteBelow(offset: number): void {

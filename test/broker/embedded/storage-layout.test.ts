@@ -106,7 +106,7 @@ describe('embedded broker: storage layout', () => {
     table.insert(rows, 0, 10, 10);
     assert.equal(table.deleteRange(3, 5), 3);
     assert.deepEqual(table.read(0, 100).map((r) => r[0]), [0, 1, 2, 6, 7, 8, 9]);
-    assert.equal(table.batches(0, 10).length, 2);
+    assert.equal([...table.entries(0)].length, 2);
     assert.equal(table.deleteRange(0, 9), 7);
     assert.deepEqual(table.read(0, 100), []);
     assert.equal(table.firstFrom(0), undefined);

@@ -5,8 +5,6 @@ import { encodeBatch, encodeEmptyBatch } from './batch.ts';
 
 /** Rows read from SQLite per step while filling a byte budget. */
 const PAGE = 500;
-/** Stored batches read per step while filling a byte budget. */
-const BATCH_PAGE = 32;
 /** Bytes a record adds to its key, value and headers in a batch, roughly (length, attributes, deltas). */
 const RECORD_OVERHEAD = 12;
 
@@ -48,26 +46,21 @@ function readStored(
   const parts: Uint8Array[] = [];
   let used = 0;
   let next = from;
-  let toEnd = false;
-  scan: for (;;) {
-    const page = table.batches(next, BATCH_PAGE);
-    for (const [last, first, , , b] of page) {
-      if (last >= upTo) {
-        // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
-        // unless written otherwise: then its visible records are sent encoded afresh.
-        if (first < upTo && parts.length === 0) return readRows(log, from, budget, atLeastOne, upTo);
-        toEnd = true;
-        break scan;
-      }
-      if (used + b.byteLength > budget && !(atLeastOne && parts.length === 0)) break scan;
-      parts.push(b);
-      used += b.byteLength;
-      next = last + 1;
-    }
-    if (page.length < BATCH_PAGE) {
-      toEnd = true;
+  let toEnd = true;
+  for (const [last, first, length] of table.entries(from)) {
+    if (last >= upTo) {
+      // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
+      // unless written otherwise: then its visible records are sent encoded afresh.
+      if (first < upTo && parts.length === 0) return readRows(log, from, budget, atLeastOne, upTo);
       break;
     }
+    if (used + length > budget && !(atLeastOne && parts.length === 0)) {
+      toEnd = false;
+      break;
+    }
+    parts.push(table.bytes(last));
+    used += length;
+    next = last + 1;
   }
   if (toEnd && next < upTo) parts.push(encodeEmptyBatch(next, upTo - 1));
   if (parts.length === 0) return null;
