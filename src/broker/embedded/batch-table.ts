@@ -11,7 +11,7 @@ export type BatchEntry = [last: number, first: number, length: number];
 
 /**
  * A normal topic's log: one row per record batch — Kafka's record batch v2, uncompressed, with its real offsets
- * and CRC — keyed by the batch's last offset, so that "the batch holding offset N" is one seek. Appends insert a
+ * (the CRC of a batch Herald encoded is left 0 until a Kafka fetch sends it) — keyed by the batch's last offset, so that "the batch holding offset N" is one seek. Appends insert a
  * row per batch instead of per record (the embedded log's main cost under load was SQLite's per-row work), and a
  * Kafka fetch sends stored batches as they are. `ts` is the batch's largest timestamp, `size` the `recordSize` sum
  * of its records (for retention).
@@ -45,7 +45,7 @@ export class BatchTable implements LogTable {
   insert(rows: readonly RecordRow[], start: number, end: number, size: number): void {
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    this.insertBatch(rows[end - 1][0], rows[start][0], ts, size, encodeBatch(rows, 0, undefined, start, end));
+    this.insertBatch(rows[end - 1][0], rows[start][0], ts, size, encodeBatch(rows, 0, undefined, start, end, false));
   }
 
   /** Stores an encoded batch covering offsets `[first, last]`. */

@@ -1,3 +1,4 @@
+import { utf8Length } from '../../kit/utf8.ts';
 import type { BrokerRecord, Headers } from '../port.ts';
 
 /**
@@ -32,7 +33,7 @@ function asBuffer(bytes: Uint8Array | null): Buffer | null {
 export function headerBytes(headers: Headers | null): number {
   if (headers === null) return 0;
   let size = 0;
-  for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name]);
+  for (const name in headers) size += utf8Length(name) + utf8Length(headers[name]);
   return size;
 }
 

@@ -1,7 +1,7 @@
 import type { BatchTable } from '../../batch-table.ts';
 import type { PartitionLog } from '../../partition-log.ts';
 import type { RecordRow } from '../../records.ts';
-import { encodeBatch, encodeEmptyBatch } from './batch.ts';
+import { encodeBatch, encodeEmptyBatch, ensureCrc } from './batch.ts';
 
 /** Rows read from SQLite per step while filling a byte budget. */
 const PAGE = 500;
@@ -64,7 +64,9 @@ function readStored(
   }
   if (toEnd && next < upTo) parts.push(encodeEmptyBatch(next, upTo - 1));
   if (parts.length === 0) return null;
-  return parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts);
+  const batches = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts);
+  ensureCrc(batches);
+  return batches;
 }
 
 function readRows(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo: number): Buffer | null {
