@@ -103,8 +103,10 @@ interface Committed {
  * Group commit: every append and offset commit requested during one turn of the event loop is written in a single
  * transaction, and each request resolves only after that commit — and, under durability `'fsync'`, after the next
  * sync of the write-ahead log, which runs off the event loop (see `Store.syncLog`). At most one sync runs at a
- * time; transactions committed meanwhile wait for the one after it, so a sync covers every commit made before it
- * started. A request that fails rejects with nothing of it written; the in-memory ends of the logs move only after
+ * time, and requests made while one runs are written together when it ends, just before the next sync starts:
+ * they could not be acknowledged before that sync anyway, and one commit for all of them instead of one per turn
+ * saves SQLite's per-commit work (a Kafka producer keeping 5 requests in flight, or 50 HTTP clients, made a commit
+ * each). A request that fails rejects with nothing of it written; the in-memory ends of the logs move only after
  * the commit. Consumers may read records once committed, before the sync: only an OS crash can lose those, and
  * then everything written after them too.
  */
@@ -114,12 +116,14 @@ export class Writer {
   readonly #offsets: CommittedOffsets;
   readonly #logger: Logger | undefined;
   /** Requests of this turn; written together (sends arriving in one poll phase, e.g. many HTTP requests). */
-  readonly #queue = new TurnBatcher<WriteRequest>((requests) => this.#write(requests));
+  readonly #queue = new TurnBatcher<WriteRequest>((requests) => this.#writeOrHold(requests));
   #closed = false;
   /** Committed, waiting for the next sync. */
   #unsynced: Committed[] = [];
   /** The sync in flight, if any. */
   #syncing: Promise<void> | undefined;
+  /** Requests made while a sync runs, in order: written when it ends. */
+  #held: WriteRequest[] = [];
 
   constructor(store: Store, notifier: Notifier, offsets: CommittedOffsets, logger?: Logger) {
     this.#store = store;
@@ -190,6 +194,11 @@ export class Writer {
   /** Writes everything queued now, synchronously. */
   flush(): void {
     this.#queue.flushNow();
+  }
+
+  #writeOrHold(requests: WriteRequest[]): void {
+    if (this.#syncing === undefined) this.#write(requests);
+    else for (const request of requests) this.#held.push(request);
   }
 
   #write(queue: WriteRequest[]): void {
@@ -347,6 +356,9 @@ export class Writer {
       )
       .finally(() => {
         this.#syncing = undefined;
+        const held = this.#held;
+        this.#held = [];
+        if (held.length > 0) this.#write(held);
         this.#sync();
       });
   }

@@ -13,14 +13,18 @@ async function open(t: TestContext, durability: 'fsync' | 'os') {
   const store = new Store(tempDir(t), { durability, cacheSizeKiB: 1024 });
   const syncs: { release(): void; fail(err: Error): void }[] = [];
   const real = store.syncLog.bind(store);
+  let closing = false;
   store.syncLog = () =>
-    new Promise<void>((resolve, reject) => {
-      syncs.push({ release: () => void real().then(resolve, reject), fail: reject });
-    });
+    closing
+      ? real()
+      : new Promise<void>((resolve, reject) => {
+          syncs.push({ release: () => void real().then(resolve, reject), fail: reject });
+        });
   const topics = new TopicRegistry(store);
   await topics.create({ name: 't', partitions: 1 });
   const writer = new Writer(store, new Notifier(), new CommittedOffsets(store));
   t.after(async () => {
+    closing = true;
     for (const sync of syncs) sync.release();
     await writer.close();
     store.close();
@@ -34,12 +38,39 @@ async function open(t: TestContext, durability: 'fsync' | 'os') {
     );
     return { sent, settled };
   };
-  return { writer, syncs, send };
+  return { writer, syncs, send, store };
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('embedded writer: durability', () => {
+  it("'fsync': requests made in several turns while a sync runs are written in one commit when it ends", async (t) => {
+    const { syncs, send, store } = await open(t, 'fsync');
+    let commits = 0;
+    const transaction = store.transaction.bind(store);
+    store.transaction = (fn, durable) => {
+      commits++;
+      return transaction(fn, durable);
+    };
+    const first = send('a');
+    await turn();
+    assert.equal(commits, 1);
+    const held = [send('b')];
+    await turn();
+    held.push(send('c'));
+    await turn();
+    held.push(send('d'));
+    await turn();
+    assert.equal(commits, 1, 'nothing written while the sync runs');
+    syncs[0].release();
+    await first.sent;
+    await turn();
+    assert.equal(commits, 2, 'the three waiting requests in one commit');
+    assert.equal(syncs.length, 2, 'and one sync for them');
+    syncs[1].release();
+    assert.deepEqual((await Promise.all(held.map((h) => h.sent))).map(([p]) => p.offset), [1, 2, 3]);
+  });
+
   it("'fsync': a send resolves after the log sync that follows its commit; commits meanwhile wait for the next", async (t) => {
     const { syncs, send } = await open(t, 'fsync');
     const first = send('a');
