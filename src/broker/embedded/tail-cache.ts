@@ -24,7 +24,10 @@ export class TailCache {
     return this.#head < this.#rows.length ? this.#rows[this.#head][0] : undefined;
   }
 
-  /** Caches rows just committed (contiguous offsets, ascending). */
+  /**
+   * Caches rows just committed (contiguous offsets, ascending). The rows themselves are kept, their keys and values
+   * replaced by copies: they must be the caller's to give (the writer's own, made for the write).
+   */
   add(rows: readonly RecordRow[]): void {
     let size = 0;
     for (const row of rows) size += (row[2]?.byteLength ?? 0) + (row[3]?.byteLength ?? 0);
@@ -40,8 +43,10 @@ export class TailCache {
       at += bytes.byteLength;
       return view;
     };
-    for (const [offset, timestamp, key, value, headers] of rows) {
-      this.#rows.push([offset, timestamp, copy(key), copy(value), headers]);
+    for (const row of rows) {
+      row[2] = copy(row[2]);
+      row[3] = copy(row[3]);
+      this.#rows.push(row);
     }
     this.#bytes += size;
     this.#trim();

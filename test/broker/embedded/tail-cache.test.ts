@@ -31,9 +31,10 @@ describe('embedded tail cache', () => {
   it('keeps copies: a producer reusing its buffers does not change what readers get', () => {
     const tail = new TailCache();
     const bound = params(0, 2);
+    const [key, value] = [bound[0][2] as Buffer, bound[0][3] as Buffer];
     tail.add(bound);
-    (bound[0][3] as Buffer).fill(9);
-    (bound[0][2] as Buffer).write('zz');
+    value.fill(9);
+    key.write('zz');
     const [first] = tail.read(0, 1)!;
     assert.deepEqual([Buffer.from(first[2]!).toString(), [...first[3]!]], ['k0', [0, 0, 0]]);
   });
