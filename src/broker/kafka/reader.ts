@@ -66,7 +66,10 @@ export class PartitionReader {
             partitions: { [topic]: [partition] },
             timestamp,
           });
-          return Number(offsets.get(topic)?.[partition] ?? 0n);
+          const found = offsets.get(topic)?.[partition];
+          // An answer without the partition is not an empty partition: taking it for 0 read a topic as empty.
+          if (found === undefined) throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `no offsets for ${topic}/${partition} in the answer`);
+          return Number(found);
         }),
       );
       const out: BrokerRecord[] = [];
@@ -98,11 +101,16 @@ export class PartitionReader {
           .find((t) => t.topicId === topicId)
           ?.partitions.find((p) => p.partitionIndex === partition);
         const batches = answer?.errorCode === 0 ? answer.records : undefined;
-        if (!batches || batches.length === 0) {
+        const next =
+          batches && batches.length > 0
+            ? decodeBatches(topic, partition, batches, from, out, limit, abortedTransactionsOf(answer!) ?? null)
+            : from;
+        if (next <= from) {
           // Below the end an answer can still come without the partition's records (seen under an incremental
           // fetch session, and as a partition error while leadership or metadata settles): ask again, after a
           // pause and with fresh metadata, before giving up. Giving up is an error, never an early `[]`: callers
-          // take `[]` for the end of the partition (a CI run once read a whole table as empty that way).
+          // take `[]` for the end of the partition (a CI run once read a whole table as empty that way). An answer
+          // whose batches hold nothing at or after `from` counts the same.
           if (++empty > EMPTY_RETRIES) {
             const why = answer === undefined ? 'no answer for the partition' : answer.errorCode !== 0 ? protocolErrorsCodesById[answer.errorCode] ?? `error ${answer.errorCode}` : 'no records';
             throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `read ${topic}/${partition}@${from}: ${why} below the end (${latest}), ${EMPTY_RETRIES + 1} times`);
@@ -112,8 +120,6 @@ export class PartitionReader {
           continue;
         }
         empty = 0;
-        const next = decodeBatches(topic, partition, batches, from, out, limit, abortedTransactionsOf(answer!) ?? null);
-        if (next <= from) break;
         from = next;
       }
       return out;
