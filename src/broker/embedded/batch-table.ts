@@ -1,6 +1,7 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { encodeBatch } from './kafka-protocol/records/batch.ts';
 import type { LogTable, SizeRow } from './log-table.ts';
+import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
 import { decodeStoredBatch } from './stored-batch.ts';
 
@@ -17,12 +18,11 @@ export type BatchEntry = [last: number, first: number, length: number];
  * of its records (for retention).
  */
 export class BatchTable implements LogTable {
-  readonly #db: DatabaseSync;
   readonly #table: string;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: TableStatements;
 
   constructor(db: DatabaseSync, table: string) {
-    this.#db = db;
+    this.#statements = new TableStatements(db);
     this.#table = table;
   }
 
@@ -30,16 +30,6 @@ export class BatchTable implements LogTable {
     db.exec(
       `CREATE TABLE ${table} (last INTEGER PRIMARY KEY, first INTEGER NOT NULL, ts INTEGER NOT NULL, size INTEGER NOT NULL, b BLOB NOT NULL)`,
     );
-  }
-
-  #statement(name: string, sql: () => string): StatementSync {
-    let statement = this.#statements.get(name);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql());
-      statement.setReturnArrays(true);
-      this.#statements.set(name, statement);
-    }
-    return statement;
   }
 
   insert(rows: readonly RecordRow[], start: number, end: number, size: number): void {
@@ -50,7 +40,7 @@ export class BatchTable implements LogTable {
 
   /** Stores an encoded batch covering offsets `[first, last]`. */
   insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array): void {
-    this.#statement('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(
+    this.#statements.get('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(
       last,
       first,
       maxTimestamp,
@@ -65,7 +55,7 @@ export class BatchTable implements LogTable {
    * iterating.
    */
   *entries(from: number): Generator<BatchEntry, void, undefined> {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'entries',
       () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`,
     );
@@ -74,7 +64,7 @@ export class BatchTable implements LogTable {
 
   /** The bytes of the batch ending at `last` (an offset {@link entries} gave). */
   bytes(last: number): Uint8Array {
-    const row = this.#statement('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
+    const row = this.#statements.get('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
     return row[0];
   }
 
@@ -88,11 +78,11 @@ export class BatchTable implements LogTable {
   }
 
   deleteRange(first: number, last: number): number {
-    const overlapping = this.#statement(
+    const overlapping = this.#statements.get(
       'overlapping',
       () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND first <= ? ORDER BY last`,
     );
-    const remove = this.#statement('remove', () => `DELETE FROM ${this.#table} WHERE last = ?`);
+    const remove = this.#statements.get('remove', () => `DELETE FROM ${this.#table} WHERE last = ?`);
     let freed = 0;
     for (const [batchLast, batchFirst, , size, b] of overlapping.all(first, last) as unknown as BatchRow[]) {
       remove.run(batchLast);
@@ -137,7 +127,7 @@ export class BatchTable implements LogTable {
   }
 
   firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'reachingTimestamp',
       () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND ts >= ? ORDER BY last LIMIT 1`,
     );
@@ -154,7 +144,7 @@ export class BatchTable implements LogTable {
   }
 
   newestTimestamp(from: number): [offset: number, timestamp: number] | undefined {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'newestBatch',
       () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY ts DESC, last LIMIT 1`,
     );
@@ -180,6 +170,6 @@ export class BatchTable implements LogTable {
   }
 
   deleteBelow(offset: number): void {
-    this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE last < ?`).run(offset);
+    this.#statements.get('deleteBelow', () => `DELETE FROM ${this.#table} WHERE last < ?`).run(offset);
   }
 }

@@ -1,6 +1,7 @@
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { Headers } from '../port.ts';
 import type { LogTable, SizeRow } from './log-table.ts';
+import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
 
 /** Rows per multi-row INSERT: fewer statement executions per batch, bounded SQL size. */
@@ -26,12 +27,11 @@ type StoredRow = [offset: number, timestamp: number, key: Uint8Array | null, val
  * delete a key's older versions where they are. Headers are kept as JSON text.
  */
 export class RowTable implements LogTable {
-  readonly #db: DatabaseSync;
   readonly #table: string;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: TableStatements;
 
   constructor(db: DatabaseSync, table: string) {
-    this.#db = db;
+    this.#statements = new TableStatements(db);
     this.#table = table;
   }
 
@@ -40,22 +40,12 @@ export class RowTable implements LogTable {
     db.exec(`CREATE INDEX ${table}_by_key ON ${table} (k, off)`);
   }
 
-  #statement(name: string, sql: () => string): StatementSync {
-    let statement = this.#statements.get(name);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql());
-      statement.setReturnArrays(true);
-      this.#statements.set(name, statement);
-    }
-    return statement;
-  }
-
   insert(rows: readonly RecordRow[], start: number, end: number): void {
     let left = end - start;
     let at = start;
     for (const chunk of CHUNKS) {
       if (left < chunk) continue;
-      const statement = this.#statement(`insert${chunk}`, () => {
+      const statement = this.#statements.get(`insert${chunk}`, () => {
         const row = '(?, ?, ?, ?, ?)';
         return `INSERT INTO ${this.#table} (off, ts, k, v, h) VALUES ${new Array(chunk).fill(row).join(', ')}`;
       });
@@ -78,14 +68,14 @@ export class RowTable implements LogTable {
   }
 
   read(from: number, limit: number): RecordRow[] {
-    const statement = this.#statement('read', () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`);
+    const statement = this.#statements.get('read', () => `SELECT off, ts, k, v, h FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`);
     const rows = statement.all(from, limit) as unknown as StoredRow[];
     for (const row of rows) if (row[4] !== null) (row as unknown as RecordRow)[4] = JSON.parse(row[4]) as Headers;
     return rows as unknown as RecordRow[];
   }
 
   deleteRange(first: number, last: number): number {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'deleteRange',
       () => `DELETE FROM ${this.#table} WHERE off >= ? AND off <= ? RETURNING ${ROW_SIZE_SQL}`,
     );
@@ -95,12 +85,12 @@ export class RowTable implements LogTable {
   }
 
   firstFrom(from: number): number | undefined {
-    const statement = this.#statement('firstFrom', () => `SELECT off FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT 1`);
+    const statement = this.#statements.get('firstFrom', () => `SELECT off FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT 1`);
     return (statement.get(from) as unknown as [number] | undefined)?.[0];
   }
 
   firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'firstAtOrAfter',
       () => `SELECT off, ts FROM ${this.#table} WHERE off >= ? AND ts >= ? ORDER BY off LIMIT 1`,
     );
@@ -108,7 +98,7 @@ export class RowTable implements LogTable {
   }
 
   newestTimestamp(from: number): [offset: number, timestamp: number] | undefined {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'newestTimestamp',
       () => `SELECT off, ts FROM ${this.#table} WHERE off >= ? ORDER BY ts DESC, off LIMIT 1`,
     );
@@ -116,7 +106,7 @@ export class RowTable implements LogTable {
   }
 
   sizes(from: number, limit: number): SizeRow[] {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'sizes',
       () => `SELECT off, ts, ${ROW_SIZE_SQL} FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?`,
     );
@@ -124,12 +114,12 @@ export class RowTable implements LogTable {
   }
 
   deleteBelow(offset: number): void {
-    this.#statement('deleteBelow', () => `DELETE FROM ${this.#table} WHERE off < ?`).run(offset);
+    this.#statements.get('deleteBelow', () => `DELETE FROM ${this.#table} WHERE off < ?`).run(offset);
   }
 
   /** The newest record of each key with offset in `[from, to)`. */
   newestPerKey(from: number, to: number): KeyRow[] {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'newestPerKey',
       // SQLite returns the bare column `v IS NULL` from the row holding max(off).
       () => `SELECT k, max(off), v IS NULL FROM ${this.#table} WHERE off >= ? AND off < ? GROUP BY k`,
@@ -139,7 +129,7 @@ export class RowTable implements LogTable {
 
   /** Deletes the records of `key` older than `offset`; returns the size of each record deleted. */
   deleteOlderVersions(key: Uint8Array, offset: number): [size: number][] {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'deleteOlder',
       () => `DELETE FROM ${this.#table} WHERE k = ? AND off < ? RETURNING ${ROW_SIZE_SQL}`,
     );
@@ -148,7 +138,7 @@ export class RowTable implements LogTable {
 
   /** Deletes the record at `offset` if it is (still) a tombstone; returns its size, or null if there was none. */
   deleteTombstone(offset: number): number | null {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'deleteTombstone',
       () => `DELETE FROM ${this.#table} WHERE off = ? AND v IS NULL RETURNING ${ROW_SIZE_SQL}`,
     );
@@ -158,7 +148,7 @@ export class RowTable implements LogTable {
 
   /** Offset of the last record with offset in `[from, to)`, scanning at most `limit` records. */
   lastOffsetIn(from: number, limit: number): number | null {
-    const statement = this.#statement(
+    const statement = this.#statements.get(
       'lastIn',
       () => `SELECT max(off) FROM (SELECT off FROM ${this.#table} WHERE off >= ? ORDER BY off LIMIT ?)`,
     );
