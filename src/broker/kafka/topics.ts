@@ -21,6 +21,9 @@ import { checkTopicSpec, isTopicName } from '../rules.ts';
 const PROPAGATION_TIMEOUT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Tries of {@link Topics.endOffsets} before an incomplete answer is an error, and the pause after the first. */
+const END_OFFSETS_ATTEMPTS = 5;
+const END_OFFSETS_RETRY_MS = 200;
 
 /** Herald's topic options as Kafka topic configs, for a spec the port's rules accept. */
 export function topicConfigs(spec: TopicSpec): { name: string; value: string }[] {
@@ -188,20 +191,33 @@ export class Topics {
     }
   }
 
-  /** `earliest` and the end a reader with `isolation` can reach, for every partition of `name`. */
+  /**
+   * `earliest` and the end a reader with `isolation` can reach, for every partition of `name`. Metadata without the
+   * topic's partitions, or offsets missing a partition, are asked for again a few times and then an error — never
+   * taken for an empty topic (a CI run read a topic as empty that way).
+   */
   async endOffsets(name: string, isolation: Isolation): Promise<PartitionInfo[]> {
-    const metadata = await topicsMetadata(this.#admin, [name], true);
-    const counts = [metadata.topics.get(name)?.partitionsCount ?? 0];
     const level = isolation === 'read_committed' ? FetchIsolationLevels.READ_COMMITTED : FetchIsolationLevels.READ_UNCOMMITTED;
-    const [earliest, latest] = await Promise.all([
-      this.offsets([name], counts, ListOffsetTimestamps.EARLIEST),
-      this.offsets([name], counts, ListOffsetTimestamps.LATEST, level),
-    ]);
-    return Array.from({ length: counts[0] }, (_, partition) => ({
-      partition,
-      earliest: earliest.get(`${name}\0${partition}`) ?? 0,
-      latest: latest.get(`${name}\0${partition}`) ?? 0,
-    }));
+    for (let attempt = 1; ; attempt++) {
+      const metadata = await topicsMetadata(this.#admin, [name], true);
+      const count = metadata.topics.get(name)?.partitionsCount ?? 0;
+      const [earliest, latest] = await Promise.all([
+        this.offsets([name], [count], ListOffsetTimestamps.EARLIEST),
+        this.offsets([name], [count], ListOffsetTimestamps.LATEST, level),
+      ]);
+      const partitions: PartitionInfo[] = [];
+      for (let partition = 0; partition < count; partition++) {
+        const key = `${name}\0${partition}`;
+        const [first, end] = [earliest.get(key), latest.get(key)];
+        if (first === undefined || end === undefined) break;
+        partitions.push({ partition, earliest: first, latest: end });
+      }
+      if (count > 0 && partitions.length === count) return partitions;
+      if (attempt === END_OFFSETS_ATTEMPTS) {
+        throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `end offsets of ${name}: ${count === 0 ? 'no partitions in the metadata' : 'a partition missing from the answer'}, ${attempt} times`);
+      }
+      await sleep(END_OFFSETS_RETRY_MS * attempt);
+    }
   }
 
   async #describeAll(names: string[]): Promise<TopicInfo[]> {
