@@ -58,9 +58,3 @@ export function decodeStoredBatch(blob: Uint8Array, from: number, out: RecordRow
     sizes?.push(recordSize(key, value, headers));
   }
 }
-
-/** The offset of a batch's first record (its base offset). */
-export function batchBaseOffset(batch: Uint8Array): number {
-  const buf = asBuffer(batch);
-  return buf.readInt32BE(0) * 4_294_967_296 + buf.readUInt32BE(4);
-}
