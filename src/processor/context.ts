@@ -1,6 +1,7 @@
 import { trace } from '@opentelemetry/api';
-import type { Headers, OutgoingRecord } from '../broker/port.ts';
+import type { BrokerRecord, Headers, OutgoingRecord } from '../broker/port.ts';
 import { HeraldError } from '../errors.ts';
+import { correlationIdOf } from '../runtime/correlation.ts';
 import { contextHeaders } from '../runtime/emitter.ts';
 import { HEADERS } from '../runtime/headers.ts';
 import type { Context } from './callback.ts';
@@ -12,23 +13,12 @@ export interface TableReader {
   get(table: string, key: string): unknown;
 }
 
-/** What a record's context is made from: the record, the topology, and the reads of the layers below it. */
+/** What the contexts of a batch's records share: the topology, and the reads of the layers below a record. */
 export interface ContextScope {
   topology: Topology<unknown, unknown, unknown>;
   tables: TableReader;
   /** This key's value before this record: the batch's, else the committed one. `undefined` when none. */
   readBelow: (key: string) => unknown;
-  streamTime: number;
-}
-
-export interface RecordFields {
-  topic: string;
-  key: string | null;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  headers: Headers;
-  correlationId: string;
 }
 
 /** The overlay of one attempt: read by the core when the callback returned, dropped when it threw. */
@@ -48,26 +38,36 @@ export class RecordContext implements Context<unknown, Record<string, unknown>, 
   emitted: OutgoingRecord[] | undefined;
   late = false;
   readonly #scope: ContextScope;
-  readonly #fields: RecordFields;
   readonly #hasKey: boolean;
+  #correlationId: string | undefined;
 
-  constructor(fields: RecordFields, scope: ContextScope) {
+  /**
+   * `key`: the record's key as text (null: none). `correlationId`: the one an earlier attempt at the same record
+   * made up, so that every attempt uses the same.
+   */
+  constructor(record: BrokerRecord, key: string | null, streamTime: number, scope: ContextScope, correlationId?: string) {
     this.group = scope.topology.group;
-    this.topic = fields.topic;
-    this.key = fields.key ?? '';
-    this.#hasKey = fields.key !== null;
-    this.partition = fields.partition;
-    this.offset = fields.offset;
-    this.timestamp = fields.timestamp;
-    this.headers = fields.headers;
-    this.#fields = fields;
-    this.streamTime = scope.streamTime;
+    this.topic = record.topic;
+    this.key = key ?? '';
+    this.#hasKey = key !== null;
+    this.partition = record.partition;
+    this.offset = record.offset;
+    this.timestamp = record.timestamp;
+    this.headers = record.headers;
+    this.streamTime = streamTime;
     this.#scope = scope;
+    this.#correlationId = correlationId;
   }
 
-  /** Read from the record's fields on use: most records never emit, and a made-up id costs a UUID. */
+  /** Worked out on first use: most records never emit, and a made-up id costs a UUID. */
   get correlationId(): string {
-    return this.#fields.correlationId;
+    this.#correlationId ??= correlationIdOf(this.headers);
+    return this.#correlationId;
+  }
+
+  /** The correlation id if this attempt used one (to hand to the next attempt), else undefined. */
+  get usedCorrelationId(): string | undefined {
+    return this.#correlationId;
   }
 
   get(): unknown {

@@ -43,7 +43,7 @@ export class Cleaner {
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.#run(null, true, true).catch((err) => this.#logger?.error({ err }, 'embedded broker: cleaning failed'));
+      this.#run(null, true, true, true).catch((err) => this.#logger?.error({ err }, 'embedded broker: cleaning failed'));
     }, this.#options.intervalMs);
     this.#timer.unref();
   }
@@ -58,7 +58,8 @@ export class Cleaner {
     return this.#run(topic ?? null, false, true);
   }
 
-  #run(name: string | null, compaction: boolean, retention: boolean): Promise<number> {
+  /** `background`: compacts only the partitions that are due (see `worthCompacting`). */
+  #run(name: string | null, compaction: boolean, retention: boolean, background = false): Promise<number> {
     const run = this.#chain.then(async () => {
       if (this.#stopped) return 0;
       const topics: TopicState[] = name === null ? this.#topics.all() : [this.#topics.require(name)];
@@ -68,7 +69,7 @@ export class Cleaner {
           if (this.#stopped) return removed;
           if (topic.compacted && compaction) {
             const deleteRetentionMs = topic.deleteRetentionMs ?? this.#options.deleteRetentionMs;
-            removed += await compact(log, this.#context, deleteRetentionMs);
+            removed += await compact(log, this.#context, deleteRetentionMs, background);
           } else if (!topic.compacted && retention) {
             removed += await enforceRetention(log, this.#context);
           }

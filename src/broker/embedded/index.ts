@@ -3,10 +3,9 @@
  *
  * - Storage (`store.ts`, `partition-log.ts`): one SQLite database per data directory, WAL mode,
  *   `synchronous=NORMAL`; for durability `'fsync'` the log is synced with `fdatasync` off the event loop. Each
- *   partition is its own table (`log-table.ts`): a normal topic's holds record batches in Kafka's v2 format, one
- *   row per batch (`batch-table.ts`, `stored-batch.ts`); a compacted topic's one row per record, indexed by key for
- *   compaction (`row-table.ts`). A data directory of the older row-per-record layout is converted at open
- *   (`migrate-v1.ts`).
+ *   partition is its own table of record batches in Kafka's v2 format, one row per batch (`batch-table.ts`,
+ *   `stored-batch.ts`), compacted topics included. A data directory of an older layout (a row per record) is
+ *   converted at open (`migrate.ts`).
  * - Writes (`writer.ts`): sends and offset commits of one event-loop turn share one transaction (group commit);
  *   each resolves after that commit and, for `'fsync'`, the next sync of the log (one sync covers every commit
  *   made before it starts). Validation (the port's `rules.ts`, then `producer.ts`) happens before anything is queued.

@@ -1,8 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { BatchTable } from './batch-table.ts';
-import type { LogTable, SizeRow } from './log-table.ts';
+import { BatchTable, type SizeRow } from './batch-table.ts';
 import type { RecordRow } from './records.ts';
-import { type KeyRow, RowTable } from './row-table.ts';
 import { TailCache } from './tail-cache.ts';
 import type { OpenTransaction } from './open-transaction.ts';
 
@@ -31,7 +29,7 @@ function tableName(logId: number): string {
 }
 
 /**
- * One partition: its table (see {@link LogTable}), its in-memory end (`end`, `bytes`, `start`) and the newest
+ * One partition: its table of record batches (see {@link BatchTable}), its in-memory end (`end`, `bytes`, `start`) and the newest
  * records in memory. `end`, `bytes` and the log start are only changed inside a transaction that also writes them
  * to the `logs` table.
  *
@@ -50,9 +48,11 @@ export class PartitionLog {
   bytes: number;
   /** Compaction progress: every record below it has been compacted against all newer keys below it. */
   cleanedUpTo = 0;
+  /** Records compaction kept below {@link cleanedUpTo} in its last pass (0 until one ran since the broker opened). */
+  cleanRecords = 0;
   /** Tombstones compaction has seen as the newest record of their key: removable after the delete retention. */
   readonly pendingTombstones: { offset: number; seenAt: number }[] = [];
-  readonly #table: LogTable;
+  readonly #table: BatchTable;
   /** The newest records, for reads at the end of the log (see {@link TailCache}). */
   readonly #tail = new TailCache();
   /** First offset of each transaction open on this partition; Map order is offset order (opened in append order). */
@@ -69,13 +69,12 @@ export class PartitionLog {
     this.end = end;
     this.bytes = bytes;
     this.#start = start;
-    this.#table = topic.compacted ? new RowTable(db, tableName(id)) : new BatchTable(db, tableName(id));
+    this.#table = new BatchTable(db, tableName(id));
   }
 
-  /** Creates the table of a new log (inside the caller's transaction): batches, or rows by key when compacted. */
-  static createTable(db: DatabaseSync, logId: number, compacted: boolean): void {
-    if (compacted) RowTable.create(db, tableName(logId));
-    else BatchTable.create(db, tableName(logId));
+  /** Creates the table of a new log (inside the caller's transaction). */
+  static createTable(db: DatabaseSync, logId: number): void {
+    BatchTable.create(db, tableName(logId));
   }
 
   /** Drops the table of a log (inside the caller's transaction). */
@@ -83,14 +82,8 @@ export class PartitionLog {
     db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
   }
 
-  /** The stored batches of a normal topic's log (a Kafka fetch sends them as they are); undefined when compacted. */
-  get batches(): BatchTable | undefined {
-    return this.#table instanceof BatchTable ? this.#table : undefined;
-  }
-
-  /** The key-indexed rows of a compacted topic's log, for compaction. */
-  get #rows(): RowTable {
-    if (!(this.#table instanceof RowTable)) throw new Error(`topic ${this.topic.name} is not compacted`);
+  /** The stored batches (a Kafka fetch sends them as they are; compaction reads them). Read only: write through the log. */
+  get batches(): BatchTable {
     return this.#table;
   }
 
@@ -130,19 +123,17 @@ export class PartitionLog {
   }
 
   /**
-   * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it (a normal topic's log only):
+   * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it:
    * its base offset is set to the first row's and its leader epoch to 0, as Herald's own batches carry.
    */
   insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): void {
-    const table = this.batches;
-    if (table === undefined) throw new Error(`topic ${this.topic.name} is compacted: its records are stored as rows`);
     const first = rows[start][0];
     batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
     batch.writeUInt32BE(first % 4_294_967_296, 4);
     batch.writeInt32BE(0, 12);
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    table.insertBatch(rows[end - 1][0], first, ts, size, batch);
+    this.#table.insertBatch(rows[end - 1][0], first, ts, size, batch);
   }
 
   /** After the transaction that {@link insert}ed `rows` committed: keeps them for reads at the end of the log. */
@@ -214,25 +205,12 @@ export class PartitionLog {
     this.#table.deleteBelow(offset);
   }
 
-  /** The newest record of each key with offset in `[from, to)` (compacted topics). */
-  newestPerKey(from: number, to: number): KeyRow[] {
-    return this.#rows.newestPerKey(from, to);
-  }
-
-  /** Deletes the records of `key` older than `offset`; returns the size of each record deleted (compacted topics). */
-  deleteOlderVersions(key: Uint8Array, offset: number): [size: number][] {
+  /**
+   * Stores the batch ending at `last` again with only the records `keep` accepts (see {@link BatchTable.filter});
+   * returns how many were removed and their bytes. Inside the caller's transaction, which writes the byte count.
+   */
+  filterBatch(last: number, keep: (row: RecordRow) => boolean): [removed: number, freed: number] {
     this.#tail.clear();
-    return this.#rows.deleteOlderVersions(key, offset);
-  }
-
-  /** Deletes the record at `offset` if it is (still) a tombstone; returns its size, or null (compacted topics). */
-  deleteTombstone(offset: number): number | null {
-    this.#tail.clear();
-    return this.#rows.deleteTombstone(offset);
-  }
-
-  /** Offset of the last record with offset in `[from, to)`, scanning at most `limit` records (compacted topics). */
-  lastOffsetIn(from: number, limit: number): number | null {
-    return this.#rows.lastOffsetIn(from, limit);
+    return this.#table.filter(last, keep);
   }
 }

@@ -2,18 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
-import { migrateFromV1 } from './migrate-v1.ts';
+import { migrate } from './migrate.ts';
 
 /** Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Database file inside the data directory. */
 export const DB_FILE = 'herald.db';
 
 /*
  * Layout. Each partition is a table `log_<id>` (created by `PartitionLog`): record batches keyed by their last
- * offset for a normal topic, one row per record keyed by offset for a compacted one (see `LogTable`). Appends go to
- * the end of one b-tree, range reads are rowid scans, and retention is a range delete. `logs` maps partitions to
+ * offset (see `BatchTable`), for normal and compacted topics alike. Appends go to the end of one b-tree, range
+ * reads are rowid scans, retention is a range delete, and compaction stores a batch again without its removed
+ * records. `logs` maps partitions to
  * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records),
  * the log start offset (where retention deleted up to) and the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
  * `open_transaction_ranges` lists the offsets written by transactions still open (see `OpenTransaction`); it is
@@ -169,7 +170,7 @@ export class Store {
         );
       }
       this.db.exec('BEGIN');
-      if (version === 1) migrateFromV1(this.db);
+      if (version === 1 || version === 2) migrate(this.db, version);
       this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     } catch (err) {
       this.db.close();

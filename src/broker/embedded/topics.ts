@@ -133,7 +133,7 @@ export class TopicRegistry {
       const ids = Array.from({ length: spec.partitions }, (_, partition) => first + partition);
       let topic: TopicState;
       try {
-        await this.#inSlices(ids, (id) => PartitionLog.createTable(this.#store.db, id, compacted));
+        await this.#inSlices(ids, (id) => PartitionLog.createTable(this.#store.db, id));
         topic = this.#store.transaction(() =>
           this.#insertCatalog(spec.name, compacted, retentionMs, retentionBytes, configs, ids),
         );

@@ -112,6 +112,20 @@ describe('embedded broker: compacted topics', () => {
     assert.deepEqual(await stored(broker, topic), [[9, 'same', '9']]);
   });
 
+  it('compacts in the background only once the records written since the last pass are half of the partition', async (t) => {
+    const broker = await openBroker(t, { cleanerIntervalMs: 10, deleteRetentionMs: 0 });
+    const topic = uniqueName('table');
+    await broker.admin.createTopic({ name: topic, partitions: 1, compacted: true });
+    await broker.producer().send(range(10).map((i) => ({ topic, key: b(`k${i}`), value: b('0') })));
+    await broker.compactNow(topic);
+    await broker.producer().send(range(2).map((i) => ({ topic, key: b('k0'), value: b(`${i + 1}`) })));
+    await sleep(100);
+    assert.equal((await stored(broker, topic)).length, 12, '2 new records against 10 kept: not due');
+    await broker.producer().send(range(10).map((i) => ({ topic, key: b('k0'), value: b(`${i + 3}`) })));
+    await eventually(async () => (await stored(broker, topic)).length === 10, 'background compaction once due');
+    assert.deepEqual((await stored(broker, topic))[9], [21, 'k0', '12']);
+  });
+
   it('compacts correctly after a restart (progress is rebuilt) and while consumers read', async (t) => {
     const dataDir = tempDir(t);
     const topic = uniqueName('table');

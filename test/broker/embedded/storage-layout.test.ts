@@ -39,7 +39,7 @@ function tables(dataDir: string): Record<string, number> {
 }
 
 describe('embedded broker: storage layout', () => {
-  it('stores a normal topic as one batch per send and a compacted topic as one row per record', async (t) => {
+  it('stores one batch per send, for normal and compacted topics alike', async (t) => {
     const dataDir = tempDir(t);
     const broker = await openBroker(t, { dataDir });
     await broker.admin.createTopic({ name: 'events', partitions: 1 });
@@ -48,7 +48,7 @@ describe('embedded broker: storage layout', () => {
     await producer.send(Array.from({ length: 5 }, (_, i) => ({ topic: 'events', value: Buffer.from(`e${i}`), headers: { n: `${i}` } })));
     await producer.send(Array.from({ length: 5 }, (_, i) => ({ topic: 'table', key: Buffer.from(`k${i}`), value: Buffer.from(`t${i}`) })));
     await broker.stop();
-    assert.deepEqual(tables(dataDir), { log_1: 1, log_2: 5 });
+    assert.deepEqual(tables(dataDir), { log_1: 1, log_2: 1 });
     const again = await openBroker(t, { dataDir });
     const read = await again.admin.read({ topic: 'events', partition: 0, offset: 2 }, 10);
     assert.deepEqual(
@@ -95,7 +95,56 @@ describe('embedded broker: storage layout', () => {
     const table = await broker.admin.read({ topic: 'table', partition: 0, offset: 0 }, 10);
     assert.deepEqual(table.map((r) => [r.offset, r.key?.toString()]), [[0, 'a'], [2, 'b']]);
     await broker.stop();
-    assert.deepEqual(tables(dataDir), { log_1: 2, log_2: 2 });
+    assert.deepEqual(tables(dataDir), { log_1: 2, log_2: 1 });
+  });
+
+  it('brings a version-2 data directory to batches for its compacted topics, keeping gaps, headers and bytes', async (t) => {
+    const dataDir = tempDir(t);
+    const db = new DatabaseSync(path.join(dataDir, DB_FILE));
+    db.exec(V1_SCHEMA.replace('PRAGMA user_version = 1;', 'PRAGMA user_version = 2;'));
+    db.exec('ALTER TABLE logs ADD COLUMN start_offset INTEGER NOT NULL DEFAULT 0');
+    db.exec(`DROP TABLE log_1; CREATE TABLE log_1 (last INTEGER PRIMARY KEY, first INTEGER NOT NULL, ts INTEGER NOT NULL,
+      size INTEGER NOT NULL, b BLOB NOT NULL)`);
+    new BatchTable(db, 'log_1').insert([[0, 5, null, Buffer.from('e0'), null]], 0, 1, 2);
+    db.exec('UPDATE logs SET next_offset = 1, bytes = 2 WHERE id = 1');
+    const row = db.prepare('INSERT INTO log_2 VALUES (?, ?, ?, ?, ?)');
+    // Offset 1 was compacted away; 2 is a tombstone.
+    row.run(0, 1, Buffer.from('a'), Buffer.from('1'), '{"h":"x"}');
+    row.run(2, 2, Buffer.from('b'), null, null);
+    db.close();
+
+    const broker = await openBroker(t, { dataDir });
+    const table = await broker.admin.read({ topic: 'table', partition: 0, offset: 0 }, 10);
+    assert.deepEqual(
+      table.map((r) => [r.offset, r.key?.toString(), r.value?.toString() ?? null, r.headers]),
+      [
+        [0, 'a', '1', { h: 'x' }],
+        [2, 'b', null, {}],
+      ],
+    );
+    const events = await broker.admin.read({ topic: 'events', partition: 0, offset: 0 }, 10);
+    assert.deepEqual(events.map((r) => r.value?.toString()), ['e0']);
+    assert.equal((await broker.admin.describeTopic('table')).partitions[0].latest, 3);
+    await broker.stop();
+    assert.deepEqual(tables(dataDir), { log_1: 1, log_2: 1 });
+    const after = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
+    t.after(() => after.close());
+    assert.deepEqual({ ...after.prepare('SELECT bytes FROM logs WHERE id = 2').get() }, { bytes: 1 + 1 + 2 + 1 });
+  });
+
+  it('filtering a batch keeps its last offset, so the offsets removed at its end stay covered', () => {
+    const db = new DatabaseSync(':memory:');
+    BatchTable.create(db, 'log_9');
+    const table = new BatchTable(db, 'log_9');
+    const rows: RecordRow[] = Array.from({ length: 6 }, (_, i) => [i, i, Buffer.from([i % 2]), Buffer.from([i]), null]);
+    table.insert(rows, 0, 6, 12);
+    assert.deepEqual(table.filter(5, (row) => row[0] < 4 && row[0] !== 1), [3, 6]);
+    assert.deepEqual([...table.entries(0)].map(([last, first]) => [last, first]), [[5, 0]]);
+    assert.deepEqual(table.read(0, 100).map((r) => r[0]), [0, 2, 3]);
+    assert.deepEqual(table.filter(5, () => true), [0, 0]);
+    assert.deepEqual(table.filter(5, () => false), [3, 6]);
+    assert.deepEqual([...table.entries(0)], []);
+    assert.deepEqual(table.filter(5, () => false), [0, 0]);
   });
 
   it('deleting offsets from inside a batch stores the records around them again', () => {

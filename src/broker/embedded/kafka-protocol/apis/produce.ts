@@ -80,12 +80,12 @@ function toAppendRecords(
 }
 
 /**
- * Whether `batch` can be stored as it came (see `Writer.appendEncoded`): a normal topic's log, no compression, and
+ * Whether `batch` can be stored as it came (see `Writer.appendEncoded`): no compression, and
  * its records exactly as prepared — offset deltas 0, 1, … and their own timestamps (not the append time, nor the
  * time put in for a record without one).
  */
 function storesAsSent(batch: IncomingBatch, prepared: AppendRecord[]): boolean {
-  if (batch.compression !== 0 || batch.logAppendTime || prepared[0].log.batches === undefined) return false;
+  if (batch.compression !== 0 || batch.logAppendTime) return false;
   if (batch.lastOffsetDelta !== batch.records.length - 1) return false;
   for (let i = 0; i < batch.records.length; i++) {
     const record = batch.records[i];

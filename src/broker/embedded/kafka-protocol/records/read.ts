@@ -1,4 +1,3 @@
-import type { BatchTable } from '../../batch-table.ts';
 import type { PartitionLog } from '../../partition-log.ts';
 import type { RecordRow } from '../../records.ts';
 import { encodeBatch, encodeEmptyBatch, ensureCrc } from './batch.ts';
@@ -21,9 +20,8 @@ function estimate(row: RecordRow): number {
  * even if that alone is larger (Kafka's KIP-74: a consumer must always make progress). Returns `null` when nothing
  * fits or nothing is there.
  *
- * A normal topic's log sends its stored batches as they are, whole, as Kafka does: the first may start before
- * `from` (clients skip the records below their fetch offset) and may alone exceed the budget. A compacted topic's
- * rows are encoded into one batch from `from`.
+ * The stored batches are sent as they are, whole, as Kafka does: the first may start before `from` (clients skip
+ * the records below their fetch offset) and may alone exceed the budget.
  *
  * A read that reaches the end covers the offsets removed after its last record too (compaction and aborted
  * transactions leave gaps; Kafka's cleaner keeps such offsets covered), and when every record from `from` to the
@@ -31,23 +29,11 @@ function estimate(row: RecordRow): number {
  * the end instead of waiting at a removed offset.
  */
 export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): Buffer | null {
-  const batches = log.batches;
-  return batches === undefined ? readRows(log, from, budget, atLeastOne, upTo) : readStored(log, batches, from, budget, atLeastOne, upTo);
-}
-
-function readStored(
-  log: PartitionLog,
-  table: BatchTable,
-  from: number,
-  budget: number,
-  atLeastOne: boolean,
-  upTo: number,
-): Buffer | null {
   const parts: Uint8Array[] = [];
   let used = 0;
   let next = from;
   let toEnd = true;
-  for (const [last, first, length] of table.entries(from)) {
+  for (const [last, first, length] of log.batches.entries(from)) {
     if (last >= upTo) {
       // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
       // unless written otherwise: then its visible records are sent encoded afresh.
@@ -58,7 +44,7 @@ function readStored(
       toEnd = false;
       break;
     }
-    parts.push(table.bytes(last));
+    parts.push(log.batches.bytes(last));
     used += length;
     next = last + 1;
   }
