@@ -19,8 +19,6 @@ export interface TableChange {
   key: string;
   /** `null`: deleted. */
   bytes: Buffer | null;
-  /** The input record whose callback wrote it last. */
-  source: RecordPosition;
 }
 
 /** What one batch of one partition produced: everything that must become visible together, or not at all. */
@@ -227,11 +225,7 @@ export class ProcessorCore {
       // Encoded here, not at commit, so that a value the codec refuses fails this record (retried, dead-lettered)
       // rather than the whole batch.
       const bytes = ctx.value === null ? null : codec.encode(ctx.value);
-      const change: TableChange = {
-        key: ctx.key,
-        bytes,
-        source: { topic: record.topic, partition: record.partition, offset: record.offset },
-      };
+      const change: TableChange = { key: ctx.key, bytes };
       result.changes.delete(ctx.key);
       result.changes.set(ctx.key, change);
       spanEvent(bytes === null ? 'table.delete' : 'table.set', { 'herald.table.key': ctx.key });
@@ -250,18 +244,21 @@ function* present(keys: readonly (string | null)[]): Iterable<string> {
   for (const key of keys) if (key !== null) yield key;
 }
 
-/** The changelog records of a batch: the last value of each changed key, to the input's partition, with its source. */
+/**
+ * The changelog records of a batch: the last value of each changed key, to the input's partition. The last of
+ * them carries the batch's input positions in `herald.source` — `topic/partition/offset` of the last input record
+ * of each input topic, comma-separated: once a reader has it, every change of those records and the ones before
+ * them is in (the batch is committed as one unit). Only the last carries it: a header per record was a fifth of
+ * the changelog's bytes, and built, stored, read and parsed for each.
+ */
 export function changelogRecords(topic: string, result: BatchResult): OutgoingRecord[] {
   const out: OutgoingRecord[] = [];
   for (const change of result.changes.values()) {
-    const { source } = change;
-    out.push({
-      topic,
-      partition: result.partition,
-      key: Buffer.from(change.key),
-      value: change.bytes,
-      headers: { [SOURCE_HEADER]: `${source.topic}/${source.partition}/${source.offset}` },
-    });
+    out.push({ topic, partition: result.partition, key: Buffer.from(change.key), value: change.bytes });
+  }
+  if (out.length > 0) {
+    const sources = result.positions.map((p) => `${p.topic}/${p.partition}/${p.offset - 1}`).join(',');
+    out[out.length - 1].headers = { [SOURCE_HEADER]: sources };
   }
   return out;
 }

@@ -44,9 +44,9 @@ const LAG_EVERY_MS = 5_000;
  * `<group>-table` before p's first record, and processes p's records in offset order, batch by batch:
  *
  * 1. each record's callback runs against an overlay (see `ProcessorCore`); failures retry, then dead-letter;
- * 2. the batch's changelog records (last value per changed key, `herald.source` naming the input record), emitted
- *    records, dead letters and input offsets are committed as ONE unit (`exactly-once`), or sent then committed
- *    (`at-least-once`, see {@link ProcessorOptions.guarantee});
+ * 2. the batch's changelog records (last value per changed key, the last naming the batch's input positions in
+ *    `herald.source`), emitted records, dead letters and input offsets are committed as ONE unit (`exactly-once`),
+ *    or sent then committed (`at-least-once`, see {@link ProcessorOptions.guarantee});
  * 3. only then is the local store updated, with p's new checkpoint, in one SQLite transaction — so the store is
  *    always an exact prefix of the changelog, and a crash anywhere leaves nothing counted twice.
  *

@@ -180,7 +180,7 @@ export class TopologyTester<V = unknown, O = Record<string, unknown>, L = Record
     return (this.#log.get(topic) ?? []).map((r) => testRecord(r, (b) => codec.decode(b) as O[K]));
   }
 
-  /** The changelog records written so far (`herald.source` headers included), values decoded. */
+  /** The changelog records written so far (the last of each batch with its `herald.source` header), values decoded. */
   changelog(): TestRecord<V>[] {
     const codec = this.#tableCodec();
     return (this.#log.get(this.topology.tableTopic) ?? []).map((r) => testRecord(r, (b) => codec.decode(b)));

@@ -55,11 +55,12 @@ interface Waiter {
  * queries. `get` and `entries` read the local copy (no broker round trip); `caughtUp()` and `lag()` say how far
  * behind the changelog it is.
  *
- * Read-your-writes: every changelog record names the input record that produced it (`herald.source` header), so
- * after emitting an input record at position P, `waitForSource(P)` resolves once the view applied a change of P or
- * of a later record of the same input partition. Limits: an input record whose callback did not write the table
- * produces no changelog record — the wait then ends at its timeout, answering `reached: false` and the lag, and the
- * caller serves the current value; and the partitioning is the default one (views find a key in its murmur2
+ * Read-your-writes: the last changelog record of each batch a processor commits names the batch's input positions
+ * (`herald.source` header, see `changelogRecords`), so after emitting an input record at position P,
+ * `waitForSource(P)` resolves once the view applied the changes of a batch that reached P. Limits: a batch whose
+ * callbacks wrote nothing to the table produces no changelog record — a wait for its records then ends at the
+ * next batch that writes, or at its timeout, answering `reached: false` and the lag, and the caller serves the
+ * current value; and the partitioning is the default one (views find a key in its murmur2
  * partition, where the processor writes it when producers use the default partitioner, as Herald's emitters do).
  */
 export class View<V> {
@@ -174,7 +175,7 @@ export class View<V> {
     return this.#wait(() => (follower.position(position.partition) ?? 0) >= position.offset, timeoutMs);
   }
 
-  /** Resolves once the view applied a change made by input record `source`, or by a later one of its partition. */
+  /** Resolves once the view applied the changes of a batch that processed input record `source`, or a later one. */
   waitForSource(source: SourcePosition, timeoutMs: number): Promise<WaitOutcome> {
     const key = `${source.topic}/${source.partition}`;
     return this.#wait(() => (this.#sources.get(key) ?? -1) >= source.offset, timeoutMs);
@@ -198,12 +199,14 @@ export class View<V> {
 
   #applied(records: readonly BrokerRecord[]): void {
     for (const r of records) {
-      const source = r.headers[SOURCE_HEADER];
-      if (source === undefined) continue;
-      const cut = source.lastIndexOf('/');
-      const key = source.slice(0, cut);
-      const offset = Number(source.slice(cut + 1));
-      if (offset > (this.#sources.get(key) ?? -1)) this.#sources.set(key, offset);
+      const sources = r.headers[SOURCE_HEADER];
+      if (sources === undefined) continue;
+      for (const source of sources.split(',')) {
+        const cut = source.lastIndexOf('/');
+        const key = source.slice(0, cut);
+        const offset = Number(source.slice(cut + 1));
+        if (offset > (this.#sources.get(key) ?? -1)) this.#sources.set(key, offset);
+      }
     }
     for (const w of [...this.#waiters]) if (w.test()) w.done(true);
   }

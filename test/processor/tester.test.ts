@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonCodec } from '../../src/codec/index.ts';
 import { HeraldError } from '../../src/errors.ts';
-import { SOURCE_HEADER } from '../../src/processor/core.ts';
+import { changelogRecords, SOURCE_HEADER } from '../../src/processor/core.ts';
 import { TopologyTester } from '../../src/processor/tester.ts';
 import { defineGroup } from '../../src/processor/topology.ts';
 
@@ -57,6 +57,32 @@ describe('TopologyTester', () => {
     assert.equal(changelog.length, 3);
     assert.equal(changelog[1].headers[SOURCE_HEADER], 'deposits/0/1');
     assert.equal(t.tableEntries().size, 2);
+  });
+
+  it("a batch's changelog names its input positions once, on its last record", () => {
+    const changes = new Map(['a', 'b', 'c'].map((key) => [key, { key, bytes: key === 'b' ? null : Buffer.from(key) }]));
+    const result = {
+      partition: 2,
+      changes,
+      emitted: [],
+      positions: [
+        { topic: 'deposits', partition: 2, offset: 8 },
+        { topic: 'flags', partition: 2, offset: 4 },
+      ],
+      processed: 5,
+      deadLettered: 0,
+      late: 0,
+    };
+    const records = changelogRecords('g-table', result);
+    assert.deepEqual(
+      records.map((r) => [r.topic, r.partition, r.key?.toString(), r.value?.toString() ?? null, r.headers]),
+      [
+        ['g-table', 2, 'a', 'a', undefined],
+        ['g-table', 2, 'b', null, undefined],
+        ['g-table', 2, 'c', 'c', { [SOURCE_HEADER]: 'deposits/2/7,flags/2/3' }],
+      ],
+    );
+    assert.deepEqual(changelogRecords('g-table', { ...result, changes: new Map() }), []);
   });
 
   it('a throwing callback leaves the table as it was; the retry sees the old value', async () => {
