@@ -4,7 +4,7 @@
  *
  *   node bench/processor.ts [--brokers embedded,kafka] [--bootstrap 127.0.0.1:9092] [--records 300000]
  *                           [--keys 100000] [--restore-keys 1000000] [--latency-samples 500] [--reps 3]
- *                           [--skip restore,latency]
+ *                           [--skip noop,eos,alo,restore,latency]
  *
  * - rmw/exactly-once, rmw/at-least-once: a 3-partition topic of --records records over --keys keys; the callback
  *   reads the key's table value, adds the record's amount and writes it back as a 200-byte value. Rate from the
@@ -218,9 +218,9 @@ for (const kind of args.brokers.split(',')) {
   // Repetitions alternate the three, each in a fresh group (and state dir) over the same topic; medians.
   const rates: Record<'noop' | 'eos' | 'alo', number[]> = { noop: [], eos: [], alo: [] };
   for (let rep = 0; rep < REPS; rep++) {
-    rates.noop.push(await noopRuntime(broker, topic));
-    rates.eos.push(await rmw(broker, topic, 'exactly-once', join(dir, `eos-${rep}`)));
-    rates.alo.push(await rmw(broker, topic, 'at-least-once', join(dir, `alo-${rep}`)));
+    if (!SKIP.has('noop')) rates.noop.push(await noopRuntime(broker, topic));
+    if (!SKIP.has('eos')) rates.eos.push(await rmw(broker, topic, 'exactly-once', join(dir, `eos-${rep}`)));
+    if (!SKIP.has('alo')) rates.alo.push(await rmw(broker, topic, 'at-least-once', join(dir, `alo-${rep}`)));
   }
   row.noopRuntime = Math.round(median(rates.noop));
   row.exactlyOnce = Math.round(median(rates.eos));

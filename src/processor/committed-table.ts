@@ -1,14 +1,12 @@
-import { LruCache } from '../kit/lru.ts';
 import type { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import type { TableChange } from './core.ts';
-
-/** What a cached value costs besides its bytes: the entry, its list links and the map's slot (measured roughly). */
-const ENTRY_OVERHEAD_BYTES = 120;
+import { ValueCache } from './value-cache.ts';
 
 /**
- * A group table's committed values on this instance: writes not yet in the store, then an LRU of recently used
- * values (bytes, and absence) bounded by their size for all partitions together, then the local store. Written only after a batch's commit
+ * A group table's committed values on this instance: writes not yet in the store, then a cache of recently used
+ * values (bytes, and absence) bounded by their size for all partitions together ({@link ValueCache}), then the
+ * local store. Written only after a batch's commit
  * succeeded, with the partition's new checkpoint, so the store stays an exact prefix of the changelog.
  *
  * With a {@link StoreWriter} the store is written behind, on a thread of its own, in the order of the commits;
@@ -18,8 +16,7 @@ const ENTRY_OVERHEAD_BYTES = 120;
  */
 export class CommittedTable {
   readonly store: KeyValueStore;
-  /** Keyed `<partition>:<key>`. */
-  readonly #cache: LruCache<string, Buffer | null>;
+  readonly #cache: ValueCache;
   readonly #pending = new Map<number, Map<string, Buffer | null>>();
   readonly #inflight = new Set<Promise<void>>();
   #writer: StoreWriter | undefined;
@@ -28,7 +25,7 @@ export class CommittedTable {
   /** `cacheBytes`: the most the cached values, with their keys, take in memory (roughly). */
   constructor(store: KeyValueStore, cacheBytes: number, writer?: StoreWriter, onLost: (err: unknown) => void = () => {}) {
     this.store = store;
-    this.#cache = new LruCache(cacheBytes, (key, value) => key.length * 2 + (value?.length ?? 0) + ENTRY_OVERHEAD_BYTES);
+    this.#cache = new ValueCache(cacheBytes);
     this.#writer = writer;
     this.#onLost = onLost;
   }
@@ -36,7 +33,6 @@ export class CommittedTable {
   /** The committed values of `keys` (absent keys map to `undefined`): pending, cached, the rest in one query. */
   readMany(partition: number, keys: Iterable<string>): Map<string, Buffer | undefined> {
     const cache = this.#cache;
-    const prefix = `${partition}:`;
     const pending = this.#pending.get(partition);
     const out = new Map<string, Buffer | undefined>();
     const misses: string[] = [];
@@ -47,7 +43,7 @@ export class CommittedTable {
         out.set(key, written ?? undefined);
         continue;
       }
-      const cached = cache.get(prefix + key);
+      const cached = cache.get(partition, key);
       if (cached === undefined) {
         misses.push(key);
         out.set(key, undefined);
@@ -58,7 +54,7 @@ export class CommittedTable {
       for (const key of misses) {
         const bytes = found.get(key);
         out.set(key, bytes);
-        cache.set(prefix + key, bytes ?? null);
+        cache.set(partition, key, bytes ?? null);
       }
     }
     return out;
@@ -71,8 +67,7 @@ export class CommittedTable {
       changes: list.map((c) => ({ partition, key: c.key, value: c.bytes })),
       checkpoints: checkpoint === undefined ? new Map<number, number>() : new Map([[partition, checkpoint]]),
     };
-    const prefix = `${partition}:`;
-    for (const c of list) this.#cache.set(prefix + c.key, c.bytes);
+    for (const c of list) this.#cache.set(partition, c.key, c.bytes);
     const writer = this.#writer;
     if (writer === undefined) {
       this.store.apply(write);
@@ -99,15 +94,14 @@ export class CommittedTable {
 
   /** Forgets the cache of a partition (it moved away, or the store under it was rebuilt). Flush first. */
   forget(partition: number): void {
-    const prefix = `${partition}:`;
-    this.#cache.deleteWhere((key) => key.startsWith(prefix));
+    this.#cache.forget(partition);
   }
 
   #lose(writer: StoreWriter, err: unknown): void {
     if (this.#writer !== writer) return;
     this.#writer = undefined;
     this.#pending.clear();
-    this.#cache.deleteWhere(() => true);
+    this.#cache.clear();
     void writer.close();
     this.#onLost(err);
   }

@@ -38,11 +38,13 @@ export class BatchTable {
     );
   }
 
-  /** Stores `rows[start, end)` (ascending offsets) as one batch; `size` is their `recordSize` sum. */
-  insert(rows: readonly RecordRow[], start: number, end: number, size: number): void {
+  /** Stores `rows[start, end)` (ascending offsets) as one batch; `size` is their `recordSize` sum. Returns the batch. */
+  insert(rows: readonly RecordRow[], start: number, end: number, size: number): Buffer {
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    this.insertBatch(rows[end - 1][0], rows[start][0], ts, size, encodeBatch(rows, 0, undefined, start, end, false));
+    const batch = encodeBatch(rows, 0, undefined, start, end, false);
+    this.insertBatch(rows[end - 1][0], rows[start][0], ts, size, batch);
+    return batch;
   }
 
   /** Stores an encoded batch covering offsets `[first, last]`. */

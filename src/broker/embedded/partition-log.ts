@@ -117,16 +117,20 @@ export class PartitionLog {
     this.#tail.clear();
   }
 
-  /** Stores `rows[start, end)` (contiguous offsets) as one unit, `size` their `recordSize` sum (in a transaction). */
-  insert(rows: readonly RecordRow[], start: number, end: number, size: number): void {
-    this.#table.insert(rows, start, end, size);
+  /**
+   * Stores `rows[start, end)` (contiguous offsets) as one batch, `size` their `recordSize` sum (in a transaction).
+   * Returns the batch, for {@link committed}.
+   */
+  insert(rows: readonly RecordRow[], start: number, end: number, size: number): Buffer {
+    return this.#table.insert(rows, start, end, size);
   }
 
   /**
    * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it:
-   * its base offset is set to the first row's and its leader epoch to 0, as Herald's own batches carry.
+   * its base offset is set to the first row's and its leader epoch to 0, as Herald's own batches carry. Returns the
+   * batch, for {@link committed}.
    */
-  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): void {
+  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): Buffer {
     const first = rows[start][0];
     batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
     batch.writeUInt32BE(first % 4_294_967_296, 4);
@@ -134,11 +138,12 @@ export class PartitionLog {
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
     this.#table.insertBatch(rows[end - 1][0], first, ts, size, batch);
+    return batch;
   }
 
-  /** After the transaction that {@link insert}ed `rows` committed: keeps them for reads at the end of the log. */
-  committed(rows: readonly RecordRow[]): void {
-    this.#tail.add(rows);
+  /** After the transaction that inserted `batches` committed: keeps them for reads at the end of the log. */
+  committed(batches: readonly Buffer[]): void {
+    this.#tail.add(batches);
   }
 
   /**

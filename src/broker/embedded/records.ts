@@ -24,9 +24,13 @@ export function storedHeaders(headers: Headers | undefined): Headers | null {
   return null;
 }
 
-/** SQLite hands blobs back as plain `Uint8Array`s, each over its own memory; view them as Buffers without copying. */
+/**
+ * Stored keys and values as Buffers: as they are when they are (decoded batches and the tail cache make Buffers),
+ * else viewed without copying (SQLite hands blobs back as plain `Uint8Array`s).
+ */
 function asBuffer(bytes: Uint8Array | null): Buffer | null {
-  return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes === null || Buffer.isBuffer(bytes)) return bytes;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** UTF-8 bytes of header names and values. */

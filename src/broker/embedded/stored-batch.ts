@@ -13,8 +13,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 /**
  * Decodes the records of a stored batch — Kafka's record batch v2, uncompressed, as the embedded log keeps it —
- * with offset >= `from`, appending them to `out` until it holds `limit` rows. Keys and values are views into
- * `blob`; headers are decoded to Herald's (the log stores only UTF-8 headers, checked when produced). With
+ * with offset >= `from`, appending them to `out` until it holds `limit` rows. Keys and values are Buffers viewing
+ * `blob` (so that consumers get them without another view each); headers are decoded to Herald's (the log stores only UTF-8 headers, checked when produced). With
  * `sizes`, each record's size (see `recordSize`) is pushed there too.
  */
 export function decodeStoredBatch(blob: Uint8Array, from: number, out: RecordRow[], limit: number, sizes?: number[]): void {
@@ -34,9 +34,9 @@ export function decodeStoredBatch(blob: Uint8Array, from: number, out: RecordRow
       continue;
     }
     const keyLength = r.varint();
-    const key = keyLength < 0 ? null : r.view(keyLength);
+    const key = keyLength < 0 ? null : r.raw(keyLength);
     const valueLength = r.varint();
-    const value = valueLength < 0 ? null : r.view(valueLength);
+    const value = valueLength < 0 ? null : r.raw(valueLength);
     const headerCount = r.varint();
     let headers: Headers | null = null;
     if (headerCount > 0) {

@@ -62,6 +62,8 @@ interface PendingLog {
   encoded: Map<number, Buffer> | undefined;
   /** Whether the last run takes no more records (it belongs to a transaction's request). */
   sealed: boolean;
+  /** The batches stored, for the tail cache once committed. */
+  batches: Buffer[];
 }
 
 /**
@@ -72,7 +74,7 @@ const RUN_RECORDS = 2_048;
 const RUN_BYTES = 1 << 20;
 
 function newPending(log: PartitionLog): PendingLog {
-  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false };
+  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false, batches: [] };
 }
 
 /**
@@ -267,8 +269,11 @@ export class Writer {
           for (let r = 0; r < p.runStarts.length; r++) {
             const end = r + 1 < p.runStarts.length ? p.runStarts[r + 1] : p.rows.length;
             const encoded = p.encoded?.get(r);
-            if (encoded === undefined) log.insert(p.rows, p.runStarts[r], end, p.runSizes[r]);
-            else log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded);
+            p.batches.push(
+              encoded === undefined
+                ? log.insert(p.rows, p.runStarts[r], end, p.runSizes[r])
+                : log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded),
+            );
           }
         }
         for (let i = 0; i < live.length; i++) {
@@ -293,7 +298,7 @@ export class Writer {
     for (const [log, p] of pending) {
       log.end = p.next;
       log.bytes = p.bytes;
-      if (p.rows.length > 0) log.committed(p.rows);
+      if (p.batches.length > 0) log.committed(p.batches);
     }
     for (let i = 0; i < live.length; i++) {
       const { transaction, ending } = live[i];

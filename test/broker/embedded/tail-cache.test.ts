@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { encodeBatch } from '../../../src/broker/embedded/kafka-protocol/records/batch.ts';
 import type { RecordRow } from '../../../src/broker/embedded/records.ts';
 import { TailCache } from '../../../src/broker/embedded/tail-cache.ts';
 
 /** Rows as the writer commits them: offset, timestamp, key, value, headers. */
-function params(from: number, count: number, valueBytes = 3): RecordRow[] {
+function rows(from: number, count: number, valueBytes = 3): RecordRow[] {
   const out: RecordRow[] = [];
   for (let offset = from; offset < from + count; offset++) {
     out.push([offset, 1_000 + offset, Buffer.from(`k${offset}`), Buffer.alloc(valueBytes, offset % 256), null]);
   }
   return out;
+}
+
+/** A batch as the writer stores it. */
+function params(from: number, count: number, valueBytes = 3): Buffer[] {
+  return [encodeBatch(rows(from, count, valueBytes), 0, undefined, 0, count, false)];
 }
 
 const offsets = (rows: unknown[][] | undefined) => rows?.map((row) => row[0]);
@@ -28,21 +34,24 @@ describe('embedded tail cache', () => {
     assert.deepEqual([row[1], Buffer.from(row[2]!).toString(), row[3]!.length, row[4]], [1_007, 'k7', 3, null]);
   });
 
-  it('keeps copies: a producer reusing its buffers does not change what readers get', () => {
+  it('decodes a batch once, when first read, for every reader', () => {
     const tail = new TailCache();
-    const bound = params(0, 2);
-    const [key, value] = [bound[0][2] as Buffer, bound[0][3] as Buffer];
-    tail.add(bound);
-    value.fill(9);
-    key.write('zz');
-    const [first] = tail.read(0, 1)!;
-    assert.deepEqual([Buffer.from(first[2]!).toString(), [...first[3]!]], ['k0', [0, 0, 0]]);
+    tail.add([...params(0, 3), ...params(3, 3)]);
+    const first = tail.read(1, 10)!;
+    assert.deepEqual(offsets(first), [1, 2, 3, 4, 5]);
+    const again = tail.read(4, 10)!;
+    assert.equal(again[0], first[3], 'the same decoded row');
+    assert.deepEqual(offsets(tail.read(5, 10)), [5]);
   });
 
-  it('is bounded by rows and by bytes (always keeping the newest), and starts anew after a gap', () => {
+  it('is bounded by rows and by bytes (always keeping the newest batch), and starts anew after a gap', () => {
     const tail = new TailCache();
     tail.add(params(0, 5_000));
-    assert.equal(tail.start, 5_000 - 4_096);
+    assert.equal(tail.start, 0, 'one batch over the bound is kept whole');
+    tail.add(params(5_000, 1_000));
+    assert.equal(tail.start, 5_000);
+    tail.add(params(6_000, 1_000));
+    assert.equal(tail.start, 5_000, '2,000 rows are within the bound');
     const big = new TailCache();
     big.add(params(0, 1, 600_000));
     big.add(params(1, 1, 600_000));
@@ -53,11 +62,11 @@ describe('embedded tail cache', () => {
     assert.equal(big.start, 10, 'a gap (rows deleted in between) restarts the cache');
   });
 
-  it('forgets rows below a deleted offset, or everything', () => {
+  it('forgets batches wholly below a deleted offset, or everything', () => {
     const tail = new TailCache();
-    tail.add(params(0, 10));
-    tail.dropBelow(4);
-    assert.equal(tail.start, 4);
+    tail.add([...params(0, 4), ...params(4, 6)]);
+    tail.dropBelow(6);
+    assert.equal(tail.start, 4, 'the batch reaching 6 stays (the log reads from its start on)');
     assert.equal(tail.read(3, 1), undefined);
     tail.dropBelow(100);
     assert.equal(tail.start, undefined);
