@@ -50,13 +50,15 @@ describe('StoreWriter (write-behind thread)', () => {
     const writer = new StoreWriter(path, logger);
     t.after(() => writer.close());
     await writer.write({ changes: [{ partition: 0, key: 'a', value: Buffer.from('1') }], checkpoints: new Map([[0, 1]]) });
-    // Writes of one turn go to the thread together, in one transaction: one that fails takes the others with it.
+    // Writes made close together (within a few ms) go to the thread together, in one transaction: one that fails
+    // takes the others with it.
     const sameTurn = writer.write({ changes: [{ partition: 0, key: 'x', value: Buffer.from('0') }], checkpoints: new Map([[0, 2]]) });
     const bad = writer.write({ changes: [{ partition: 0, key: 'b', value: Buffer.from('2') }], checkpoints: new Map([[0, Number.NaN]]) });
     const sameTurnAfter = writer.write({ changes: [{ partition: 0, key: 'y', value: Buffer.from('0') }], checkpoints: new Map([[0, 3]]) });
-    await new Promise((resolve) => setImmediate(resolve));
+    const failed = Promise.all([sameTurn, bad, sameTurnAfter].map((write) => assert.rejects(write, { code: 'HERALD_STORAGE_FAILED' })));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const later = writer.write({ changes: [{ partition: 0, key: 'c', value: Buffer.from('3') }], checkpoints: new Map([[0, 4]]) });
-    for (const write of [sameTurn, bad, sameTurnAfter]) await assert.rejects(write, { code: 'HERALD_STORAGE_FAILED' });
+    await failed;
     await assert.rejects(later, /an earlier write failed/);
     for (const key of ['x', 'b', 'y', 'c']) assert.equal(reader.get(0, key), undefined);
     assert.equal(reader.checkpoint(0), 1);
