@@ -25,7 +25,14 @@ port.on('message', (message: StoreWriterRequest | CloseMessage) => {
     return;
   }
   try {
-    store.applyAll(message.changes.map((changes, i) => ({ changes: unpackChanges(changes), checkpoints: new Map(message.checkpoints[i]) })));
+    const changes = unpackChanges(message.changes);
+    let at = 0;
+    store.applyAll(
+      message.counts.map((count, i) => {
+        at += count;
+        return { changes: changes.slice(at - count, at), checkpoints: new Map(message.checkpoints[i]) };
+      }),
+    );
     port.postMessage({ type: 'written', ids } satisfies StoreWriterReply);
   } catch (err) {
     broken = (err as Error).message;

@@ -11,8 +11,13 @@ import type { StoreChange, StoreWrite } from './store.ts';
 export type StoreWriterRequest = {
   type: 'write';
   ids: number[];
-  /** Each write's changes packed by {@link packChanges} (transferred buffers: cloning many small ones costs more). */
-  changes: ArrayBuffer[];
+  /**
+   * The writes' changes one after the other, packed by {@link packChanges} into one transferred buffer (cloning
+   * many small buffers, or transferring one per write, costs more).
+   */
+  changes: ArrayBuffer;
+  /** How many of `changes` each write has. */
+  counts: number[];
   /** Each write's checkpoints. */
   checkpoints: [partition: number, offset: number][][];
 };
@@ -68,7 +73,7 @@ export type StoreWriterReply = { type: 'written'; ids: number[] } | { type: 'fai
 
 interface QueuedWrite {
   id: number;
-  changes: ArrayBuffer;
+  changes: readonly StoreChange[];
   checkpoints: [number, number][];
 }
 
@@ -109,13 +114,14 @@ export class StoreWriter {
     this.#thread.start();
   }
 
+  /** Queues `write`; its values are read when it is sent (within a few ms), so they must not change meanwhile. */
   write(write: StoreWrite): Promise<void> {
     if (this.#dead !== undefined || this.#closed !== undefined)
       return Promise.reject(new HeraldError('HERALD_STORAGE_FAILED', 'the store writer is closed', { cause: this.#dead }));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#queue.push({ id, changes: packChanges(write.changes), checkpoints: [...write.checkpoints] });
+      this.#queue.push({ id, changes: write.changes, checkpoints: [...write.checkpoints] });
     });
   }
 
@@ -130,10 +136,11 @@ export class StoreWriter {
     const request: StoreWriterRequest = {
       type: 'write',
       ids: writes.map((w) => w.id),
-      changes: writes.map((w) => w.changes),
+      changes: packChanges(writes.flatMap((w) => w.changes)),
+      counts: writes.map((w) => w.changes.length),
       checkpoints: writes.map((w) => w.checkpoints),
     };
-    this.#thread.post(request, request.changes);
+    this.#thread.post(request, [request.changes]);
   }
 
   /** Lets the writes sent finish (the thread answers them before it reads `close`), then stops the thread. */
