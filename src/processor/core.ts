@@ -11,7 +11,10 @@ import { spanEvent } from '../telemetry/with-span.ts';
 import { type ContextScope, RecordContext, type TableReader } from './context.ts';
 import type { Topology } from './topology.ts';
 
-/** Header of a changelog record naming the input record that produced it: `topic/partition/offset`. */
+/**
+ * Header of a batch's last changelog record naming the input positions the batch reached: `topic/partition/offset`
+ * of each input topic's last record, comma-separated (see {@link changelogRecords}).
+ */
 export const SOURCE_HEADER = 'herald.source';
 
 /** A key's value at the end of a batch, encoded (for changelog, store and cache). */

@@ -29,9 +29,9 @@ function tableName(logId: number): string {
 }
 
 /**
- * One partition: its table of record batches (see {@link BatchTable}), its in-memory end (`end`, `bytes`, `start`) and the newest
- * records in memory. `end`, `bytes` and the log start are only changed inside a transaction that also writes them
- * to the `logs` table.
+ * One partition: its table of record batches (see {@link BatchTable}), its in-memory end (`end`, `bytes`, `start`)
+ * and the newest batches in memory. `end`, `bytes` and the log start are only changed inside a transaction that
+ * also writes them to the `logs` table.
  *
  * Readers see the log from {@link logStart} up to {@link next}, its last stable offset: the first offset of the
  * oldest transaction still open on it (see {@link OpenTransaction}), else {@link end}. Every reader of the broker
@@ -82,7 +82,7 @@ export class PartitionLog {
     db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
   }
 
-  /** The stored batches (a Kafka fetch sends them as they are; compaction reads them). Read only: write through the log. */
+  /** The stored batches (a Kafka fetch sends them as they are; compaction reads them). Write through the log. */
   get batches(): BatchTable {
     return this.#table;
   }
@@ -126,9 +126,8 @@ export class PartitionLog {
   }
 
   /**
-   * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it:
-   * its base offset is set to the first row's and its leader epoch to 0, as Herald's own batches carry. Returns the
-   * batch, for {@link committed}.
+   * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it: its base offset is set to the
+   * first row's and its leader epoch to 0, as Herald's own batches carry. Returns the batch, for {@link committed}.
    */
   insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): Buffer {
     const first = rows[start][0];
