@@ -103,7 +103,8 @@ async function scenario(t: TestContext, kafka?: string[]) {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const id = randomUUID().slice(0, 8);
   const topic = `bs-${id}-searches`;
-  EVENTS = kafka ? 80_000 : 40_000;
+  // Enough work that several kills land before it is done: the processors count 100,000+ records a second.
+  EVENTS = kafka ? 200_000 : 80_000;
   const spec: BrokerSpec = kafka ? { kind: 'kafka', bootstrap: kafka } : { kind: 'embedded', dataDir: dir };
   await writeBacklog(spec, topic);
   const args = [
