@@ -20,7 +20,6 @@ import { batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
 import type { TableReader } from './context.ts';
 import { type BatchResult, changelogRecords, ProcessorCore } from './core.ts';
-import { ChangelogFollower } from './follower.ts';
 import { instanceId } from './instance-id.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
 import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
@@ -28,6 +27,7 @@ import { type ProcessorOptions, type ResolvedProcessorOptions, resolveProcessorO
 import type { Codec } from '../codec/codec.ts';
 import type { ProcessorStatus } from './registry.ts';
 import { restorePartition, type RestoreState } from './restore.ts';
+import { HotStandby } from './standby.ts';
 import { checkTopics, processorTopics } from './topics.ts';
 import { type Topology, topologyCodecs } from './topology.ts';
 import { View } from './view.ts';
@@ -77,9 +77,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   readonly #restores = new Map<number, RestoreState>();
   readonly #chains = new Map<number, Promise<void>>();
   readonly #aborts = new Map<number, AbortController>();
-  #standby: ChangelogFollower | undefined;
-  /** Standby partitions and their restore, which an assignment waits for before restoring the partition itself. */
-  readonly #standbyReady = new Map<number, Promise<void>>();
+  #standby: HotStandby | undefined;
   #unregister: (() => void) | undefined;
   /** Input lag per owned partition, last measured. */
   readonly #lag = new Map<number, number>();
@@ -125,13 +123,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       }
       this.#core = this.#makeCore();
       if (this.#options.hotStandby && this.definition.table !== undefined) {
-        this.#standby = new ChangelogFollower({
-          broker,
-          store: this.#store,
-          tail: this.#tail,
-          topic: this.definition.tableTopic,
-          onError: (err, partition) => this.#logger.warn({ err, partition }, 'standby read failed'),
-        });
+        const follows = { broker, store: this.#store, tail: this.#tail, topic: this.definition.tableTopic };
+        this.#standby = new HotStandby(follows, this.#logger);
         for (let p = 0; p < this.#partitions; p++) this.#startStandby(p);
       }
       const consumerOptions: ConsumerOptions = {
@@ -169,7 +162,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     clearInterval(this.#lagTimer);
     for (const abort of this.#aborts.values()) abort.abort();
     await this.#consumer?.close().catch((err: unknown) => this.#logger.warn({ err }, 'consumer close failed'));
-    await this.#standby?.stop();
+    await this.#standby?.close();
     await Promise.all([...this.#views.values()].map((v) => v.stop()));
     await this.#producer?.close();
     this.#unregister?.();
@@ -206,7 +199,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         lag: this.#lag.get(partition),
         restore: this.#restores.get(partition),
       })),
-      standby: [...this.#standbyReady.keys()].sort((a, b) => a - b),
+      standby: this.#standby?.partitions() ?? [],
     };
   }
 
@@ -262,7 +255,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         this.#serial(p, async () => {
           this.#owned.add(p);
           this.#aborts.set(p, new AbortController());
-          await this.#stopStandby(p);
+          await this.#standby?.stop(p);
           await this.#restore(p).catch((err: unknown) =>
             this.#logger.warn({ err, partition: p }, 'restore failed; retried before the first record'),
           );
@@ -282,7 +275,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
           await this.#table?.flush();
           this.#table?.forget(p);
           this.#core?.forget(p);
-          if (this.#options.hotStandby && this.#state === 'running') this.#startStandby(p);
+          if (this.#state === 'running') this.#startStandby(p);
         }),
       ),
     );
@@ -320,21 +313,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   }
 
   #startStandby(partition: number): void {
-    const standby = this.#standby;
-    if (standby === undefined || this.#owned.has(partition) || this.#standbyReady.has(partition)) return;
-    const ready = standby.add([partition]).catch((err: unknown) => {
-      this.#logger.warn({ err, partition }, 'standby restore failed; the partition restores on assignment');
-    });
-    this.#standbyReady.set(partition, ready);
-  }
-
-  /** Stops keeping `partition` warm once its standby restore is over (it must not write under the owner). */
-  async #stopStandby(partition: number): Promise<void> {
-    const ready = this.#standbyReady.get(partition);
-    if (ready === undefined) return;
-    this.#standbyReady.delete(partition);
-    await ready;
-    await this.#standby?.remove([partition]);
+    if (!this.#owned.has(partition)) this.#standby?.start(partition);
   }
 
   #onRecords(records: BrokerRecord[]): Promise<void> {
