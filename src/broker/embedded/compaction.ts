@@ -7,13 +7,13 @@ import type { CleaningContext } from './retention.ts';
  * share of all it holds — Kafka's `min.cleanable.dirty.ratio` default. A pass reads the whole partition (there is
  * no index by key), so compacting on every interval would cost a table's size each time for a few new records.
  */
-export const MIN_CLEANABLE_DIRTY_RATIO = 0.5;
+const MIN_CLEANABLE_DIRTY_RATIO = 0.5;
 
 /** Distinct keys one pass remembers (about 100 bytes each); a longer dirty section takes several passes. */
 const KEYS_PER_PASS_PER_CHUNK = 40;
 
 /** Whether the background cleaner should compact `log` now (see {@link MIN_CLEANABLE_DIRTY_RATIO}). */
-export function worthCompacting(log: PartitionLog): boolean {
+function worthCompacting(log: PartitionLog): boolean {
   const dirty = log.next - log.cleanedUpTo;
   return dirty > 0 && dirty >= MIN_CLEANABLE_DIRTY_RATIO * (dirty + log.cleanRecords);
 }
