@@ -76,6 +76,8 @@ export class PartitionReader {
       let from = Math.max(offset, earliest);
       let empty = 0;
       while (out.length < limit && from < latest) {
+        // Kafka has answered OFFSET_OUT_OF_RANGE for an offset between the partition's earliest and latest just
+        // listed (a CI run's wallet test, on a fresh topic): that answer is retried like an empty one.
         const response = await this.#client.fetch({
           node: partitions[partition].leader,
           topics: [
@@ -96,8 +98,11 @@ export class PartitionReader {
           maxWaitTime: 100,
           // After an empty answer: a pool of its own, so the library starts a new fetch session (a full fetch).
           connectionPool: empty === 0 ? this.#pool : unfilteredFetches(this.#client.connections),
+        }).catch((err: unknown) => {
+          if (toHeraldError(err, '').code === 'HERALD_OFFSET_OUT_OF_RANGE') return undefined;
+          throw err;
         });
-        const answer = response.responses
+        const answer = response?.responses
           .find((t) => t.topicId === topicId)
           ?.partitions.find((p) => p.partitionIndex === partition);
         const batches = answer?.errorCode === 0 ? answer.records : undefined;
@@ -112,7 +117,7 @@ export class PartitionReader {
           // take `[]` for the end of the partition (a CI run once read a whole table as empty that way). An answer
           // whose batches hold nothing at or after `from` counts the same.
           if (++empty > EMPTY_RETRIES) {
-            const why = answer === undefined ? 'no answer for the partition' : answer.errorCode !== 0 ? protocolErrorsCodesById[answer.errorCode] ?? `error ${answer.errorCode}` : 'no records';
+            const why = response === undefined ? 'offset out of range' : answer === undefined ? 'no answer for the partition' : answer.errorCode !== 0 ? protocolErrorsCodesById[answer.errorCode] ?? `error ${answer.errorCode}` : 'no records';
             throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `read ${topic}/${partition}@${from}: ${why} below the end (${latest}), ${EMPTY_RETRIES + 1} times`);
           }
           this.#client.clearMetadata();
