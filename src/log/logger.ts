@@ -45,7 +45,7 @@ export async function createLogger(
     {
       level: config.level,
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       mixin: traceMixin,
       // Secrets never reach a log line: every logged object, and every serialised error, goes through the one
       // masking function (secret-bearing keys, URL passwords, secret query parameters, bearer credentials).
@@ -66,6 +66,22 @@ export async function createLogger(
         file.end();
       }),
   };
+}
+
+let lastMs = -1;
+let lastTime = '';
+
+/**
+ * pino's `isoTime` (`,"time":"<ISO 8601>"`), with the string made once a millisecond rather than once a line: a
+ * busy API logs several lines a millisecond, and making the date string was 12% of an access-log line's cost.
+ */
+export function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /** The one batched stdout of this process, shared by every logger made in it. */

@@ -10,6 +10,18 @@ describe('secrets masking', () => {
     assert.deepEqual(masked, { user: 'a', password: '***', headers: { Authorization: '***', 'X-Api-Key': '***' } });
     assert.ok(isSecretName('adminToken'));
     assert.ok(!isSecretName('userId'));
+    // Asked again (answers are remembered by name), the same answers.
+    assert.ok(isSecretName('adminToken'));
+    assert.ok(!isSecretName('userId'));
+  });
+
+  it('walks only own properties, copying an object only where something changed', () => {
+    const inherited = Object.create({ password: 'from-the-prototype' }) as Record<string, unknown>;
+    inherited.name = 'n';
+    assert.equal(maskSecrets(inherited), inherited);
+    const plain = { a: 1, nested: { url: '/x?b=1', list: ['Basically', 2] } };
+    assert.equal(maskSecrets(plain), plain);
+    assert.deepEqual(maskSecrets({ nested: { list: ['Basic abcdefgh'] } }), { nested: { list: ['Basic ***'] } });
   });
 
   it('masks URL passwords, secret query parameters and written-out credentials in text', () => {

@@ -8,13 +8,25 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.ts';
 import { platformSchema } from '../../src/config/schema.ts';
-import { createLogger } from '../../src/log/logger.ts';
+import { createLogger, isoTime } from '../../src/log/logger.ts';
 
 function logConfig(flags: Record<string, string>) {
   return loadConfig(platformSchema, { flags }).log;
 }
 
 describe('logger', () => {
+  it("stamps lines with the time in ISO 8601 as pino's isoTime does, the string changing with the millisecond", async () => {
+    const before = Date.now();
+    const stamp = isoTime();
+    const match = /^,"time":"(.+)"$/.exec(stamp);
+    assert.ok(match, stamp);
+    const at = Date.parse(match[1]);
+    assert.ok(at >= before && at <= Date.now(), stamp);
+    assert.equal(new Date(at).toISOString(), match[1]);
+    await sleep(3);
+    assert.ok(Date.parse(/"time":"(.+)"/.exec(isoTime())![1]) > at);
+  });
+
   it("writes the process's stdout in order, a turn's lines together, and what is waiting when the process exits", () => {
     // The child's stdout is a pipe: each write arrives as its own chunk here, as long as the reader keeps up.
     const script = `
