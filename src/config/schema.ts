@@ -27,6 +27,12 @@ export const platformSchema = {
     ),
     keepAliveTimeoutMs: integer(5_000, 'an idle keep-alive connection is closed after this', 100, 600_000),
     maxJsonDepth: integer(100, 'deepest nesting of objects and arrays a JSON request body may have', 1, 1_000),
+    accessLog: oneOf(
+      'summary',
+      'request log at info: `summary` (a line per failed or slow request, and per-route counts every 10 s), `every` (a line per request), `off`',
+      ['summary', 'every', 'off'],
+    ),
+    slowRequestMs: integer(1_000, 'request log, `summary`: requests slower than this get a line of their own', 0, 3_600_000),
     shutdownGraceMs: integer(
       1_000,
       'on shutdown, idle connections and requests still arriving are cut after this',

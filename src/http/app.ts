@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { AccessLog } from './access-log.ts';
+import { AccessLog, type AccessLogOptions } from './access-log.ts';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.ts';
 import { newCorrelationId } from '../log/logger.ts';
@@ -28,6 +28,8 @@ export interface AppOptions {
   timeouts?: Partial<HttpTimeouts>;
   /** Deepest nesting of objects and arrays a JSON body may have; default {@link DEFAULT_MAX_JSON_DEPTH}. */
   maxJsonDepth?: number;
+  /** Which requests get a log line; default `summary` (see {@link AccessLog}). */
+  accessLog?: Partial<AccessLogOptions>;
 }
 
 /** How long a client may take (ms). */
@@ -53,13 +55,15 @@ const CORRELATION_HEADER = 'x-request-id';
 /**
  * The fastify app every service mounts its routes on: schema validation (strict bodies, coerced query/params),
  * body size and JSON depth limits, timeouts for slow clients, a correlation id per request (taken from
- * `x-request-id` or made up, echoed back, carried by `request.log`), a trace span per request, request logging, the error envelope on every
+ * `x-request-id` or made up, echoed back, carried by `request.log`), a trace span per request, request logging
+ * (failed and slow requests, and a summary; {@link AccessLog}), the error envelope on every
  * error — malformed requests and URLs, timeouts, 404 and 405 included — a request-duration histogram,
  * health/ready/metrics, and `/openapi.json` describing every route registered on it (with `/docs` rendering it and
  * `/` linking both).
  */
 export function createApp(options: AppOptions): FastifyInstance {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const accessLog = new AccessLog({ ...options.accessLog, requestIdLogLabel: 'correlationId' });
   const app = fastify({
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
@@ -70,7 +74,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes,
     requestIdHeader: CORRELATION_HEADER,
-    logController: new AccessLog({ requestIdLogLabel: 'correlationId' }),
+    logController: accessLog,
     genReqId: () => newCorrelationId(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -78,6 +82,8 @@ export function createApp(options: AppOptions): FastifyInstance {
     frameworkErrors: sendError,
     clientErrorHandler: answerClientError,
   });
+  accessLog.start(app.log);
+  app.addHook('onClose', async () => accessLog.stop());
   // First, so that every route added after it is described.
   registerOpenApi(app);
   traceRequests(app);

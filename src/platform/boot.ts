@@ -96,6 +96,7 @@ export async function boot(options: BootOptions): Promise<Running> {
     pages,
     bodyLimitBytes: config.http.bodyLimitBytes,
     maxJsonDepth: config.http.maxJsonDepth,
+    accessLog: { mode: config.http.accessLog, slowMs: config.http.slowRequestMs },
     timeouts: {
       headersMs: config.http.headersTimeoutMs,
       requestMs: config.http.requestTimeoutMs,
