@@ -87,6 +87,15 @@ describe('record batches', () => {
     );
   });
 
+  it('text headers keep their UTF-8: ASCII, accented, emoji, and values longer than the short-string path', () => {
+    const headers = { 'herald-event-id': 'abc', 'naïve-é': 'café ☕ 😀', long: 'x'.repeat(70) + 'é' };
+    const [decoded] = decodeBatches(encodeBatch([[0, 1_000, null, Buffer.from('v'), headers]]), MAX);
+    assert.deepEqual(
+      decoded.records[0].headers.map(([n, v]) => [buf(n)!.toString('utf8'), buf(v)!.toString('utf8')]),
+      Object.entries(headers),
+    );
+  });
+
   it('several batches in one records field; compressed ones too', () => {
     const data = Buffer.concat([batch([{ value: 'a' }]), batch([{ value: 'b' }, { value: 'c' }], { compression: 1 })]);
     const decoded = decodeBatches(data, MAX);

@@ -11,6 +11,7 @@
  */
 import type { Headers } from '../../../port.ts';
 import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
+import { utf8Length, writeUtf8 } from '../../../../kit/utf8.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { Reader } from '../wire/reader.ts';
 import { decompress, DecompressError } from './compression/index.ts';
@@ -208,9 +209,9 @@ function writeBytes(buf: Buffer, at: number, bytes: Uint8Array | null): number {
   return at + bytes.byteLength;
 }
 
-function writeText(buf: Buffer, at: number, text: string, length: number): number {
-  at = writeVarint(buf, at, length);
-  return at + buf.write(text, at, length, 'utf8');
+function writeText(buf: Buffer, at: number, text: string): number {
+  const length = utf8Length(text);
+  return writeUtf8(buf, writeVarint(buf, at, length), text, length);
 }
 
 /** Header count and bytes of `headers` as a record carries them. */
@@ -226,8 +227,8 @@ function headersSize(headers: OutgoingRecord[4]): number {
   } else {
     const text = headers as Headers;
     for (const name in text) {
-      const n = Buffer.byteLength(name);
-      const v = Buffer.byteLength(text[name]);
+      const n = utf8Length(name);
+      const v = utf8Length(text[name]);
       size += varintSize(n) + n + varintSize(v) + v;
       count++;
     }
@@ -251,9 +252,8 @@ function writeHeaders(buf: Buffer, at: number, headers: OutgoingRecord[4]): numb
   for (const _ in text) count++;
   at = writeVarint(buf, at, count);
   for (const name in text) {
-    at = writeText(buf, at, name, Buffer.byteLength(name));
-    const value = text[name];
-    at = writeText(buf, at, value, Buffer.byteLength(value));
+    at = writeText(buf, at, name);
+    at = writeText(buf, at, text[name]);
   }
   return at;
 }
