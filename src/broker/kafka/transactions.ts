@@ -23,7 +23,6 @@ import {
   type ClusterMetadata,
   type Consumer,
   ConnectionPool,
-  findErrorBy,
   Producer as LibraryProducer,
   ProduceAcks,
   stringSerializer,
@@ -35,32 +34,13 @@ import type { OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts'
 import { checkList, checkOutgoing, checkPosition } from '../rules.ts';
 import { Accumulator } from './accumulator.ts';
 import { describeError, toHeraldError } from './errors.ts';
+import { isEpochOver, isStaleMember, notAssigned, TRANSACTION_RETRIES, transactionRetryDelay } from './transaction-errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 
-/**
- * Kafka errors meaning this producer's epoch is over: a newer instance took over — or the coordinator aborted a
- * transaction that outlived its timeout and bumped the epoch (the same answer). `#failed` tells them apart.
- */
-const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'];
-/** Kafka errors of TxnOffsetCommit meaning this member's generation is over: its partitions may have moved. */
-const STALE_MEMBER = ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID', 'REBALANCE_IN_PROGRESS'];
 /** The library's transaction object (its class is not exported by name). */
 type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, string>['beginTransaction']>>;
-
-const RETRIES = 20;
-const RETRY_DELAY_MS = 300;
-/**
- * A transaction begun right after the previous one committed is usually refused once with CONCURRENT_TRANSACTIONS
- * while the coordinator writes the previous markers: ask again almost at once (Java's client waits 20 ms; 1 ms doubling measured 2x the throughput of 5 ms here).
- */
-const CONCURRENT_RETRY_DELAY_MS = 1;
-
-function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
-  if (findErrorBy(error, 'apiId', 'CONCURRENT_TRANSACTIONS') === null) return RETRY_DELAY_MS;
-  return Math.min(CONCURRENT_RETRY_DELAY_MS * 2 ** (attempt - 1), RETRY_DELAY_MS);
-}
 
 /** Calls waiting for a transaction share one, up to this many records. */
 const MAX_RECORDS_PER_TRANSACTION = 50_000;
@@ -83,20 +63,6 @@ export interface TransactionalMember {
   /** The library consumer: its group id, generation, member id and coordinator. */
   client(): Consumer;
   owns(tp: TopicPartition): boolean;
-}
-
-function notAssigned(tp: TopicPartition, why: string): HeraldError {
-  return new HeraldError('HERALD_NOT_ASSIGNED', `${tp.topic}/${tp.partition} is not assigned here (${why})`, {
-    details: { topic: tp.topic, partition: tp.partition },
-  });
-}
-
-function matches(err: unknown, names: readonly string[]): boolean {
-  return err instanceof Error && names.some((name) => findErrorBy(err, 'apiId', name) !== null);
-}
-
-function isEpochOver(err: unknown): boolean {
-  return matches(err, FENCED) || (err instanceof Error && findErrorBy(err, 'producerFenced', true) !== null);
 }
 
 export class TransactionalCommitter {
@@ -288,8 +254,8 @@ export class TransactionalCommitter {
       compression: this.#settings.producer.compression,
       // The library sends this as the transaction timeout in InitProducerId (and uses it as its request timeout).
       timeout: this.#options.transactionTimeoutMs,
-      retries: RETRIES,
-      retryDelay,
+      retries: TRANSACTION_RETRIES,
+      retryDelay: transactionRetryDelay,
       serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
     });
     this.#producer = producer;
@@ -367,7 +333,7 @@ export class TransactionalCommitter {
         await this.#dropProducer();
       }
     }
-    if (matches(err, STALE_MEMBER)) {
+    if (isStaleMember(err)) {
       return new HeraldError('HERALD_NOT_ASSIGNED', `the group moved on; offsets refused: ${describeError(err)}`, {
         cause: err,
       });
