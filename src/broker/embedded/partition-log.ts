@@ -2,7 +2,6 @@ import type { DatabaseSync } from 'node:sqlite';
 import { BatchTable, type SizeRow } from './batch-table.ts';
 import type { RecordRow } from './records.ts';
 import { TailCache } from './tail-cache.ts';
-import type { OpenTransaction } from './open-transaction.ts';
 
 /**
  * A topic as the broker holds it in memory; the database is the durable copy. Declared beside the partition log
@@ -28,13 +27,16 @@ function tableName(logId: number): string {
   return `log_${logId}`;
 }
 
+/** An open transaction as a partition sees it: only its identity (it is an `OpenTransaction`). */
+type HeldTransaction = object;
+
 /**
  * One partition: its table of record batches (see {@link BatchTable}), its in-memory end (`end`, `bytes`, `start`)
  * and the newest batches in memory. `end`, `bytes` and the log start are only changed inside a transaction that
  * also writes them to the `logs` table.
  *
  * Readers see the log from {@link logStart} up to {@link next}, its last stable offset: the first offset of the
- * oldest transaction still open on it (see {@link OpenTransaction}), else {@link end}. Every reader of the broker
+ * oldest transaction still open on it (an `OpenTransaction`), else {@link end}. Every reader of the broker
  * goes through `next` and {@link read}, so records of an open transaction stay invisible until it commits (and are
  * removed if it aborts).
  */
@@ -56,7 +58,7 @@ export class PartitionLog {
   /** The newest records, for reads at the end of the log (see {@link TailCache}). */
   readonly #tail = new TailCache();
   /** First offset of each transaction open on this partition; Map order is offset order (opened in append order). */
-  readonly #open = new Map<OpenTransaction, number>();
+  readonly #open = new Map<HeldTransaction, number>();
   /** The first offset of the oldest open transaction, or undefined when none is open. */
   #stable: number | undefined;
   /** Kafka's log start offset (see {@link logStart}). */
@@ -96,14 +98,14 @@ export class PartitionLog {
   }
 
   /** Marks `transaction` open on this partition from offset `first` on, unless it already is (writer only). */
-  hold(transaction: OpenTransaction, first: number): void {
+  hold(transaction: HeldTransaction, first: number): void {
     if (this.#open.has(transaction)) return;
     this.#open.set(transaction, first);
     this.#stable ??= first;
   }
 
   /** `transaction` ended: the last stable offset moves to the next open one's first offset, or the end. */
-  release(transaction: OpenTransaction): void {
+  release(transaction: HeldTransaction): void {
     if (!this.#open.delete(transaction)) return;
     this.#stable = undefined;
     for (const first of this.#open.values()) {

@@ -1,6 +1,5 @@
 /** The members of a classic group, what they ask and what they are answered. */
 import type { Logger } from 'pino';
-import type { ClassicGroup } from './classic-group.ts';
 
 export interface Protocol {
   name: string;
@@ -55,8 +54,8 @@ export interface Member {
 export interface GroupOptions {
   initialRebalanceDelayMs: number;
   logger: Logger | undefined;
-  /** Called when the group has neither members nor members-to-be, so the registry can forget it. */
-  onEmpty(group: ClassicGroup): void;
+  /** Called when the group (a `ClassicGroup`) has neither members nor members-to-be, so the registry can forget it. */
+  onEmpty(group: { readonly id: string }): void;
 }
 
 export const EMPTY: Buffer = Buffer.alloc(0);
