@@ -7,6 +7,7 @@
  */
 import type { Component, TopicDeclaration } from '#herald';
 import type { Broker } from '#herald/broker';
+import { LruCache } from '#herald/kit';
 import type { Logger, Metrics, ServiceContext } from '#herald';
 import { type Balance, groupTable, type ThresholdState, View, type WalletFlag } from './herald.ts';
 import { balanceCodec, thresholdCodec, walletFlagCodec, type WalletNames } from './topics.ts';
@@ -40,7 +41,8 @@ export class WalletViews implements Component {
   readonly #threshold: View<ThresholdState>;
   readonly #flags: View<WalletFlag>;
   readonly #waitMs: number;
-  readonly #last = new Map<string, DepositPosition>();
+  /** Least recently deposited forgotten first: O(1), where evicting through a `Map`'s order was a scan (kit/lru). */
+  readonly #last = new LruCache<string, DepositPosition>(REMEMBERED);
 
   constructor(options: WalletViewsOptions) {
     const { broker, names, logger, registry } = options;
@@ -65,9 +67,7 @@ export class WalletViews implements Component {
 
   /** Remembers the position of a deposit this process appended, for the next check of its wallet. */
   deposited(walletId: string, position: DepositPosition): void {
-    this.#last.delete(walletId);
     this.#last.set(walletId, position);
-    if (this.#last.size > REMEMBERED) this.#last.delete(this.#last.keys().next().value as string);
   }
 
   /**
@@ -75,13 +75,13 @@ export class WalletViews implements Component {
    * flag is the threshold table's (same hop as the balance) or the flagger's, whichever says true.
    */
   async read(walletId: string): Promise<WalletState> {
-    const position = this.#last.get(walletId);
+    const position = this.#last.peek(walletId);
     if (position !== undefined) {
       const [balance, threshold] = await Promise.all([
         this.#balance.waitForSource(position, this.#waitMs),
         this.#threshold.waitForSource(position, this.#waitMs),
       ]);
-      if (balance.reached && threshold.reached && this.#last.get(walletId) === position) this.#last.delete(walletId);
+      if (balance.reached && threshold.reached && this.#last.peek(walletId) === position) this.#last.delete(walletId);
     }
     return {
       balanceMinor: this.#balance.get(walletId)?.balance ?? 0n,

@@ -56,6 +56,17 @@ export class LruCache<K, V> {
     return this.#entries.has(key);
   }
 
+  /** The least recently used entry, leaving the order as it is. */
+  oldest(): { key: K; value: V } | undefined {
+    const entry = this.#oldest;
+    return entry === undefined ? undefined : { key: entry.key, value: entry.value };
+  }
+
+  /** The entries from the most recently used to the least, without changing the order. */
+  *newestFirst(): Generator<[K, V]> {
+    for (let entry = this.#newest; entry !== undefined; entry = entry.older) yield [entry.key, entry.value];
+  }
+
   /** Stores the entry as the most recent; returns the keys evicted to stay within capacity. */
   set(key: K, value: V): K[] {
     const weight = this.#weigh === undefined ? 1 : this.#weigh(key, value);

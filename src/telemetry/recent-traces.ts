@@ -1,5 +1,6 @@
 import { type Attributes, type HrTime, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { LruCache } from '../kit/lru.ts';
 
 /** Span attributes that name the event a span handled: `GET /admin/traces?event_id=` finds traces by them. */
 export const EVENT_ID_ATTRIBUTES = ['herald.event_id', 'messaging.message.id'] as const;
@@ -58,25 +59,24 @@ interface Stored {
  */
 export class RecentTraces implements SpanProcessor {
   readonly capacity: number;
-  readonly #traces = new Map<string, Stored>();
+  /** Least recently seen first; evicting stays O(1) at any capacity (through a `Map`'s order it was a scan). */
+  readonly #traces: LruCache<string, Stored>;
   readonly #byEvent = new Map<string, string[]>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
+    this.#traces = new LruCache(capacity);
   }
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
-    let stored = this.#traces.get(traceId);
+    let stored = this.#traces.get(traceId); // most recently seen now
     if (stored === undefined) {
       stored = { spans: [], dropped: 0 };
-      if (this.#traces.size >= this.capacity) this.#evictOldest();
-    } else {
-      this.#traces.delete(traceId); // re-inserted below: most recently seen last
+      if (this.#traces.set(traceId, stored).length > 0) this.#forgetEvents();
     }
-    this.#traces.set(traceId, stored);
     if (stored.spans.length >= MAX_SPANS_PER_TRACE) {
       stored.dropped += 1;
       return;
@@ -90,7 +90,7 @@ export class RecentTraces implements SpanProcessor {
 
   /** A trace by id, or `undefined` when it is not (or no longer) kept. */
   trace(traceId: string): TraceView | undefined {
-    const stored = this.#traces.get(traceId);
+    const stored = this.#traces.peek(traceId);
     if (stored === undefined) return undefined;
     const spans = [...stored.spans].sort(startOrder).map(spanView);
     return { traceId, spans, droppedSpans: stored.dropped };
@@ -104,7 +104,7 @@ export class RecentTraces implements SpanProcessor {
   /** The `limit` most recently seen traces, most recent first. */
   list(limit: number): TraceSummary[] {
     const out: TraceSummary[] = [];
-    for (const [traceId, stored] of [...this.#traces].reverse()) {
+    for (const [traceId, stored] of this.#traces.newestFirst()) {
       if (out.length >= limit) break;
       out.push(summary(traceId, stored.spans));
     }
@@ -115,10 +115,8 @@ export class RecentTraces implements SpanProcessor {
 
   async shutdown(): Promise<void> {}
 
-  #evictOldest(): void {
-    const oldest = this.#traces.keys().next();
-    if (oldest.done !== true) this.#traces.delete(oldest.value);
-    // Now and then, forget events whose traces are all gone (the index stays bounded by the traces kept).
+  /** Now and then, forgets events whose traces are all gone (the index stays bounded by the traces kept). */
+  #forgetEvents(): void {
     if (this.#byEvent.size > this.capacity * 4) {
       for (const [event, ids] of this.#byEvent) {
         if (!ids.some((id) => this.#traces.has(id))) this.#byEvent.delete(event);

@@ -74,6 +74,8 @@ describe('LruCache', () => {
         assert.deepEqual(cache.set(key, step), evicted);
       }
       assert.equal(cache.size, model.length);
+      assert.deepEqual(cache.oldest(), model.length === 0 ? undefined : { key: model[0][0], value: model[0][1] });
+      if (step % 97 === 0) assert.deepEqual([...cache.newestFirst()], [...model].reverse());
     }
   });
 });

@@ -155,6 +155,24 @@ describe('producer states', () => {
     assert.equal(states.check(7, 0, 0, 1, 1).kind, 'append');
   });
 
+  it('forgets a producer idle past the expiry, least recently used first, and keeps the recent ones', (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 0 });
+    const states = new ProducerStates();
+    const append = (producerId: number) => {
+      const verdict = states.check(producerId, 0, 0, 1, 1);
+      assert.equal(verdict.kind, 'append');
+      if (verdict.kind === 'append') verdict.commit(Promise.resolve(0));
+    };
+    const day = 24 * 60 * 60 * 1000;
+    append(1);
+    t.mock.timers.tick(day / 2);
+    append(2);
+    t.mock.timers.tick(day / 2);
+    states.expire(Date.now() + 1);
+    assert.equal(states.check(2, 0, 0, 1, 1).kind, 'duplicate', 'producer 2, idle half a day: a retry is still told apart');
+    assert.equal(states.check(1, 0, 0, 1, 1).kind, 'append', 'producer 1, idle for a day: forgotten');
+  });
+
   it('a failed append leaves no trace: its retry is appended', async () => {
     const states = new ProducerStates();
     const first = states.check(7, 0, 0, 1, 1);

@@ -7,6 +7,7 @@
  * appended a second time. That is the window; within one process's life a retry never duplicates. Producer ids
  * start from the time of start-up (in microseconds) so ids handed out before a restart are never handed out again.
  */
+import { LruCache } from '../../../../kit/lru.ts';
 import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
 
 /** Batches remembered per (producer, partition) for duplicate detection: Kafka's max.in.flight limit. */
@@ -47,7 +48,8 @@ export class ProducerStates {
   /** Highest epoch handed out or seen per producer id. */
   readonly #epochs = new Map<number, number>();
   /** `${producerId}:${logId}` → state; Map order is least recently used first. */
-  readonly #partitions = new Map<string, PartitionState>();
+  /** Least recently used first; evicting stays O(1) at MAX_ENTRIES (through a `Map`'s order it was a scan). */
+  readonly #partitions = new LruCache<string, PartitionState>(MAX_ENTRIES);
 
   constructor(now = Date.now()) {
     this.#nextId = now * 1000;
@@ -85,7 +87,7 @@ export class ProducerStates {
     }
     if (known === undefined || epoch > known) this.#epochs.set(producerId, epoch);
     const key = `${producerId}:${logId}`;
-    const state = this.#partitions.get(key);
+    const state = this.#partitions.peek(key);
     const lastSeq = nextSeq(baseSeq, count - 1);
     if (state !== undefined && state.epoch === epoch) {
       const duplicate = state.batches.find((b) => b.firstSeq === baseSeq && b.lastSeq === lastSeq);
@@ -112,7 +114,7 @@ export class ProducerStates {
     return {
       kind: 'append',
       commit: (baseOffset) => {
-        const current = this.#partitions.get(key);
+        const current = this.#partitions.peek(key);
         const entry = current !== undefined && current.epoch === epoch ? current : { epoch, batches: [], usedAt: now };
         const mark: BatchMark = { firstSeq: baseSeq, lastSeq, baseOffset };
         entry.batches.push(mark);
@@ -120,7 +122,7 @@ export class ProducerStates {
         this.#touch(key, entry, now);
         // A failed append leaves no trace: the producer's retry of it is checked as if it never came.
         baseOffset.catch(() => {
-          const after = this.#partitions.get(key);
+          const after = this.#partitions.peek(key);
           if (after === undefined) return;
           const at = after.batches.indexOf(mark);
           if (at < 0) return;
@@ -133,16 +135,14 @@ export class ProducerStates {
 
   #touch(key: string, state: PartitionState, now: number): void {
     state.usedAt = now;
-    this.#partitions.delete(key);
     this.#partitions.set(key, state);
-    if (this.#partitions.size > MAX_ENTRIES) this.#partitions.delete(this.#partitions.keys().next().value!);
   }
 
   /** Forgets producers idle for a day; called now and then by the listener. */
   expire(now = Date.now()): void {
-    for (const [key, state] of this.#partitions) {
-      if (now - state.usedAt < EXPIRY_MS) break; // least recently used first
-      this.#partitions.delete(key);
+    for (let oldest = this.#partitions.oldest(); oldest !== undefined; oldest = this.#partitions.oldest()) {
+      if (now - oldest.value.usedAt < EXPIRY_MS) break;
+      this.#partitions.delete(oldest.key);
     }
     if (this.#epochs.size > MAX_ENTRIES) this.#epochs.clear();
   }
