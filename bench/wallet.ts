@@ -5,7 +5,9 @@
  * Each broker gets a `herald start wallet` child (API and the three processors in one process, the default start).
  *
  *   npm run bench -- wallet [--brokers embedded,kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
- *                           [--probes 500] [--split]
+ *                           [--probes 500] [--wallets 10000] [--split]
+ *
+ * `--wallets`: how many wallets the load deposits into (round robin).
  *
  * `--split`: on Kafka, the API (`wallet.role=api`) and the processors (`wallet.role=processors`) run as two processes
  * (the embedded broker belongs to one process, so there it stays one).
@@ -41,12 +43,14 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     duration: { type: 'string', default: '15' },
     probes: { type: 'string', default: '500' },
+    wallets: { type: 'string', default: '10000' },
     split: { type: 'boolean', default: false },
   },
 });
 const connections = Number(values.connections);
 const duration = Number(values.duration);
 const probes = Number(values.probes);
+const wallets = Number(values.wallets);
 
 async function startWallet(
   broker: string,
@@ -82,7 +86,7 @@ const deposits = (url: string, seconds: number, rate?: number) =>
     requests: [{
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      setupRequest: (r) => ({ ...r, body: JSON.stringify({ wallet_id: `load-${++sequence % 10_000}`, amount: 12.34 }) }),
+      setupRequest: (r) => ({ ...r, body: JSON.stringify({ wallet_id: `load-${++sequence % wallets}`, amount: 12.34 }) }),
     }],
   });
 
@@ -143,6 +147,6 @@ for (const broker of values.brokers!.split(',')) {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
-process.stdout.write(`${JSON.stringify({ benchmark: 'wallet', connections, durationS: duration, probes, results,
+process.stdout.write(`${JSON.stringify({ benchmark: 'wallet', connections, durationS: duration, probes, wallets, results,
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);
 process.exit(0);
