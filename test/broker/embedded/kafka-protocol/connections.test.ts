@@ -6,6 +6,7 @@ import { resolveListenerOptions } from '../../../../src/broker/embedded/kafka-pr
 import { KafkaError } from '../../../../src/broker/embedded/kafka-protocol/wire/errors.ts';
 import { rejectsWithCode, tempDir, uniqueName } from '../helpers.ts';
 import { captureLogs, listening } from './helpers.ts';
+import { fetchBody } from './batches.ts';
 import { ApiKey, RawClient, requestFrame } from './raw-client.ts';
 
 const API_VERSIONS = { clientSoftwareName: 'raw', clientSoftwareVersion: '1' };
@@ -169,6 +170,34 @@ describe('kafka listener: connections', () => {
     assert.equal(invalid.topics[0].errorCode, KafkaError.INVALID_TOPIC_EXCEPTION);
     const byId = await client.request(ApiKey.Metadata, 12, { topics: [{ topicId: created.topics[0].topicId, name: null }], allowAutoTopicCreation: false });
     assert.equal(byId.topics[0].name, name);
+  });
+
+  it('Fetch by topic id (v13+) finds a topic created after the first lookup, and not one deleted and made again', async (t) => {
+    const { broker, connect } = await listening(t);
+    const client = await connect();
+    const idOf = async (name: string) => {
+      const answer = await client.request(ApiKey.Metadata, 12, { topics: [{ topicId: '', name }], allowAutoTopicCreation: false });
+      return answer.topics[0].topicId as string;
+    };
+    const fetchById = async (id: string) => {
+      const body = fetchBody('', 0, 0);
+      body.topics[0].topicId = id;
+      const answer = await client.request(ApiKey.Fetch, 13, body);
+      return answer.responses[0].partitions[0].errorCode as number;
+    };
+    const first = uniqueName('byid');
+    await broker.admin.createTopic({ name: first, partitions: 1 });
+    assert.equal(await fetchById(await idOf(first)), KafkaError.NONE);
+    const later = uniqueName('later');
+    await broker.admin.createTopic({ name: later, partitions: 1 });
+    assert.equal(await fetchById(await idOf(later)), KafkaError.NONE, 'a topic made after the first fetch by id');
+    const old = await idOf(first);
+    await broker.admin.deleteTopic(first);
+    await broker.admin.createTopic({ name: first, partitions: 1 });
+    assert.equal(await fetchById(old), 100 /* UNKNOWN_TOPIC_ID */, 'the deleted topic');
+    const renewed = await idOf(first);
+    assert.notEqual(renewed, old);
+    assert.equal(await fetchById(renewed), KafkaError.NONE, 'the topic made again under the same name');
   });
 
   it('CreateTopics, DescribeConfigs and DeleteTopics', async (t) => {

@@ -3,7 +3,7 @@ import { nextOffsetAfter, type ReadAhead } from '../records/read-ahead.ts';
 import { readBatch } from '../records/read.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message, struct } from '../wire/schema.ts';
-import { type ListenerContext, topicId } from '../server/context.ts';
+import { type ListenerContext, topicById } from '../server/context.ts';
 import { defineApi } from './api.ts';
 import { kafkaCodeOf, missingTopicCode } from './topic-errors.ts';
 
@@ -65,7 +65,7 @@ function partitionError(partitionIndex: number, errorCode: number): PartitionDat
 function collect(request: FetchRequest, version: number, broker: ListenerContext, readAhead: ReadAhead) {
   const registry = broker.topics();
   // From version 13 on, topics are named by id.
-  const byId = version >= 13 ? new Map(registry.all().map((t) => [topicId(t), t])) : undefined;
+  const byId = version >= 13;
   let remaining = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
   // read_committed (1) stops at each partition's last stable offset; read_uncommitted (0) reads to its end.
   const uncommitted = request.isolationLevel !== 1;
@@ -73,7 +73,7 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
   let errors = false;
   const logs: PartitionLog[] = [];
   const responses = request.topics.map(({ topic, topicId: id, partitions }) => {
-    const state = byId === undefined ? registry.get(topic) : byId.get(id);
+    const state = byId ? topicById(registry, id) : registry.get(topic);
     return {
       topic,
       topicId: id,
@@ -81,7 +81,7 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
         const log = state?.logs[p.partition];
         if (log === undefined) {
           errors = true;
-          return partitionError(p.partition, byId === undefined ? missingTopicCode(topic) : UNKNOWN_TOPIC_ID);
+          return partitionError(p.partition, byId ? UNKNOWN_TOPIC_ID : missingTopicCode(topic));
         }
         try {
           const end = log.end;

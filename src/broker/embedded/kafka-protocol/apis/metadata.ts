@@ -1,7 +1,7 @@
 import type { TopicState } from '../../partition-log.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message, struct } from '../wire/schema.ts';
-import { topicId, type ListenerContext } from '../server/context.ts';
+import { type ListenerContext, topicById, topicId } from '../server/context.ts';
 import { defineApi } from './api.ts';
 import { missingTopicCode } from './topic-errors.ts';
 import { isTopicName } from '../../../rules.ts';
@@ -146,7 +146,7 @@ export const metadataApi = defineApi<MetadataRequest, MetadataResponse>({
       for (const wanted of request.topics) {
         let topic: TopicState | undefined;
         if (wanted.name === null) {
-          topic = registry.all().find((t) => topicId(t) === wanted.topicId);
+          topic = topicById(registry, wanted.topicId);
           if (topic === undefined) topics.push(missing(null, wanted.topicId, 100 /* UNKNOWN_TOPIC_ID */));
           else topics.push(describe(topic, nodeId));
           continue;

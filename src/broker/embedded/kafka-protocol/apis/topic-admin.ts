@@ -1,7 +1,7 @@
 /** CreateTopics and DeleteTopics, through the embedded broker's own admin (so Herald's groups rebalance too). */
 import type { TopicSpec } from '../../../port.ts';
 import { MAX_PARTITIONS } from '../../../rules.ts';
-import { topicId } from '../server/context.ts';
+import { topicById, topicId } from '../server/context.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message } from '../wire/schema.ts';
 import { defineApi } from './api.ts';
@@ -192,7 +192,7 @@ export const deleteTopicsApi = defineApi<DeleteTopicsRequest, { throttleTimeMs: 
     const responses: DeletableTopicResult[] = [];
     for (const { name, topicId: id } of wanted) {
       const registry = broker.topics();
-      const topic = name !== null ? registry.get(name) : registry.all().find((t) => topicId(t) === id);
+      const topic = name !== null ? registry.get(name) : topicById(registry, id);
       if (topic === undefined) {
         responses.push({ name, topicId: id, errorCode: name === null ? 100 : missingTopicCode(name), errorMessage: null });
         continue;

@@ -65,6 +65,22 @@ export function topicId(topic: TopicState): string {
   return id;
 }
 
+const byIdIndexes = new WeakMap<TopicRegistry, Map<string, TopicState>>();
+
+/**
+ * The live topic whose {@link topicId} is `id`. Fetch v13+ (Java clients) names every topic by id in every request:
+ * looking ids up through the whole registry (sorted each time) cost each fetch O(topics · log topics); the index
+ * here is rebuilt only when an id is not found or names a deleted topic.
+ */
+export function topicById(registry: TopicRegistry, id: string): TopicState | undefined {
+  const found = byIdIndexes.get(registry)?.get(id);
+  if (found !== undefined && !found.deleted) return found;
+  const index = new Map<string, TopicState>();
+  for (const topic of registry.all()) index.set(topicId(topic), topic);
+  byIdIndexes.set(registry, index);
+  return index.get(id);
+}
+
 /** A cluster id (22 characters of base64url, as Kafka's) that stays the same for one data directory. */
 export function clusterIdOf(dataDir: string): string {
   return createHash('sha256').update(`herald-cluster:${dataDir}`).digest('base64url').slice(0, 22);
