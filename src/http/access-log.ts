@@ -82,7 +82,8 @@ export class AccessLog extends LogController {
   readonly #options: AccessLogOptions;
   /**
    * method → route pattern (`/api/check/:wallet_id`, not the URL: as many as there are routes) → counts since the
-   * last summary. Two lookups instead of one by a joined key: nothing is allocated for a request.
+   * last summary. Two lookups instead of one by a joined key, so no key string is made for a request (fastify
+   * still builds `request.routeOptions` each time it is read).
    */
   #routes = new Map<string, Map<string, RouteCounts>>();
   #counted = 0;
@@ -116,7 +117,7 @@ export class AccessLog extends LogController {
     if (logger === undefined || this.#counted === 0) return;
     const routes: Record<string, Record<string, number | string>> = {};
     for (const [method, patterns] of this.#routes) {
-      for (const [pattern, counts] of patterns) if (counts.count > 0) routes[`${method} ${pattern}`] = counts.summary();
+      for (const [pattern, counts] of patterns) routes[`${method} ${pattern}`] = counts.summary();
     }
     const now = Date.now();
     logger.info({ seconds: round((now - this.#since) / 1000), routes }, 'requests');
