@@ -1,3 +1,5 @@
+const NONE_EVICTED: readonly never[] = Object.freeze([]);
+
 interface Entry<K, V> {
   key: K;
   value: V;
@@ -67,8 +69,11 @@ export class LruCache<K, V> {
     for (let entry = this.#newest; entry !== undefined; entry = entry.older) yield [entry.key, entry.value];
   }
 
-  /** Stores the entry as the most recent; returns the keys evicted to stay within capacity. */
-  set(key: K, value: V): K[] {
+  /**
+   * Stores the entry as the most recent; returns the keys evicted to stay within capacity (one shared empty array
+   * when none were, so that the common case allocates nothing).
+   */
+  set(key: K, value: V): readonly K[] {
     const weight = this.#weigh === undefined ? 1 : this.#weigh(key, value);
     const existing = this.#entries.get(key);
     if (existing !== undefined) {
@@ -83,6 +88,7 @@ export class LruCache<K, V> {
       this.#weight += weight;
       this.#append(entry);
     }
+    if (this.#weight <= this.capacity) return NONE_EVICTED;
     const evicted: K[] = [];
     // An entry heavier than the whole capacity is not kept either.
     while (this.#weight > this.capacity && this.#oldest !== undefined) {

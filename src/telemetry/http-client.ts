@@ -1,12 +1,13 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { injectTraceContext } from './trace-context.ts';
-import { withSpan } from './with-span.ts';
+import { NOT_RECORDING, spanRecorded, withSpan } from './with-span.ts';
 
 /**
  * Runs an outbound HTTP request (`fn`) in a CLIENT span named after its method (OpenTelemetry HTTP conventions),
  * after adding the span's `traceparent` to `headers`, so the receiving server continues the trace. Credentials in
  * the URL are left out of the span. Report the answer with {@link httpAnswered}; a failure without an answer with
- * `span.setStatus`.
+ * `span.setStatus`. With nothing to record, the URL is not parsed for the span's attributes: that parse was most of
+ * what this cost per request with tracing off.
  */
 export function withHttpClientSpan<R>(
   method: string,
@@ -15,6 +16,10 @@ export function withHttpClientSpan<R>(
   attributes: Attributes,
   fn: (span: Span) => Promise<R>,
 ): Promise<R> {
+  if (!spanRecorded()) {
+    injectTraceContext(headers);
+    return fn(NOT_RECORDING);
+  }
   return withSpan(
     method,
     { 'http.request.method': method, ...urlAttributes(url), ...attributes },

@@ -1,4 +1,4 @@
-import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Headers } from '../broker/port.ts';
@@ -20,19 +20,22 @@ export function extractTraceContext(headers: Headers, base: Context = ROOT_CONTE
   return w3c.extract(base, headers, getter);
 }
 
+const overwrite: TextMapSetter<Headers> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+const addMissing: TextMapSetter<Headers> = {
+  set: (carrier, key, value) => {
+    carrier[key] ??= value;
+  },
+};
+
 /** Adds `traceparent` (and `tracestate`) for the span active in `ctx` to `headers`; nothing if there is none. */
 export function injectTraceContext(headers: Headers, ctx: Context = context.active()): Headers {
-  w3c.inject(ctx, headers, {
-    set: (carrier, key, value) => {
-      carrier[key] = value;
-    },
-  });
+  w3c.inject(ctx, headers, overwrite);
   // The application's own propagator may carry more (baggage); it is a no-op unless one was registered.
-  propagation.inject(ctx, headers, {
-    set: (carrier, key, value) => {
-      carrier[key] ??= value;
-    },
-  });
+  propagation.inject(ctx, headers, addMissing);
   return headers;
 }
 

@@ -9,7 +9,8 @@ import {
 } from '@opentelemetry/api';
 import { newTracesRecorded, tracingActive } from './active.ts';
 
-const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** The span a callback gets when nothing is recorded (see {@link spanRecorded}). */
+export const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** What a caller may set on a span started by {@link withSpan}. */
 export interface WithSpanOptions {
@@ -26,15 +27,19 @@ export interface WithSpanOptions {
  * the outbox relay, a service's database calls): with no SDK registered (or no trace to continue while every new
  * one is sampled out) `fn` runs at once, given a span that records nothing.
  */
-export async function withSpan<R>(
+export function withSpan<R>(
   name: string,
   attributes: Attributes,
   fn: (span: Span) => R | Promise<R>,
   options: WithSpanOptions = {},
 ): Promise<R> {
-  // Nothing to record: no SDK, or no trace to continue and new ones are all sampled out.
-  if (options.tracerProvider === undefined && !(newTracesRecorded() || (tracingActive() && trace.getActiveSpan() !== undefined))) {
-    return fn(NOT_RECORDING);
+  if (!spanRecorded(options.tracerProvider)) {
+    // Not an async function, so that this path — every call while tracing is off — allocates no second promise.
+    try {
+      return Promise.resolve(fn(NOT_RECORDING));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer('herald');
   return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes }, async (span) => {
@@ -50,6 +55,14 @@ export async function withSpan<R>(
       span.end();
     }
   });
+}
+
+/**
+ * Whether a span {@link withSpan} started now could record anything: a provider was given, or an SDK is registered
+ * and there is a trace to continue or new ones are sampled. Callers skip building a span's attributes when not.
+ */
+export function spanRecorded(tracerProvider?: TracerProvider): boolean {
+  return tracerProvider !== undefined || newTracesRecorded() || (tracingActive() && trace.getActiveSpan() !== undefined);
 }
 
 /**

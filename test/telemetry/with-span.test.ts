@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withHttpClientSpan } from '../../src/telemetry/http-client.ts';
 import { withSpan } from '../../src/telemetry/with-span.ts';
 
 describe('withSpan', () => {
@@ -44,5 +45,24 @@ describe('withSpan', () => {
     const recording = await withSpan('noop', {}, (span) => span.isRecording());
     assert.equal(recording, false);
     assert.equal(trace.getActiveSpan(), undefined);
+  });
+
+  it('with no SDK registered turns a synchronous throw into a rejection, and passes a rejection on', async () => {
+    const boom = new Error('boom');
+    const thrown = withSpan('noop', {}, () => {
+      throw boom;
+    });
+    assert.ok(thrown instanceof Promise);
+    await assert.rejects(thrown, (e) => e === boom);
+    await assert.rejects(withSpan('noop', {}, async () => Promise.reject(boom)), (e) => e === boom);
+  });
+
+  it('an HTTP client span with no SDK registered runs the request with a non-recording span and no traceparent', async () => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const recording = await withHttpClientSpan('POST', 'http://user:secret@127.0.0.1:9/x', headers, {}, async (span) =>
+      span.isRecording(),
+    );
+    assert.equal(recording, false);
+    assert.deepEqual(headers, { accept: 'application/json' });
   });
 });

@@ -56,8 +56,11 @@ export function sendHandler(options: SenderOptions): Handler<Buffer | null> {
       'user-agent': 'herald-delivery',
       'herald-attempt': String(message.handling.attempts),
     };
-    for (const [name, value] of Object.entries(message.headers)) {
-      if (name.startsWith(EVENT_HEADERS.httpHeaderPrefix)) headers[name.slice(EVENT_HEADERS.httpHeaderPrefix.length)] = value;
+    const recordHeaders = message.headers;
+    for (const name in recordHeaders) {
+      if (name.startsWith(EVENT_HEADERS.httpHeaderPrefix)) {
+        headers[name.slice(EVENT_HEADERS.httpHeaderPrefix.length)] = recordHeaders[name]!;
+      }
     }
     if (destination.secret !== undefined) headers[SIGNATURE_HEADER] = sign(destination.secret, body);
     const wait = limiter?.reserve() ?? 0;

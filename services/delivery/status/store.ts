@@ -27,7 +27,10 @@ export interface AttemptRecord {
   answeredAt?: number;
 }
 
-/** Finished (delivered or dead) entries this process remembers, to answer `finalState` without a query. */
+/**
+ * Finished (delivered or dead) events this process remembers, to answer `finalState` without a query: this many
+ * across the destinations, split evenly between them.
+ */
 const RECENT_CAPACITY = 200_000;
 /** Events accepted up to this long after the process started are still looked up in the file (clock skew). */
 const CLOCK_SLACK_MS = 5_000;
@@ -101,8 +104,12 @@ export class StatusStore implements Component {
   #answered: (() => void) | undefined;
   #seq = 0;
   #purgeTimer: NodeJS.Timeout | undefined;
-  /** What this process recorded as finished, by `<event id>\0<destination>`, the oldest forgotten first. */
-  readonly #recent = new LruCache<string, DeliveryState>(RECENT_CAPACITY);
+  /**
+   * What this process recorded as finished, per destination by event id, the oldest forgotten first. Keyed by the
+   * id string itself rather than an id-and-destination string made per call: such a key is a new string each time,
+   * flattened and hashed for each of the two lookups an attempt makes.
+   */
+  readonly #recent = new Map<string, LruCache<string, DeliveryState>>();
   #startedAt = 0;
   /** Recording an acceptance failed in this process: some events it accepted may be missing from the file. */
   #acceptedLost = false;
@@ -157,8 +164,8 @@ export class StatusStore implements Component {
   attempted(event: EventMeta, destination: string, attempt: AttemptRecord, first = true): Promise<void> {
     const error = attempt.ok ? null : truncate(attempt.error ?? 'failed');
     if (attempt.ok) this.#remember(event.id, destination, 'delivered');
-    else if (this.#recent.peek(recentKey(event.id, destination)) === 'dead') {
-      this.#recent.delete(recentKey(event.id, destination)); // a replay: pending again
+    else if (this.#recentOf(destination).peek(event.id) === 'dead') {
+      this.#recentOf(destination).delete(event.id); // a replay: pending again
     }
     const state = attempt.ok ? 'delivered' : 'pending';
     const write: StatusWrite = ['attempt', event.id, destination, state, error, attempt.at, attempt.answeredAt ?? attempt.at];
@@ -180,7 +187,7 @@ export class StatusStore implements Component {
 
   /** The event was dead-lettered for `destination` (retries exhausted, permanent failure, or untransformable). */
   dead(event: EventMeta, destination: string, error: string, at = Date.now()): Promise<void> {
-    if (this.#recent.peek(recentKey(event.id, destination)) !== 'delivered') {
+    if (this.#recentOf(destination).peek(event.id) !== 'delivered') {
       this.#remember(event.id, destination, 'dead');
     }
     return this.#enqueue([
@@ -201,7 +208,7 @@ export class StatusStore implements Component {
    * earlier run can have finished. `undefined`: not finished as far as this instance knows.
    */
   finalState(event: EventMeta, destination: string): 'delivered' | 'dead' | undefined {
-    const known = this.#recent.peek(recentKey(event.id, destination));
+    const known = this.#recentOf(destination).peek(event.id);
     if (known === 'delivered' || known === 'dead') return known;
     if (!this.#acceptedEarlier(event)) return undefined;
     const state = this.state(event.id, destination);
@@ -246,7 +253,16 @@ export class StatusStore implements Component {
   }
 
   #remember(eventId: string, destination: string, state: DeliveryState): void {
-    this.#recent.set(recentKey(eventId, destination), state);
+    this.#recentOf(destination).set(eventId, state);
+  }
+
+  #recentOf(destination: string): LruCache<string, DeliveryState> {
+    let recent = this.#recent.get(destination);
+    if (recent === undefined) {
+      const share = Math.ceil(RECENT_CAPACITY / Math.max(1, this.#options.destinations.length));
+      this.#recent.set(destination, (recent = new LruCache(share)));
+    }
+    return recent;
   }
 
   get #st(): ReturnType<typeof readStatements> {
@@ -341,7 +357,6 @@ export class StatusStore implements Component {
   }
 }
 
-const recentKey = (eventId: string, destination: string) => `${eventId}\u0000${destination}`;
 
 function truncate(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
