@@ -12,7 +12,7 @@ import { registerOpenApi } from './openapi/describe.ts';
 import { registerDocsPage, type ServicePage } from './openapi/docs-page.ts';
 import { DEFAULT_MAX_JSON_DEPTH, limitJsonDepth } from './json-body.ts';
 import { RouteMethods } from './route-methods.ts';
-import { traceRequests } from './tracing.ts';
+import { requestTracing } from './tracing.ts';
 import { validatorCompiler } from './validation.ts';
 
 export interface AppOptions {
@@ -79,14 +79,36 @@ export function createApp(options: AppOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    frameworkErrors: sendError,
+    // Refused before any hook ran (a malformed URL): the answer still carries the correlation id.
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply.header(CORRELATION_HEADER, request.id)),
     clientErrorHandler: answerClientError,
   });
   accessLog.start(app.log);
   app.addHook('onClose', async () => accessLog.stop());
   // First, so that every route added after it is described.
   registerOpenApi(app);
-  traceRequests(app);
+  const tracing = requestTracing();
+  // One hook per stage doing every per-request step, each a callback rather than an async function: an async hook
+  // costs a promise and a turn of the microtask queue, about 1 µs a request each (a bare fastify route: ~22.5 µs a
+  // request; with six no-op async hooks ~28.5, with callbacks ~25.6).
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(CORRELATION_HEADER, request.id);
+    tracing.start(request);
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => tracing.enter(request, done));
+  app.addHook('onResponse', (request, reply, done) => {
+    tracing.end(request, reply.statusCode);
+    options.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    tracing.end(request, undefined);
+    done();
+  });
   const methods = new RouteMethods(app);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(sendError);
@@ -108,15 +130,6 @@ export function createApp(options: AppOptions): FastifyInstance {
     return reply.status(404).send({
       error: { code: 'HERALD_ROUTE_NOT_FOUND', message: `no route for ${request.method} ${path}` },
     });
-  });
-  app.addHook('onSend', async (request, reply) => {
-    reply.header(CORRELATION_HEADER, request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    options.metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
   });
   registerHealthRoutes(app, options.readiness ?? {}, options.metrics);
   registerDocsPage(app, options.pages ?? []);

@@ -146,6 +146,12 @@ describe('http app', () => {
     assert.equal(given.headers['x-request-id'], 'req-42');
     const made = await app().inject('/healthz');
     assert.match(made.headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+    // On the answers no route made too: a route that does not exist, a failing handler, a malformed URL.
+    for (const url of ['/no-such-route', '/boom', '/items/%E0%A4%A']) {
+      const answer = await app().inject({ url, headers: { 'x-request-id': 'req-43' } });
+      assert.ok(answer.statusCode >= 400, url);
+      assert.equal(answer.headers['x-request-id'], 'req-43', url);
+    }
   });
 
   it('refuses JSON nested deeper than the limit with a coded 400, before anything walks it', async () => {
