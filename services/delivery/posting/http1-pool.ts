@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { HEADER_NAME } from '#herald/kit';
 import { MalformedResponse, type ResponseHead, ResponseReader } from './http1-response.ts';
 
 /** What a request came to: the response, or the connection failing (refused, reset, closed, a malformed answer). */
@@ -34,7 +35,10 @@ export interface Http1PoolOptions {
 const IDLE_MS = 4_000;
 /** Bodies up to this size are sent with their head in one buffer (one write); larger ones in a corked pair. */
 const JOIN_BODY_BYTES = 16 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * What a header value may contain on the wire (RFC 9110 field content: tabs, printable ASCII, obs-text): no CR, LF or
+ * NUL. Wider than the kit's `isHeaderValue`, which says what arrives unchanged and is checked where values come in.
+ */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Headers the client writes itself; given ones are refused, as they would change how the request is framed. */
 const MANAGED = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'te']);
@@ -162,7 +166,7 @@ export class Http1Pool {
     let lines = '';
     for (const name in headers) {
       const value = headers[name];
-      if (!TOKEN.test(name)) throw new InvalidRequest(`${JSON.stringify(name)} is not a valid header name`);
+      if (!HEADER_NAME.test(name)) throw new InvalidRequest(`${JSON.stringify(name)} is not a valid header name`);
       if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
         throw new InvalidRequest(`the value of header ${name} contains characters a header cannot carry`);
       }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { type Component, HeraldError } from '#herald';
-import { LruCache, scriptBeside, ThreadLink, TurnBatcher } from '#herald/kit';
+import { Generations, scriptBeside, ThreadLink, TurnBatcher } from '#herald/kit';
 import { type EventMeta, newEventId } from '../event.ts';
 import type { FromStatusThread, ToStatusThread } from './protocol.ts';
 import { openStatusDb, readStatements, type StatusWrite } from './schema.ts';
@@ -109,7 +109,7 @@ export class StatusStore implements Component {
    * id string itself rather than an id-and-destination string made per call: such a key is a new string each time,
    * flattened and hashed for each of the two lookups an attempt makes.
    */
-  readonly #recent = new Map<string, LruCache<string, DeliveryState>>();
+  readonly #recent = new Map<string, Generations<string, DeliveryState>>();
   #startedAt = 0;
   /** Recording an acceptance failed in this process: some events it accepted may be missing from the file. */
   #acceptedLost = false;
@@ -164,7 +164,7 @@ export class StatusStore implements Component {
   attempted(event: EventMeta, destination: string, attempt: AttemptRecord, first = true): Promise<void> {
     const error = attempt.ok ? null : truncate(attempt.error ?? 'failed');
     if (attempt.ok) this.#remember(event.id, destination, 'delivered');
-    else if (this.#recentOf(destination).peek(event.id) === 'dead') {
+    else if (this.#recentOf(destination).get(event.id) === 'dead') {
       this.#recentOf(destination).delete(event.id); // a replay: pending again
     }
     const state = attempt.ok ? 'delivered' : 'pending';
@@ -187,7 +187,7 @@ export class StatusStore implements Component {
 
   /** The event was dead-lettered for `destination` (retries exhausted, permanent failure, or untransformable). */
   dead(event: EventMeta, destination: string, error: string, at = Date.now()): Promise<void> {
-    if (this.#recentOf(destination).peek(event.id) !== 'delivered') {
+    if (this.#recentOf(destination).get(event.id) !== 'delivered') {
       this.#remember(event.id, destination, 'dead');
     }
     return this.#enqueue([
@@ -208,7 +208,7 @@ export class StatusStore implements Component {
    * earlier run can have finished. `undefined`: not finished as far as this instance knows.
    */
   finalState(event: EventMeta, destination: string): 'delivered' | 'dead' | undefined {
-    const known = this.#recentOf(destination).peek(event.id);
+    const known = this.#recentOf(destination).get(event.id);
     if (known === 'delivered' || known === 'dead') return known;
     if (!this.#acceptedEarlier(event)) return undefined;
     const state = this.state(event.id, destination);
@@ -256,11 +256,11 @@ export class StatusStore implements Component {
     this.#recentOf(destination).set(eventId, state);
   }
 
-  #recentOf(destination: string): LruCache<string, DeliveryState> {
+  #recentOf(destination: string): Generations<string, DeliveryState> {
     let recent = this.#recent.get(destination);
     if (recent === undefined) {
       const share = Math.ceil(RECENT_CAPACITY / Math.max(1, this.#options.destinations.length));
-      this.#recent.set(destination, (recent = new LruCache(share)));
+      this.#recent.set(destination, (recent = new Generations(share)));
     }
     return recent;
   }
