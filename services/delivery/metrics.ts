@@ -15,6 +15,12 @@ export interface DeliveryMetrics {
   responseTime: Histogram<'destination'>;
   /** Events given up on for a destination (refused for good, or out of attempts or time). */
   deadLettered: Counter<'destination'>;
+  /**
+   * Adds a function that moves counts kept aside into `delivered` and `attempts`; reading either (a scrape) calls it
+   * first, so that counting a delivery is a field increment rather than a labelled counter update (prom-client
+   * builds and hashes the labels on every `inc`).
+   */
+  addFlush(flush: () => void): void;
 }
 
 /** One destination's consumer groups, whose lag is its backlog. */
@@ -23,9 +29,11 @@ export interface DestinationGroups {
   groups: string[];
 }
 
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
 /** An attempt's outcome as a metric label: `2xx`, `3xx`, `4xx`, `5xx`, `timeout`, `connection` or `invalid`. */
 export function attemptOutcome(attempt: Attempt): string {
-  return 'failure' in attempt ? attempt.failure : `${Math.min(5, Math.max(1, Math.floor(attempt.status / 100)))}xx`;
+  return 'failure' in attempt ? attempt.failure : STATUS_CLASSES[Math.min(4, Math.max(0, Math.floor(attempt.status / 100) - 1))];
 }
 
 /**
@@ -46,6 +54,10 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       }
     },
   });
+  const flushes: (() => void)[] = [];
+  const collect = () => {
+    for (const flush of flushes) flush();
+  };
   return {
     accepted: new Counter({
       name: 'herald_delivery_accepted_total',
@@ -57,6 +69,7 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       help: 'events a destination answered 2xx',
       labelNames: ['destination'] as const,
       registers: [registry],
+      collect,
     }),
     latency: new Histogram({
       name: 'herald_delivery_latency_seconds',
@@ -70,6 +83,7 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       help: 'HTTP attempts to a destination, by outcome (2xx, 4xx, 5xx, timeout, connection, …)',
       labelNames: ['destination', 'outcome'] as const,
       registers: [registry],
+      collect,
     }),
     responseTime: new Histogram({
       name: 'herald_delivery_response_seconds',
@@ -84,5 +98,8 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       labelNames: ['destination'] as const,
       registers: [registry],
     }),
+    addFlush(flush) {
+      flushes.push(flush);
+    },
   };
 }

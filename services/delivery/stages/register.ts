@@ -67,6 +67,16 @@ export function registerStages(destination: DestinationConfig, transform: Transf
 
   // Destinations on Herald's own server get no keep-alive: a connection kept busy would hold its shutdown open.
   const onSelf = destination.url.startsWith('/');
+  // Counted here and added to the counters when they are read (see `addFlush`).
+  const counts = { delivered: 0, attempts: new Map<string, number>() };
+  metrics.addFlush(() => {
+    if (counts.delivered > 0) metrics.delivered.inc({ destination: destination.id }, counts.delivered);
+    for (const [outcome, n] of counts.attempts) metrics.attempts.inc({ destination: destination.id, outcome }, n);
+    counts.delivered = 0;
+    counts.attempts.clear();
+  });
+  const latency = metrics.latency.labels({ destination: destination.id });
+  const responseTime = metrics.responseTime.labels({ destination: destination.id });
   const client = deps.posting.poster({
     maxSockets: destination.concurrency,
     timeoutMs: destination.timeoutMs,
@@ -83,12 +93,13 @@ export function registerStages(destination: DestinationConfig, transform: Transf
       limiter: destination.ratePerSec === undefined ? undefined : new RateLimiter(destination.ratePerSec),
       url: urlOf(destination, deps.app, deps.host),
       onDelivered: (latencyMs) => {
-        metrics.delivered.inc({ destination: destination.id });
-        metrics.latency.observe({ destination: destination.id }, latencyMs / 1000);
+        counts.delivered += 1;
+        latency.observe(latencyMs / 1000);
       },
       onAttempt: (attempt, ms) => {
-        metrics.attempts.inc({ destination: destination.id, outcome: attemptOutcome(attempt) });
-        if ('status' in attempt) metrics.responseTime.observe({ destination: destination.id }, ms / 1000);
+        const outcome = attemptOutcome(attempt);
+        counts.attempts.set(outcome, (counts.attempts.get(outcome) ?? 0) + 1);
+        if ('status' in attempt) responseTime.observe(ms / 1000);
       },
     }),
     stageOptions(retryPolicyOf(destination), markDead('delivery'), {

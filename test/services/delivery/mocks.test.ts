@@ -78,5 +78,10 @@ describe('mock destinations', { timeout: 60_000 }, () => {
     assert.match(metrics, /herald_delivery_accepted_total 1/);
     assert.match(metrics, /herald_delivery_delivered_total\{destination="mock-mostly-ok"\} 1/);
     assert.match(metrics, /herald_delivery_latency_seconds_count\{destination="mock-mostly-ok"\} 1/);
+    assert.match(metrics, /herald_delivery_attempts_total\{destination="mock-mostly-ok",outcome="2xx"\} 1/);
+    assert.match(metrics, /herald_delivery_response_seconds_count\{destination="mock-mostly-ok"\} 1/);
+    // Counts are added when read: a second scrape does not count them again.
+    const again = await (await fetch(`${herald.url}/metrics`)).text();
+    assert.match(again, /herald_delivery_delivered_total\{destination="mock-mostly-ok"\} 1/);
   });
 });
