@@ -25,10 +25,10 @@ if [ "${#packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
-# The cluster's third node listens on 39092/39093, inside Linux's ephemeral range: reserve the Kafka ports so no
+# The cluster's third node listens on 31092/31093, inside Linux's ephemeral range: reserve the Kafka ports so no
 # outgoing connection borrows one as its local port while a broker wants to bind it.
 if [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ]; then
-  echo "9092-9093,19092-19093,29092-29093,39092-39093" > /proc/sys/net/ipv4/ip_local_reserved_ports
+  echo "9092-9093,19092-19093,29092-29093,31092-31093" > /proc/sys/net/ipv4/ip_local_reserved_ports
 fi
 
 node=./node_modules/.bin/node

@@ -12,5 +12,5 @@ if [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v pg_config >/dev/nu
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
-# Debian's package may start its own cluster on 5432; ours runs on 55432 from a folder of its own, so that one is
+# Debian's package may start its own cluster on 5432; ours runs on 25432 from a folder of its own, so that one is
 # left as it is.

@@ -25,7 +25,7 @@ export type { DeploymentName } from './topology.ts';
 /** Bootstrap servers of the single node: `['127.0.0.1:9092']`. */
 export const SINGLE_BOOTSTRAP: readonly string[] = bootstrapServers(SINGLE);
 
-/** Bootstrap servers of the 3-node cluster: `['127.0.0.1:19092', '127.0.0.1:29092', '127.0.0.1:39092']`. */
+/** Bootstrap servers of the 3-node cluster: `['127.0.0.1:19092', '127.0.0.1:29092', '127.0.0.1:31092']`. */
 export const CLUSTER_BOOTSTRAP: readonly string[] = bootstrapServers(CLUSTER);
 
 /**
@@ -38,7 +38,7 @@ export function startSingle(options?: KafkaOptions): Promise<DeploymentInfo> {
 }
 
 /**
- * Starts the 3-node cluster (127.0.0.1:19092/29092/39092, each broker+controller, RF 3, min ISR 2) and resolves
+ * Starts the 3-node cluster (127.0.0.1:19092/29092/31092, each broker+controller, RF 3, min ISR 2) and resolves
  * once all three serve and see each other. Fresh data when none of its nodes runs; nodes that are down while
  * others run are restarted with their data.
  * @throws KafkaSetupError (see `KAFKA_SETUP_ERROR_CODES`) with a one-line message.

@@ -48,12 +48,13 @@ export const SINGLE: DeploymentSpec = {
 };
 
 /**
- * Three nodes on 127.0.0.1:19092/29092/39092 (controllers 19093/29093/39093) forming a 3-voter quorum. RF 3 with
- * min ISR 2 and no unclean election: losing one node keeps acks=all writes working and loses nothing.
+ * Three nodes on 127.0.0.1:19092/29092/31092 (controllers 19093/29093/31093) forming a 3-voter quorum. RF 3 with
+ * min ISR 2 and no unclean election: losing one node keeps acks=all writes working and loses nothing. Every port is
+ * below Linux's ephemeral range (32768–60999), where an outgoing connection may hold it when a node starts.
  */
 export const CLUSTER: DeploymentSpec = {
   name: 'cluster',
-  nodes: [node(1, 19092, 384), node(2, 29092, 384), node(3, 39092, 384)],
+  nodes: [node(1, 19092, 384), node(2, 29092, 384), node(3, 31092, 384)],
   settings: {
     'default.replication.factor': '3',
     'min.insync.replicas': '2',

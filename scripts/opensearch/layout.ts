@@ -6,10 +6,14 @@ import { isRoot, othersCanEnter } from '../server-user.ts';
 /** The committed pom whose `opensearch.version` property pins the release. */
 export const POM_PATH = join(import.meta.dirname, 'pom.xml');
 
-/** Loopback and fixed ports, away from OpenSearch's defaults (9200/9300) so another server can run beside it. */
+/**
+ * Loopback and fixed ports, away from OpenSearch's defaults (9200/9300) so another server can run beside it, and
+ * below Linux's ephemeral range (32768–60999): a port in it can be taken by any outgoing connection at the moment
+ * the server starts (59200 was, once, failing a CI run with `Address already in use`).
+ */
 export const OPENSEARCH_HOST = '127.0.0.1';
-export const OPENSEARCH_HTTP_PORT = 59200;
-export const OPENSEARCH_TRANSPORT_PORT = 59300;
+export const OPENSEARCH_HTTP_PORT = 29200;
+export const OPENSEARCH_TRANSPORT_PORT = 29300;
 export const LOCAL_OPENSEARCH_URL = `http://${OPENSEARCH_HOST}:${OPENSEARCH_HTTP_PORT}`;
 
 /** The OS user the server runs as when we are root (OpenSearch refuses to run as root). */

@@ -1,7 +1,7 @@
 import { printLine, runCli, seconds } from '../kafka/cli.ts';
 import { startOpenSearch } from './server.ts';
 
-// npm run opensearch:up — one local OpenSearch node on 127.0.0.1:59200 (fetched from Maven Central once).
+// npm run opensearch:up — one local OpenSearch node on 127.0.0.1:29200 (fetched from Maven Central once).
 await runCli('opensearch:up', async () => {
   const info = await startOpenSearch(undefined, printLine);
   printLine(

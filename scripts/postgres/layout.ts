@@ -7,9 +7,12 @@ import { isRoot, othersCanEnter } from '../server-user.ts';
 /** The PostgreSQL major version these scripts run (Debian bookworm's `postgresql` package). */
 export const PG_MAJOR = 15;
 
-/** The loopback address and fixed port of the local server: not 5432, so a system PostgreSQL can run beside it. */
+/**
+ * The loopback address and fixed port of the local server: not 5432, so a system PostgreSQL can run beside it, and
+ * below Linux's ephemeral range (32768–60999), where an outgoing connection may hold it when the server starts.
+ */
 export const PG_HOST = '127.0.0.1';
-export const PG_PORT = 55432;
+export const PG_PORT = 25432;
 
 /** The superuser `initdb` creates; loopback connections are trusted (a test server, never exposed). */
 export const PG_USER = 'herald';

@@ -1,7 +1,7 @@
 import { printLine, runCli, seconds } from '../kafka/cli.ts';
 import { startPostgres } from './server.ts';
 
-// npm run pg:up — the local PostgreSQL on 127.0.0.1:55432 (initialised on first use), left running.
+// npm run pg:up — the local PostgreSQL on 127.0.0.1:25432 (initialised on first use), left running.
 await runCli('pg:up', async () => {
   const info = await startPostgres(undefined, printLine);
   printLine(

@@ -49,8 +49,8 @@ describe('local Kafka: server.properties', () => {
   });
 
   it('makes the cluster a 3-voter quorum with RF 3, min ISR 2 and no unclean election', () => {
-    assert.deepEqual(bootstrapServers(CLUSTER), ['127.0.0.1:19092', '127.0.0.1:29092', '127.0.0.1:39092']);
-    assert.equal(quorumVoters(CLUSTER), '1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:39093');
+    assert.deepEqual(bootstrapServers(CLUSTER), ['127.0.0.1:19092', '127.0.0.1:29092', '127.0.0.1:31092']);
+    assert.equal(quorumVoters(CLUSTER), '1@127.0.0.1:19093,2@127.0.0.1:29093,3@127.0.0.1:31093');
     const ports = new Set<number>();
     for (const node of CLUSTER.nodes) {
       const props = serverProperties(CLUSTER, node, `/data/${node.id}`);

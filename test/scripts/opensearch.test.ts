@@ -9,9 +9,9 @@ describe('local OpenSearch scripts', () => {
     const settings = nodeSettings(openSearchLayout('/tmp/herald-cache'));
     assert.ok(settings.includes('-Enetwork.host=127.0.0.1'));
     assert.ok(settings.includes('-Ediscovery.type=single-node'));
-    assert.ok(settings.includes('-Ehttp.port=59200'));
+    assert.ok(settings.includes('-Ehttp.port=29200'));
     assert.match(JAVA_OPTS, /-Xmx512m/);
-    assert.equal(LOCAL_OPENSEARCH_URL, 'http://127.0.0.1:59200');
+    assert.equal(LOCAL_OPENSEARCH_URL, 'http://127.0.0.1:29200');
   });
 
   it('pin the version in the pom and keep the zip in the cache dir', () => {

@@ -11,7 +11,7 @@ import { probeBroker } from '../../scripts/kafka/protocol.ts';
  */
 
 export const DEFAULT_KAFKA_SINGLE = '127.0.0.1:9092';
-export const DEFAULT_KAFKA_CLUSTER = '127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:39092';
+export const DEFAULT_KAFKA_CLUSTER = '127.0.0.1:19092,127.0.0.1:29092,127.0.0.1:31092';
 
 /** `host:port,host:port` → `['host:port', ...]`, blanks dropped. */
 export function parseBootstrapList(list: string): string[] {
@@ -48,7 +48,7 @@ export function kafkaSingle(
 }
 
 /**
- * Bootstrap servers of the 3-node cluster (`$HERALD_TEST_KAFKA_CLUSTER` or 127.0.0.1:19092,29092,39092) once
+ * Bootstrap servers of the 3-node cluster (`$HERALD_TEST_KAFKA_CLUSTER` or 127.0.0.1:19092,29092,31092) once
  * every listed broker answers: fault tests need all of them up before they take one down.
  * @returns the servers, or undefined after `t.skip(...)`; the test should then return.
  * @throws Error when one does not answer and HERALD_REQUIRE_KAFKA=1.

@@ -5,7 +5,7 @@ import { health } from '../../scripts/opensearch/server.ts';
 
 /**
  * Gate for tests that need a real OpenSearch: the node at `$HERALD_TEST_OPENSEARCH` (default the local one of
- * `npm run opensearch:up`, http://127.0.0.1:59200). Returns its URL and an index name of the test's own (random;
+ * `npm run opensearch:up`, http://127.0.0.1:29200). Returns its URL and an index name of the test's own (random;
  * the test creates it, and it is deleted when the test ends), or skips — or fails when HERALD_REQUIRE_OPENSEARCH=1.
  *
  *   const search = await openSearchLocal(t);

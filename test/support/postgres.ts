@@ -6,7 +6,7 @@ import { answers } from '../../scripts/postgres/server.ts';
 
 /**
  * Gate for tests that need a real PostgreSQL: the server at `$HERALD_TEST_POSTGRES` (default the local one of
- * `npm run pg:up`, postgres://herald@127.0.0.1:55432/postgres). Each test gets a database of its own, made with a
+ * `npm run pg:up`, postgres://herald@127.0.0.1:25432/postgres). Each test gets a database of its own, made with a
  * random name and dropped when the test ends, so tests running at once never see each other's rows.
  *
  *   const url = await postgresLocal(t);
