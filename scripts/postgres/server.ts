@@ -70,8 +70,10 @@ export async function startPostgres(layout: PostgresLayout = postgresLayout(), l
     }
     if (!existsSync(join(layout.dataDir, 'PG_VERSION'))) await initCluster(layout, log);
     log(`Starting PostgreSQL on ${PG_HOST}:${PG_PORT} (data ${layout.dataDir})`);
+    // The address on the command line wins over postgresql.conf: a data dir made when the port was another keeps
+    // working.
     const ctl = await asServerUser(layout, join(layout.binDir, 'pg_ctl'), [
-      ...['-D', layout.dataDir, '-l', layout.logFile, '-w', '-t', '60', 'start'],
+      ...['-D', layout.dataDir, '-l', layout.logFile, '-o', `-p ${PG_PORT} -h ${PG_HOST}`, '-w', '-t', '60', 'start'],
     ]);
     if (ctl.code !== 0 || !(await answers(LOCAL_POSTGRES_URL, 5000))) {
       throw new Error(`PostgreSQL did not start (${lastLine(ctl.output)}); see ${layout.logFile}`);
