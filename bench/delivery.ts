@@ -61,6 +61,13 @@ const capacity = Math.ceil((rate * (phases.warmup + phases.steady + phases.outag
 /** Per-event facts, indexed by the event number `k` carried in the payload. */
 const acceptedAt = new Float64Array(capacity);
 let accepted = 0;
+/**
+ * Event numbers handed out so far. Never reused: a refused batch may still have been written (a refusal only says
+ * the write is not known to be durable), and its events then arrive beside later ones.
+ */
+let issued = 0;
+/** HTTP statuses (or `error`) of refused batches, and how many. */
+const refusals = new Map<string, number>();
 
 /** A destination server recording first receipts compactly (no per-event objects: millions of events). */
 class BenchDestination {
@@ -160,14 +167,12 @@ let refused = 0;
 
 function publishBatch(): void {
   const batch: { userId: string; payload: { k: number; u: number; s: number } }[] = [];
-  while (batch.length < batchSize && idle.length > 0 && accepted + inFlight + batch.length < capacity) {
+  while (batch.length < batchSize && idle.length > 0 && issued + batch.length < capacity) {
     const u = idle.shift()!;
     batch.push({ userId: `user-${u}`, payload: { k: -1, u, s: nextSeq[u]++ } });
   }
   if (batch.length === 0) return;
-  batch.forEach((e, i) => {
-    e.payload.k = accepted + inFlight + i;
-  });
+  for (const e of batch) e.payload.k = issued++;
   inFlight += batch.length;
   const body = JSON.stringify(batch);
   const req = http.request(`${url}/publish/batch`, {
@@ -183,13 +188,17 @@ function publishBatch(): void {
       if (res.statusCode === 202) {
         for (const e of batch) acceptedAt[e.payload.k] = now;
         accepted += batch.length;
-      } else refused += batch.length;
+      } else {
+        refused += batch.length;
+        refusals.set(String(res.statusCode), (refusals.get(String(res.statusCode)) ?? 0) + 1);
+      }
       for (const e of batch) idle.push(e.payload.u);
     });
   });
-  req.on('error', () => {
+  req.on('error', (err: NodeJS.ErrnoException) => {
     inFlight -= batch.length;
     refused += batch.length;
+    refusals.set(err.code ?? 'error', (refusals.get(err.code ?? 'error') ?? 0) + 1);
     for (const e of batch) idle.push(e.payload.u);
   });
   req.end(body);
@@ -259,7 +268,7 @@ function window(from: number, to: number) {
 
 function latencies(destination: BenchDestination, from: number, to: number) {
   const values: number[] = [];
-  for (let k = 0; k < accepted + inFlight && k < capacity; k++) {
+  for (let k = 0; k < issued && k < capacity; k++) {
     const at = acceptedAt[k];
     if (at < from || at >= to || at === 0) continue;
     const first = destination.firstAt[k];
@@ -332,7 +341,7 @@ const report = [
   `  accept→delivered steady p50 ${fmt(stormLatency.p50)} ms, p99 ${fmt(stormLatency.p99)} ms`,
   `  steady's backlog when the outage ended: ${lagAtOutageEnd.accepted - lagAtOutageEnd.steady} events`,
   `recovery: flaky ${flaky.delivered}/${accepted} delivered ${caughtUpAfter.toFixed(0)} s after the outage ended`,
-  `accepted ${accepted}, refused ${refused}; duplicates flaky ${flaky.duplicates}, steady ${steady.duplicates}; ` +
+  `accepted ${accepted}, refused ${refused}${refusals.size > 0 ? ` (batches: ${[...refusals].map(([why, n]) => `${why} ×${n}`).join(', ')})` : ''}; duplicates flaky ${flaky.duplicates}, steady ${steady.duplicates}; ` +
     `order violations flaky ${flaky.orderViolations}, steady ${steady.orderViolations}`,
 ];
 for (const line of report) say(line);
