@@ -77,7 +77,8 @@ export class Http1Pool {
    * was sent; `onOutcome` is then not called. Throws {@link InvalidRequest} for a header that cannot be written.
    */
   post(path: string, headers: Record<string, string>, body: Buffer, onOutcome: (outcome: Http1Outcome) => void): () => void {
-    if (this.#closed) throw new InvalidRequest('the client is closed');
+    // Not an InvalidRequest: that would make the attempt a permanent failure.
+    if (this.#closed) throw new Error('the client is closed');
     const request: Request = { head: this.#head(path, headers, body.length), body, onOutcome, settled: false, connection: undefined };
     const idle = this.#takeIdle();
     if (idle !== undefined) idle.send(request);

@@ -68,15 +68,11 @@ export class ResponseReader {
           data = joined.subarray(end + 4);
           break;
         }
-        case 'length': {
-          const take = Math.min(this.#remaining, data.length);
-          this.#keep(data, take);
-          this.#remaining -= take;
-          data = data.subarray(take);
-          if (this.#remaining === 0) this.#state = 'done';
-          else return undefined;
+        case 'length':
+          data = this.#body(data);
+          if (this.#remaining > 0) return undefined;
+          this.#state = 'done';
           break;
-        }
         case 'chunk-size': {
           const line = this.#line(data, MAX_CHUNK_LINE_BYTES);
           if (line === undefined) return undefined;
@@ -87,15 +83,11 @@ export class ResponseReader {
           this.#state = this.#remaining === 0 ? 'trailers' : 'chunk-data';
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(this.#remaining, data.length);
-          this.#keep(data, take);
-          this.#remaining -= take;
-          data = data.subarray(take);
+        case 'chunk-data':
+          data = this.#body(data);
           if (this.#remaining > 0) return undefined;
           this.#state = 'chunk-end';
           break;
-        }
         case 'chunk-end': {
           const joined = this.#join(data);
           if (joined[0] !== undefined && joined[0] !== 13) throw new MalformedResponse('a chunk does not end with CRLF');
@@ -196,6 +188,14 @@ export class ResponseReader {
   #join(data: Buffer): Buffer {
     const pending = this.#pending;
     return pending === undefined || pending.length === 0 ? data : Buffer.concat([pending, data]);
+  }
+
+  /** Takes up to the remaining body bytes from `data` (keeping what the limit allows); returns the rest. */
+  #body(data: Buffer): Buffer {
+    const take = Math.min(this.#remaining, data.length);
+    this.#keep(data, take);
+    this.#remaining -= take;
+    return data.subarray(take);
   }
 
   #keep(data: Buffer, bytes: number): void {
