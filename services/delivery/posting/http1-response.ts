@@ -69,9 +69,10 @@ export class ResponseReader {
           break;
         }
         case 'length':
+        case 'chunk-data':
           data = this.#body(data);
           if (this.#remaining > 0) return undefined;
-          this.#state = 'done';
+          this.#state = this.#state === 'length' ? 'done' : 'chunk-end';
           break;
         case 'chunk-size': {
           const line = this.#line(data, MAX_CHUNK_LINE_BYTES);
@@ -83,11 +84,6 @@ export class ResponseReader {
           this.#state = this.#remaining === 0 ? 'trailers' : 'chunk-data';
           break;
         }
-        case 'chunk-data':
-          data = this.#body(data);
-          if (this.#remaining > 0) return undefined;
-          this.#state = 'chunk-end';
-          break;
         case 'chunk-end': {
           const joined = this.#join(data);
           if (joined[0] !== undefined && joined[0] !== 13) throw new MalformedResponse('a chunk does not end with CRLF');
