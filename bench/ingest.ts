@@ -4,7 +4,8 @@
  *
  * - `fastify hello`: a bare fastify route parsing a JSON body (bench/support/fastify-hello.ts) — the yardstick.
  * - `POST /api/v1/produce`, notify with only the API role (`notify.role=api`, logs at info to /dev/null).
- * - the same request against `npm start` as shipped: every service, info logs (to /dev/null), traces kept.
+ * - the same request against `npm start` as shipped: every service, info logs (to /dev/null), and the `--set` flags
+ *   of package.json's `start` script (traces kept for the console, at most 100 new ones a second).
  * - `POST /publish/batch`, 100 events a request, delivery with no destinations (ingest alone); afterwards its topic
  *   is checked to hold every accepted event.
  *
@@ -12,6 +13,7 @@
  *                           [--warmup 3] [--only hello,api,default,batch]
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { autocannon, cpuSecondsOf, notificationRequest, servingUrl, startHeraldChild } from './support/services.ts';
@@ -93,7 +95,7 @@ if (parts.has('api')) {
 }
 
 if (parts.has('default')) {
-  const herald = await startHeraldChild('', [...broker, '--log-level', 'info', '--set', 'telemetry.traces.recent=1000'], { logs: 'discard' });
+  const herald = await startHeraldChild('', [...broker, '--log-level', 'info', ...shippedStartFlags()], { logs: 'discard' });
   try {
     results.default = await measure('npm start as shipped, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
   } finally {
@@ -125,6 +127,12 @@ if (parts.has('batch')) {
   } finally {
     await herald.stop();
   }
+}
+
+/** The `--set` flags of package.json's `start` script: `npm start` as shipped. */
+function shippedStartFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } };
+  return [...scripts.start.matchAll(/--set (\S+)/g)].flatMap((m) => ['--set', m[1]!]);
 }
 
 async function topicRecords(url: string, topic: string): Promise<number> {

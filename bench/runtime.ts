@@ -189,6 +189,7 @@ async function traced<T>(mode: 'unsampled' | 'sampled', run: () => Promise<T>): 
   const tracing = new Tracing({
     endpoint: undefined,
     sampleRatio: mode === 'sampled' ? 1 : 0,
+    perSecond: 0,
     recent: 1_000,
     resource: { 'service.name': 'bench' },
   });

@@ -119,6 +119,7 @@ export const platformSchema = {
         'an http:// or https:// URL',
       ),
       sampleRatio: number(1, 'fraction of new traces recorded; a trace a caller sampled is always followed', 0, 1),
+      perSecond: integer(0, 'at most this many new traces recorded a second (0: no limit); a trace a caller sampled is always followed', 0, 1_000_000),
       recent: integer(0, 'traces kept in memory for GET /admin/traces (0: none)', 0, 100_000),
     },
   },

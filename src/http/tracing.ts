@@ -1,6 +1,6 @@
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
-import { newTracesRecorded, tracingActive } from '../telemetry/active.ts';
+import { newTracesRecorded, tracingActive, unrecordedContext } from '../telemetry/active.ts';
 import { extractTraceContext } from '../telemetry/trace-context.ts';
 
 interface RequestTrace {
@@ -21,7 +21,8 @@ export interface RequestTracing {
 /**
  * A SERVER span per request (`<METHOD> <route>`, OpenTelemetry HTTP conventions), child of the `traceparent` the
  * client sent, active while the route's handler runs, so records it produces and spans it starts belong to the
- * request's trace. With no SDK registered nothing is recorded, but a client's `traceparent` is still made the active
+ * request's trace. A request whose trace is not recorded (the client's is not sampled, or no new trace may start now)
+ * runs in that trace's context without a span. With no SDK registered nothing is recorded, but a client's `traceparent` is still made the active
  * context, so the records a request produces carry the client's trace on.
  */
 export function requestTracing(): RequestTracing {
@@ -35,6 +36,11 @@ export function requestTracing(): RequestTracing {
         return;
       }
       const parent = incoming ? extractTraceContext(flatHeaders(request)) : context.active();
+      const unrecorded = unrecordedContext(parent);
+      if (unrecorded !== undefined) {
+        traces.set(request, { context: unrecorded, span: undefined });
+        return;
+      }
       const route = request.routeOptions.url;
       const span = trace.getTracer('herald.http').startSpan(
         route === undefined ? request.method : `${request.method} ${route}`,

@@ -1,5 +1,7 @@
-import { ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { type Context, isSpanContextValid, ProxyTracerProvider, TraceFlags, trace } from '@opentelemetry/api';
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { perTurn } from '../kit/per-turn.ts';
+import type { NewTraceSampler } from './sampler.ts';
 
 // The API's no-op provider, which the global proxy delegates to until an SDK registers a real one.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
@@ -14,12 +16,12 @@ export const tracingActive: () => boolean = perTurn((): boolean => {
   return !(global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_PROVIDER);
 });
 
-/** The fraction of new traces Herald's own SDK records; 1 when another SDK (whose sampler decides) is registered. */
-let newTraceRatio = 1;
+/** Herald's own sampler while its SDK is the registered one; `undefined` when another SDK (whose sampler decides) or none is. */
+let heraldSampler: NewTraceSampler | undefined;
 
-/** Set by Herald's tracing when it registers (its sampler's ratio) and reset when it unregisters. */
-export function setNewTraceRatio(ratio: number): void {
-  newTraceRatio = ratio;
+/** Set by Herald's tracing when it registers its provider, and cleared when it unregisters. */
+export function setHeraldSampler(sampler: NewTraceSampler | undefined): void {
+  heraldSampler = sampler;
 }
 
 /**
@@ -28,5 +30,34 @@ export function setNewTraceRatio(ratio: number): void {
  * not — tracing configured with `sampleRatio: 0` costs what tracing off does.
  */
 export function newTracesRecorded(): boolean {
-  return newTraceRatio > 0 && tracingActive();
+  return (heraldSampler === undefined || heraldSampler.ratio > 0) && tracingActive();
+}
+
+const ids = new RandomIdGenerator();
+
+/**
+ * The context to run in without starting a span, when Herald's parent-based sampler is the registered one and a
+ * span started under `parent` could not be recorded: the parent's trace is not sampled (the parent itself is
+ * returned), or there is no parent and no new trace may be recorded now (a fresh trace context with the sampled
+ * flag off, so what it sends on is not recorded downstream either). `undefined`: start the span.
+ *
+ * Through the SDK, a span that records nothing still cost its ids, a sampler call, its attributes and a context;
+ * with traces limited to a hundred a second, those unrecorded spans were most of what tracing cost `npm start`.
+ */
+export function unrecordedContext(parent: Context): Context | undefined {
+  if (!spanUnrecorded(parent)) return undefined;
+  if (trace.getSpanContext(parent) !== undefined) return parent;
+  return trace.setSpanContext(parent, {
+    traceId: ids.generateTraceId(),
+    spanId: ids.generateSpanId(),
+    traceFlags: TraceFlags.NONE,
+  });
+}
+
+/** Whether Herald's sampler is the registered one and says a span started under `parent` now records nothing. */
+export function spanUnrecorded(parent: Context): boolean {
+  if (heraldSampler === undefined || !tracingActive()) return false;
+  const span = trace.getSpanContext(parent);
+  if (span !== undefined && isSpanContextValid(span)) return (span.traceFlags & TraceFlags.SAMPLED) === 0;
+  return heraldSampler.refusing();
 }

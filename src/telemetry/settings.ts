@@ -2,7 +2,7 @@
 export interface TelemetryConfig {
   serviceName: string;
   resourceAttributes: string;
-  traces: { endpoint: string; sampleRatio: number; recent: number };
+  traces: { endpoint: string; sampleRatio: number; perSecond: number; recent: number };
 }
 
 /** What Herald's tracing runs with: the config, completed from the standard `OTEL_*` environment variables. */
@@ -11,6 +11,8 @@ export interface TracingSettings {
   endpoint: string | undefined;
   /** Fraction of new traces recorded (a sampled parent is always followed). */
   sampleRatio: number;
+  /** At most this many new traces recorded a second (0: no limit); traces a caller sampled are always followed. */
+  perSecond: number;
   /** Traces kept in memory for `GET /admin/traces`; 0: none. */
   recent: number;
   /** Resource attributes, `service.name` included. */
@@ -35,6 +37,7 @@ export function tracingSettings(config: TelemetryConfig, env: Record<string, str
   return {
     endpoint,
     sampleRatio: samplerRatio(env) ?? config.traces.sampleRatio,
+    perSecond: config.traces.perSecond,
     recent: disabled ? 0 : config.traces.recent,
     resource,
   };

@@ -1,15 +1,14 @@
 import {
   type Attributes,
-  type Context,
   context,
   type Link,
   type Span,
   SpanKind,
   trace,
 } from '@opentelemetry/api';
-import type { Broker, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
+import type { Broker, Headers, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
 import { overriding } from '../kit/overriding.ts';
-import { newTracesRecorded, tracingActive } from './active.ts';
+import { newTracesRecorded, tracingActive, unrecordedContext } from './active.ts';
 import { describeRecord, failSpan } from './conventions.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
 
@@ -33,7 +32,8 @@ export function tracedBroker<B extends Broker>(broker: B): B {
  *
  * A span's parent is the active span (the HTTP request, the handler's record); with none active, the trace context
  * the record already carries (a replayed dead letter, an outbox row); else it starts a trace. A record's own
- * context that is not the parent becomes a link.
+ * context that is not the parent becomes a link. A trace that is not recorded (see {@link unrecordedContext}) gets no
+ * span: its records carry the parent's context on, the sampled flag off.
  *
  * With no SDK registered nothing is recorded: a record without `traceparent` sent while a remote trace context is
  * active (a request or record that carried one) gets that context, so traces pass through a Herald that records none.
@@ -64,8 +64,10 @@ function passThrough(records: OutgoingRecord[]): OutgoingRecord[] {
 }
 
 interface SendSpan {
-  span: Span;
-  context: Context;
+  /** `undefined`: the trace is not recorded, and the records carry their parent's context on. */
+  span: Span | undefined;
+  /** The trace headers every record of the span carries (built once: `traceparent`, `tracestate`, the application's). */
+  carried: Headers;
   indices: number[];
 }
 
@@ -80,33 +82,40 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
     let send = spans.get(group);
     if (send === undefined) {
       const parent = hasActiveSpan || own === undefined ? active : extractTraceContext(record.headers!);
-      const links: Link[] = [];
-      if (hasActiveSpan && own !== undefined) {
-        const linked = trace.getSpanContext(extractTraceContext(record.headers!));
-        if (linked !== undefined) links.push({ context: linked });
+      const unrecorded = unrecordedContext(parent);
+      if (unrecorded !== undefined) {
+        send = { span: undefined, carried: injectTraceContext({}, unrecorded), indices: [] };
+      } else {
+        const links: Link[] = [];
+        if (hasActiveSpan && own !== undefined) {
+          const linked = trace.getSpanContext(extractTraceContext(record.headers!));
+          if (linked !== undefined) links.push({ context: linked });
+        }
+        const span = tracer.startSpan(
+          `send ${record.topic}`,
+          { kind: SpanKind.PRODUCER, attributes: sendAttributes(record.topic), links },
+          parent,
+        );
+        send = { span, carried: injectTraceContext({}, trace.setSpan(parent, span)), indices: [] };
       }
-      const span = tracer.startSpan(
-        `send ${record.topic}`,
-        { kind: SpanKind.PRODUCER, attributes: sendAttributes(record.topic), links },
-        parent,
-      );
-      send = { span, context: trace.setSpan(parent, span), indices: [] };
       spans.set(group, send);
     }
     send.indices.push(index);
     const headers = { ...record.headers };
     delete headers[TRACEPARENT];
     delete headers[TRACESTATE];
-    return { ...record, headers: injectTraceContext(headers, send.context) };
+    for (const name in send.carried) headers[name] ??= send.carried[name];
+    return { ...record, headers };
   });
   for (const { span, indices } of spans.values()) {
-    if (!span.isRecording()) continue;
+    if (span === undefined || !span.isRecording()) continue;
     if (indices.length > 1) span.setAttribute('messaging.batch.message_count', indices.length);
     else describeRecord(span, out[indices[0]].key, out[indices[0]].headers);
   }
   try {
     const positions = await producer.send(out);
     for (const { span, indices } of spans.values()) {
+      if (span === undefined) continue;
       if (indices.length === 1 && span.isRecording()) {
         const { partition, offset } = positions[indices[0]];
         span.setAttributes({ 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': offset });
@@ -116,6 +125,7 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
     return positions;
   } catch (err) {
     for (const { span } of spans.values()) {
+      if (span === undefined) continue;
       failSpan(span, err);
       span.end();
     }

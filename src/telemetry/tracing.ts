@@ -6,10 +6,10 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type SpanProcessor,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { RecentTraces } from './recent-traces.ts';
-import { setNewTraceRatio } from './active.ts';
+import { setHeraldSampler } from './active.ts';
+import { NewTraceSampler } from './sampler.ts';
 import { installContextManager } from './trace-context.ts';
 import { type TracingSettings, tracingWanted } from './settings.ts';
 
@@ -17,7 +17,8 @@ import { type TracingSettings, tracingWanted } from './settings.ts';
 const EXPORT_DELAY_MS = 1_000;
 
 /**
- * Herald's tracing, set up from {@link TracingSettings}: a tracer provider with a parent-based ratio sampler, an
+ * Herald's tracing, set up from {@link TracingSettings}: a tracer provider with a parent-based sampler (new traces
+ * by {@link NewTraceSampler}: a ratio and a cap a second), an
  * OTLP/HTTP (protobuf) exporter when an endpoint is set, and the in-memory {@link RecentTraces} when `recent > 0`.
  * `start` registers the provider as the process's global one (OpenTelemetry's API has one per process: the last
  * Herald started in a process is the one whose spans are recorded); `stop` exports what is left, then unregisters
@@ -27,12 +28,12 @@ export class Tracing {
   /** The traces kept in memory, or `undefined` when none are. */
   readonly recent: RecentTraces | undefined;
   readonly #provider: BasicTracerProvider | undefined;
-  readonly #ratio: number;
+  readonly #sampler: NewTraceSampler;
   #registered = false;
 
   constructor(settings: TracingSettings) {
     this.recent = settings.recent > 0 ? new RecentTraces(settings.recent) : undefined;
-    this.#ratio = settings.sampleRatio;
+    this.#sampler = new NewTraceSampler(settings.sampleRatio, settings.perSecond);
     if (!tracingWanted(settings)) return;
     const processors: SpanProcessor[] = [];
     if (this.recent !== undefined) processors.push(this.recent);
@@ -47,7 +48,7 @@ export class Tracing {
     }
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes(settings.resource),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio) }),
+      sampler: new ParentBasedSampler({ root: this.#sampler }),
       spanProcessors: processors,
     });
   }
@@ -62,7 +63,7 @@ export class Tracing {
     installContextManager();
     trace.disable();
     this.#registered = trace.setGlobalTracerProvider(this.#provider);
-    setNewTraceRatio(this.#ratio);
+    setHeraldSampler(this.#registered ? this.#sampler : undefined);
   }
 
   /** Exports the spans still batched, then unregisters the provider (if it is still the global one). */
@@ -74,7 +75,7 @@ export class Tracing {
     const stillOurs = global instanceof ProxyTracerProvider && global.getDelegate() === this.#provider;
     if (this.#registered && stillOurs) {
       trace.disable();
-      setNewTraceRatio(1);
+      setHeraldSampler(undefined);
     }
     this.#registered = false;
   }

@@ -5,9 +5,10 @@ import {
   SpanKind,
   SpanStatusCode,
   type TracerProvider,
+  context,
   trace,
 } from '@opentelemetry/api';
-import { newTracesRecorded, tracingActive } from './active.ts';
+import { newTracesRecorded, spanUnrecorded, tracingActive } from './active.ts';
 
 /** The span a callback gets when nothing is recorded (see {@link spanRecorded}). */
 export const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -59,10 +60,15 @@ export function withSpan<R>(
 
 /**
  * Whether a span {@link withSpan} started now could record anything: a provider was given, or an SDK is registered
- * and there is a trace to continue or new ones are sampled. Callers skip building a span's attributes when not.
+ * and there is a trace to continue or new ones are sampled, and Herald's sampler (when it is the registered one) would
+ * record it. Callers skip building a span's attributes when not.
  */
 export function spanRecorded(tracerProvider?: TracerProvider): boolean {
-  return tracerProvider !== undefined || newTracesRecorded() || (tracingActive() && trace.getActiveSpan() !== undefined);
+  if (tracerProvider !== undefined) return true;
+  if (!tracingActive()) return false;
+  const active = context.active();
+  if (!newTracesRecorded() && trace.getSpan(active) === undefined) return false;
+  return !spanUnrecorded(active);
 }
 
 /**

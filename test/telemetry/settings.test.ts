@@ -6,13 +6,13 @@ const config = (over: Partial<TelemetryConfig['traces']> = {}, top: Partial<Tele
   serviceName: '',
   resourceAttributes: '',
   ...top,
-  traces: { endpoint: '', sampleRatio: 1, recent: 0, ...over },
+  traces: { endpoint: '', sampleRatio: 1, perSecond: 0, recent: 0, ...over },
 });
 
 describe('tracing settings', () => {
   it('off by default: no export, nothing kept, service herald', () => {
     const settings = tracingSettings(config(), {});
-    assert.deepEqual(settings, { endpoint: undefined, sampleRatio: 1, recent: 0, resource: { 'service.name': 'herald' } });
+    assert.deepEqual(settings, { endpoint: undefined, sampleRatio: 1, perSecond: 0, recent: 0, resource: { 'service.name': 'herald' } });
     assert.equal(tracingWanted(settings), false);
     assert.equal(tracingWanted(tracingSettings(config({ recent: 10 }), {})), true);
   });

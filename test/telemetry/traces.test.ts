@@ -248,3 +248,34 @@ it('tracing off: a caller’s traceparent still reaches the records, and /admin/
   assert.equal(traces.status, 404);
   assert.match(traces.body.error.message, /telemetry\.traces\.recent/);
 });
+
+it('at most telemetry.traces.perSecond new traces a second are recorded; the others go on unsampled and leave no span', async (t) => {
+  const steady = await destinationServer(t, false);
+  const herald = await bootDelivery(t, {
+    destinations: [destination('steady', steady.url)],
+    flags: { 'telemetry.traces.recent': '100', 'telemetry.traces.perSecond': '1' },
+  });
+  await sleep(1_100); // a full second's allowance: one trace
+  const published = await Promise.all(
+    Array.from({ length: 6 }, (_, n) => request(`${herald.url}/publish`, 'POST', { userId: `u${n}`, payload: { n } })),
+  );
+  assert.deepEqual(published.map((p) => p.status), [202, 202, 202, 202, 202, 202]);
+  await eventually(async () => steady.seen.length === 6);
+  const traceOf = (traceparent: string) => traceparent.split('-')[1];
+  const recorded = steady.seen.filter((r) => r.traceparent.endsWith('-01'));
+  const unrecorded = steady.seen.filter((r) => r.traceparent.endsWith('-00'));
+  assert.equal(recorded.length + unrecorded.length, 6, 'every destination call carries a W3C traceparent');
+  assert.ok(recorded.length >= 1 && recorded.length <= 2, `${recorded.length} recorded`);
+  assert.equal(new Set(unrecorded.map((r) => traceOf(r.traceparent))).size, unrecorded.length, 'each request its own trace');
+  // A recorded trace is whole: the request, its produce, the event's handling and the destination call.
+  await eventually(async () => (await request(`${herald.url}/admin/traces?trace_id=${traceOf(recorded[0].traceparent)}`)).status === 200);
+  const whole = (await request(`${herald.url}/admin/traces?trace_id=${traceOf(recorded[0].traceparent)}`)).body;
+  const kinds = new Set(whole.spans.map((s: { kind: string }) => s.kind));
+  for (const kind of ['SERVER', 'PRODUCER', 'CONSUMER', 'CLIENT']) assert.ok(kinds.has(kind), `a ${kind} span`);
+  // Nothing of the others was recorded anywhere along the way.
+  for (const r of unrecorded) {
+    assert.equal((await request(`${herald.url}/admin/traces?trace_id=${traceOf(r.traceparent)}`)).status, 404);
+  }
+  const kept = (await request(`${herald.url}/admin/traces?limit=100`)).body.traces as { traceId: string }[];
+  assert.deepEqual(kept.map((k) => k.traceId).sort(), recorded.map((r) => traceOf(r.traceparent)).sort());
+});

@@ -26,7 +26,7 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
     provider === undefined && message.headers[HEADERS.traceparent] === undefined && !newTracesRecorded();
   const middleware: Middleware<T> = (next) => (message) => {
     if (untraced(message)) return next(message);
-    const started = startConsumerSpan(tracer, message.record, message.group);
+    const started = startConsumerSpan(tracer, message.record, message.group, provider === undefined);
     return started === undefined ? next(message) : inSpan(started, next, message);
   };
   return withBypass(middleware, { enter: untraced });
