@@ -72,7 +72,6 @@ interface SendSpan {
 }
 
 async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promise<RecordPosition[]> {
-  const tracer = trace.getTracer('herald.broker');
   const active = context.active();
   const hasActiveSpan = trace.getSpan(active) !== undefined;
   const spans = new Map<string, SendSpan>();
@@ -91,7 +90,7 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
           const linked = trace.getSpanContext(extractTraceContext(record.headers!));
           if (linked !== undefined) links.push({ context: linked });
         }
-        const span = tracer.startSpan(
+        const span = trace.getTracer('herald.broker').startSpan(
           `send ${record.topic}`,
           { kind: SpanKind.PRODUCER, attributes: sendAttributes(record.topic), links },
           parent,
