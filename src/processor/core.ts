@@ -142,6 +142,7 @@ export class ProcessorCore {
   async #traced(record: BrokerRecord, run: () => Promise<void> | undefined): Promise<void> {
     const started = startConsumerSpan(this.#tracer, record, this.topology.group);
     if (started === undefined) return run();
+    if (!started.span.isRecording()) return context.with(started.context, run);
     try {
       await context.with(started.context, run);
     } catch (error) {

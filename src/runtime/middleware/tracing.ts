@@ -27,7 +27,10 @@ export function tracing<T = unknown>(options: TracingOptions = {}): Middleware<T
   const middleware: Middleware<T> = (next) => (message) => {
     if (untraced(message)) return next(message);
     const started = startConsumerSpan(tracer, message.record, message.group, provider === undefined);
-    return started === undefined ? next(message) : inSpan(started, next, message);
+    if (started === undefined) return next(message);
+    // A trace not recorded only needs its context active (for what the handler sends on); no span bookkeeping.
+    if (!started.span.isRecording()) return context.with(started.context, next, undefined, message);
+    return inSpan(started, next, message);
   };
   return withBypass(middleware, { enter: untraced });
 }
