@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/api';
 import type { Broker, Headers, OutgoingRecord, Producer, RecordPosition } from '../broker/port.ts';
 import { overriding } from '../kit/overriding.ts';
-import { newTracesRecorded, tracingActive, unrecordedContext } from './active.ts';
+import { newTracesRecorded, spanUnrecorded, tracingActive, unrecordedContext } from './active.ts';
 import { describeRecord, failSpan } from './conventions.ts';
 import { extractTraceContext, injectTraceContext } from './trace-context.ts';
 
@@ -74,6 +74,12 @@ interface SendSpan {
 async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promise<RecordPosition[]> {
   const active = context.active();
   const hasActiveSpan = trace.getSpan(active) !== undefined;
+  // The usual send of a trace not recorded (a request or record whose trace is not sampled): every record carries
+  // the active context on, with no span to group them under.
+  if (hasActiveSpan && spanUnrecorded(active)) {
+    const carried = injectTraceContext({}, active);
+    return producer.send(records.map((record) => ({ ...record, headers: carrying(record.headers, carried) })));
+  }
   const spans = new Map<string, SendSpan>();
   const out = records.map((record, index): OutgoingRecord => {
     const own = record.headers?.[TRACEPARENT];
@@ -100,11 +106,7 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
       spans.set(group, send);
     }
     send.indices.push(index);
-    const headers = { ...record.headers };
-    delete headers[TRACEPARENT];
-    delete headers[TRACESTATE];
-    for (const name in send.carried) headers[name] ??= send.carried[name];
-    return { ...record, headers };
+    return { ...record, headers: carrying(record.headers, send.carried) };
   });
   for (const { span, indices } of spans.values()) {
     if (span === undefined || !span.isRecording()) continue;
@@ -130,6 +132,15 @@ async function sendTraced(producer: Producer, records: OutgoingRecord[]): Promis
     }
     throw err;
   }
+}
+
+/** A record's headers with its own trace context replaced by `carried` (the application's other fields kept). */
+function carrying(own: Headers | undefined, carried: Headers): Headers {
+  const headers = { ...own };
+  delete headers[TRACEPARENT];
+  delete headers[TRACESTATE];
+  for (const name in carried) headers[name] ??= carried[name];
+  return headers;
 }
 
 function sendAttributes(topic: string): Attributes {
