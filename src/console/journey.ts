@@ -66,7 +66,7 @@ export function registerJourneyPage(app: FastifyInstance, traces: RecentTraces |
         const found = [...traces.traces(id)];
         const byTraceId = traces.trace(id);
         if (byTraceId !== undefined && !found.some((t) => t.traceId === id)) found.push(byTraceId);
-        body = found.length === 0 ? html`<p id="none">No trace of ${id} is kept (not seen, not sampled, or older than the newest kept).</p>` : found.map(waterfall);
+        body = found.length === 0 ? html`<p id="none">No trace of ${id} is kept (not seen; not sampled — <code>telemetry.traces.sampleRatio</code> and <code>telemetry.traces.perSecond</code> choose which new traces are recorded; or older than the newest kept).</p>` : found.map(waterfall);
       }
       return reply.type('text/html; charset=utf-8').send(page('journey', 'Journey', html`${form}${body}`));
     },

@@ -30,12 +30,12 @@ export function registerTraceRoutes(app: FastifyInstance, traces: RecentTraces |
       const { trace_id: traceId, event_id: eventId, limit } = request.query;
       if (traceId !== undefined) {
         const found = traces.trace(traceId);
-        if (found === undefined) throw new HeraldError('HERALD_NOT_FOUND', `trace ${traceId} is not kept`);
+        if (found === undefined) throw new HeraldError('HERALD_NOT_FOUND', `trace ${traceId} is not kept (not seen, not sampled, or older than the newest kept)`);
         return found;
       }
       if (eventId !== undefined) {
         const found = traces.traces(eventId);
-        if (found.length === 0) throw new HeraldError('HERALD_NOT_FOUND', `no trace of event ${eventId} is kept`);
+        if (found.length === 0) throw new HeraldError('HERALD_NOT_FOUND', `no trace of event ${eventId} is kept (not seen, not sampled, or older than the newest kept)`);
         return { eventId, traces: found };
       }
       return { traces: traces.list(limit) };
