@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessLog } from '../../src/http/access-log.ts';
 import { startTestHerald } from '../../src/testing/herald.ts';
 
@@ -65,6 +65,43 @@ describe('HTTP request log', () => {
       ['incoming request', 'request completed', 'incoming request', 'request completed', 'incoming request', 'request completed'],
     );
     assert.deepEqual(await requestLines({ 'log.level': 'debug', 'http.accessLog': 'off' }), []);
+  });
+
+  it('with accessLog=off still logs a request that failed unexpectedly, at error, with its correlation id', async () => {
+    const stream = new PassThrough();
+    const lines: Line[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Line);
+    });
+    const failing = {
+      name: 'failing',
+      summary: 'a route that throws',
+      create: ({ app }: { app: FastifyInstance }) => {
+        app.get('/boom', async () => {
+          throw new Error('the database went away');
+        });
+        return [];
+      },
+    };
+    const herald = await startTestHerald({
+      config: { 'log.format': 'json', 'log.level': 'info', 'http.accessLog': 'off' },
+      logStream: stream,
+      services: [failing],
+    });
+    let correlation: string | null;
+    try {
+      const answer = await fetch(`${herald.url}/boom`);
+      assert.equal(answer.status, 500);
+      correlation = answer.headers.get('x-request-id');
+      assert.equal((await fetch(`${herald.url}/healthz`)).status, 200);
+    } finally {
+      await herald.stop();
+    }
+    assert.deepEqual(perRequest(lines.filter((l) => l.msg === 'request completed')), [], 'no request lines');
+    const failed = lines.filter((l) => l.level === 50);
+    assert.equal(failed.length, 1, JSON.stringify(lines));
+    assert.equal(failed[0]!.correlationId, correlation);
+    assert.match(JSON.stringify(failed[0]), /the database went away/);
   });
 
   it('summarises every interval: counts by status class, mean, p99 as a bucket bound and the longest', async () => {
