@@ -18,6 +18,11 @@ import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogCont
 
 export type AccessLogMode = 'summary' | 'every' | 'off';
 
+/** The route a request matched (fastify's pattern, `/admin/topics/:name`), or `unmatched` — the request log's and the metrics' name for it. */
+export function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched';
+}
+
 export interface AccessLogOptions {
   mode: AccessLogMode;
   /** Requests slower than this get a line of their own in `summary` mode. */
@@ -151,7 +156,7 @@ export class AccessLog extends LogController {
       patterns = new Map();
       this.#routes.set(request.method, patterns);
     }
-    const pattern = request.routeOptions.url ?? '(no route)';
+    const pattern = routeOf(request);
     let counts = patterns.get(pattern);
     if (counts === undefined) {
       counts = new RouteCounts();

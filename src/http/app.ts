@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { AccessLog, type AccessLogOptions } from './access-log.ts';
+import { AccessLog, type AccessLogOptions, routeOf } from './access-log.ts';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.ts';
 import { newCorrelationId } from '../log/logger.ts';
@@ -100,7 +100,7 @@ export function createApp(options: AppOptions): FastifyInstance {
   app.addHook('onResponse', (request, reply, done) => {
     tracing.end(request, reply.statusCode);
     options.metrics.httpDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      { method: request.method, route: routeOf(request), status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
     done();

@@ -43,7 +43,7 @@ describe('HTTP request log', () => {
     assert.equal(healthz['4xx'], undefined);
     assert.match(String(healthz.p99Ms), /^[≤>]\d/);
     assert.equal(typeof healthz.meanMs, 'number');
-    assert.equal(summary.routes['GET (no route)']['4xx'], 1);
+    assert.equal(summary.routes['GET unmatched']['4xx'], 1);
   });
 
   it('writes a line for every request with accessLog=every, and for slow ones in summary', async () => {
@@ -134,6 +134,6 @@ describe('HTTP request log', () => {
       p99Ms: '≤50',
       maxMs: 1_500,
     });
-    assert.deepEqual(routes['GET (no route)'], { count: 1, '4xx': 1, meanMs: 0.2, p99Ms: '≤0.5', maxMs: 0.2 });
+    assert.deepEqual(routes['GET unmatched'], { count: 1, '4xx': 1, meanMs: 0.2, p99Ms: '≤0.5', maxMs: 0.2 });
   });
 });
