@@ -26,6 +26,7 @@ export { statusOf, toHeraldError } from './http/errors.ts';
 export { type GuardSettings, localOnly } from './http/guard.ts';
 export type { Logger } from './log/logger.ts';
 export type { Metrics } from './metrics/registry.ts';
+export { type HistogramSeries, TallyHistogram, type TallyHistogramOptions } from './metrics/tally-histogram.ts';
 export { type BootOptions, boot, heraldSchema, type Running } from './platform/boot.ts';
 export { type Component, Lifecycle, type StopResult } from './platform/lifecycle.ts';
 export type { ServiceContext, ServiceDefinition } from './platform/service.ts';

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TallyHistogram } from '#herald';
 import type { Attempt } from './classify.ts';
 
 /** The delivery service's own metrics (the runtime's `herald_handler_*` cover attempts, retries, dead letters). */
@@ -8,11 +9,11 @@ export interface DeliveryMetrics {
   /** Events delivered (2xx), per destination. */
   delivered: Counter<'destination'>;
   /** From the event's acceptance to its 2xx at the destination, per destination. */
-  latency: Histogram<'destination'>;
+  latency: TallyHistogram<'destination'>;
   /** Every HTTP attempt, per destination and what it came to (see {@link attemptOutcome}). */
   attempts: Counter<'destination' | 'outcome'>;
   /** How long a destination took to answer an attempt (answers of any status; not timeouts or refused connections). */
-  responseTime: Histogram<'destination'>;
+  responseTime: TallyHistogram<'destination'>;
   /** Events given up on for a destination (refused for good, or out of attempts or time). */
   deadLettered: Counter<'destination'>;
   /**
@@ -71,7 +72,7 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       registers: [registry],
       collect,
     }),
-    latency: new Histogram({
+    latency: new TallyHistogram({
       name: 'herald_delivery_latency_seconds',
       help: 'from acceptance to the destination’s 2xx',
       labelNames: ['destination'] as const,
@@ -85,7 +86,7 @@ export function deliveryMetrics(registry: Registry, destinations: DestinationGro
       registers: [registry],
       collect,
     }),
-    responseTime: new Histogram({
+    responseTime: new TallyHistogram({
       name: 'herald_delivery_response_seconds',
       help: 'from sending an attempt to the destination’s answer',
       labelNames: ['destination'] as const,

@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { TallyHistogram } from './tally-histogram.ts';
 
 /** Metrics of one Herald process: process/runtime defaults plus whatever components register. */
 export interface Metrics {
   registry: Registry;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  httpDuration: TallyHistogram<'method' | 'route' | 'status'>;
 }
 
 /** A fresh registry (never the global one, so tests and several apps in one process do not collide). */
@@ -11,7 +12,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   // Standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds, …), so existing dashboards work.
   collectDefaultMetrics({ register: registry });
-  const httpDuration = new Histogram({
+  const httpDuration = new TallyHistogram({
     name: 'herald_http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status',
     labelNames: ['method', 'route', 'status'] as const,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { TallyHistogram } from '../metrics/tally-histogram.ts';
 import { withTimeout } from '../kit/timeout.ts';
 import type { PartitionLag } from './group-runner.ts';
 
@@ -17,7 +18,7 @@ export interface HandlerMetrics {
   /** Records a middleware decided not to handle (dedupe: seen before). */
   skipped: Counter<Labels>;
   /** Duration of each handler attempt, by outcome `ok` / `error`. */
-  duration: Histogram<Labels | 'outcome'>;
+  duration: TallyHistogram<Labels | 'outcome'>;
   /** Records after each owned partition's position, computed when scraped. */
   lag: Gauge<Labels | 'partition'>;
   /** Adds a source of lag readings (a group runner); returns its removal. */
@@ -59,7 +60,7 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     retried: counter('retried_total', 'handler attempts after the first'),
     deadLettered: counter('dead_lettered_total', 'records published to a dead-letter topic'),
     skipped: counter('skipped_total', 'records skipped by middleware (duplicates)'),
-    duration: new Histogram({
+    duration: new TallyHistogram({
       name: 'herald_handler_duration_seconds',
       help: 'duration of each handler attempt',
       labelNames: [...labelNames, 'outcome'] as const,
