@@ -1,7 +1,8 @@
-import { type Context, isSpanContextValid, ProxyTracerProvider, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, ProxyTracerProvider, TraceFlags, trace } from '@opentelemetry/api';
 import { RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import { perTurn } from '../kit/per-turn.ts';
 import type { NewTraceSampler } from './sampler.ts';
+import { hasValidIds } from './trace-context.ts';
 
 // The API's no-op provider, which the global proxy delegates to until an SDK registers a real one.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
@@ -46,7 +47,8 @@ const ids = new RandomIdGenerator();
  */
 export function unrecordedContext(parent: Context): Context | undefined {
   if (!spanUnrecorded(parent)) return undefined;
-  if (trace.getSpanContext(parent) !== undefined) return parent;
+  const span = trace.getSpanContext(parent);
+  if (span !== undefined && hasValidIds(span)) return parent;
   return trace.setSpanContext(parent, {
     traceId: ids.generateTraceId(),
     spanId: ids.generateSpanId(),
@@ -58,6 +60,6 @@ export function unrecordedContext(parent: Context): Context | undefined {
 export function spanUnrecorded(parent: Context): boolean {
   if (heraldSampler === undefined || !tracingActive()) return false;
   const span = trace.getSpanContext(parent);
-  if (span !== undefined && isSpanContextValid(span)) return (span.traceFlags & TraceFlags.SAMPLED) === 0;
+  if (span !== undefined && hasValidIds(span)) return (span.traceFlags & TraceFlags.SAMPLED) === 0;
   return heraldSampler.refusing();
 }

@@ -5,6 +5,7 @@ import {
   INVALID_TRACEID,
   propagation,
   ROOT_CONTEXT,
+  type SpanContext,
   type TextMapGetter,
   type TextMapSetter,
   trace,
@@ -24,6 +25,14 @@ const getter: TextMapGetter<Headers> = {
   keys: (carrier) => Object.keys(carrier),
   get: (carrier, key) => carrier[key],
 };
+
+/**
+ * Whether a span context's ids are not the invalid (all-zero) ones. Span contexts here come from the SDK or from
+ * {@link extractTraceContext}, which checked the ids' form; the API's own check runs two regular expressions.
+ */
+export function hasValidIds(span: SpanContext): boolean {
+  return span.traceId !== INVALID_TRACEID && span.spanId !== INVALID_SPANID;
+}
 
 /** A version-00 `traceparent` as Herald and most tracers write it: lower-case hex, nothing around it. */
 const TRACEPARENT_00 = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
@@ -58,7 +67,7 @@ const addMissing: TextMapSetter<Headers> = {
  */
 export function injectTraceContext(headers: Headers, ctx: Context = context.active()): Headers {
   const span = trace.getSpanContext(ctx);
-  if (span !== undefined && span.traceId !== INVALID_TRACEID && span.spanId !== INVALID_SPANID && !isTracingSuppressed(ctx)) {
+  if (span !== undefined && hasValidIds(span) && !isTracingSuppressed(ctx)) {
     headers.traceparent = `00-${span.traceId}-${span.spanId}-${span.traceFlags < 16 ? '0' : ''}${span.traceFlags.toString(16)}`;
     if (span.traceState !== undefined) headers.tracestate = span.traceState.serialize();
   }

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
-import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { after, before, describe, it } from 'node:test';
+import { type Context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import { unrecordedContext } from '../../src/telemetry/active.ts';
 import { NewTraceSampler } from '../../src/telemetry/sampler.ts';
+import { hasValidIds } from '../../src/telemetry/trace-context.ts';
+import { Tracing } from '../../src/telemetry/tracing.ts';
 
 const RANDOM_IDS = Array.from({ length: 2_000 }, () => randomBytes(16).toString('hex'));
 const TRACE = (n: number) => RANDOM_IDS[n % RANDOM_IDS.length];
@@ -44,5 +47,32 @@ describe('new traces: a ratio and a cap a second', () => {
     let allowed = 0;
     const expected = byRatio.map((yes) => yes && allowed++ < 100);
     assert.deepEqual(ids.map((n) => sampled(capped, n)), expected);
+  });
+});
+
+describe('spans under Herald’s sampler', () => {
+  const tracing = new Tracing({ endpoint: undefined, sampleRatio: 1, perSecond: 2, recent: 10, resource: { 'service.name': 'test' } });
+  before(() => tracing.start());
+  after(() => tracing.stop());
+  const spanOf = (ctx: Context | undefined) => (ctx === undefined ? undefined : trace.getSpanContext(ctx));
+
+  it('start under a sampled parent, run in an unsampled one without a span, and start a new trace while allowed', async () => {
+    const sampled = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE(1), spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+    const unsampled = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE(2), spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.NONE });
+    await new Promise((resolve) => setImmediate(resolve)); // the registered provider is seen from the next turn
+    assert.equal(unrecordedContext(sampled), undefined);
+    assert.equal(unrecordedContext(unsampled), unsampled);
+    // Two new traces a second: the third is refused, and gets a fresh trace of its own, not sampled.
+    for (let i = 0; i < 2; i++) {
+      assert.equal(unrecordedContext(ROOT_CONTEXT), undefined);
+      trace.getTracer('test').startSpan('root', {}, ROOT_CONTEXT).end();
+    }
+    const fresh = [unrecordedContext(ROOT_CONTEXT), unrecordedContext(ROOT_CONTEXT)].map(spanOf);
+    assert.ok(fresh.every((s) => s !== undefined && s.traceFlags === TraceFlags.NONE && hasValidIds(s)));
+    assert.notEqual(fresh[0]!.traceId, fresh[1]!.traceId);
+    // A parent whose ids are invalid is no trace to carry on: a fresh one is made.
+    const invalid = trace.setSpanContext(ROOT_CONTEXT, INVALID_SPAN_CONTEXT);
+    const replaced = spanOf(unrecordedContext(invalid));
+    assert.ok(replaced !== undefined && hasValidIds(replaced) && replaced.traceFlags === TraceFlags.NONE);
   });
 });
