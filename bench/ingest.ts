@@ -10,7 +10,11 @@
  *   is checked to hold every accepted event.
  *
  *   npm run bench -- ingest [--broker embedded|kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
- *                           [--warmup 3] [--only hello,api,default,batch]
+ *                           [--warmup 3] [--only hello,api,default,batch] [--rounds 1]
+ *
+ * With `--rounds N` the single-event servers run N times in turn (hello, API role, `npm start`, hello, …), and the
+ * ratios are given per round and as medians: this machine's speed moves from minute to minute, and servers
+ * measured minutes apart give ratios that move with it.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     only: { type: 'string', default: 'hello,api,default,batch' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const parts = new Set(values.only!.split(','));
@@ -74,32 +79,37 @@ async function measure(label: string, url: string, body: () => string, cpuSecond
 }
 
 const broker = ['--broker', values.broker!];
-const results: Record<string, { requestsPerSecond: number }> = {};
+type Row = Awaited<ReturnType<typeof measure>>;
+const rounds: { hello?: Row; api?: Row; default?: Row }[] = [];
 
-if (parts.has('hello')) {
-  const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
-  const url = await servingUrl(child);
-  const cpu = () => cpuSecondsOf(child);
-  results.hello = await measure('fastify hello (JSON body, 201)', `${url}/echo`, notification, cpu);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-}
-
-if (parts.has('api')) {
-  const herald = await startHeraldChild('notify', [...broker, '--log-level', 'info', '--set', 'notify.role=api'], { logs: 'discard' });
-  try {
-    results.api = await measure('notify API role, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
-  } finally {
-    await herald.stop();
+for (let round = 0; round < Number(values.rounds); round++) {
+  const results: (typeof rounds)[number] = {};
+  rounds.push(results);
+  if (parts.has('hello')) {
+    const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const url = await servingUrl(child);
+    const cpu = () => cpuSecondsOf(child);
+    results.hello = await measure('fastify hello (JSON body, 201)', `${url}/echo`, notification, cpu);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
   }
-}
 
-if (parts.has('default')) {
-  const herald = await startHeraldChild('', [...broker, '--log-level', 'info', ...shippedStartFlags()], { logs: 'discard' });
-  try {
-    results.default = await measure('npm start as shipped, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
-  } finally {
-    await herald.stop();
+  if (parts.has('api')) {
+    const herald = await startHeraldChild('notify', [...broker, '--log-level', 'info', '--set', 'notify.role=api'], { logs: 'discard' });
+    try {
+      results.api = await measure('notify API role, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
+    } finally {
+      await herald.stop();
+    }
+  }
+
+  if (parts.has('default')) {
+    const herald = await startHeraldChild('', [...broker, '--log-level', 'info', ...shippedStartFlags()], { logs: 'discard' });
+    try {
+      results.default = await measure('npm start as shipped, POST /api/v1/produce', `${herald.url}/api/v1/produce`, notification, herald.cpuSeconds);
+    } finally {
+      await herald.stop();
+    }
   }
 }
 
@@ -123,7 +133,6 @@ if (parts.has('batch')) {
       everyAcceptedPresent: warmupRequests >= 0,
       serverCpuMicrosPerEvent: Math.round(row.serverCpuMicrosPerRequest / BATCH * 100) / 100,
     }));
-    results.batch = row;
   } finally {
     await herald.stop();
   }
@@ -142,5 +151,15 @@ async function topicRecords(url: string, topic: string): Promise<number> {
   return info.partitions.reduce((sum, p) => sum + p.latest - p.earliest, 0);
 }
 
-if (results.hello && results.api) console.log(`API role ÷ fastify hello: ${(results.api.requestsPerSecond / results.hello.requestsPerSecond).toFixed(2)} (target ≥ 0.5)`);
-if (results.api && results.default) console.log(`npm start ÷ API role: ${(results.default.requestsPerSecond / results.api.requestsPerSecond).toFixed(2)} (target ≥ 0.75)`);
+/** Each round's ratio of `over` to `under` and their median, printed against the target. */
+function ratios(label: string, over: keyof (typeof rounds)[number], under: keyof (typeof rounds)[number], target: number): void {
+  const each = rounds.flatMap((r) => (r[over] && r[under] ? [r[over].requestsPerSecond / r[under].requestsPerSecond] : []));
+  if (each.length === 0) return;
+  const sorted = [...each].sort((a, b) => a - b);
+  const median = sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const rounded = each.map((r) => r.toFixed(2)).join(' / ');
+  console.log(`${label}: ${median.toFixed(2)}${each.length > 1 ? ` (median of ${rounded})` : ''} (target ≥ ${target})`);
+}
+
+ratios('API role ÷ fastify hello', 'api', 'hello', 0.5);
+ratios('npm start ÷ API role', 'default', 'api', 0.75);
