@@ -21,9 +21,9 @@ export interface RequestTracing {
 /**
  * A SERVER span per request (`<METHOD> <route>`, OpenTelemetry HTTP conventions), child of the `traceparent` the
  * client sent, active while the route's handler runs, so records it produces and spans it starts belong to the
- * request's trace. A request whose trace is not recorded (the client's is not sampled, or no new trace may start now)
- * runs in that trace's context without a span. With no SDK registered nothing is recorded, but a client's `traceparent` is still made the active
- * context, so the records a request produces carry the client's trace on.
+ * request's trace. A request whose trace is not recorded (the client's is not sampled, or no new trace may start
+ * now) runs in that trace's context without a span. With no SDK registered nothing is recorded, but a client's
+ * `traceparent` is still made the active context, so the records a request produces carry the client's trace on.
  */
 export function requestTracing(): RequestTracing {
   const traces = new WeakMap<FastifyRequest, RequestTrace>();

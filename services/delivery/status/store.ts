@@ -75,12 +75,12 @@ const SETTLED_EVERY_MS = 5;
  * committed write survives `kill -9` of Herald; only an OS crash may lose the newest). Writes are queued and sent to
  * a thread of the store's own — acceptances once per event-loop turn, attempts and ends every few milliseconds —
  * which commits each batch in one transaction; the returned promise resolves after that commit. Thousands of
- * status changes a second cost the event loop a few messages, and none of the SQLite work. Reads (`get`, `state`) use a connection of their own here and see
- * every write whose promise has resolved. If the thread dies, its unanswered writes reject and the next write
- * starts another. Writes that fail for a cause that passes (a full disk, an I/O error) are tried again, backing off
- * to every {@link RETRY_MAX_MS} ms, their promises still pending — so a sender holding its commit for one keeps
- * the record uncommitted until its status is written, and status converges once the disk recovers; on `stop` they
- * get one last try.
+ * status changes a second cost the event loop a few messages, and none of the SQLite work. Reads (`get`, `state`)
+ * use a connection of their own here and see every write whose promise has resolved. If the thread dies, its
+ * unanswered writes reject and the next write starts another. Writes that fail for a cause that passes (a full
+ * disk, an I/O error) are tried again, backing off to every {@link RETRY_MAX_MS} ms, their promises still pending —
+ * so a sender holding its commit for one keeps the record uncommitted until its status is written, and status
+ * converges once the disk recovers; on `stop` they get one last try.
  *
  * Status is advisory and trails delivery: it is written after the attempt it describes, so a crash in between
  * can leave an event `pending` that the destination already has; the redelivery after restart then records it.
