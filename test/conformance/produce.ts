@@ -19,7 +19,8 @@ export function produceTests(test: HarnessTest): void {
   describe('produce and consume', () => {
     test('a record comes back with its key, value, headers and explicit timestamp', async (h) => {
       const topic = await h.topic(1);
-      const timestamp = Date.UTC(2021, 4, 6, 7, 8, 9, 123);
+      // A day ago: older than Kafka's retention (7 days by its timestamp), a record can be deleted before it is read.
+      const timestamp = Math.floor(Date.now() / 1_000) * 1_000 - 86_400_000 + 123;
       const headers = { 'content-type': 'application/octet-stream', 'x-unicode': 'héllo ✓ 日本', 'x-empty': '' };
       const value = Buffer.from(range(256)); // every byte value, including 0 and invalid UTF-8
       const sent = await h.producer().send([{ topic, key: Buffer.from('key-1'), value, headers, timestamp }]);
