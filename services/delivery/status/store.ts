@@ -67,13 +67,13 @@ interface InFlight {
 /** Waits between tries of status writes that failed for a passing cause: doubling from the first to the last. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
-/** How long attempts and ends gather before they go to the status thread together. */
-const SETTLED_EVERY_MS = 5;
+/** How long delivery attempts gather before they go to the status thread together. */
+const ATTEMPTS_EVERY_MS = 5;
 
 /**
  * Per-event, per-destination delivery status in a SQLite file under the data dir (WAL, `synchronous=NORMAL`: a
  * committed write survives `kill -9` of Herald; only an OS crash may lose the newest). Writes are queued and sent to
- * a thread of the store's own — acceptances once per event-loop turn, attempts and ends every few milliseconds —
+ * a thread of the store's own — attempts every few milliseconds, everything else once per event-loop turn —
  * which commits each batch in one transaction; the returned promise resolves after that commit. Thousands of
  * status changes a second cost the event loop a few messages, and none of the SQLite work. Reads (`get`, `state`)
  * use a connection of their own here and see every write whose promise has resolved. If the thread dies, its
@@ -92,14 +92,17 @@ export class StatusStore implements Component {
   #db: DatabaseSync | undefined;
   #statements: ReturnType<typeof readStatements> | undefined;
   #thread: ThreadLink<ToStatusThread, FromStatusThread> | undefined;
-  /** Acceptances of this turn, each with its caller, sent to the thread as one batch (the API answers after them). */
+  /**
+   * Writes of this turn that someone waits for, each with its caller, sent to the thread as one batch: acceptances
+   * (the API answers after them), filtered and dead-lettered events (their records complete after them).
+   */
   readonly #queue = new TurnBatcher<{ writes: StatusWrite[]; waiter: Waiting }>((batch) => this.#flush(batch));
   /**
-   * Attempts and ends (delivered, filtered, dead) of the last {@link SETTLED_EVERY_MS} ms, sent as one batch: only
-   * offset commits wait for them, which come every few hundred milliseconds. Sent once a turn, they woke the
+   * Delivery attempts of the last {@link ATTEMPTS_EVERY_MS} ms, sent as one batch: only offset commits wait for
+   * them (the sender holds its commit for each), which come every few hundred milliseconds. Sent once a turn, they woke the
    * sleeping status thread over a thousand times a second at 5,000 events/s (~20 µs of CPU a wake on a 2-core VM).
    */
-  readonly #settled = new TurnBatcher<{ writes: StatusWrite[]; waiter: Waiting }>((batch) => this.#flush(batch), SETTLED_EVERY_MS);
+  readonly #attempts = new TurnBatcher<{ writes: StatusWrite[]; waiter: Waiting }>((batch) => this.#flush(batch), ATTEMPTS_EVERY_MS);
   /** Messages sent and not answered, by sequence number. */
   readonly #sent = new Map<number, InFlight>();
   /** Write batches that failed for a passing cause, to send again when {@link #retryTimer} fires. */
@@ -146,7 +149,7 @@ export class StatusStore implements Component {
     this.#stopping = true;
     if (this.#thread !== undefined) {
       this.#queue.flushNow();
-      this.#settled.flushNow();
+      this.#attempts.flushNow();
       this.#retryNow();
       if (this.#sent.size > 0) await new Promise<void>((resolve) => (this.#answered = resolve));
       await this.#thread.close();
@@ -158,10 +161,7 @@ export class StatusStore implements Component {
 
   /** Events just made durable in the source topic: known from now on, `pending` everywhere. */
   accepted(events: EventMeta[]): Promise<void> {
-    const written = this.#enqueue(
-      events.map((e): StatusWrite => ['event', e.id, e.userId, e.receivedAtMs]),
-      this.#queue,
-    );
+    const written = this.#enqueue(events.map((e): StatusWrite => ['event', e.id, e.userId, e.receivedAtMs]));
     written.catch(() => {
       this.#acceptedLost = true;
     });
@@ -185,13 +185,14 @@ export class StatusStore implements Component {
       first && (this.#acceptedLost || this.#acceptedEarlier(event))
         ? [['event', event.id, event.userId, event.receivedAtMs], write]
         : [write],
+      this.#attempts,
     );
   }
 
   /** A transform filtered the event out for `destination`: nothing to send, so it counts as delivered. */
   filtered(event: EventMeta, destination: string, at = Date.now()): Promise<void> {
     this.#remember(event.id, destination, 'delivered');
-    return this.#enqueue([
+    return this.#enqueueAfterAttempts([
       ['event', event.id, event.userId, event.receivedAtMs],
       ['filtered', event.id, destination, at],
     ]);
@@ -202,7 +203,7 @@ export class StatusStore implements Component {
     if (this.#recentOf(destination).get(event.id) !== 'delivered') {
       this.#remember(event.id, destination, 'dead');
     }
-    return this.#enqueue([
+    return this.#enqueueAfterAttempts([
       ['event', event.id, event.userId, event.receivedAtMs],
       ['dead', event.id, destination, truncate(error), at],
     ]);
@@ -282,10 +283,19 @@ export class StatusStore implements Component {
     return this.#statements;
   }
 
-  /** Queues writes for the thread's next batch (acceptances) or the next settled batch; resolves once they are committed. */
-  #enqueue(writes: StatusWrite[], queue = this.#settled): Promise<void> {
+  /** Queues writes for the thread's next batch (or `queue`'s); resolves once they are committed. */
+  #enqueue(writes: StatusWrite[], queue = this.#queue): Promise<void> {
     if (this.#db === undefined) return Promise.reject(new HeraldError('HERALD_SHUTTING_DOWN', 'status store closed'));
     return new Promise((resolve, reject) => queue.push({ writes, waiter: { resolve: () => resolve(), reject } }));
+  }
+
+  /**
+   * Queues an end (filtered, dead) for this turn's batch, after sending the attempts waiting: the thread commits
+   * batches in the order they are sent, so the end is never overwritten by an attempt recorded before it.
+   */
+  #enqueueAfterAttempts(writes: StatusWrite[]): Promise<void> {
+    this.#attempts.flushNow();
+    return this.#enqueue(writes);
   }
 
   #flush(batch: { writes: StatusWrite[]; waiter: Waiting }[]): void {
