@@ -8,13 +8,19 @@ import { startTestHerald } from '../../src/testing/herald.ts';
 
 type Line = Record<string, unknown>;
 
-/** Herald's log lines about HTTP requests (per request, and summaries), parsed. */
-async function requestLines(config: Record<string, string>): Promise<Line[]> {
+/** A log stream for a test Herald, and every line written to it, parsed. */
+function logLines(): { stream: PassThrough; lines: Line[] } {
   const stream = new PassThrough();
   const lines: Line[] = [];
   stream.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Line);
   });
+  return { stream, lines };
+}
+
+/** Herald's log lines about HTTP requests (per request, and summaries), parsed. */
+async function requestLines(config: Record<string, string>): Promise<Line[]> {
+  const { stream, lines } = logLines();
   const herald = await startTestHerald({ config: { 'log.format': 'json', ...config }, logStream: stream });
   try {
     assert.equal((await fetch(`${herald.url}/healthz`)).status, 200);
@@ -68,11 +74,7 @@ describe('HTTP request log', () => {
   });
 
   it('with accessLog=off still logs a request that failed unexpectedly, at error, with its correlation id', async () => {
-    const stream = new PassThrough();
-    const lines: Line[] = [];
-    stream.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Line);
-    });
+    const { stream, lines } = logLines();
     const failing = {
       name: 'failing',
       summary: 'a route that throws',
