@@ -24,8 +24,27 @@ async function committedOffset(h: Harness, group: string, tp: { topic: string; p
   return info.offsets.find((o) => o.topic === tp.topic && o.partition === tp.partition)?.committed ?? null;
 }
 
-/** Every partition of `topic` read_committed: the values, in partition then offset order. */
+/**
+ * Waits until no transaction is pending in `topic` (the last stable offset has reached the high watermark): Kafka
+ * writes a transaction's markers after EndTxn has answered, and its records are not visible until then (a CI run
+ * read an output topic in between and found it empty).
+ */
+async function settled(h: Harness, topic: string): Promise<void> {
+  const deadline = Date.now() + h.timeoutMs;
+  for (;;) {
+    const committed = await h.broker.admin.endOffsets(topic, { isolation: 'read_committed' });
+    const high = new Map(
+      (await h.broker.admin.endOffsets(topic, { isolation: 'read_uncommitted' })).map((p) => [p.partition, p.latest]),
+    );
+    if (committed.every((p) => p.latest === high.get(p.partition))) return;
+    if (Date.now() > deadline) assert.fail(`gave up after ${h.timeoutMs} ms waiting for ${topic}'s transactions to end`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Every partition of `topic` read_committed, once no transaction is pending: the values, in partition then offset order. */
 async function visible(h: Harness, topic: string, partitions: number): Promise<(string | null)[]> {
+  await settled(h, topic);
   const all: BrokerRecord[] = [];
   for (const partition of range(partitions)) all.push(...(await readPartition(h.broker, topic, partition)));
   return texts(all);
@@ -72,6 +91,7 @@ export function transactionTests(anyTest: HarnessTest): void {
       await consumer.commitTransaction(out(outB, ['b1']), [{ topic: input, partition: 0, offset: 4 }]);
       assert.deepEqual(await visible(h, outB, 1), ['b0', 'b1']);
       assert.equal(await committedOffset(h, group, { topic: input, partition: 0 }), 4);
+      await settled(h, outB);
       const [end] = await h.broker.admin.endOffsets(outB);
       const last = (await readPartition(h.broker, outB, 0)).at(-1)!;
       assert.ok(end.latest > last.offset, `end ${end.latest} must be past the last visible record ${last.offset}`);
