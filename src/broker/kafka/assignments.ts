@@ -21,8 +21,15 @@ function bounded(work: Promise<void>, ms: number): Promise<void> {
   return withTimeout(work, ms, () => undefined);
 }
 
+/**
+ * The group's committed offsets of `topics`, by topic and partition (-1 when none): the library's lookup, or a
+ * stable one for a read_committed member (`stable-offsets.ts`).
+ */
+export type CommittedOffsetsLookup = (topics: { topic: string; partitions: number[] }[]) => Promise<Map<string, bigint[]>>;
+
 export class Assignments {
   readonly #client: Consumer;
+  readonly #committedOffsets: CommittedOffsetsLookup;
   readonly #fetcher: Fetcher;
   readonly #listener: ConsumerListener;
   readonly #options: ResolvedConsumerOptions;
@@ -43,7 +50,9 @@ export class Assignments {
     listener: ConsumerListener,
     options: ResolvedConsumerOptions,
     log: Logger,
+    committedOffsets: CommittedOffsetsLookup,
   ) {
+    this.#committedOffsets = committedOffsets;
     this.#client = client;
     this.#fetcher = fetcher;
     this.#listener = listener;
@@ -183,9 +192,7 @@ export class Assignments {
   async #lookUpStartingOffsets(partitions: TopicPartition[]): Promise<Map<string, number>> {
     const byTopic = new Map<string, number[]>();
     for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const committed = await this.#client.listCommittedOffsets({
-      topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
-    });
+    const committed = await this.#committedOffsets([...byTopic].map(([topic, list]) => ({ topic, partitions: list })));
     const offsets = new Map<string, number>();
     const missing = new Map<string, number[]>();
     for (const [topic, list] of byTopic) {

@@ -42,6 +42,7 @@ import { Fetcher } from './fetcher.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { checkCoPartitioned, checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import { stableCommittedOffsets } from './stable-offsets.ts';
 import { TransactionalCommitter } from './transactions.ts';
 
 /** After the library gave up rejoining (coordinator unreachable), try again this often. */
@@ -60,6 +61,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   #state: State = 'new';
   #client: Consumer | undefined;
   #pool: ConnectionPool | undefined;
+  /** Stable committed-offset lookups (read_committed members), opened at the first. */
+  #offsetsPool: ConnectionPool | undefined;
   #commits: CommitQueue | undefined;
   #assignments: Assignments | undefined;
   #transactions: TransactionalCommitter | undefined;
@@ -126,7 +129,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
     this.#client = client;
     this.#pool = pool;
     this.#commits = new CommitQueue(client);
-    this.#assignments = new Assignments(client, fetcher, listener, this.#options, this.#log);
+    this.#assignments = new Assignments(client, fetcher, listener, this.#options, this.#log, (lookup) => {
+      if (!readCommitted) return client.listCommittedOffsets({ topics: lookup });
+      // Its own connection: the fetch pool's may be held by a long poll.
+      this.#offsetsPool ??= new ConnectionPool(childClientId(this.#settings, 'offsets'), { ...this.#settings.base });
+      return stableCommittedOffsets(client, this.#offsetsPool, lookup);
+    });
     client.on('consumer:group:join', (payload) => this.#assignments?.joined(payload.assignments ?? []));
     client.on('error', (err: unknown) => this.#rejoinLater(err));
     this.#transactions = new TransactionalCommitter(
@@ -248,6 +256,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       });
     }
     await this.#pool?.close().catch(() => {});
+    await this.#offsetsPool?.close().catch(() => {});
     this.#state = 'closed';
     this.#onClosed();
   }

@@ -73,7 +73,9 @@ export class Groups {
   async #committed(group: string): Promise<Map<string, TopicPartition & { offset: number }>> {
     const out = new Map<string, TopicPartition & { offset: number }>();
     try {
-      for (const g of await this.#admin.listConsumerGroupOffsets({ groups: [group] })) {
+      // Stable: offsets a transaction committed are reported once its markers are written, not before (Kafka
+      // answers EndTxn first; without it a describe right after a transaction showed the offsets before it).
+      for (const g of await this.#admin.listConsumerGroupOffsets({ groups: [group], requireStable: true })) {
         for (const topic of g.topics) {
           for (const p of topic.partitions) {
             if (p.committedOffset < 0n) continue;

@@ -33,6 +33,7 @@ import { HeraldError } from '../../errors.ts';
 import type { OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
 import { checkList, checkOutgoing, checkPosition } from '../rules.ts';
 import { Accumulator } from './accumulator.ts';
+import { coordinatorConnection } from './coordinator.ts';
 import { describeError, toHeraldError } from './errors.ts';
 import { isEpochOver, isStaleMember, notAssigned, TRANSACTION_RETRIES, transactionRetryDelay } from './transaction-errors.ts';
 import { topicsMetadata } from './metadata.ts';
@@ -309,15 +310,9 @@ export class TransactionalCommitter {
     );
   }
 
-  async #coordinatorConnection(client: Consumer) {
-    const coordinator = client.coordinatorId ?? (await client.findGroupCoordinator());
-    const metadata: ClusterMetadata = await client.metadata({ topics: [] });
-    const broker = metadata.brokers.get(coordinator);
-    if (broker === undefined) {
-      throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `group coordinator ${coordinator} is not in the metadata`);
-    }
+  #coordinatorConnection(client: Consumer) {
     this.#pool ??= new ConnectionPool(childClientId(this.#settings, 'transactions'), { ...this.#settings.base });
-    return this.#pool.get(broker);
+    return coordinatorConnection(client, this.#pool);
   }
 
   /** Aborts what may be open and turns `err` into the error the caller gets. */

@@ -1,0 +1,13 @@
+import type { ClusterMetadata, Connection, ConnectionPool, Consumer } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
+
+/** A connection from `pool` to the coordinator of `client`'s group (looked up when the client does not know it). */
+export async function coordinatorConnection(client: Consumer, pool: ConnectionPool): Promise<Connection> {
+  const coordinator = client.coordinatorId ?? (await client.findGroupCoordinator());
+  const metadata: ClusterMetadata = await client.metadata({ topics: [] });
+  const broker = metadata.brokers.get(coordinator);
+  if (broker === undefined) {
+    throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `group coordinator ${coordinator} is not in the metadata`);
+  }
+  return pool.get(broker);
+}
