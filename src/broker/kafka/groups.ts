@@ -2,11 +2,25 @@
  * Consumer group descriptions: members and their assignments (DescribeGroups), committed offsets (OffsetFetch),
  * the end of each partition (ListOffsets) and the lag between them.
  */
-import { type Admin, ListOffsetTimestamps } from '@platformatic/kafka';
+import { type Admin, findErrorBy, ListOffsetTimestamps } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
 import type { GroupInfo, GroupMember, GroupOffset, TopicPartition } from '../port.ts';
 import { codeOf, toHeraldError } from './errors.ts';
 import { partitionKey } from './fetch-state.ts';
+
+/**
+ * Stable lookups tried (each with the library's own retries, ~0.75 s) before showing the offsets committed before an
+ * open transaction: on a fresh cluster the first transaction's markers took longer than one.
+ */
+const STABLE_ATTEMPTS = 4;
+
+/** A committed offset of a partition. */
+type Committed = TopicPartition & { offset: number };
+
+/** Kafka's answer while a transaction's offsets are pending: UNSTABLE_OFFSET_COMMIT. */
+function isUnstable(err: unknown): boolean {
+  return err instanceof Error && findErrorBy(err, 'apiId', 'UNSTABLE_OFFSET_COMMIT') !== null;
+}
 
 export class Groups {
   readonly #admin: Admin;
@@ -29,14 +43,15 @@ export class Groups {
     if (typeof group !== 'string' || group.length === 0) {
       throw new HeraldError('HERALD_INVALID_ARGUMENT', 'a group name must be a non-empty string');
     }
-    const [members, committed] = await Promise.all([this.#members(group), this.#committed(group)]);
-    if (members.length === 0 && committed.size === 0) {
+    const [members, listed] = await Promise.all([this.#members(group), this.#committedOffsets(group, null, false)]);
+    if (members.length === 0 && listed.size === 0) {
       throw new HeraldError('HERALD_GROUP_NOT_FOUND', `consumer group ${group} does not exist`);
     }
     const partitions = new Map<string, TopicPartition>();
     for (const member of members)
       for (const tp of member.assignment) partitions.set(partitionKey(tp.topic, tp.partition), tp);
-    for (const tp of committed.values()) partitions.set(partitionKey(tp.topic, tp.partition), tp);
+    for (const { topic, partition } of listed.values()) partitions.set(partitionKey(topic, partition), { topic, partition });
+    const committed = partitions.size === 0 ? listed : await this.#stable(group, [...partitions.values()], listed);
     const [earliest, latest] = await Promise.all([
       this.#offsets([...partitions.values()], ListOffsetTimestamps.EARLIEST),
       this.#offsets([...partitions.values()], ListOffsetTimestamps.LATEST),
@@ -70,12 +85,38 @@ export class Groups {
     }
   }
 
-  async #committed(group: string): Promise<Map<string, TopicPartition & { offset: number }>> {
-    const out = new Map<string, TopicPartition & { offset: number }>();
+  /**
+   * The committed offsets of `partitions`, stable: offsets a transaction committed are reported once its markers are
+   * written, not before (Kafka answers EndTxn first, and a describe right after a transaction showed the offsets
+   * before it). Asked partition by partition, since a lookup of the whole group leaves out a partition whose first
+   * offsets are still pending. While a transaction stays open (its producer hung or was killed, until it times out
+   * or is fenced) no stable answer comes: after {@link STABLE_ATTEMPTS} lookups, `listed` (the offsets committed
+   * before it) is shown instead of an error.
+   */
+  async #stable(group: string, partitions: TopicPartition[], listed: Map<string, Committed>): Promise<Map<string, Committed>> {
+    const byTopic = new Map<string, number[]>();
+    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    for (let attempt = 1; attempt <= STABLE_ATTEMPTS; attempt++) {
+      try {
+        return await this.#committedOffsets(group, topics, true);
+      } catch (err) {
+        if (!isUnstable(err)) throw err;
+      }
+    }
+    return listed;
+  }
+
+  /** Committed offsets of the group: of `topics`, or of every partition it committed (`null`). */
+  async #committedOffsets(
+    group: string,
+    topics: { name: string; partitionIndexes: number[] }[] | null,
+    requireStable: boolean,
+  ): Promise<Map<string, Committed>> {
+    const out = new Map<string, Committed>();
     try {
-      // Stable: offsets a transaction committed are reported once its markers are written, not before (Kafka
-      // answers EndTxn first; without it a describe right after a transaction showed the offsets before it).
-      for (const g of await this.#admin.listConsumerGroupOffsets({ groups: [group], requireStable: true })) {
+      const groups = [topics === null ? group : { groupId: group, topics }];
+      for (const g of await this.#admin.listConsumerGroupOffsets({ groups, requireStable })) {
         for (const topic of g.topics) {
           for (const p of topic.partitions) {
             if (p.committedOffset < 0n) continue;
@@ -85,6 +126,7 @@ export class Groups {
         }
       }
     } catch (err) {
+      if (requireStable && isUnstable(err)) throw err;
       if (codeOf(err) !== 'HERALD_GROUP_NOT_FOUND') throw toHeraldError(err, `committed offsets of ${group}`);
     }
     return out;

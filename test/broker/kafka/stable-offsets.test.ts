@@ -31,7 +31,7 @@ describe('kafka: committed offsets read right after a transaction', () => {
     t.after(() => consumer.close());
     await consumer.start({ onRecords() {} });
     const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
-    const pool = new ConnectionPool(unique('lookup'), { bootstrapBrokers: bootstrap });
+    const pool = new ConnectionPool(unique('lookup'), {});
     t.after(async () => {
       await pool.close();
       await lookup.close();
