@@ -8,6 +8,7 @@
  * lookup is asked again until the markers are written. (The library's own lookup does not set the flag.)
  */
 import { type ConnectionPool, type Consumer, findErrorBy, offsetFetchV8 } from '@platformatic/kafka';
+import { HeraldError } from '../../errors.ts';
 import { coordinatorConnection } from './coordinator.ts';
 
 /** Asked again after 5, 10, 20 … ms, this many times at most: markers follow EndTxn within milliseconds. */
@@ -43,7 +44,14 @@ export async function stableCommittedOffsets(
       return out;
     } catch (err) {
       const unstable = err instanceof Error && findErrorBy(err, 'apiId', 'UNSTABLE_OFFSET_COMMIT') !== null;
-      if (!unstable || attempt >= UNSTABLE_RETRIES) throw err;
+      if (!unstable) throw err;
+      if (attempt >= UNSTABLE_RETRIES) {
+        throw new HeraldError(
+          'HERALD_TIMEOUT',
+          `group ${client.groupId}: a transaction still open holds committed offsets (it ends when its producer's successor fences it, or when it times out)`,
+          { cause: err, retriable: true },
+        );
+      }
       await sleep(Math.min(UNSTABLE_FIRST_DELAY_MS * 2 ** attempt, 500));
     }
   }
