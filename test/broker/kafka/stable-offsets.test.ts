@@ -1,10 +1,13 @@
-import assert from 'node:assert/strict';
+import assert, { rejects } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConnectionPool, Consumer } from '@platformatic/kafka';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { stableCommittedOffsets } from '../../../src/broker/kafka/stable-offsets.ts';
+import { once } from 'node:events';
+import { childReached, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
+import type { TransactionPlan } from './fixtures/transaction-child.ts';
 
 const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -48,5 +51,49 @@ describe('kafka: committed offsets read right after a transaction', () => {
       }
     }
     assert.deepEqual(seen.filter(([want, got]) => want !== got), []);
+  });
+
+  it('wait while a transaction holding them is open, and read what is left once it is fenced', async (t) => {
+    const bootstrap = await kafkaSingle(t);
+    if (bootstrap === undefined) return;
+    const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
+    t.after(() => broker.stop());
+    await broker.start();
+    const input = unique('in');
+    const output = unique('out');
+    for (const name of [input, output]) {
+      await broker.admin.createTopic({ name, partitions: 1 });
+      t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
+    }
+    const group = unique('g');
+    const transactionalId = unique('tx');
+    const plan: TransactionPlan = { mode: 'raw', bootstrap, transactionalId, topic: output, input, group: '', count: 1, valueBytes: 10, offsetsGroup: group };
+    const zombie = spawnJsonLinesChild<{ event: string; message?: string }>('test/broker/kafka/fixtures/transaction-child.ts', [plan], (fn) => t.after(fn));
+    const open = childReached(zombie, (events) => events.some((e) => e.event === 'open'));
+    for (const deadline = Date.now() + 30_000; !open(); ) {
+      assert.ok(Date.now() < deadline, 'the child did not open its transaction in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
+    const pool = new ConnectionPool(unique('lookup'), {});
+    t.after(async () => {
+      await pool.close();
+      await lookup.close();
+    });
+    // The open transaction holds input/0@5: no stable answer, and no stale one either.
+    await rejects(stableCommittedOffsets(lookup, pool, [{ topic: input, partitions: [0] }]), { code: 'HERALD_TIMEOUT' });
+    // describeGroup shows what was committed before it (nothing) rather than failing.
+    await rejects(broker.admin.describeGroup(group), { code: 'HERALD_GROUP_NOT_FOUND' });
+
+    const exited = once(zombie.process, 'exit');
+    zombie.process.kill('SIGKILL');
+    await exited;
+    // A successor with the same transactional id fences the zombie: its transaction, offsets included, is aborted.
+    const successor = broker.consumer({ group: unique('g2'), topics: [input], transactionalId });
+    t.after(() => successor.close());
+    await successor.start({ onRecords() {} });
+    const committed = await stableCommittedOffsets(lookup, pool, [{ topic: input, partitions: [0] }]);
+    assert.equal(committed.get(input)?.[0] ?? -1n, -1n);
   });
 });
