@@ -1,6 +1,6 @@
 import assert, { rejects } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { ConnectionPool, Consumer } from '@platformatic/kafka';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { stableCommittedOffsets } from '../../../src/broker/kafka/stable-offsets.ts';
@@ -12,33 +12,45 @@ import type { TransactionPlan } from './fixtures/transaction-child.ts';
 const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /**
+ * A started broker on the local Kafka node with one-partition `input` and `output` topics, a group name, and a
+ * library client of that group (never joining it) with a connection pool for {@link stableCommittedOffsets};
+ * `undefined` when Kafka is not there (the test is skipped).
+ */
+async function open(t: TestContext) {
+  const bootstrap = await kafkaSingle(t);
+  if (bootstrap === undefined) return undefined;
+  const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
+  t.after(() => broker.stop());
+  await broker.start();
+  const input = unique('in');
+  const output = unique('out');
+  for (const name of [input, output]) {
+    await broker.admin.createTopic({ name, partitions: 1 });
+    t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
+  }
+  const group = unique('g');
+  const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
+  const pool = new ConnectionPool(unique('lookup'), {});
+  t.after(async () => {
+    await pool.close();
+    await lookup.close();
+  });
+  return { bootstrap, broker, input, output, group, lookup, pool };
+}
+
+/**
  * Kafka answers EndTxn before it writes the transaction's markers; a plain OffsetFetch in between returns the offsets
  * from before the transaction (8 of 30 times here). Read at once after each `commitTransaction`, the stable lookup a
  * read_committed member starts from and `describeGroup` must both give the offset just committed.
  */
 describe('kafka: committed offsets read right after a transaction', () => {
   it('are the transaction’s, every time', async (t) => {
-    const bootstrap = await kafkaSingle(t);
-    if (bootstrap === undefined) return;
-    const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
-    t.after(() => broker.stop());
-    await broker.start();
-    const input = unique('in');
-    const output = unique('out');
-    for (const name of [input, output]) {
-      await broker.admin.createTopic({ name, partitions: 1 });
-      t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
-    }
-    const group = unique('g');
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, input, output, group, lookup, pool } = opened;
     const consumer = broker.consumer({ group, topics: [input], transactionalId: unique('tx') });
     t.after(() => consumer.close());
     await consumer.start({ onRecords() {} });
-    const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
-    const pool = new ConnectionPool(unique('lookup'), {});
-    t.after(async () => {
-      await pool.close();
-      await lookup.close();
-    });
     const seen: [number, number][] = [];
     for (let offset = 1; offset <= 30; offset++) {
       await consumer.commitTransaction([{ topic: output, partition: 0, value: Buffer.from('x') }], [{ topic: input, partition: 0, offset }]);
@@ -54,33 +66,18 @@ describe('kafka: committed offsets read right after a transaction', () => {
   });
 
   it('wait while a transaction holding them is open, and read what is left once it is fenced', async (t) => {
-    const bootstrap = await kafkaSingle(t);
-    if (bootstrap === undefined) return;
-    const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
-    t.after(() => broker.stop());
-    await broker.start();
-    const input = unique('in');
-    const output = unique('out');
-    for (const name of [input, output]) {
-      await broker.admin.createTopic({ name, partitions: 1 });
-      t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
-    }
-    const group = unique('g');
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { bootstrap, broker, input, output, group, lookup, pool } = opened;
     const transactionalId = unique('tx');
     const plan: TransactionPlan = { mode: 'raw', bootstrap, transactionalId, topic: output, input, group: '', count: 1, valueBytes: 10, offsetsGroup: group };
     const zombie = spawnJsonLinesChild<{ event: string; message?: string }>('test/broker/kafka/fixtures/transaction-child.ts', [plan], (fn) => t.after(fn));
-    const open = childReached(zombie, (events) => events.some((e) => e.event === 'open'));
-    for (const deadline = Date.now() + 30_000; !open(); ) {
+    const opening = childReached(zombie, (events) => events.some((e) => e.event === 'open'));
+    for (const deadline = Date.now() + 30_000; !opening(); ) {
       assert.ok(Date.now() < deadline, 'the child did not open its transaction in 30 s');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
-    const pool = new ConnectionPool(unique('lookup'), {});
-    t.after(async () => {
-      await pool.close();
-      await lookup.close();
-    });
     // The open transaction holds input/0@5: no stable answer, and no stale one either.
     await rejects(stableCommittedOffsets(lookup, pool, [{ topic: input, partitions: [0] }]), { code: 'HERALD_TIMEOUT' });
     // describeGroup shows what was committed before it (nothing) rather than failing.
