@@ -22,6 +22,13 @@ function isUnstable(err: unknown): boolean {
   return err instanceof Error && findErrorBy(err, 'apiId', 'UNSTABLE_OFFSET_COMMIT') !== null;
 }
 
+/** The partition numbers of `partitions`, by topic. */
+function byTopic(partitions: TopicPartition[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) out.set(topic, [...(out.get(topic) ?? []), partition]);
+  return out;
+}
+
 export class Groups {
   readonly #admin: Admin;
 
@@ -94,9 +101,7 @@ export class Groups {
    * before it) is shown instead of an error.
    */
   async #stable(group: string, partitions: TopicPartition[], listed: Map<string, Committed>): Promise<Map<string, Committed>> {
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+    const topics = [...byTopic(partitions)].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
     for (let attempt = 1; attempt <= STABLE_ATTEMPTS; attempt++) {
       try {
         return await this.#committedOffsets(group, topics, true);
@@ -134,12 +139,10 @@ export class Groups {
 
   /** Offsets at `timestamp` of `partitions`; partitions of topics that no longer exist are missing. */
   async #offsets(partitions: TopicPartition[], timestamp: bigint): Promise<Map<string, number>> {
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
     const out = new Map<string, number>();
     // One topic at a time, so that a deleted topic only loses its own partitions.
     await Promise.all(
-      [...byTopic].map(async ([name, list]) => {
+      [...byTopic(partitions)].map(async ([name, list]) => {
         try {
           const listed = await this.#admin.listOffsets({
             topics: [{ name, partitions: list.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
