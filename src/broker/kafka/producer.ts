@@ -17,14 +17,8 @@ import { toHeraldError } from './errors.ts';
 import { checkPartition, topicOf, topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { checkOutgoing } from '../rules.ts';
+import { PRODUCE_RETRIES, PRODUCE_RETRY_DELAY_MS, ProduceSender } from './produce-sender.ts';
 import { asBuffer, recordBytes } from './records.ts';
-
-/**
- * Library retries of one produce request (connection refused, leader moved, not enough in-sync replicas), this far
- * apart: about 10 s, enough to ride out a leader election, short enough to report an unreachable cluster.
- */
-const PRODUCE_RETRIES = 20;
-const PRODUCE_RETRY_DELAY_MS = 500;
 
 /** Library messages for checked records, with the sizes and timestamps the {@link Accumulator} needs. */
 export interface PreparedMessages {
@@ -85,6 +79,7 @@ function partitionOf(record: OutgoingRecord, metadata: ClusterMetadata, roundRob
 
 export class KafkaProducer implements Producer {
   readonly #client: LibraryProducer<Buffer, Buffer, string, string>;
+  readonly #sender: ProduceSender;
   readonly #accumulator: Accumulator;
   readonly #roundRobin = new Map<string, number>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -104,7 +99,9 @@ export class KafkaProducer implements Producer {
       retryDelay: PRODUCE_RETRY_DELAY_MS,
       serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
     });
-    this.#accumulator = new Accumulator((messages) => this.#client.send({ messages }), {
+    // The library client gives metadata and the idempotent producer id; the requests are built and sent by ours.
+    this.#sender = new ProduceSender(this.#client, settings);
+    this.#accumulator = new Accumulator((messages) => this.#sender.send(messages), {
       lingerMs: settings.producer.lingerMs,
       batchBytes: settings.producer.batchBytes,
       offsetsKnown: acks !== 0,
@@ -164,6 +161,7 @@ export class KafkaProducer implements Producer {
     await Promise.allSettled([...this.#inFlight]);
     await this.#accumulator.drained();
     try {
+      await this.#sender.close();
       await this.#client.close();
     } catch (err) {
       this.#log.warn({ err }, 'kafka producer did not close cleanly');
