@@ -1,7 +1,9 @@
 /**
  * Sends the produce requests of Herald's Kafka producer: one request per partition leader, each partition's records
  * of the request as one record batch encoded here (`record-batches.ts`), over the library's connections and with
- * its response parsers. The library's own producer is kept for metadata and for the idempotent producer id.
+ * its response parsers. The library's own producer is kept for metadata and for the idempotent producer id; for a
+ * transactional producer (`transactions.ts`) it also registers the id, adds partitions and offsets to each
+ * transaction and ends it, while the records go through here.
  *
  * Built here because the library's request builder was a third of the event loop in batch ingest on Kafka (its
  * record encoding, two copies of every batch, and the garbage of both): `npm run bench -- ingest -- --broker
@@ -16,7 +18,6 @@
  * which keeps each partition's batches in order.
  */
 import {
-  type apiVersionsV3,
   type ClusterMetadata,
   type Connection,
   ConnectionPool,
@@ -28,6 +29,7 @@ import {
   produceV9,
   produceV10,
   produceV11,
+  ProduceAcks,
   protocolErrors,
   protocolErrorsCodesById,
   ResponseError,
@@ -72,25 +74,46 @@ interface PartitionBatch {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A sender for one transactional producer: its id, and its producer id and epoch of the moment. */
+export interface TransactionalSends {
+  transactionalId: string;
+  identity(): ProducerIdentity;
+}
+
 export class ProduceSender {
   readonly #client: LibraryProducer<Buffer, Buffer, string, string>;
   readonly #settings: KafkaSettings;
+  readonly #transactional: TransactionalSends | undefined;
   readonly #pool: ConnectionPool;
   #api: ReturnType<typeof produceApi> | undefined;
   /** The idempotent producer's id and epoch; `undefined` until asked for (again, after a failure). */
   #identity: ProducerIdentity | undefined;
+  /** The next sequence number of each partition, and the producer id and epoch they count for. */
   readonly #sequences = new Map<string, number>();
+  #sequencesOf: ProducerIdentity | null = null;
 
-  constructor(client: LibraryProducer<Buffer, Buffer, string, string>, settings: KafkaSettings) {
+  /**
+   * With `transactional`, every batch is part of that producer's open transaction (acks all, the transactional id
+   * in the request; partitions added to the transaction by the caller first) and counts its sequence numbers under
+   * the identity `transactional` gives; after a failed send they are unknown, and the caller must start a new
+   * epoch (InitProducerId) before it sends again.
+   */
+  constructor(client: LibraryProducer<Buffer, Buffer, string, string>, settings: KafkaSettings, transactional?: TransactionalSends) {
     this.#client = client;
     this.#settings = settings;
-    this.#pool = new ConnectionPool(childClientId(settings, 'producer'), { ...settings.base });
+    this.#transactional = transactional;
+    const role = transactional === undefined ? 'producer' : 'transactions';
+    this.#pool = new ConnectionPool(childClientId(settings, role), { ...settings.base });
   }
 
   /** Sends `messages` (each with its partition) as one request per leader; resolves with each partition's base offset. */
   async send(messages: OutgoingMessage[]): Promise<ProduceResult> {
     const api = (this.#api ??= await this.#negotiate());
-    const identity = this.#settings.producer.idempotent ? await this.#ensureIdentity() : null;
+    const identity = this.#transactional?.identity() ?? (this.#settings.producer.idempotent ? await this.#ensureIdentity() : null);
+    if (identity?.producerId !== this.#sequencesOf?.producerId || identity?.producerEpoch !== this.#sequencesOf?.producerEpoch) {
+      this.#sequences.clear();
+      this.#sequencesOf = identity;
+    }
     const pending = this.#encode(messages, identity);
     try {
       return await this.#sendWithRetries(api, pending);
@@ -98,6 +121,7 @@ export class ProduceSender {
       // The batches may or may not have been written: their sequence numbers cannot be reused by the next send.
       this.#identity = undefined;
       this.#sequences.clear();
+      this.#sequencesOf = null;
       throw err;
     }
   }
@@ -107,13 +131,7 @@ export class ProduceSender {
   }
 
   async #negotiate() {
-    let apis: apiVersionsV3.ApiVersionsResponseApi[];
-    try {
-      apis = await this.#client.listApis();
-    } catch (err) {
-      this.#api = undefined;
-      throw err;
-    }
+    const apis = await this.#client.listApis();
     const produce = apis.find((a) => a.name === 'Produce');
     const version = Math.min(HIGHEST, produce?.maxVersion ?? -1);
     if (version < LOWEST) {
@@ -126,7 +144,6 @@ export class ProduceSender {
     if (this.#identity !== undefined) return this.#identity;
     const info = await this.#client.initIdempotentProducer({});
     this.#identity = { producerId: info.producerId, producerEpoch: info.producerEpoch };
-    this.#sequences.clear();
     return this.#identity;
   }
 
@@ -147,7 +164,8 @@ export class ProduceSender {
         this.#sequences.set(key, (sequence + list.length) % SEQUENCE_WRAP);
       }
       const { topic, partition } = list[0];
-      out.push({ topic, partition, batch: encodeRecordBatch(list, identity, sequence, this.#settings.producer.compression) });
+      const batch = encodeRecordBatch(list, identity, sequence, this.#settings.producer.compression, this.#transactional !== undefined);
+      out.push({ topic, partition, batch });
     }
     return out;
   }
@@ -195,11 +213,13 @@ export class ProduceSender {
     offsets: NonNullable<ProduceResult['offsets']>,
     errors: Error[],
   ): Promise<PartitionBatch[]> {
-    const acks = this.#settings.producer.acks;
+    // A transaction's records are written with acks all, whatever the plain producer's setting.
+    const acks = this.#transactional === undefined ? this.#settings.producer.acks : ProduceAcks.ALL;
+    const transactionalId = this.#transactional?.transactionalId ?? null;
     let response: ProduceResponse | boolean;
     try {
       const connection: Connection = await this.#pool.get(metadata.brokers.get(leader)!);
-      response = await api.async(connection, acks, PRODUCE_TIMEOUT_MS, byTopic(batches));
+      response = await api.async(connection, transactionalId, acks, PRODUCE_TIMEOUT_MS, byTopic(batches));
     } catch (err) {
       if (err instanceof ResponseError) {
         // Some partitions failed: the others were written. Their answers are all in the response.
@@ -260,9 +280,14 @@ function isRetriable(err: unknown): boolean {
 }
 
 /** The Produce request body (versions 9–11: the same bytes) around batches already encoded. */
-function createRequest(acks: number, timeoutMs: number, topics: Map<string, PartitionBatch[]>): Writer {
+function createRequest(
+  transactionalId: string | null,
+  acks: number,
+  timeoutMs: number,
+  topics: Map<string, PartitionBatch[]>,
+): Writer {
   const writer = Writer.create()
-    .appendString(null) // transactional_id
+    .appendString(transactionalId)
     .appendInt16(acks)
     .appendInt32(timeoutMs)
     .appendArray([...topics], (w, [name, list]) => {
@@ -278,7 +303,10 @@ function createRequest(acks: number, timeoutMs: number, topics: Map<string, Part
 
 /** The Produce API at `version` (9–11) taking batches already encoded. */
 function produceApi(version: number) {
-  return createAPI<[acks: number, timeoutMs: number, topics: Map<string, PartitionBatch[]>], ProduceResponse | boolean>(
+  return createAPI<
+    [transactionalId: string | null, acks: number, timeoutMs: number, topics: Map<string, PartitionBatch[]>],
+    ProduceResponse | boolean
+  >(
     0,
     version,
     createRequest,

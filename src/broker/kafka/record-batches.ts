@@ -20,6 +20,9 @@ const PRODUCER_ID_AT = 43;
 const PRODUCER_EPOCH_AT = 51;
 const BASE_SEQUENCE_AT = 53;
 
+/** Attribute bit of a batch written inside a transaction. */
+const TRANSACTIONAL = 0x10;
+
 /** The idempotent producer's identity; `null` for a producer without one (its batches carry -1). */
 export interface ProducerIdentity {
   producerId: bigint;
@@ -28,13 +31,15 @@ export interface ProducerIdentity {
 
 /**
  * One partition's `messages` (in order) as one record batch: offsets 0…n-1, the messages' own timestamps,
- * `baseSequence` (ignored without `identity`), compressed as `compression` says.
+ * `baseSequence` (ignored without `identity`), compressed as `compression` says; `transactional` marks it as
+ * part of the producer's open transaction.
  */
 export function encodeRecordBatch(
   messages: readonly OutgoingMessage[],
   identity: ProducerIdentity | null,
   baseSequence: number,
   compression: ProducerSettings['compression'],
+  transactional = false,
 ): Buffer {
   const records: WireRecord[] = new Array(messages.length);
   for (let i = 0; i < messages.length; i++) {
@@ -42,7 +47,7 @@ export function encodeRecordBatch(
     records[i] = [i, Number(m.timestamp), m.key ?? null, m.value ?? null, (m.headers as WireRecord[4] | undefined) ?? null];
   }
   let batch = encodeBatch(records, 0, undefined, 0, records.length, false);
-  let attributes = 0;
+  let attributes = transactional ? TRANSACTIONAL : 0;
   if (compression !== 'none') {
     const algorithm = compressionsAlgorithms[compression];
     const compressed = algorithm.compressSync(batch.subarray(BATCH_HEADER));

@@ -1,7 +1,7 @@
 /**
  * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
- * transactions (calls made while one is in flight share the next) — AddPartitionsToTxn + Produce (the library),
- * AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every position (sent here: the library's `addOffset`
+ * transactions (calls made while one is in flight share the next) — AddPartitionsToTxn (the library), Produce
+ * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every position (sent here: the library's `addOffset`
  * sends one request per offset), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible to
  * read_committed readers.
  *
@@ -16,13 +16,15 @@
  * is told apart: accepted means the broker had aborted a transaction that outlived `transactionTimeoutMs`
  * (`HERALD_TIMEOUT`, retriable, nothing visible); refused means fenced (`HERALD_FENCED`, for good).
  *
- * After a failed abort (broker unreachable) the library producer is dropped: the next transaction starts from a new
- * InitProducerId, which aborts whatever the broker still holds open for this id.
+ * After a failed abort (broker unreachable), or a failed produce request (its sequence numbers are then unknown),
+ * the library producer is dropped: the next transaction starts from a new InitProducerId, which aborts whatever the
+ * broker still holds open for this id and starts a new epoch.
  */
 import {
   type ClusterMetadata,
   type Consumer,
   ConnectionPool,
+  type MessageRecord,
   Producer as LibraryProducer,
   ProduceAcks,
   stringSerializer,
@@ -38,6 +40,7 @@ import { describeError, toHeraldError } from './errors.ts';
 import { isEpochOver, isStaleMember, notAssigned, TRANSACTION_RETRIES, transactionRetryDelay } from './transaction-errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
+import { ProduceSender } from './produce-sender.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 
 /** The library's transaction object (its class is not exported by name). */
@@ -74,6 +77,9 @@ export class TransactionalCommitter {
   readonly #roundRobin = new Map<string, number>();
   #producer: LibraryProducer<Buffer, Buffer, string, string> | undefined;
   #accumulator: Accumulator | undefined;
+  #sender: ProduceSender | undefined;
+  /** A produce request of this producer's epoch failed: its sequence numbers are unknown (see ProduceSender). */
+  #sequencesLost = false;
   #transaction: Transaction | undefined;
   #pool: ConnectionPool | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -235,7 +241,9 @@ export class TransactionalCommitter {
       this.#transaction = undefined;
       return written;
     } catch (err) {
-      throw await this.#failed(transaction, err);
+      const error = await this.#failed(transaction, err);
+      if (this.#sequencesLost) await this.#dropProducer();
+      throw error;
     }
   }
 
@@ -260,10 +268,27 @@ export class TransactionalCommitter {
       serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
     });
     this.#producer = producer;
+    // The library producer registers the transactional id, adds partitions and offsets to transactions and ends
+    // them; the records themselves go out in Herald's own produce requests, as the plain producer's do.
+    const sender = new ProduceSender(producer, this.#settings, {
+      transactionalId: this.#options.transactionalId,
+      identity: () => ({ producerId: producer.producerId!, producerEpoch: producer.producerEpoch! }),
+    });
+    this.#sender = sender;
     this.#accumulator = new Accumulator(
-      (messages) => {
-        if (this.#transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
-        return this.#transaction.send({ messages });
+      async (messages) => {
+        const transaction = this.#transaction;
+        if (transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
+        const metadata = await topicsMetadata(producer, [...new Set(messages.map((m) => m.topic))]);
+        // AddPartitionsToTxn for the partitions new to the transaction (the library reads topic and partition only).
+        await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
+        try {
+          return await sender.send(messages);
+        } catch (err) {
+          // The sequence numbers of this epoch are unknown now: the next transaction starts from a new epoch.
+          this.#sequencesLost = true;
+          throw err;
+        }
       },
       { lingerMs: 0, batchBytes: this.#settings.producer.batchBytes, offsetsKnown: true },
     );
@@ -369,11 +394,15 @@ export class TransactionalCommitter {
   async #dropProducer(): Promise<void> {
     const producer = this.#producer;
     const pool = this.#pool;
+    const sender = this.#sender;
     this.#producer = undefined;
     this.#accumulator = undefined;
+    this.#sender = undefined;
+    this.#sequencesLost = false;
     this.#transaction = undefined;
     this.#pool = undefined;
     try {
+      await sender?.close();
       await producer?.close(true);
       await pool?.close();
     } catch (err) {

@@ -42,4 +42,10 @@ describe('Kafka record batches for produce requests', () => {
     assert.equal(decoded.producerEpoch, -1);
     assert.equal(decoded.baseSequence, -1);
   });
+
+  it('a batch of a transaction says so in its attributes', () => {
+    const [decoded] = decodeBatches(encodeRecordBatch(messages, { producerId: 1n, producerEpoch: 0 }, 0, 'none', true), 1 << 20);
+    assert.equal(decoded.transactional, true);
+    assert.equal(decodeBatches(encodeRecordBatch(messages, null, 0, 'none'), 1 << 20)[0].transactional, false);
+  });
 });

@@ -249,4 +249,37 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
       ['again'],
     );
   });
+
+  it('a transaction a partition refuses is aborted whole, and the next one commits from a new epoch', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const roomy = await topic(t, broker, 'roomy');
+    const tight = unique('tight');
+    await broker.admin.createTopic({ name: tight, partitions: 1, configs: { 'max.message.bytes': '1024' } });
+    t.after(() => broker.admin.deleteTopic(tight).catch(() => {}));
+    const committer = new TransactionalCommitter(
+      resolveSettings({ kind: 'kafka', bootstrap }),
+      { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
+      { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
+      pino({ enabled: false }),
+    );
+    t.after(() => committer.close());
+    await committer.init();
+    await committer.commit([{ topic: roomy, value: Buffer.from('a') }], []);
+    // The refused batch's partition never saw its sequence number; the other partition's batch was written (then
+    // aborted). The next transaction must not count on either.
+    await assert.rejects(
+      committer.commit([
+        { topic: roomy, value: Buffer.from('b') },
+        { topic: tight, value: Buffer.from('x'.repeat(4000)) },
+      ], []),
+      (err: unknown) => (err as { code?: string }).code === 'HERALD_PAYLOAD_TOO_LARGE',
+    );
+    await committer.commit([{ topic: roomy, value: Buffer.from('c') }], []);
+    const got = await consume(t, broker, roomy, 'read_committed');
+    await waitUntil(() => got.length >= 2, 'the committed records');
+    await sleep(200);
+    assert.deepEqual(got.map((r) => r.value?.toString()), ['a', 'c']);
+  });
 });
