@@ -74,6 +74,11 @@ interface PartitionBatch {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The producer id and epoch a library producer holds since its last InitProducerId. */
+export function identityOf(producer: LibraryProducer<Buffer, Buffer, string, string>): ProducerIdentity {
+  return { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+}
+
 /** A sender for one transactional producer: its id, and its producer id and epoch of the moment. */
 export interface TransactionalSends {
   transactionalId: string;
@@ -217,12 +222,14 @@ export class ProduceSender {
     const acks = this.#transactional === undefined ? this.#settings.producer.acks : ProduceAcks.ALL;
     const transactionalId = this.#transactional?.transactionalId ?? null;
     let response: ProduceResponse | boolean;
+    let refused: ResponseError | undefined;
     try {
       const connection: Connection = await this.#pool.get(metadata.brokers.get(leader)!);
       response = await api.async(connection, transactionalId, acks, PRODUCE_TIMEOUT_MS, byTopic(batches));
     } catch (err) {
       if (err instanceof ResponseError) {
         // Some partitions failed: the others were written. Their answers are all in the response.
+        refused = err;
         errors.push(err);
         response = err.response as ProduceResponse;
       } else if (isRetriable(err)) {
@@ -243,7 +250,7 @@ export class ProduceSender {
         const definition = id === undefined ? undefined : protocolErrors[id];
         const batch = sent.get(`${topic.name}\0${p.index}`);
         if (definition?.canRetry === true && !PRODUCER_STATE_LOST.has(definition.id) && batch !== undefined) again.push(batch);
-        else throw errors.at(-1)!; // the ResponseError naming it
+        else throw refused!; // it names the partition
       }
     }
     return again;

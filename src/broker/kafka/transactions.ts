@@ -28,7 +28,6 @@ import {
   Producer as LibraryProducer,
   ProduceAcks,
   stringSerializer,
-  txnOffsetCommitV3,
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
@@ -40,8 +39,10 @@ import { describeError, toHeraldError } from './errors.ts';
 import { isEpochOver, isStaleMember, notAssigned, TRANSACTION_RETRIES, transactionRetryDelay } from './transaction-errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
-import { ProduceSender } from './produce-sender.ts';
+import { identityOf, ProduceSender } from './produce-sender.ts';
+import type { ProducerIdentity } from './record-batches.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
+import { commitTransactionOffsets } from './txn-offset-commit.ts';
 
 /** The library's transaction object (its class is not exported by name). */
 type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, string>['beginTransaction']>>;
@@ -87,7 +88,7 @@ export class TransactionalCommitter {
   #drainScheduled = false;
   #fenced: HeraldError | undefined;
   /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
-  #identity: { producerId: bigint; producerEpoch: number } | undefined;
+  #identity: ProducerIdentity | undefined;
   #closed = false;
 
   constructor(settings: KafkaSettings, options: TransactionalOptions, member: TransactionalMember, log: Logger) {
@@ -272,7 +273,7 @@ export class TransactionalCommitter {
     // them; the records themselves go out in Herald's own produce requests, as the plain producer's do.
     const sender = new ProduceSender(producer, this.#settings, {
       transactionalId: this.#options.transactionalId,
-      identity: () => ({ producerId: producer.producerId!, producerEpoch: producer.producerEpoch! }),
+      identity: () => identityOf(producer),
     });
     this.#sender = sender;
     this.#accumulator = new Accumulator(
@@ -300,7 +301,7 @@ export class TransactionalCommitter {
     const producer = this.#ensureProducer();
     try {
       this.#transaction = await producer.beginTransaction();
-      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+      this.#identity = identityOf(producer);
       return this.#transaction;
     } catch (err) {
       const error = await this.#failed(undefined, err);
@@ -310,29 +311,12 @@ export class TransactionalCommitter {
     }
   }
 
-  /** TxnOffsetCommit of every position in one request, with this member's generation and member id. */
+  /** AddOffsetsToTxn (the library), then one TxnOffsetCommit of every position. */
   async #commitOffsets(transaction: Transaction, positions: RecordPosition[]) {
     const client = this.#member.client();
     await transaction.addConsumer(client);
-    const producer = this.#producer!;
-    const topics = new Map<string, { name: string; partitions: txnOffsetCommitV3.TxnOffsetCommitRequestPartition[] }>();
-    for (const { topic, partition, offset } of positions) {
-      const entry = topics.get(topic) ?? { name: topic, partitions: [] };
-      entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1 });
-      topics.set(topic, entry);
-    }
-    const connection = await this.#coordinatorConnection(client);
-    await txnOffsetCommitV3.api.async(
-      connection,
-      this.#options.transactionalId,
-      client.groupId,
-      producer.producerId!,
-      producer.producerEpoch!,
-      client.generationId,
-      client.memberId ?? '',
-      null,
-      [...topics.values()],
-    );
+    const coordinator = await this.#coordinatorConnection(client);
+    await commitTransactionOffsets(coordinator, this.#options.transactionalId, identityOf(this.#producer!), client, positions);
   }
 
   #coordinatorConnection(client: Consumer) {
@@ -371,7 +355,7 @@ export class TransactionalCommitter {
       const producer = this.#ensureProducer();
       const probe = await producer.beginTransaction();
       await probe.cancel();
-      this.#identity = { producerId: producer.producerId!, producerEpoch: producer.producerEpoch! };
+      this.#identity = identityOf(producer);
       this.#log.warn('a kafka transaction outlived transactionTimeoutMs and was aborted by the broker');
       return new HeraldError(
         'HERALD_TIMEOUT',

@@ -1,0 +1,35 @@
+/**
+ * TxnOffsetCommit of a transaction's input positions: every position in one request (the library's
+ * `Transaction.addOffset` sends one request per offset), with the member's generation and member id (KIP-447), so
+ * a member that lost its partitions in a rebalance cannot commit them.
+ */
+import { type Connection, type Consumer, txnOffsetCommitV3 } from '@platformatic/kafka';
+import type { RecordPosition } from '../port.ts';
+import type { ProducerIdentity } from './record-batches.ts';
+
+/** Commits `positions` in the open transaction of `transactionalId` (its offsets partition already added). */
+export async function commitTransactionOffsets(
+  coordinator: Connection,
+  transactionalId: string,
+  identity: ProducerIdentity,
+  member: Consumer,
+  positions: readonly RecordPosition[],
+): Promise<void> {
+  const topics = new Map<string, { name: string; partitions: txnOffsetCommitV3.TxnOffsetCommitRequestPartition[] }>();
+  for (const { topic, partition, offset } of positions) {
+    const entry = topics.get(topic) ?? { name: topic, partitions: [] };
+    entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1 });
+    topics.set(topic, entry);
+  }
+  await txnOffsetCommitV3.api.async(
+    coordinator,
+    transactionalId,
+    member.groupId,
+    identity.producerId,
+    identity.producerEpoch,
+    member.generationId,
+    member.memberId ?? '',
+    null,
+    [...topics.values()],
+  );
+}
