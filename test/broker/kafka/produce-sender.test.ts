@@ -10,7 +10,11 @@ import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import type { KafkaBrokerSpec } from '../../../src/broker/kafka/options.ts';
 import type { Broker, BrokerRecord } from '../../../src/broker/port.ts';
 import { isHeraldError } from '../../../src/errors.ts';
+import { createEmbeddedBroker } from '../../../src/broker/embedded/index.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
@@ -96,5 +100,27 @@ describe('Kafka produce requests', () => {
       const inOrder = read.map((r) => Number(r.value!.toString()));
       assert.deepEqual(inOrder, [...inOrder].sort((a, b) => a - b));
     }
+  });
+
+  it('a broker gone for good fails a send with HERALD_BROKER_UNAVAILABLE once the retry budget (~10 s) is spent', async (t) => {
+    // A Kafka broker this test can stop: the embedded broker's Kafka listener.
+    const dataDir = await mkdtemp(join(tmpdir(), 'herald-produce-gone-'));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const embedded = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } });
+    await embedded.start();
+    const { host, port } = embedded.kafkaListenerAddress()!;
+    const broker = createKafkaBroker({ kind: 'kafka', bootstrap: [`${host}:${port}`] });
+    t.after(() => broker.stop().catch(() => {}));
+    await broker.start();
+    await broker.admin.createTopic({ name: 'gone', partitions: 1 });
+    const producer = broker.producer();
+    assert.deepEqual((await producer.send([{ topic: 'gone', value: Buffer.from('before') }])).map((p) => p.offset), [0]);
+    await embedded.stop();
+    const started = Date.now();
+    await assert.rejects(producer.send([{ topic: 'gone', value: Buffer.from('after') }]), (err: unknown) =>
+      isHeraldError(err, 'HERALD_BROKER_UNAVAILABLE'),
+    );
+    const took = Date.now() - started;
+    assert.ok(took >= 5_000 && took < 20_000, `gave up after ${took} ms`);
   });
 });
