@@ -1,9 +1,9 @@
 /**
  * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
  * transactions (calls made while one is in flight share the next) — AddPartitionsToTxn (the library), Produce
- * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every position (sent here: the library's `addOffset`
- * sends one request per offset), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible to
- * read_committed readers.
+ * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every
+ * position (`txn-offset-commit.ts`), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible
+ * to read_committed readers.
  *
  * Fencing: the producer's `transactional.id` is the consumer's `transactionalId`. `init()` (at consumer start) runs
  * InitProducerId, which bumps the id's epoch: an older instance (a zombie) is fenced at once and its open
