@@ -111,8 +111,11 @@ export class ProduceSender {
     this.#pool = new ConnectionPool(childClientId(settings, role), { ...settings.base });
   }
 
-  /** Sends `messages` (each with its partition) as one request per leader; resolves with each partition's base offset. */
-  async send(messages: OutgoingMessage[]): Promise<ProduceResult> {
+  /**
+   * Sends `messages` (each with its partition) as one request per leader; resolves with each partition's base
+   * offset. `metadata`: the caller's lookup of their topics, used for the first attempt instead of asking again.
+   */
+  async send(messages: OutgoingMessage[], metadata?: ClusterMetadata): Promise<ProduceResult> {
     const api = (this.#api ??= await this.#negotiate());
     const identity = this.#transactional?.identity() ?? (this.#settings.producer.idempotent ? await this.#ensureIdentity() : null);
     if (identity?.producerId !== this.#sequencesOf?.producerId || identity?.producerEpoch !== this.#sequencesOf?.producerEpoch) {
@@ -121,7 +124,7 @@ export class ProduceSender {
     }
     const pending = this.#encode(messages, identity);
     try {
-      return await this.#sendWithRetries(api, pending);
+      return await this.#sendWithRetries(api, pending, metadata);
     } catch (err) {
       // The batches may or may not have been written: their sequence numbers cannot be reused by the next send.
       this.#identity = undefined;
@@ -154,13 +157,7 @@ export class ProduceSender {
 
   /** One batch per partition, in the order the partitions first appear; sequence numbers handed out now. */
   #encode(messages: OutgoingMessage[], identity: ProducerIdentity | null): PartitionBatch[] {
-    const byPartition = new Map<string, OutgoingMessage[]>();
-    for (const message of messages) {
-      const key = `${message.topic}\0${message.partition}`;
-      const list = byPartition.get(key);
-      if (list === undefined) byPartition.set(key, [message]);
-      else list.push(message);
-    }
+    const byPartition = Map.groupBy(messages, (m) => `${m.topic}\0${m.partition}`);
     const out: PartitionBatch[] = [];
     for (const [key, list] of byPartition) {
       let sequence = 0;
@@ -175,7 +172,11 @@ export class ProduceSender {
     return out;
   }
 
-  async #sendWithRetries(api: ReturnType<typeof produceApi>, batches: PartitionBatch[]): Promise<ProduceResult> {
+  async #sendWithRetries(
+    api: ReturnType<typeof produceApi>,
+    batches: PartitionBatch[],
+    known?: ClusterMetadata,
+  ): Promise<ProduceResult> {
     const offsets: NonNullable<ProduceResult['offsets']> = [];
     const errors: Error[] = [];
     const topics = [...new Set(batches.map((b) => b.topic))];
@@ -185,7 +186,7 @@ export class ProduceSender {
     for (let attempt = 0; ; attempt++) {
       let retriable: PartitionBatch[];
       try {
-        const metadata = await topicsMetadata(this.#client, topics, attempt > 0);
+        const metadata = attempt === 0 && known !== undefined ? known : await topicsMetadata(this.#client, topics, attempt > 0);
         const byLeader = groupByLeader(pending, metadata);
         const results = await Promise.all(
           [...byLeader].map(([leader, list]) => this.#sendTo(api, metadata, leader, list, offsets, errors)),
@@ -225,7 +226,7 @@ export class ProduceSender {
     let refused: ResponseError | undefined;
     try {
       const connection: Connection = await this.#pool.get(metadata.brokers.get(leader)!);
-      response = await api.async(connection, transactionalId, acks, PRODUCE_TIMEOUT_MS, byTopic(batches));
+      response = await api.async(connection, transactionalId, acks, PRODUCE_TIMEOUT_MS, Map.groupBy(batches, (b) => b.topic));
     } catch (err) {
       if (err instanceof ResponseError) {
         // Some partitions failed: the others were written. Their answers are all in the response.
@@ -258,27 +259,13 @@ export class ProduceSender {
 }
 
 function groupByLeader(batches: PartitionBatch[], metadata: ClusterMetadata): Map<number, PartitionBatch[]> {
-  const out = new Map<number, PartitionBatch[]>();
-  for (const b of batches) {
+  return Map.groupBy(batches, (b) => {
     const leader = metadata.topics.get(b.topic)?.partitions[b.partition]?.leader;
     if (leader === undefined || leader < 0 || !metadata.brokers.has(leader)) {
       throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `${b.topic}/${b.partition} has no leader`);
     }
-    const list = out.get(leader);
-    if (list === undefined) out.set(leader, [b]);
-    else list.push(b);
-  }
-  return out;
-}
-
-function byTopic(batches: PartitionBatch[]): Map<string, PartitionBatch[]> {
-  const out = new Map<string, PartitionBatch[]>();
-  for (const b of batches) {
-    const list = out.get(b.topic);
-    if (list === undefined) out.set(b.topic, [b]);
-    else list.push(b);
-  }
-  return out;
+    return leader;
+  });
 }
 
 /** Whether the library marks `err` (and everything it wraps) as worth another attempt, as its own retries do. */

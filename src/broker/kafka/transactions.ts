@@ -284,7 +284,7 @@ export class TransactionalCommitter {
         // AddPartitionsToTxn for the partitions new to the transaction (the library reads topic and partition only).
         await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
         try {
-          return await sender.send(messages);
+          return await sender.send(messages, metadata);
         } catch (err) {
           // The sequence numbers of this epoch are unknown now: the next transaction starts from a new epoch.
           this.#sequencesLost = true;
