@@ -12,23 +12,12 @@ import { KafkaError } from '../../../../src/broker/embedded/kafka-protocol/wire/
 import { uniqueName } from '../helpers.ts';
 import { batch, fetchBody, produceBody } from './batches.ts';
 import { listening } from './helpers.ts';
+import { prng } from '../../../support/prng.ts';
 import { ApiKey, RawClient, requestFrame } from './raw-client.ts';
 
 const SEED = 0x5eed;
 const ROUNDS = 1_500;
 const PARALLEL = 8;
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function validFrames(topic: string, group: string): Buffer[] {
   const bodies: [number, number, object][] = [
