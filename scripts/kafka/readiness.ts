@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaSetupError } from './errors.ts';
 import type { NodeFiles } from './node.ts';
@@ -30,7 +32,7 @@ export async function waitUntilServing(
     for (const starting of pending) {
       if (!isAlive(starting.pid)) throw exited(starting);
     }
-    const served = await Promise.all(pending.map((s) => serves(s.node, expectedBrokers)));
+    const served = await Promise.all(pending.map((s) => serves(s, expectedBrokers)));
     pending = pending.filter((_, i) => !served[i]);
     if (pending.length === 0) return;
     if (Date.now() >= deadline) {
@@ -45,10 +47,29 @@ export async function waitUntilServing(
   }
 }
 
-async function serves(node: NodeSpec, expectedBrokers: number): Promise<boolean> {
+async function serves({ node, files }: StartingNode, expectedBrokers: number): Promise<boolean> {
   const answer = await probeBroker(node.host, node.brokerPort, 1500);
   if (!answer) return false;
+  // Another Kafka-speaking process can take the port between the free-port check and the JVM's bind (Herald's
+  // embedded broker listens on 127.0.0.1:9092 by default): the JVM then fails to bind, and the answer is not ours.
+  const ours = clusterIdOf(files);
+  if (ours !== undefined && answer.clusterId !== ours) {
+    throw new KafkaSetupError(
+      'KAFKA_PORT_TAKEN',
+      `${node.host}:${node.brokerPort} (node ${node.id} broker) answers as cluster ${answer.clusterId}, not this ` +
+        `node's ${ours}: another process took the port while the node started; see ${files.logFile}`,
+    );
+  }
   return answer.brokers.length >= expectedBrokers && answer.brokers.some((b) => b.nodeId === node.id);
+}
+
+/** The cluster id the node was formatted with (its `meta.properties`), if readable. */
+function clusterIdOf(files: NodeFiles): string | undefined {
+  try {
+    return /^cluster\.id=(.+)$/m.exec(readFileSync(join(files.dataDir, 'meta.properties'), 'utf8'))?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function exited({ node, files }: StartingNode): KafkaSetupError {

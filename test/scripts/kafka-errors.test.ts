@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import { createServer } from 'node:net';
@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startDeployment } from '../../scripts/kafka/deployment.ts';
+import type { KafkaSetupError } from '../../scripts/kafka/errors.ts';
 import { kafkaLayout } from '../../scripts/kafka/layout.ts';
 import { nodeFiles } from '../../scripts/kafka/node.ts';
 import { probeBroker } from '../../scripts/kafka/protocol.ts';
 import { waitUntilServing } from '../../scripts/kafka/readiness.ts';
 import type { DeploymentSpec } from '../../scripts/kafka/topology.ts';
+import { listening } from '../broker/embedded/kafka-protocol/helpers.ts';
 import { kafkaCluster, kafkaSingle } from '../support/kafka.ts';
 
 const SCRIPTS = join(import.meta.dirname, '..', '..', 'scripts', 'kafka');
@@ -55,6 +57,20 @@ describe('local Kafka: error paths', () => {
     await assert.rejects(waitUntilServing([{ node, files, pid: child.pid ?? 0 }], 1, 5000), {
       code: 'KAFKA_NODE_EXITED',
       message: `Kafka node 1 exited while starting; see ${files.logFile}`,
+    });
+  });
+
+  it('does not take another Kafka-speaking process on the port for the node it started', async (t) => {
+    // Herald's embedded broker, whose Kafka listener also answers as node 1, took the port before the JVM bound it.
+    const imposter = await listening(t);
+    const files = nodeFiles(kafkaLayout(tempCache(t)), 'single', 1);
+    mkdirSync(files.dataDir, { recursive: true });
+    writeFileSync(join(files.dataDir, 'meta.properties'), 'version=1\ncluster.id=ours-1234\nnode.id=1\n');
+    const node = { id: 1, host: '127.0.0.1', brokerPort: imposter.port, controllerPort: 1, heapMb: 64 };
+    await assert.rejects(waitUntilServing([{ node, files, pid: process.pid }], 1, 5000), (err: KafkaSetupError) => {
+      assert.equal(err.code, 'KAFKA_PORT_TAKEN');
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${imposter.port} \\(node 1 broker\\) answers as cluster .+, not this node's ours-1234`));
+      return true;
     });
   });
 
