@@ -1,7 +1,8 @@
 /** Decoding on the fast path: one pass over the bytes, refusing (with OUTSIDE) whatever it does not cover. */
 import { isUtf8 } from 'node:buffer';
 import { ScalarType } from '@bufbuild/protobuf';
-import { Kind, LENGTH_DELIMITED, MAX_DEPTH, type FieldPlan, type Message, type MessagePlan, OUTSIDE } from './plan.ts';
+import { scalarZeroValue } from '@bufbuild/protobuf/reflect';
+import { Kind, LENGTH_DELIMITED, MAX_DEPTH, type Message, type MessagePlan, OUTSIDE } from './plan.ts';
 
 export interface Reader {
   buf: Buffer;
@@ -59,29 +60,10 @@ function readNested(plan: MessagePlan, reader: Reader, end: number, depth: numbe
 function zeroMessage(plan: MessagePlan): Message {
   const message: Message = { $typeName: plan.typeName };
   for (const field of plan.fields) {
-    if (field.kind === Kind.Scalar) message[field.name] = defaultOf(field);
+    if (field.kind === Kind.Scalar) message[field.name] = scalarZeroValue(field.scalar, false);
     else if (field.kind !== Kind.Message) message[field.name] = [];
   }
   return message;
-}
-
-function defaultOf(field: FieldPlan): unknown {
-  switch (field.scalar) {
-    case ScalarType.STRING:
-      return '';
-    case ScalarType.BOOL:
-      return false;
-    case ScalarType.BYTES:
-      return new Uint8Array(0);
-    case ScalarType.INT64:
-    case ScalarType.UINT64:
-    case ScalarType.SINT64:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return 0n;
-    default:
-      return 0;
-  }
 }
 
 function readScalar(scalar: ScalarType, reader: Reader, end: number): unknown {

@@ -2,7 +2,6 @@
 import { ScalarType } from '@bufbuild/protobuf';
 import { Kind, LENGTH_DELIMITED, type FieldPlan, type Message, type MessagePlan, OUTSIDE } from './plan.ts';
 
-
 /** The encoded size of `message`; the sizes of nested messages are pushed onto `sizes` in the order written. */
 export function measure(plan: MessagePlan, message: Message, sizes: number[]): number {
   if (message.$typeName !== plan.typeName || message.$unknown !== undefined) throw OUTSIDE;
