@@ -73,15 +73,6 @@ interface PendingLog {
 const RUN_RECORDS = 2_048;
 const RUN_BYTES = 1 << 20;
 
-/**
- * Requests held while a sync runs are written at once, without waiting for the sync to end, once they hold this many
- * records: the commit of large requests then runs while the disk syncs instead of after it. Batch ingest (100-event
- * requests, 50 connections) spent ~55% of the time in a sync with the event loop mostly idle, then committed the
- * requests held meanwhile; writing them during the sync gave 4–9% more events/s in alternating runs. Single-record
- * requests (~20 a sync) stay below it and keep their one commit a sync.
- */
-export const HOLD_RECORDS = 512;
-
 function newPending(log: PartitionLog): PendingLog {
   return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false, batches: [] };
 }
@@ -117,10 +108,9 @@ interface Committed {
  * time, and requests made while one runs are written together when it ends, just before the next sync starts:
  * they could not be acknowledged before that sync anyway, and one commit for all of them instead of one per turn
  * saves SQLite's per-commit work (a Kafka producer keeping 5 requests in flight, or 50 HTTP clients, made a commit
- * each) — unless they reach {@link HOLD_RECORDS} records first, when they are written at once. A request that
- * fails rejects with nothing of it written; the in-memory ends of the logs move only after the commit. Consumers
- * may read records once committed, before the sync: only an OS crash can lose those, and then everything written
- * after them too.
+ * each). A request that fails rejects with nothing of it written; the in-memory ends of the logs move only after
+ * the commit. Consumers may read records once committed, before the sync: only an OS crash can lose those, and
+ * then everything written after them too.
  */
 export class Writer {
   readonly #store: Store;
@@ -136,8 +126,6 @@ export class Writer {
   #syncing: Promise<void> | undefined;
   /** Requests made while a sync runs, in order: written when it ends. */
   #held: WriteRequest[] = [];
-  /** Records in {@link #held}. */
-  #heldRecords = 0;
 
   constructor(store: Store, notifier: Notifier, offsets: CommittedOffsets, logger?: Logger) {
     this.#store = store;
@@ -211,19 +199,8 @@ export class Writer {
   }
 
   #writeOrHold(requests: WriteRequest[]): void {
-    if (this.#syncing === undefined) return this.#write(requests);
-    for (const request of requests) {
-      this.#held.push(request);
-      this.#heldRecords += request.records.length;
-    }
-    if (this.#heldRecords >= HOLD_RECORDS) this.#writeHeld();
-  }
-
-  #writeHeld(): void {
-    const held = this.#held;
-    this.#held = [];
-    this.#heldRecords = 0;
-    if (held.length > 0) this.#write(held);
+    if (this.#syncing === undefined) this.#write(requests);
+    else for (const request of requests) this.#held.push(request);
   }
 
   #write(queue: WriteRequest[]): void {
@@ -384,7 +361,9 @@ export class Writer {
       )
       .finally(() => {
         this.#syncing = undefined;
-        this.#writeHeld();
+        const held = this.#held;
+        this.#held = [];
+        if (held.length > 0) this.#write(held);
         this.#sync();
       });
   }

@@ -5,7 +5,7 @@ import { CommittedOffsets } from '../../../src/broker/embedded/offsets.ts';
 import { prepareRecords } from '../../../src/broker/embedded/producer.ts';
 import { Store } from '../../../src/broker/embedded/store.ts';
 import { TopicRegistry } from '../../../src/broker/embedded/topics.ts';
-import { HOLD_RECORDS, Writer } from '../../../src/broker/embedded/writer.ts';
+import { Writer } from '../../../src/broker/embedded/writer.ts';
 import { tempDir } from './helpers.ts';
 
 /** A writer over a fresh store whose log syncs are held until the test releases (or fails) them. */
@@ -29,11 +29,9 @@ async function open(t: TestContext, durability: 'fsync' | 'os') {
     await writer.close();
     store.close();
   });
-  /** Appends `count` records with this value in one request. */
-  const send = (value: string, count = 1) => {
+  const send = (value: string) => {
     const settled = { done: false };
-    const records = Array.from({ length: count }, () => ({ topic: 't', value: Buffer.from(value) }));
-    const sent = writer.append(prepareRecords(topics, records));
+    const sent = writer.append(prepareRecords(topics, [{ topic: 't', value: Buffer.from(value) }]));
     void sent.then(
       () => (settled.done = true),
       () => (settled.done = true),
@@ -71,35 +69,6 @@ describe('embedded writer: durability', () => {
     assert.equal(syncs.length, 2, 'and one sync for them');
     syncs[1].release();
     assert.deepEqual((await Promise.all(held.map((h) => h.sent))).map(([p]) => p.offset), [1, 2, 3]);
-  });
-
-  it("'fsync': requests held while a sync runs are written at once when they reach HOLD_RECORDS records", async (t) => {
-    const { syncs, send, store } = await open(t, 'fsync');
-    let commits = 0;
-    const transaction = store.transaction.bind(store);
-    store.transaction = (fn, durable) => {
-      commits++;
-      return transaction(fn, durable);
-    };
-    const first = send('a');
-    await turn();
-    const small = send('b', HOLD_RECORDS - 2);
-    await turn();
-    assert.equal(commits, 1, 'held below the bound');
-    const large = send('c', 2);
-    await turn();
-    assert.equal(commits, 2, 'written while the sync runs, once the held records reach the bound');
-    assert.equal(syncs.length, 1, 'the sync in flight does not cover them');
-    assert.equal(small.settled.done, false);
-    syncs[0].release();
-    await first.sent;
-    await turn();
-    assert.equal(commits, 2, 'nothing left to write when the sync ends');
-    assert.equal(syncs.length, 2, 'the next sync starts for them at once');
-    assert.equal(large.settled.done, false, 'resolved before its own sync');
-    syncs[1].release();
-    assert.equal((await small.sent)[0].offset, 1);
-    assert.equal((await large.sent)[1].offset, HOLD_RECORDS);
   });
 
   it("'fsync': a send resolves after the log sync that follows its commit; commits meanwhile wait for the next", async (t) => {
