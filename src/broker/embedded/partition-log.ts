@@ -132,13 +132,17 @@ export class PartitionLog {
    * first row's and its leader epoch to 0, as Herald's own batches carry. Returns the batch, for {@link committed}.
    */
   insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): Buffer {
-    const first = rows[start][0];
+    let ts = rows[start][1];
+    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
+    return this.insertEncodedSpan(rows[start][0], rows[end - 1][0], ts, size, batch);
+  }
+
+  /** Stores `batch` as {@link insertEncoded} does, for records at offsets `[first, last]` whose largest timestamp is `maxTimestamp`. */
+  insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer): Buffer {
     batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
     batch.writeUInt32BE(first % 4_294_967_296, 4);
     batch.writeInt32BE(0, 12);
-    let ts = rows[start][1];
-    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    this.#table.insertBatch(rows[end - 1][0], first, ts, size, batch);
+    this.#table.insertBatch(last, first, maxTimestamp, size, batch);
     return batch;
   }
 

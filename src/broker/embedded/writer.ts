@@ -6,6 +6,7 @@ import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { OpenTransaction } from './open-transaction.ts';
 import type { PartitionLog } from './partition-log.ts';
+import type { PlainRecords } from './kafka-protocol/records/plain.ts';
 import type { RecordRow } from './records.ts';
 import { type Store, storageError } from './store.ts';
 
@@ -39,10 +40,25 @@ interface WriteRequest {
    * with its offsets set, instead of being encoded again.
    */
   encoded: Buffer | undefined;
+  /** A Kafka producer's batch stored as it came, summed up instead of decoded (`records` is then empty). */
+  plain: PlainAppend | undefined;
   /** Ends a transaction: commit (its records become visible) or abort (its records are removed). */
   ending: { transaction: OpenTransaction; commit: boolean } | undefined;
   resolve(positions: RecordPosition[]): void;
   reject(err: unknown): void;
+}
+
+/** See {@link Writer.appendPlain}. */
+interface PlainAppend {
+  log: PartitionLog;
+  records: PlainRecords;
+  batch: Buffer;
+}
+
+/** A run stored as a producer sent it: its batch, and for a plain append its offsets and largest timestamp. */
+interface EncodedRun {
+  batch: Buffer;
+  span: [first: number, last: number, maxTimestamp: number] | undefined;
 }
 
 /**
@@ -59,7 +75,7 @@ interface PendingLog {
   /** `recordSize` sum of each run. */
   runSizes: number[];
   /** A run's batch as it is to be stored, by run index, when it came encoded (see `WriteRequest.encoded`). */
-  encoded: Map<number, Buffer> | undefined;
+  encoded: Map<number, EncodedRun> | undefined;
   /** Whether the last run takes no more records (it belongs to a transaction's request). */
   sealed: boolean;
   /** The batches stored, for the tail cache once committed. */
@@ -93,6 +109,24 @@ function addToRun(p: PendingLog, offset: number, record: AppendRecord, startsOwn
     p.runSizes[last] += record.size;
   }
   p.rows.push([offset, record.timestamp, record.key, record.value, record.headers]);
+}
+
+/**
+ * Adds a plain append to `p` as a run of its own (with no rows: its batch is stored as it came); with `run` (its
+ * request belongs to a transaction), notes its offsets there. Returns where it lands.
+ */
+function appendPlainRun(p: PendingLog, plain: PlainAppend, run: Map<PartitionLog, [number, number]> | undefined): RecordPosition {
+  const { log, records, batch } = plain;
+  const first = p.next;
+  const last = first + records.count - 1;
+  p.next += records.count;
+  p.bytes += records.size;
+  p.runStarts.push(p.rows.length);
+  p.runSizes.push(records.size);
+  p.sealed = true;
+  (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch, span: [first, last, records.maxTimestamp] });
+  run?.set(log, [first, last]);
+  return { topic: log.topic.name, partition: log.partition, offset: first };
 }
 
 /** Requests committed together, to settle once the log is synced. */
@@ -153,6 +187,17 @@ export class Writer {
   }
 
   /**
+   * Appends `batch` (for `log`, a normal topic's), a Kafka producer's uncompressed v2 batch of plain records summed
+   * up as `records` (see `scanPlain`), as it came — its base offset set to where it lands. Resolves with that
+   * offset. As {@link appendEncoded} otherwise, without a record object per record.
+   */
+  appendPlain(log: PartitionLog, records: PlainRecords, batch: Buffer, transaction?: OpenTransaction): Promise<number> {
+    return this.#enqueue([], [], undefined, transaction, undefined, undefined, { log, records, batch }).then(
+      ([position]) => position.offset,
+    );
+  }
+
+  /**
    * Ends `transaction` in one write: committing makes its records visible and commits `offsets` (its
    * TxnOffsetCommits) with them; aborting removes its records from the logs (offsets are not committed). Either way
    * the partitions' last stable offsets move on and their readers are woken. The caller waits for the
@@ -186,10 +231,11 @@ export class Writer {
     transaction?: OpenTransaction,
     ending?: WriteRequest['ending'],
     encoded?: Buffer,
+    plain?: PlainAppend,
   ): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
     return new Promise((resolve, reject) =>
-      this.#queue.push({ records, offsets, check, transaction, ending, encoded, resolve, reject }),
+      this.#queue.push({ records, offsets, check, transaction, ending, encoded, plain, resolve, reject }),
     );
   }
 
@@ -206,7 +252,10 @@ export class Writer {
   #write(queue: WriteRequest[]): void {
     const live: WriteRequest[] = [];
     for (const request of queue) {
-      const gone = request.records.find((r) => r.log.topic.deleted) ?? request.offsets.find((o) => o.log.topic.deleted);
+      const gone =
+        (request.plain?.log.topic.deleted ? request.plain : undefined) ??
+        request.records.find((r) => r.log.topic.deleted) ??
+        request.offsets.find((o) => o.log.topic.deleted);
       if (gone === undefined) {
         try {
           request.check?.();
@@ -232,8 +281,13 @@ export class Writer {
     /** Per request of an open transaction: the offsets `[first, last]` it gets in each partition. */
     const runs: (Map<PartitionLog, [number, number]> | undefined)[] = [];
     for (const request of live) {
-      const positions: RecordPosition[] = new Array(request.records.length);
       const run = request.transaction === undefined ? undefined : new Map<PartitionLog, [number, number]>();
+      if (request.plain !== undefined) {
+        results.push([appendPlainRun(pendingOf(request.plain.log), request.plain, run)]);
+        runs.push(run);
+        continue;
+      }
+      const positions: RecordPosition[] = new Array(request.records.length);
       for (let i = 0; i < request.records.length; i++) {
         const record = request.records[i];
         const log = record.log;
@@ -254,7 +308,7 @@ export class Writer {
       if (request.encoded !== undefined && request.records.length > 0) {
         const p = pendingOf(request.records[0].log);
         p.sealed = true;
-        (p.encoded ??= new Map()).set(p.runStarts.length - 1, request.encoded);
+        (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch: request.encoded, span: undefined });
       }
       results.push(positions);
       runs.push(run);
@@ -272,7 +326,9 @@ export class Writer {
             p.batches.push(
               encoded === undefined
                 ? log.insert(p.rows, p.runStarts[r], end, p.runSizes[r])
-                : log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded),
+                : encoded.span === undefined
+                  ? log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded.batch)
+                  : log.insertEncodedSpan(...encoded.span, p.runSizes[r], encoded.batch),
             );
           }
         }

@@ -1,6 +1,7 @@
 import { recordSize, storedHeaders } from '../../records.ts';
 import type { AppendRecord } from '../../writer.ts';
 import { BatchError, decodeBatches, type IncomingBatch } from '../records/batch.ts';
+import type { PlainRecords } from '../records/plain.ts';
 import { HeaderError, toHeraldHeaders } from '../records/headers.ts';
 import { KafkaError, type KafkaErrorCode } from '../wire/errors.ts';
 import { array, field, message } from '../wire/schema.ts';
@@ -49,15 +50,31 @@ class RefusedBatch extends Error {
   }
 }
 
-/** The records of validated batches, ready for the writer; refuses what Herald cannot store unchanged. */
+/**
+ * Whether `batch` is stored as it came without decoding its records (see `Writer.appendPlain`): its records are
+ * plain, carry their own timestamps (not the append time), their offset deltas run to the batch's last, and a
+ * compacted topic gets a key with each.
+ */
+function plainFor(batch: IncomingBatch, log: AppendRecord['log'], appendTime: number | null): PlainRecords | undefined {
+  const plain = batch.plain;
+  if (plain === undefined || batch.control || batch.logAppendTime || appendTime !== null) return undefined;
+  if (batch.lastOffsetDelta !== plain.count - 1 || (plain.nullKeys && log.topic.compacted)) return undefined;
+  return plain;
+}
+
+/**
+ * The records of validated batches, ready for the writer (`undefined` for a batch stored as it came without them,
+ * see {@link plainFor}); refuses what Herald cannot store unchanged.
+ */
 function toAppendRecords(
   batches: IncomingBatch[],
   log: AppendRecord['log'],
   appendTime: number | null,
-): AppendRecord[][] {
+): (AppendRecord[] | undefined)[] {
   const compacted = log.topic.compacted;
   const now = Date.now();
   return batches.map((batch) => {
+    if (plainFor(batch, log, appendTime) !== undefined) return undefined;
     if (batch.control) throw new RefusedBatch(KafkaError.INVALID_RECORD, 'control batches are written by brokers only');
     return batch.records.map((record) => {
       if (compacted && record.key === null) {
@@ -113,11 +130,11 @@ function producePartition(
   const log = topic?.logs[index];
   if (log === undefined) return Promise.resolve(failure(index, missingTopicCode(topicName), null));
   let batches: IncomingBatch[];
-  let prepared: AppendRecord[][];
+  let prepared: (AppendRecord[] | undefined)[];
   const appendTime = log.topic.configs['message.timestamp.type'] === 'LogAppendTime' ? Date.now() : null;
   try {
     if (records === null || records.length === 0) throw new RefusedBatch(KafkaError.CORRUPT_MESSAGE, 'no records');
-    batches = decodeBatches(records, broker.options.maxFrameBytes);
+    batches = decodeBatches(records, broker.options.maxFrameBytes, true);
     prepared = toAppendRecords(batches, log, appendTime);
   } catch (err) {
     if (err instanceof BatchError || err instanceof RefusedBatch) return Promise.resolve(failure(index, err.code, err.message));
@@ -126,12 +143,14 @@ function producePartition(
   const offsets: Promise<number>[] = [];
   for (let i = 0; i < batches.length; i++) {
     const batch = batches[i];
-    if (prepared[i].length === 0) continue;
+    const plain = prepared[i] === undefined ? plainFor(batch, log, appendTime) : undefined;
+    const count = plain?.count ?? prepared[i]!.length;
+    if (count === 0) continue;
     const transactional = batch.transactional ? broker.transactions.checkProduce(batch.producerId, batch.producerEpoch, log) : undefined;
     const verdict =
       transactional !== undefined && 'code' in transactional
         ? ({ kind: 'error', ...transactional } as const)
-        : broker.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, prepared[i].length, log.id);
+        : broker.producers.check(batch.producerId, batch.producerEpoch, batch.baseSequence, count, log.id);
     if (verdict.kind === 'error') {
       if (offsets.length === 0) return Promise.resolve(failure(index, verdict.code, verdict.message));
       break; // earlier batches of this request are written; the producer's retry finds them as duplicates
@@ -144,10 +163,15 @@ function producePartition(
     const transaction = transactional === undefined || 'code' in transactional ? undefined : transactional;
     try {
       const writer = broker.writer();
-      const written = storesAsSent(batch, prepared[i])
-        ? writer.appendEncoded(prepared[i], batch.bytes, transaction?.transaction)
-        : writer.append(prepared[i], transaction?.transaction);
-      appended = written.then((positions) => positions[0].offset);
+      const records = prepared[i];
+      if (records === undefined) {
+        appended = writer.appendPlain(log, plain!, batch.bytes, transaction?.transaction);
+      } else {
+        const written = storesAsSent(batch, records)
+          ? writer.appendEncoded(records, batch.bytes, transaction?.transaction)
+          : writer.append(records, transaction?.transaction);
+        appended = written.then((positions) => positions[0].offset);
+      }
     } catch (err) {
       appended = Promise.reject(err);
     }

@@ -15,6 +15,7 @@ import { utf8Length, writeUtf8 } from '../../../../kit/utf8.ts';
 import { crc32c } from '../wire/crc32c.ts';
 import { Reader } from '../wire/reader.ts';
 import { decompress, DecompressError } from './compression/index.ts';
+import { type PlainRecords, scanPlain } from './plain.ts';
 
 /** Bytes before the records. */
 export const BATCH_HEADER = 61;
@@ -51,6 +52,11 @@ export interface IncomingBatch {
   transactional: boolean;
   control: boolean;
   records: IncomingRecord[];
+  /**
+   * With {@link decodeBatches}' `plain`: set when the batch is uncompressed and every record plain (see
+   * `scanPlain`); `records` is then decoded only when first read.
+   */
+  plain?: PlainRecords;
   /** The batch's bytes as sent: a view into the request. */
   bytes: Buffer;
 }
@@ -105,9 +111,10 @@ function readRecords(r: Reader, count: number, baseTimestamp: number): IncomingR
 
 /**
  * Decodes the `records` field of a produce request: one or more v2 batches. `maxBytes` bounds what compressed
- * records may inflate to. Throws {@link BatchError} for anything Kafka would refuse.
+ * records may inflate to. Throws {@link BatchError} for anything Kafka would refuse. With `plain`, a batch of plain
+ * records is only summed up (`IncomingBatch.plain`), and its records decoded if and when read.
  */
-export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
+export function decodeBatches(data: Buffer, maxBytes: number, plain = false): IncomingBatch[] {
   const batches: IncomingBatch[] = [];
   let at = 0;
   while (at < data.length) {
@@ -133,9 +140,13 @@ export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
     const compression = attributes & 7;
     // Every record takes at least 7 bytes: a larger count is a lie.
     if (count < 0 || count > (compression === 0 ? end - r.pos : maxBytes)) throw corrupt(`record count ${count}`);
-    let records: IncomingRecord[];
+    const recordsAt = r.pos;
+    const summary = plain && compression === 0 && count > 0 ? scanPlain(data, recordsAt, end, count, baseTimestamp) : undefined;
+    let records: IncomingRecord[] | undefined;
     try {
-      if (compression === 0) {
+      if (summary !== undefined) {
+        records = undefined;
+      } else if (compression === 0) {
         records = readRecords(r, count, baseTimestamp);
       } else {
         const inflated = decompress(compression, data.subarray(r.pos, end), maxBytes);
@@ -157,7 +168,12 @@ export function decodeBatches(data: Buffer, maxBytes: number): IncomingBatch[] {
       logAppendTime: (attributes & 0x08) !== 0,
       transactional: (attributes & TRANSACTIONAL_ATTRIBUTE) !== 0,
       control: (attributes & 0x20) !== 0,
-      records,
+      get records() {
+        // Plain records are well formed: the scan read them all.
+        records ??= readRecords(new Reader(data, recordsAt, end), count, baseTimestamp);
+        return records;
+      },
+      ...(summary === undefined ? {} : { plain: summary }),
       bytes: data.subarray(at, end),
     });
     at = end;
