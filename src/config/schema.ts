@@ -83,6 +83,14 @@ export const platformSchema = {
         password: string('', 'Kafka listener: SASL/PLAIN password'),
       },
     },
+    transactions: {
+      intervalMs: integer(
+        20,
+        'Kafka: least time between two transactions of a processor instance (more records each under load)',
+        0,
+        60_000,
+      ),
+    },
     producer: {
       acks: oneOf('all', 'Kafka producer acknowledgements', ['all', 'leader']),
       lingerMs: integer(0, 'Kafka producer: wait this long to batch sends', 0, 60_000),

@@ -41,6 +41,7 @@ export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
       lingerMs: broker.producer.lingerMs,
       compression: broker.producer.compression,
     },
+    transactions: { intervalMs: broker.transactions.intervalMs },
   };
   if (broker.replicationFactor > 0) spec.replicationFactor = broker.replicationFactor;
   if (broker.sasl.mechanism !== 'none') {

@@ -1,6 +1,7 @@
 /**
  * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
- * transactions (calls made while one is in flight share the next) — AddPartitionsToTxn (the library), Produce
+ * transactions (calls made while one is in flight, or within `transactions.intervalMs` of its start, share the
+ * next) — AddPartitionsToTxn (the library), Produce
  * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every
  * position (`txn-offset-commit.ts`), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible
  * to read_committed readers.
@@ -86,6 +87,8 @@ export class TransactionalCommitter {
   #queue: Promise<unknown> = Promise.resolve();
   #pending: PendingCall[] = [];
   #drainScheduled = false;
+  /** When the last transaction started (`performance.now()`). */
+  #lastStart = -Infinity;
   #fenced: HeraldError | undefined;
   /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
   #identity: ProducerIdentity | undefined;
@@ -145,7 +148,11 @@ export class TransactionalCommitter {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    void this.#serialize(() => {
+    void this.#serialize(async () => {
+      // Transactions start at least `transactionIntervalMs` apart: calls made meanwhile join the next one.
+      const wait = this.#lastStart + this.#settings.transactionIntervalMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.#lastStart = performance.now();
       this.#drainScheduled = false;
       return this.#drain();
     });

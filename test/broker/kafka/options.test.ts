@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KafkaBrokerSpec } from '../../../src/broker/index.ts';
 import { resolveConsumerOptions } from '../../../src/broker/kafka/consumer-options.ts';
-import { DEFAULT_BATCH_BYTES, resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { DEFAULT_BATCH_BYTES, DEFAULT_TRANSACTION_INTERVAL_MS, resolveSettings } from '../../../src/broker/kafka/options.ts';
 import { topicConfigs } from '../../../src/broker/kafka/topics.ts';
 import { HeraldError } from '../../../src/errors.ts';
 
@@ -33,6 +33,8 @@ describe('kafka adapter: broker spec to client options', () => {
     });
     assert.equal(settings.clientId, 'herald');
     assert.equal(settings.replicationFactor, -1);
+    assert.equal(settings.transactionIntervalMs, DEFAULT_TRANSACTION_INTERVAL_MS);
+    assert.equal(resolveSettings(spec({ transactions: { intervalMs: 0 } })).transactionIntervalMs, 0);
     assert.deepEqual(settings.base.bootstrapBrokers, ['127.0.0.1:9092']);
     assert.equal(settings.base.sasl, undefined);
     assert.equal(settings.base.tls, undefined);
@@ -95,6 +97,11 @@ describe('kafka adapter: broker spec to client options', () => {
       () => resolveSettings(spec({ producer: { lingerMs: -1 } })),
       'HERALD_CONFIG_INVALID',
       'producer.lingerMs',
+    );
+    throwsCode(
+      () => resolveSettings(spec({ transactions: { intervalMs: 1.5 } })),
+      'HERALD_CONFIG_INVALID',
+      'transactions.intervalMs',
     );
     throwsCode(
       () => resolveSettings(spec({ producer: { batchBytes: 0 } })),

@@ -283,3 +283,35 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
     assert.deepEqual(got.map((r) => r.value?.toString()), ['a', 'c']);
   });
 });
+
+describe('kafka transactions: spacing', () => {
+  it('transactions start transactions.intervalMs apart: commits made meanwhile share one; a lone commit goes at once', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'spaced');
+    const INTERVAL = 1_000;
+    const committer = new TransactionalCommitter(
+      resolveSettings({ kind: 'kafka', bootstrap, transactions: { intervalMs: INTERVAL } }),
+      { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
+      { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
+      pino({ enabled: false }),
+    );
+    t.after(() => committer.close());
+    await committer.init();
+    const commit = (value: string) => committer.commit([{ topic: output, value: Buffer.from(value) }], []);
+    const started = performance.now();
+    const [a] = await commit('a');
+    const meanwhile = [commit('b')];
+    await sleep(50);
+    meanwhile.push(commit('c'), commit('d'));
+    const [[b], [c], [d]] = await Promise.all(meanwhile);
+    assert.ok(performance.now() - started >= INTERVAL, 'the second transaction started before the interval passed');
+    // One transaction: consecutive offsets, then its marker; three would each be followed by a marker.
+    assert.deepEqual([b.offset, c.offset, d.offset], [a.offset + 2, a.offset + 3, a.offset + 4]);
+    await sleep(INTERVAL);
+    const alone = performance.now();
+    await commit('e');
+    assert.ok(performance.now() - alone < INTERVAL * 0.8, 'a commit long after the last transaction waited');
+  });
+});
