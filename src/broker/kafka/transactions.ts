@@ -1,7 +1,7 @@
 /**
  * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
- * transactions (calls made while one is in flight, or within `transactions.intervalMs` of its start, share the
- * next) — AddPartitionsToTxn (the library), Produce
+ * transactions (calls made while one is in flight share the next, which under such load starts
+ * `transactions.intervalMs` after it) — AddPartitionsToTxn (the library), Produce
  * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every
  * position (`txn-offset-commit.ts`), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible
  * to read_committed readers.
@@ -50,6 +50,8 @@ type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, st
 
 /** Calls waiting for a transaction share one, up to this many records. */
 const MAX_RECORDS_PER_TRANSACTION = 50_000;
+/** A transaction with this many records (or several calls) means load: the next one is spaced (see `#scheduleDrain`). */
+const LOADED_RECORDS = 16;
 
 interface PendingCall {
   records: OutgoingRecord[];
@@ -89,6 +91,10 @@ export class TransactionalCommitter {
   #drainScheduled = false;
   /** When the last transaction started (`performance.now()`). */
   #lastStart = -Infinity;
+  /** Whether a transaction (a drain) is running. */
+  #transacting = false;
+  /** Whether the last transaction carried several calls or at least {@link LOADED_RECORDS} records. */
+  #loaded = false;
   #fenced: HeraldError | undefined;
   /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
   #identity: ProducerIdentity | undefined;
@@ -148,13 +154,21 @@ export class TransactionalCommitter {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
+    // Under load — a call made while a transaction runs, or after one that carried several calls or many records —
+    // the next transaction starts `transactionIntervalMs` after the last one's start, and calls made meanwhile join
+    // it. Otherwise it starts at once: a sparse commit does not wait.
+    const spaced = this.#transacting || this.#loaded;
     void this.#serialize(async () => {
-      // Transactions start at least `transactionIntervalMs` apart: calls made meanwhile join the next one.
-      const wait = this.#lastStart + this.#settings.transactionIntervalMs - performance.now();
+      const wait = spaced ? this.#lastStart + this.#settings.transactionIntervalMs - performance.now() : 0;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       this.#lastStart = performance.now();
       this.#drainScheduled = false;
-      return this.#drain();
+      this.#transacting = true;
+      try {
+        await this.#drain();
+      } finally {
+        this.#transacting = false;
+      }
     });
   }
 
@@ -173,6 +187,7 @@ export class TransactionalCommitter {
       count += call.records.length;
       calls.push(call);
     }
+    this.#loaded = calls.length > 1 || count >= LOADED_RECORDS;
     if (this.#pending.length > 0) this.#scheduleDrain();
     const stop = this.#fenced ?? (this.#closed ? new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed') : null);
     if (stop !== null) {

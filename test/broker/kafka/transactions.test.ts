@@ -285,7 +285,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
 });
 
 describe('kafka transactions: spacing', () => {
-  it('transactions start transactions.intervalMs apart: commits made meanwhile share one; a lone commit goes at once', async (t) => {
+  it('under load transactions start transactions.intervalMs apart, sharing the calls made meanwhile; sparse commits go at once', async (t) => {
     const opened = await open(t);
     if (opened === undefined) return;
     const { broker, bootstrap } = opened;
@@ -300,18 +300,32 @@ describe('kafka transactions: spacing', () => {
     t.after(() => committer.close());
     await committer.init();
     const commit = (value: string) => committer.commit([{ topic: output, value: Buffer.from(value) }], []);
+    const timed = async (value: string) => {
+      const start = performance.now();
+      const [position] = await commit(value);
+      return { offset: position.offset, ms: performance.now() - start };
+    };
     const started = performance.now();
-    const [a] = await commit('a');
+    const first = commit('a');
+    // Made while the first transaction runs (its five requests take milliseconds; these follow within a turn or
+    // two): they wait for the interval and share one transaction.
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
     const meanwhile = [commit('b')];
-    await sleep(50);
+    await turn();
     meanwhile.push(commit('c'), commit('d'));
-    const [[b], [c], [d]] = await Promise.all(meanwhile);
+    const [[a], [b], [c], [d]] = await Promise.all([first, ...meanwhile]);
     assert.ok(performance.now() - started >= INTERVAL, 'the second transaction started before the interval passed');
     // One transaction: consecutive offsets, then its marker; three would each be followed by a marker.
     assert.deepEqual([b.offset, c.offset, d.offset], [a.offset + 2, a.offset + 3, a.offset + 4]);
+    // Right after a transaction of several calls (load): spaced too.
+    const afterLoad = await timed('e');
+    assert.ok(afterLoad.ms >= INTERVAL / 2, `a commit right after a loaded transaction waited only ${afterLoad.ms} ms`);
+    // Right after a transaction of one call and record, or long after any: at once.
+    const sparse = await timed('f');
+    assert.ok(sparse.ms < INTERVAL * 0.8, `a commit after a one-record transaction waited ${sparse.ms} ms`);
     await sleep(INTERVAL);
-    const alone = performance.now();
-    await commit('e');
-    assert.ok(performance.now() - alone < INTERVAL * 0.8, 'a commit long after the last transaction waited');
+    const later = await timed('g');
+    assert.ok(later.ms < INTERVAL * 0.8, `a commit long after the last transaction waited ${later.ms} ms`);
   });
 });
