@@ -1,10 +1,9 @@
 /**
  * `GroupConsumer.commitTransaction` on Kafka: a transactional producer owned by one group member. Calls become Kafka
- * transactions (calls made while one is in flight share the next, which under such load starts
- * `transactions.intervalMs` after it) — AddPartitionsToTxn (the library), Produce
- * (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the library), ONE TxnOffsetCommit carrying every
- * position (`txn-offset-commit.ts`), EndTxn — aborted on any failure, so a call that rejects leaves nothing visible
- * to read_committed readers.
+ * transactions (calls made while one is in flight share the next, spaced under load: `transaction-spacing.ts`) —
+ * AddPartitionsToTxn (the library), Produce (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the
+ * library), ONE TxnOffsetCommit carrying every position (`txn-offset-commit.ts`), EndTxn — aborted on any failure,
+ * so a call that rejects leaves nothing visible to read_committed readers.
  *
  * Fencing: the producer's `transactional.id` is the consumer's `transactionalId`. `init()` (at consumer start) runs
  * InitProducerId, which bumps the id's epoch: an older instance (a zombie) is fenced at once and its open
@@ -42,6 +41,7 @@ import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
+import { TransactionSpacing } from './transaction-spacing.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 import { commitTransactionOffsets } from './txn-offset-commit.ts';
 
@@ -50,8 +50,6 @@ type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, st
 
 /** Calls waiting for a transaction share one, up to this many records. */
 const MAX_RECORDS_PER_TRANSACTION = 50_000;
-/** A transaction with this many records (or several calls) means load: the next one is spaced (see `#scheduleDrain`). */
-const LOADED_RECORDS = 16;
 
 interface PendingCall {
   records: OutgoingRecord[];
@@ -89,12 +87,7 @@ export class TransactionalCommitter {
   #queue: Promise<unknown> = Promise.resolve();
   #pending: PendingCall[] = [];
   #drainScheduled = false;
-  /** When the last transaction started (`performance.now()`). */
-  #lastStart = -Infinity;
-  /** Whether a transaction (a drain) is running. */
-  #transacting = false;
-  /** Whether the last transaction carried several calls or at least {@link LOADED_RECORDS} records. */
-  #loaded = false;
+  readonly #spacing: TransactionSpacing;
   #fenced: HeraldError | undefined;
   /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
   #identity: ProducerIdentity | undefined;
@@ -104,6 +97,7 @@ export class TransactionalCommitter {
     this.#settings = settings;
     this.#options = options;
     this.#member = member;
+    this.#spacing = new TransactionSpacing(settings.transactionIntervalMs);
     this.#log = log.child({ transactionalId: options.transactionalId });
   }
 
@@ -154,21 +148,12 @@ export class TransactionalCommitter {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    // Under load — a call made while a transaction runs, or after one that carried several calls or many records —
-    // the next transaction starts `transactionIntervalMs` after the last one's start, and calls made meanwhile join
-    // it. Otherwise it starts at once: a sparse commit does not wait.
-    const spaced = this.#transacting || this.#loaded;
+    const delay = this.#spacing.schedule();
     void this.#serialize(async () => {
-      const wait = spaced ? this.#lastStart + this.#settings.transactionIntervalMs - performance.now() : 0;
+      const wait = delay();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.#lastStart = performance.now();
       this.#drainScheduled = false;
-      this.#transacting = true;
-      try {
-        await this.#drain();
-      } finally {
-        this.#transacting = false;
-      }
+      await this.#drain().finally(() => this.#spacing.ended());
     });
   }
 
@@ -187,7 +172,7 @@ export class TransactionalCommitter {
       count += call.records.length;
       calls.push(call);
     }
-    this.#loaded = calls.length > 1 || count >= LOADED_RECORDS;
+    this.#spacing.started(calls.length, count);
     if (this.#pending.length > 0) this.#scheduleDrain();
     const stop = this.#fenced ?? (this.#closed ? new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed') : null);
     if (stop !== null) {
