@@ -2,11 +2,21 @@
  * The records of one write bound for one partition log, gathered into runs before the write's transaction stores
  * each run as one batch (see `Writer`).
  */
-import type { RecordPosition } from '../port.ts';
+import type { Headers, RecordPosition } from '../port.ts';
 import type { PlainRecords } from './kafka-protocol/records/plain.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { RecordRow } from './records.ts';
-import type { AppendRecord } from './writer.ts';
+
+/** A validated record bound for one partition log. */
+export interface AppendRecord {
+  log: PartitionLog;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Headers | null;
+  /** `recordSize` of the record. */
+  size: number;
+}
 
 /** A Kafka producer's batch of plain records, stored as it came: see `Writer.appendPlain`. */
 export interface PlainAppend {

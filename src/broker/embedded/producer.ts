@@ -5,7 +5,8 @@ import { recordSize, storedHeaders } from './records.ts';
 import type { TopicState } from './partition-log.ts';
 import type { TopicRegistry } from './topics.ts';
 import { checkOutgoing } from '../rules.ts';
-import type { AppendRecord, Writer } from './writer.ts';
+import type { AppendRecord } from './pending-log.ts';
+import type { Writer } from './writer.ts';
 
 /**
  * Checks every record (the port's rules, then the topics and partitions they name) and resolves its partition,

@@ -1,25 +1,22 @@
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import { TurnBatcher } from '../../kit/turn-batcher.ts';
-import type { Headers, RecordPosition } from '../port.ts';
+import type { RecordPosition } from '../port.ts';
 import type { Notifier } from './notifier.ts';
 import type { CommittedOffsets } from './offsets.ts';
 import type { OpenTransaction } from './open-transaction.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { PlainRecords } from './kafka-protocol/records/plain.ts';
-import { addToRun, appendPlainRun, insertRuns, newPending, type PendingLog, type PlainAppend } from './pending-log.ts';
+import {
+  addToRun,
+  type AppendRecord,
+  appendPlainRun,
+  insertRuns,
+  newPending,
+  type PendingLog,
+  type PlainAppend,
+} from './pending-log.ts';
 import { type Store, storageError } from './store.ts';
-
-/** A validated record bound for one partition log. */
-export interface AppendRecord {
-  log: PartitionLog;
-  timestamp: number;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: Headers | null;
-  /** `recordSize` of the record. */
-  size: number;
-}
 
 /** A committed offset bound for one group and log. */
 export interface OffsetCommit {

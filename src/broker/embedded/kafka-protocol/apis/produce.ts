@@ -1,5 +1,5 @@
 import { recordSize, storedHeaders } from '../../records.ts';
-import type { AppendRecord } from '../../writer.ts';
+import type { AppendRecord } from '../../pending-log.ts';
 import { BatchError, decodeBatches, type IncomingBatch } from '../records/batch.ts';
 import type { PlainRecords } from '../records/plain.ts';
 import { HeaderError, toHeraldHeaders } from '../records/headers.ts';
