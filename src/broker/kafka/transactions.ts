@@ -21,7 +21,6 @@
  * broker still holds open for this id and starts a new epoch.
  */
 import {
-  type ClusterMetadata,
   type Consumer,
   ConnectionPool,
   type MessageRecord,
@@ -42,21 +41,12 @@ import { childClientId, type KafkaSettings } from './options.ts';
 import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
 import { TransactionSpacing } from './transaction-spacing.ts';
-import { type PreparedMessages, toMessages } from './producer.ts';
+import type { PreparedMessages } from './producer.ts';
+import { mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
 import { commitTransactionOffsets } from './txn-offset-commit.ts';
 
 /** The library's transaction object (its class is not exported by name). */
 type Transaction = Awaited<ReturnType<LibraryProducer<Buffer, Buffer, string, string>['beginTransaction']>>;
-
-/** Calls waiting for a transaction share one, up to this many records. */
-const MAX_RECORDS_PER_TRANSACTION = 50_000;
-
-interface PendingCall {
-  records: OutgoingRecord[];
-  positions: RecordPosition[];
-  resolve(positions: RecordPosition[]): void;
-  reject(err: unknown): void;
-}
 
 export interface TransactionalOptions {
   transactionalId: string;
@@ -163,76 +153,28 @@ export class TransactionalCommitter {
     }
   }
 
-  /** Runs the calls waiting now (up to {@link MAX_RECORDS_PER_TRANSACTION} records) as one transaction. */
+  /** Runs the calls waiting now (up to `MAX_RECORDS_PER_TRANSACTION` records) as one transaction. */
   async #drain(): Promise<void> {
-    const calls: PendingCall[] = [];
-    let count = 0;
-    while (this.#pending.length > 0 && (calls.length === 0 || count + this.#pending[0].records.length <= MAX_RECORDS_PER_TRANSACTION)) {
-      const call = this.#pending.shift()!;
-      count += call.records.length;
-      calls.push(call);
-    }
-    this.#spacing.started(calls.length, count);
+    const { calls, records } = takeCalls(this.#pending);
+    this.#spacing.started(calls.length, records);
     if (this.#pending.length > 0) this.#scheduleDrain();
     const stop = this.#fenced ?? (this.#closed ? new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed') : null);
     if (stop !== null) {
       for (const call of calls) call.reject(stop);
       return;
     }
-    const prepared = await this.#prepare(calls);
+    // Ownership is checked again: it may have changed while earlier transactions ran.
+    const prepared = await prepareCalls(this.#ensureProducer(), calls, (p) => this.#checkOwned(p), this.#roundRobin);
     if (prepared.length === 0) return;
-    const messages: PreparedMessages = { messages: [], sizes: [], timestamps: [] };
-    const offsets = new Map<string, RecordPosition>();
-    for (const { call, messages: m } of prepared) {
-      messages.messages.push(...m.messages);
-      messages.sizes.push(...m.sizes);
-      messages.timestamps.push(...m.timestamps);
-      for (const p of call.positions) offsets.set(`${p.topic}\0${p.partition}`, p);
-    }
+    const { messages, offsets } = mergeCalls(prepared);
     let written: RecordPosition[];
     try {
-      written = await this.#transact(messages, [...offsets.values()]);
+      written = await this.#transact(messages, offsets);
     } catch (err) {
       for (const { call } of prepared) call.reject(err);
       return;
     }
-    let at = 0;
-    for (const { call, messages: m } of prepared) {
-      call.resolve(written.slice(at, at + m.messages.length));
-      at += m.messages.length;
-    }
-  }
-
-  /**
-   * Checks ownership again (it may have changed while earlier transactions ran) and turns each call's records into
-   * messages; a call that fails either is rejected alone and left out of the transaction.
-   */
-  async #prepare(calls: PendingCall[]): Promise<{ call: PendingCall; messages: PreparedMessages }[]> {
-    const producer = this.#ensureProducer();
-    const out: { call: PendingCall; messages: PreparedMessages }[] = [];
-    const topics = [...new Set(calls.flatMap((c) => c.records.map((r) => r.topic)))];
-    let shared: ClusterMetadata | undefined;
-    try {
-      if (topics.length > 0) shared = await topicsMetadata(producer, topics);
-    } catch {
-      // One call names a missing topic: look the topics up call by call below, so that only that call fails.
-    }
-    for (const call of calls) {
-      try {
-        this.#checkOwned(call.positions);
-        const callTopics = [...new Set(call.records.map((r) => r.topic))];
-        const metadata =
-          callTopics.length === 0 ? undefined : (shared ?? (await topicsMetadata(producer, callTopics)));
-        const messages =
-          metadata === undefined
-            ? { messages: [], sizes: [], timestamps: [] }
-            : toMessages(call.records, metadata, this.#roundRobin);
-        out.push({ call, messages });
-      } catch (err) {
-        call.reject(err);
-      }
-    }
-    return out;
+    settleCalls(prepared, written);
   }
 
   /** One Kafka transaction: the messages, then the offsets, then commit; aborted on any failure. */
