@@ -6,7 +6,7 @@ import type { Broker, BrokerRecord, Isolation, TailBatch } from '../../../src/br
 import { Consumer } from '@platformatic/kafka';
 import pino from 'pino';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
-import { resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { type KafkaBrokerSpec, resolveSettings } from '../../../src/broker/kafka/options.ts';
 import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
 import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
@@ -76,6 +76,19 @@ async function consume(t: TestContext, broker: Broker, name: string, isolation: 
     },
   });
   return got;
+}
+
+/** A started committer for transactions of records only (no group offsets). */
+async function recordsOnlyCommitter(t: TestContext, spec: KafkaBrokerSpec): Promise<TransactionalCommitter> {
+  const committer = new TransactionalCommitter(
+    resolveSettings(spec),
+    { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
+    { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
+    pino({ enabled: false }),
+  );
+  t.after(() => committer.close());
+  await committer.init();
+  return committer;
 }
 
 describe('kafka transactions: a producer killed mid-transaction', () => {
@@ -258,14 +271,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
     const tight = unique('tight');
     await broker.admin.createTopic({ name: tight, partitions: 1, configs: { 'max.message.bytes': '1024' } });
     t.after(() => broker.admin.deleteTopic(tight).catch(() => {}));
-    const committer = new TransactionalCommitter(
-      resolveSettings({ kind: 'kafka', bootstrap }),
-      { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
-      { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
-      pino({ enabled: false }),
-    );
-    t.after(() => committer.close());
-    await committer.init();
+    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap });
     await committer.commit([{ topic: roomy, value: Buffer.from('a') }], []);
     // The refused batch's partition never saw its sequence number; the other partition's batch was written (then
     // aborted). The next transaction must not count on either.
@@ -291,14 +297,7 @@ describe('kafka transactions: spacing', () => {
     const { broker, bootstrap } = opened;
     const output = await topic(t, broker, 'spaced');
     const INTERVAL = 1_000;
-    const committer = new TransactionalCommitter(
-      resolveSettings({ kind: 'kafka', bootstrap, transactions: { intervalMs: INTERVAL } }),
-      { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
-      { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
-      pino({ enabled: false }),
-    );
-    t.after(() => committer.close());
-    await committer.init();
+    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap, transactions: { intervalMs: INTERVAL } });
     const commit = (value: string) => committer.commit([{ topic: output, value: Buffer.from(value) }], []);
     const timed = async (value: string) => {
       const start = performance.now();
