@@ -10,6 +10,7 @@ export type {
   Admin,
   Broker,
   BrokerRecord,
+  CommitChain,
   ConsumerListener,
   ConsumerOptions,
   GroupConsumer,

@@ -118,6 +118,19 @@ export interface ConsumerOptions {
   transactionTimeoutMs?: number;
 }
 
+/**
+ * Successive `commitTransaction` calls that depend on each other: each made before the one before it settled (a
+ * processor's batches of one partition, each computed on top of the one before). The calls of a chain are committed
+ * in call order — in the same transaction as the call before or a later one — and once one of them fails, none
+ * after it is: the broker sets `failure` to that call's error before its rejection is delivered, and every later
+ * call of the chain rejects with it, nothing of it written. A broken chain stays broken; the caller seeks back and
+ * starts a new one.
+ */
+export interface CommitChain {
+  /** `undefined` while every call so far is committed or still pending. */
+  failure: unknown;
+}
+
 /** What a group consumer calls back with. */
 export interface ConsumerListener {
   /**
@@ -171,8 +184,10 @@ export interface GroupConsumer {
    * Calls are serialised per consumer (one transaction open at a time). Embedded: one storage transaction, with
    * ownership checked inside it. Kafka: a transactional producer owned by this consumer (see `transactionalId`),
    * offsets committed inside the transaction with the group's generation and member id (KIP-447 fencing).
+   *
+   * `chain`: see {@link CommitChain} — for a caller that makes the next call before this one has settled.
    */
-  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]>;
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]>;
   /** The next records handed over for this owned partition start at `offset`. */
   seek(position: RecordPosition): void;
   /** Stops handing over records of these partitions (they stay owned) until `resume`. */

@@ -89,6 +89,12 @@ export class ProcessorCore {
     return this.#streamTime.get(partition) ?? Number.NEGATIVE_INFINITY;
   }
 
+  /** Sets a partition's stream time back to `time`, as it was before batches that will be processed again. */
+  rewindStreamTime(partition: number, time: number): void {
+    if (time === Number.NEGATIVE_INFINITY) this.#streamTime.delete(partition);
+    else this.#streamTime.set(partition, time);
+  }
+
   /** Forgets a partition's stream time (it moved to another instance). */
   forget(partition: number): void {
     this.#streamTime.delete(partition);

@@ -48,3 +48,16 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
   perRegistry.set(registry, metrics);
   return metrics;
 }
+
+/** Counts a committed batch: its records, table changes, dead letters and late records. */
+export function countCommitted(
+  metrics: ProcessorMetrics | undefined,
+  group: string,
+  result: { processed: number; changes: { size: number }; deadLettered: number; late: number },
+): void {
+  if (metrics === undefined) return;
+  metrics.records.inc({ group }, result.processed);
+  if (result.changes.size > 0) metrics.tableWrites.inc({ group }, result.changes.size);
+  if (result.deadLettered > 0) metrics.deadLettered.inc({ group }, result.deadLettered);
+  if (result.late > 0) metrics.late.inc({ group }, result.late);
+}

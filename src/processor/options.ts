@@ -36,6 +36,14 @@ export interface ProcessorOptions {
   cacheBytes?: number;
   /** Most input records per batch (one commit each). Default 1,000. */
   maxBatchSize?: number;
+  /**
+   * Exactly-once: most batches of a partition processed ahead of their commits (each on top of the ones before,
+   * committed in order; a failed commit takes the ones after it with it, and all are processed again). More lowers
+   * the wait of a record that arrives while a commit runs — on Kafka, where commits are spaced under load, the
+   * wallet's deposit → visible p50 went from 45–47 to 26–28 ms with 4 — at some cost in throughput from smaller
+   * batches. `1`: one batch at a time. Default 4; at-least-once always 1.
+   */
+  inFlightBatches?: number;
   sessionTimeoutMs?: number;
   /** Keep the tables of partitions this instance does not own restored too, so a rebalance needs no restore. */
   hotStandby?: boolean;
@@ -55,6 +63,9 @@ export interface ProcessorOptions {
   tail?: LogTail;
 }
 
+/** See {@link ProcessorOptions.inFlightBatches}. */
+export const DEFAULT_IN_FLIGHT_BATCHES = 4;
+
 export const DEFAULT_PROCESSOR_RETRY: Partial<RetryPolicy> = Object.freeze({
   maxAttempts: 5,
   maxElapsedMs: 10_000,
@@ -66,6 +77,7 @@ export interface ResolvedProcessorOptions {
   retry: RetryPolicy;
   cacheBytes: number;
   maxBatchSize: number;
+  inFlightBatches: number;
   store: 'sqlite' | 'memory';
 }
 
@@ -85,6 +97,8 @@ export function resolveProcessorOptions(options: ProcessorOptions): ResolvedProc
     retry: retryPolicy({ ...DEFAULT_PROCESSOR_RETRY, ...options.retry }),
     cacheBytes: positive(options.cacheBytes, 64 * 1_048_576, 'cacheBytes'),
     maxBatchSize: positive(options.maxBatchSize, 1_000, 'maxBatchSize'),
+    inFlightBatches:
+      guarantee === 'exactly-once' ? positive(options.inFlightBatches, DEFAULT_IN_FLIGHT_BATCHES, 'inFlightBatches') : 1,
     store,
   };
 }

@@ -1,37 +1,35 @@
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type {
   BrokerRecord,
+  CommitChain,
   ConsumerOptions,
   GroupConsumer,
-  OutgoingRecord,
   Producer,
-  RecordPosition,
   TopicPartition,
 } from '../broker/port.ts';
 import { HeraldError, isHeraldError } from '../errors.ts';
 import type { TopicDeclaration } from '../topology/declaration.ts';
 import { provisionTopology } from '../topology/provision.ts';
-import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
-import { batchCommitter } from './commit.ts';
+import { type BatchCommitter, batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
-import type { TableReader } from './context.ts';
-import { type BatchResult, changelogRecords, ProcessorCore } from './core.ts';
+import { type BatchResult, changelogRecords, type ProcessorCore } from './core.ts';
 import { instanceId } from './instance-id.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
-import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
+import { countCommitted, type ProcessorMetrics, processorMetrics } from './metrics.ts';
+import { openLocalStore, processorCore } from './parts.ts';
+import { PartitionPipeline } from './pipeline.ts';
 import { type ProcessorOptions, type ResolvedProcessorOptions, resolveProcessorOptions } from './options.ts';
 import type { Codec } from '../codec/codec.ts';
 import type { ProcessorStatus } from './registry.ts';
-import { restorePartition, type RestoreState } from './restore.ts';
+import { restoreReported, type RestoreState } from './restore.ts';
 import { HotStandby } from './standby.ts';
 import { checkTopics, processorTopics } from './topics.ts';
 import { type Topology, topologyCodecs } from './topology.ts';
 import { View } from './view.ts';
-import { inputLag, sleepUnlessAborted } from './waits.ts';
+import { inputLag } from './waits.ts';
 
 /** Wait before processing a batch again after its commit failed for a reason that may pass (broker unavailable). */
 const COMMIT_RETRY_MS = 200;
@@ -46,12 +44,13 @@ const LAG_EVERY_MS = 5_000;
  * 1. each record's callback runs against an overlay (see `ProcessorCore`); failures retry, then dead-letter;
  * 2. the batch's changelog records (last value per changed key, the last naming the batch's input positions in
  *    `herald.source`), emitted records, dead letters and input offsets are committed as ONE unit (`exactly-once`),
- *    or sent then committed (`at-least-once`, see {@link ProcessorOptions.guarantee});
- * 3. only then is the local store updated, with p's new checkpoint, in one SQLite transaction — so the store is
- *    always an exact prefix of the changelog, and a crash anywhere leaves nothing counted twice.
+ *    or sent then committed (`at-least-once`, see {@link ProcessorOptions.guarantee}); the next batches are
+ *    processed meanwhile, on top of it (`PartitionPipeline`, up to `inFlightBatches`);
+ * 3. only then is the local store updated, with p's new checkpoint — so the store is always an exact prefix of the
+ *    changelog, and a crash anywhere leaves nothing counted twice.
  *
- * A commit that fails discards the batch and processes it again from the committed offset; one refused because
- * the partition moved (`HERALD_NOT_ASSIGNED`, fenced) drops it. A lifecycle component (`start`/`stop`).
+ * A commit that fails discards its batch and the ones after it, and processes them again from the last committed
+ * one; one refused because the partition moved (`HERALD_NOT_ASSIGNED`, fenced) drops it. A lifecycle component.
  */
 export class Processor<V = unknown, O = Record<string, unknown>, L = Record<string, unknown>> {
   readonly name: string;
@@ -69,13 +68,14 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   #core: ProcessorCore | undefined;
   #consumer: GroupConsumer | undefined;
   #producer: Producer | undefined;
-  #commit: ((records: OutgoingRecord[], positions: RecordPosition[]) => Promise<RecordPosition[]>) | undefined;
+  #commit: BatchCommitter | undefined;
+  /** Batches in flight per partition (see `PartitionPipeline`). */
+  readonly #pipelines = new Map<number, PartitionPipeline>();
   #partitions = 0;
   readonly #views = new Map<string, View<unknown>>();
   readonly #owned = new Set<number>();
   readonly #restored = new Set<number>();
   readonly #restores = new Map<number, RestoreState>();
-  readonly #chains = new Map<number, Promise<void>>();
   readonly #aborts = new Map<number, AbortController>();
   #standby: HotStandby | undefined;
   #unregister: (() => void) | undefined;
@@ -110,7 +110,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       // Under boot every declaration was provisioned already and this creates nothing; a processor started on its
       // own creates its changelog and dead-letter topics here, through the same one function.
       await provisionTopology(broker.admin, this.topology(), { lookUpUsed: false });
-      this.#store = this.#openStore();
+      this.#store = openLocalStore(definition, this.#resolved, dataDir, this.#logger);
       if (this.#store instanceof SqliteStore) this.#writer = new StoreWriter(this.#store.path, this.#logger);
       this.#table = new CommittedTable(this.#store, this.#resolved.cacheBytes, this.#writer, (err) => {
         this.#logger.error({ err }, 'local store write failed; restoring every owned partition from the changelog');
@@ -121,7 +121,14 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         await view.start();
         this.#views.set(name, view);
       }
-      this.#core = this.#makeCore();
+      const table = this.#table;
+      const parts = {
+        tables: { get: (name: string, key: string) => this.#views.get(name)?.get(key) },
+        readCommitted: (partition: number, keys: Iterable<string>) =>
+          this.#pipeline(partition).read(keys, (misses) => table.readMany(partition, misses)),
+        abortSignal: (partition: number) => this.#aborts.get(partition)?.signal,
+      };
+      this.#core = processorCore(definition, this.#resolved, parts, this.#logger);
       if (this.#options.hotStandby && this.definition.table !== undefined) {
         const follows = { broker, store: this.#store, tail: this.#tail, topic: this.definition.tableTopic };
         this.#standby = new HotStandby(follows, this.#logger);
@@ -161,6 +168,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     this.#state = 'stopped';
     clearInterval(this.#lagTimer);
     for (const abort of this.#aborts.values()) abort.abort();
+    // Batches in flight finish their commits while the consumer still owns their partitions.
+    await Promise.all([...this.#pipelines.values()].map((pipeline) => pipeline.drained()));
     await this.#consumer?.close().catch((err: unknown) => this.#logger.warn({ err }, 'consumer close failed'));
     await this.#standby?.close();
     await Promise.all([...this.#views.values()].map((v) => v.stop()));
@@ -203,56 +212,15 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     };
   }
 
-  #openStore(): KeyValueStore {
-    const { dataDir } = this.#options;
-    if (this.#resolved.store === 'memory' || dataDir === undefined || this.definition.table === undefined)
-      return new MemoryStore();
-    const file = path.join(dataDir, 'state', `${encodeURIComponent(this.definition.group)}.db`);
-    return new SqliteStore(file, {
-      onReset: (reset) =>
-        this.#logger.warn({ code: 'HERALD_STATE_CORRUPT', ...reset }, 'local store distrusted; rebuilding from the changelog'),
-    });
-  }
-
-  #makeCore(): ProcessorCore {
-    const tables: TableReader = { get: (table, key) => this.#views.get(table)?.get(key) };
-    const table = this.#table as CommittedTable;
-    return new ProcessorCore({
-      topology: this.definition as Topology<unknown, unknown, unknown>,
-      tables,
-      readCommitted: (partition, keys) => table.readMany(partition, keys),
-      retry: {
-        policy: this.#resolved.retry,
-        now: Date.now,
-        sleep: (ms, partition) =>
-          sleepUnlessAborted(ms, this.#aborts.get(partition)?.signal, `partition ${partition} is being revoked`),
-      },
-      onRetry: (record, err, attempt, delayMs) =>
-        this.#logger.warn(
-          { err, topic: record.topic, partition: record.partition, offset: record.offset, attempt, retryInMs: delayMs },
-          'callback failed; will retry',
-        ),
-      onDeadLetter: (record, err, attempts) =>
-        this.#logger.error(
-          { err, topic: record.topic, partition: record.partition, offset: record.offset, attempts },
-          'callback failed; dead-lettered',
-        ),
-    });
-  }
-
-  /** Runs `work` after whatever runs for the partition (records of several inputs share a partition's table). */
-  #serial(partition: number, work: () => Promise<void>): Promise<void> {
-    const run = (this.#chains.get(partition) ?? Promise.resolve()).then(work);
-    const settled = run.catch(() => {});
-    this.#chains.set(partition, settled);
-    return run;
-  }
-
   async #assigned(tps: TopicPartition[]): Promise<void> {
     const partitions = [...new Set(tps.map((tp) => tp.partition))];
     await Promise.all(
       partitions.map((p) =>
-        this.#serial(p, async () => {
+        this.#pipeline(p).serial(async () => {
+          // Positions and batches from an earlier ownership of the partition are stale.
+          const pipeline = this.#pipeline(p);
+          await pipeline.drained();
+          pipeline.reset();
           this.#owned.add(p);
           this.#aborts.set(p, new AbortController());
           await this.#standby?.stop(p);
@@ -269,7 +237,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     for (const p of partitions) this.#aborts.get(p)?.abort();
     await Promise.all(
       partitions.map((p) =>
-        this.#serial(p, async () => {
+        this.#pipeline(p).serial(async () => {
+          const pipeline = this.#pipeline(p);
+          await pipeline.drained();
+          pipeline.reset();
           this.#owned.delete(p);
           this.#restored.delete(p);
           await this.#table?.flush();
@@ -286,30 +257,20 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       this.#restored.add(partition);
       return;
     }
-    const group = this.definition.group;
-    const labels = { group, partition: String(partition) };
     await this.#table?.flush();
-    const state = await restorePartition({
+    const restored = await restoreReported({
       store: this.#store as KeyValueStore,
       tail: this.#tail,
       topic: this.definition.tableTopic,
       partition,
       signal: this.#aborts.get(partition)?.signal,
-      onProgress: (s) => {
-        this.#restores.set(partition, { ...s });
-        this.#metrics?.restoreRemaining.set(labels, Math.max(0, s.end - s.position));
-      },
-      onRecords: (records) => this.#metrics?.restoreRecords.inc(labels, records.length),
+      group: this.definition.group,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      onState: (state) => this.#restores.set(partition, state),
     });
     this.#table?.forget(partition);
-    if (state.finishedAt === undefined) return; // revoked meanwhile
-    this.#restored.add(partition);
-    const seconds = (state.finishedAt - state.startedAt) / 1_000;
-    this.#metrics?.restoreSeconds.set(labels, seconds);
-    this.#logger.info(
-      { partition, mode: state.mode, reason: state.reason, records: state.records, seconds },
-      'partition restored',
-    );
+    if (restored) this.#restored.add(partition);
   }
 
   #startStandby(partition: number): void {
@@ -318,65 +279,109 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
 
   #onRecords(records: BrokerRecord[]): Promise<void> {
     const partition = records[0].partition;
-    return this.#serial(partition, () => this.#process(records));
+    const pipeline = this.#pipeline(partition);
+    pipeline.handedOver(records[0]);
+    const generation = pipeline.generation;
+    return pipeline.serial(() => this.#process(records, generation));
   }
 
-  async #process(records: BrokerRecord[]): Promise<void> {
-    const { topic, partition, offset } = records[0];
-    if (!this.#owned.has(partition) || this.#state === 'stopped') return;
-    const consumer = this.#consumer as GroupConsumer;
-    const rewind = () => {
+  #pipeline(partition: number): PartitionPipeline {
+    return this.#pipelines.get(partition) ?? this.#pipelines.set(partition, new PartitionPipeline()).get(partition)!;
+  }
+
+  /**
+   * Processes a batch on top of the batches in flight and asks for its commit; resolves once it is in flight (and
+   * fewer than the limit are), so the partition's next batch can join the next transaction.
+   */
+  async #process(records: BrokerRecord[], generation: number): Promise<void> {
+    const { partition } = records[0];
+    const pipeline = this.#pipeline(partition);
+    // Handed over before a seek back: these records come again.
+    if (!this.#owned.has(partition) || this.#state === 'stopped' || pipeline.generation !== generation) return;
+    const core = this.#core as ProcessorCore;
+    const streamTime = pipeline.starting(core.streamTime(partition));
+    const chain = pipeline.chain;
+    let result: BatchResult;
+    try {
+      if (!this.#restored.has(partition)) {
+        await pipeline.drained();
+        if (pipeline.generation !== generation) return;
+        await this.#restore(partition);
+      }
+      if (!this.#restored.has(partition)) return;
+      result = await core.run(partition, records);
+    } catch (err) {
+      if (!isHeraldError(err, 'HERALD_SHUTTING_DOWN')) this.#logger.warn({ err, partition }, 'batch failed; again');
+      this.#seekBack(pipeline, 'submitted', partition, streamTime);
+      return;
+    }
+    const streamAfter = core.streamTime(partition);
+    // A seek back while it ran (an earlier batch's commit failed): it read changes that will not be committed.
+    if (pipeline.generation !== generation || (this.#state as string) === 'stopped') return;
+    const changelog = this.definition.table === undefined ? [] : changelogRecords(this.definition.tableTopic, result);
+    const earlier = pipeline.settled();
+    const outcome = (this.#commit as BatchCommitter)([...changelog, ...result.emitted], result.positions, chain).then(
+      (written) => {
+        pipeline.committed(result, streamAfter);
+        this.#applyCommitted(result, changelog.length === 0 ? undefined : written[changelog.length - 1].offset + 1);
+      },
+      (err: unknown) => this.#commitFailed(pipeline, chain, err, partition, earlier),
+    );
+    await pipeline.add(result, outcome, this.#resolved.inFlightBatches);
+  }
+
+  /**
+   * A commit failed: at its chain's first failure, the partition goes back to after its last committed batch once
+   * the batches before (`earlier`) settled — a call refused when made fails before them, and they may commit.
+   */
+  #commitFailed(pipeline: PartitionPipeline, chain: CommitChain, err: unknown, partition: number, earlier: Promise<unknown>): void {
+    if (!pipeline.broke(chain)) return; // a later batch of a chain that failed before: its seek back is done
+    this.#metrics?.commitFailures.inc({ group: this.definition.group });
+    if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || isHeraldError(err, 'HERALD_FENCED')) {
+      // Owned elsewhere now: none of its records until assigned here again, or a later batch would commit past it.
+      this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping it');
+      this.#owned.delete(partition);
+      this.#restored.delete(partition);
+      this.#aborts.get(partition)?.abort();
+      this.#table?.forget(partition);
+      return;
+    }
+    this.#logger.warn({ err, partition }, 'commit failed; processing the batch again');
+    // In the partition's serial order: nothing of it is processed until the seek, and what was handed over
+    // meanwhile is skipped (a new generation at the seek).
+    void pipeline.serial(async () => {
+      await earlier;
+      this.#seekBack(pipeline, 'committed', partition, pipeline.streamTime ?? Number.NEGATIVE_INFINITY);
+      await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
+    });
+  }
+
+  /**
+   * A new generation (batches handed over before are skipped), and every input of the partition starts again where
+   * `pipeline` says (`PartitionPipeline.restartAt`), from stream time `streamTime`.
+   */
+  #seekBack(pipeline: PartitionPipeline, after: 'submitted' | 'committed', partition: number, streamTime: number): void {
+    pipeline.generation += 1;
+    this.#core?.rewindStreamTime(partition, streamTime);
+    for (const [topic, offset] of pipeline.restartAt(after)) {
       try {
-        consumer.seek({ topic, partition, offset });
+        (this.#consumer as GroupConsumer).seek({ topic, partition, offset });
       } catch (err) {
         this.#logger.debug({ err, partition }, 'seek back refused (the partition is going away)');
       }
-    };
-    let result: BatchResult;
-    try {
-      if (!this.#restored.has(partition)) await this.#restore(partition);
-      if (!this.#restored.has(partition)) return;
-      result = await (this.#core as ProcessorCore).run(partition, records);
-    } catch (err) {
-      if (!isHeraldError(err, 'HERALD_SHUTTING_DOWN')) this.#logger.warn({ err, partition }, 'batch failed; again');
-      rewind();
-      return;
     }
-    const changelog = this.definition.table === undefined ? [] : changelogRecords(this.definition.tableTopic, result);
-    let written: RecordPosition[];
-    try {
-      const commit = this.#commit as (records: OutgoingRecord[], positions: RecordPosition[]) => Promise<RecordPosition[]>;
-      written = await commit([...changelog, ...result.emitted], result.positions);
-    } catch (err) {
-      this.#metrics?.commitFailures.inc({ group: this.definition.group });
-      if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || isHeraldError(err, 'HERALD_FENCED')) {
-        // The partition belongs to another member (or instance) now: process none of its records until it is
-        // assigned here again, or a later batch would commit past this one.
-        this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping it');
-        this.#owned.delete(partition);
-        this.#restored.delete(partition);
-        this.#aborts.get(partition)?.abort();
-        this.#table?.forget(partition);
-        return;
-      }
-      this.#logger.warn({ err, partition }, 'commit failed; processing the batch again');
-      rewind();
-      await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
-      return;
-    }
-    this.#applyCommitted(result, changelog.length === 0 ? undefined : written[changelog.length - 1].offset + 1);
   }
 
   async #measureLag(): Promise<void> {
-    try {
-      const lag = await inputLag(this.#options.broker.admin, this.definition.group, this.definition.inputs, this.#owned);
-      this.#lag.clear();
-      for (const [partition, n] of lag) {
-        this.#lag.set(partition, n);
-        this.#metrics?.lag.set({ group: this.definition.group, partition: String(partition) }, n);
-      }
-    } catch (err) {
+    const group = this.definition.group;
+    const lag = await inputLag(this.#options.broker.admin, group, this.definition.inputs, this.#owned).catch((err: unknown) => {
       this.#logger.debug({ err }, 'lag measurement failed');
+    });
+    if (lag === undefined) return;
+    this.#lag.clear();
+    for (const [partition, n] of lag) {
+      this.#lag.set(partition, n);
+      this.#metrics?.lag.set({ group, partition: String(partition) }, n);
     }
   }
 
@@ -390,10 +395,6 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       this.#restored.delete(partition);
       this.#table?.forget(partition);
     }
-    const group = this.definition.group;
-    this.#metrics?.records.inc({ group }, result.processed);
-    if (result.changes.size > 0) this.#metrics?.tableWrites.inc({ group }, result.changes.size);
-    if (result.deadLettered > 0) this.#metrics?.deadLettered.inc({ group }, result.deadLettered);
-    if (result.late > 0) this.#metrics?.late.inc({ group }, result.late);
+    countCommitted(this.#metrics, this.definition.group, result);
   }
 }

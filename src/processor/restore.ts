@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { BrokerRecord } from '../broker/port.ts';
 import type { KeyValueStore, StoreChange } from '../state/store.ts';
 import type { LogTail } from './log-tail.ts';
+import type { ProcessorMetrics } from './metrics.ts';
 
 /** Where a partition's restore stands (metrics and the admin API show it). */
 export interface RestoreState {
@@ -99,4 +101,33 @@ export async function restorePartition(options: RestoreOptions): Promise<Restore
     options.onProgress?.(state);
   }
   return state;
+}
+
+/**
+ * {@link restorePartition} for a processor's owned partition, reported: progress to `onState` and the restore
+ * metrics, a log line when done. Resolves true once restored, false if stopped early (revoked meanwhile).
+ */
+export async function restoreReported(
+  options: Omit<RestoreOptions, 'onProgress' | 'onRecords'> & {
+    group: string;
+    metrics: ProcessorMetrics | undefined;
+    logger: Logger;
+    onState: (state: RestoreState) => void;
+  },
+): Promise<boolean> {
+  const { group, metrics, logger, partition } = options;
+  const labels = { group, partition: String(partition) };
+  const state = await restorePartition({
+    ...options,
+    onProgress: (s) => {
+      options.onState({ ...s });
+      metrics?.restoreRemaining.set(labels, Math.max(0, s.end - s.position));
+    },
+    onRecords: (records) => metrics?.restoreRecords.inc(labels, records.length),
+  });
+  if (state.finishedAt === undefined) return false;
+  const seconds = (state.finishedAt - state.startedAt) / 1_000;
+  metrics?.restoreSeconds.set(labels, seconds);
+  logger.info({ partition, mode: state.mode, reason: state.reason, records: state.records, seconds }, 'partition restored');
+  return true;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type {
   BrokerRecord,
+  CommitChain,
   ConsumerListener,
   GroupConsumer,
   OutgoingRecord,
@@ -149,10 +150,15 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
 
   /**
    * One request to the writer: records and offsets share a SQLite transaction (group commit with other requests of
-   * the same turn still applies), and ownership and the transactional id are checked inside the write, so a
-   * rebalance or a newer instance between the call and the write refuses it with nothing written.
+   * the same turn still applies), and ownership, the transactional id and the chain are checked inside the write,
+   * so a rebalance, a newer instance or an earlier call of the chain failing between the call and the write
+   * refuses it with nothing written.
    */
-  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
+    const broken = (err: unknown) => {
+      if (chain !== undefined) chain.failure ??= err;
+      return Promise.reject(err);
+    };
     try {
       if (this.#state === 'closed') throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
       checkList(positions, 'commitTransaction');
@@ -164,18 +170,28 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
         return { group: this.options.group, log, offset: position.offset };
       });
       const check = () => {
-        this.#checkFenced();
-        for (const commit of commits) {
-          if (!this.#fetchers.has(commit.log)) {
-            throw notAssigned({ topic: commit.log.topic.name, partition: commit.log.partition });
+        try {
+          if (chain !== undefined && chain.failure !== undefined) throw chain.failure;
+          this.#checkFenced();
+          for (const commit of commits) {
+            if (!this.#fetchers.has(commit.log)) {
+              throw notAssigned({ topic: commit.log.topic.name, partition: commit.log.partition });
+            }
           }
+        } catch (err) {
+          // At once: a later call of the chain may be checked in this same write.
+          if (chain !== undefined) chain.failure ??= err;
+          throw err;
         }
       };
       check();
       if (prepared.length === 0 && commits.length === 0) return Promise.resolve([]);
-      return this.#context.writer().transact(prepared, commits, check);
+      const written = this.#context.writer().transact(prepared, commits, check);
+      // A failed write rejects every request in it before the next write runs (a later turn), so this marks the
+      // chain broken before any later call of it is checked.
+      return chain === undefined ? written : written.catch(broken);
     } catch (err) {
-      return Promise.reject(err);
+      return broken(err);
     }
   }
 

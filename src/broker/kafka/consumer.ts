@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type {
+  CommitChain,
   ConsumerListener,
   ConsumerOptions,
   GroupConsumer,
@@ -218,7 +219,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   }
 
   /** One Kafka transaction per call (see `transactions.ts`); calls are serialised. */
-  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+  commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
     if (this.#state === 'closed' || this.#transactions === undefined) {
       return Promise.reject(
         this.#state === 'new'
@@ -226,7 +227,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
           : new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed'),
       );
     }
-    return this.#transactions.commit(records, positions);
+    return this.#transactions.commit(records, positions, chain);
   }
 
   assignment(): TopicPartition[] {

@@ -3,7 +3,7 @@
  * into one transaction's messages and offsets, and each settled with its own records' positions.
  */
 import type { ClusterMetadata } from '@platformatic/kafka';
-import type { OutgoingRecord, RecordPosition } from '../port.ts';
+import type { CommitChain, OutgoingRecord, RecordPosition } from '../port.ts';
 import { topicsMetadata } from './metadata.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 
@@ -13,8 +13,15 @@ export const MAX_RECORDS_PER_TRANSACTION = 50_000;
 export interface PendingCall {
   records: OutgoingRecord[];
   positions: RecordPosition[];
+  chain: CommitChain | undefined;
   resolve(positions: RecordPosition[]): void;
   reject(err: unknown): void;
+}
+
+/** Rejects `call`, breaking its chain first (see `CommitChain`): no later call of the chain is committed. */
+export function failCall(call: PendingCall, err: unknown): void {
+  if (call.chain !== undefined && call.chain.failure === undefined) call.chain.failure = err;
+  call.reject(err);
 }
 
 /** A call with its records as messages. */
@@ -55,6 +62,7 @@ export async function prepareCalls(
   }
   for (const call of calls) {
     try {
+      if (call.chain !== undefined && call.chain.failure !== undefined) throw call.chain.failure;
       check(call.positions);
       const callTopics = [...new Set(call.records.map((r) => r.topic))];
       const metadata = callTopics.length === 0 ? undefined : (shared ?? (await topicsMetadata(producer, callTopics)));
@@ -62,7 +70,7 @@ export async function prepareCalls(
         metadata === undefined ? { messages: [], sizes: [], timestamps: [] } : toMessages(call.records, metadata, roundRobin);
       out.push({ call, messages });
     } catch (err) {
-      call.reject(err);
+      failCall(call, err);
     }
   }
   return out;

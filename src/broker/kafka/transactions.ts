@@ -30,7 +30,7 @@ import {
 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
-import type { OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
+import type { CommitChain, OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
 import { checkList, checkOutgoing, checkPosition } from '../rules.ts';
 import { Accumulator } from './accumulator.ts';
 import { coordinatorConnection } from './coordinator.ts';
@@ -42,7 +42,7 @@ import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
 import { TransactionSpacing } from './transaction-spacing.ts';
 import type { PreparedMessages } from './producer.ts';
-import { mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
+import { failCall, mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
 import { commitTransactionOffsets } from './txn-offset-commit.ts';
 
 /** The library's transaction object (its class is not exported by name). */
@@ -103,21 +103,23 @@ export class TransactionalCommitter {
   /**
    * `records` and `positions` visible together, or nothing. See `GroupConsumer.commitTransaction`. Calls made while
    * a transaction is in flight share the next one (each call's records and offsets are still all-or-nothing; a
-   * failure of the shared transaction rejects all of its calls).
+   * failure of the shared transaction rejects all of its calls). A call of a broken `chain` rejects unsent.
    */
-  commit(records: OutgoingRecord[], positions: RecordPosition[]): Promise<RecordPosition[]> {
+  commit(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
     try {
       if (this.#closed) throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
       checkOutgoing(records);
       checkList(positions, 'commitTransaction');
       for (const position of positions) checkPosition(position, 'commitTransaction');
       this.#checkOwned(positions);
+      if (chain !== undefined && chain.failure !== undefined) throw chain.failure;
     } catch (err) {
+      if (chain !== undefined) chain.failure ??= err;
       return Promise.reject(err);
     }
     if (records.length === 0 && positions.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ records, positions, resolve, reject });
+      this.#pending.push({ records, positions, chain, resolve, reject });
       this.#scheduleDrain();
     });
   }
@@ -160,7 +162,7 @@ export class TransactionalCommitter {
     if (this.#pending.length > 0) this.#scheduleDrain();
     const stop = this.#fenced ?? (this.#closed ? new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed') : null);
     if (stop !== null) {
-      for (const call of calls) call.reject(stop);
+      for (const call of calls) failCall(call, stop);
       return;
     }
     // Ownership is checked again: it may have changed while earlier transactions ran.
@@ -171,7 +173,7 @@ export class TransactionalCommitter {
     try {
       written = await this.#transact(messages, offsets);
     } catch (err) {
-      for (const { call } of prepared) call.reject(err);
+      for (const { call } of prepared) failCall(call, err);
       return;
     }
     settleCalls(prepared, written);

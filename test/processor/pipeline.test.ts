@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BatchResult, TableChange } from '../../src/processor/core.ts';
+import { PartitionPipeline } from '../../src/processor/pipeline.ts';
+
+function batch(changes: Record<string, string | null>, positions: Record<string, number>): BatchResult {
+  const map = new Map<string, TableChange>();
+  for (const [key, value] of Object.entries(changes)) map.set(key, { key, bytes: value === null ? null : Buffer.from(value) });
+  return {
+    partition: 0,
+    changes: map,
+    emitted: [],
+    positions: Object.entries(positions).map(([topic, offset]) => ({ topic, partition: 0, offset })),
+    processed: 1,
+    deadLettered: 0,
+    late: 0,
+  };
+}
+
+const committed = (values: Record<string, string>) => (keys: Iterable<string>) =>
+  new Map([...keys].map((key) => [key, values[key] === undefined ? undefined : Buffer.from(values[key])]));
+
+const text = (map: Map<string, Buffer | undefined>) => Object.fromEntries([...map].map(([k, v]) => [k, v?.toString()]));
+
+/** A promise and its settle function. */
+function deferred(): { promise: Promise<void>; settle: () => void } {
+  let settle!: () => void;
+  const promise = new Promise<void>((resolve) => (settle = resolve));
+  return { promise, settle };
+}
+
+describe('PartitionPipeline', () => {
+  it('a batch reads the latest change among the batches in flight, then the committed value, asking once for the rest', async () => {
+    const pipeline = new PartitionPipeline();
+    const asked: string[][] = [];
+    const read = (keys: Iterable<string>) => {
+      asked.push([...keys]);
+      return committed({ a: 'a0', b: 'b0', c: 'c0' })(keys);
+    };
+    const first = deferred();
+    const second = deferred();
+    void pipeline.add(batch({ a: 'a1', b: 'b1' }, { in: 5 }), first.promise, 4);
+    void pipeline.add(batch({ a: 'a2', c: null }, { in: 9 }), second.promise, 4);
+    assert.deepEqual(text(pipeline.read(['a', 'b', 'c', 'd', 'a'], read)), { a: 'a2', b: 'b1', c: undefined, d: undefined });
+    assert.deepEqual(asked, [['d']]);
+    first.settle();
+    second.settle();
+    await pipeline.drained();
+    assert.equal(pipeline.size, 0);
+    assert.deepEqual(text(pipeline.read(['a'], read)), { a: 'a0' }, 'nothing in flight: the committed values');
+  });
+
+  it('waits while the limit is reached, until the oldest settles', async () => {
+    const pipeline = new PartitionPipeline();
+    const first = deferred();
+    void pipeline.add(batch({}, {}), first.promise, 2);
+    let added = false;
+    const adding = pipeline.add(batch({}, {}), deferred().promise, 2).then(() => (added = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(added, false);
+    first.settle();
+    await adding;
+    assert.equal(pipeline.size, 1);
+  });
+
+  it('a broken chain: its batches are no longer read, a new chain and generation start, once only', () => {
+    const pipeline = new PartitionPipeline();
+    void pipeline.add(batch({ a: 'a1' }, { in: 3 }), deferred().promise, 4);
+    const chain = pipeline.chain;
+    const generation = pipeline.generation;
+    assert.equal(pipeline.broke(chain), true);
+    assert.notEqual(pipeline.chain, chain);
+    assert.equal(pipeline.generation, generation + 1);
+    assert.equal(pipeline.broke(chain), false, 'a later failure of the same chain was handled already');
+    assert.deepEqual(text(pipeline.read(['a'], committed({ a: 'a0' }))), { a: 'a0' });
+  });
+
+  it('restarts each input after its batches in flight, or after its last committed batch', () => {
+    const pipeline = new PartitionPipeline();
+    pipeline.handedOver({ topic: 'x', offset: 10 });
+    pipeline.handedOver({ topic: 'y', offset: 4 });
+    assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), { x: 10, y: 4 });
+    const done = batch({}, { x: 15 });
+    void pipeline.add(done, Promise.resolve(), 4);
+    pipeline.committed(done, 1_000);
+    void pipeline.add(batch({}, { x: 20, y: 8 }), deferred().promise, 4);
+    assert.deepEqual(Object.fromEntries(pipeline.restartAt('submitted')), { x: 20, y: 8 });
+    assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), { x: 15, y: 4 });
+    assert.deepEqual(Object.fromEntries(pipeline.restartAt('submitted')), { x: 15, y: 4 }, 'what was in flight is gone');
+    assert.equal(pipeline.streamTime, 1_000);
+    pipeline.reset();
+    assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), {});
+    assert.equal(pipeline.streamTime, undefined);
+  });
+});
