@@ -73,6 +73,7 @@ for (const kind of KINDS) {
         dataDir: await brokers.dir(),
         logger,
         maxBatchSize: 4,
+        inFlightBatches: 4,
       });
       await processor.start();
       t.after(() => processor.stop());
@@ -92,7 +93,7 @@ for (const kind of KINDS) {
         }
         return keys.every((key) => processor.get(key, partitionOf.get(key) ?? 0) === expected.get(key));
       };
-      await waitFor('every sum exact', readAll, 60_000).catch((err) => {
+      await waitFor('every sum exact', readAll, 30_000).catch((err) => {
         throw new Error(`${err.message}: ${JSON.stringify({ seen, runs, got: keys.map((k) => [k, processor.get(k, 0), processor.get(k, 1), expected.get(k)]) })}`);
       });
       assert.equal(seen.failed, 4, 'the injected failures were met');

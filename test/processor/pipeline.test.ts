@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { Broker } from '../../src/broker/port.ts';
 import type { BatchResult, TableChange } from '../../src/processor/core.ts';
+import { type ProcessorOptions, resolveProcessorOptions } from '../../src/processor/options.ts';
 import { PartitionPipeline } from '../../src/processor/pipeline.ts';
 
 function batch(changes: Record<string, string | null>, positions: Record<string, number>): BatchResult {
@@ -91,5 +94,19 @@ describe('PartitionPipeline', () => {
     pipeline.reset();
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), {});
     assert.equal(pipeline.streamTime, undefined);
+  });
+});
+
+describe('inFlightBatches', () => {
+  const broker = (kind: string) => ({ kind }) as unknown as Broker;
+  const resolve = (kind: string, options: Partial<ProcessorOptions> = {}) =>
+    resolveProcessorOptions({ broker: broker(kind), logger: pino({ level: 'silent' }), ...options }).inFlightBatches;
+
+  it('defaults to 2 on Kafka and 1 on the embedded broker; at-least-once is always 1; it must be a positive integer', () => {
+    assert.equal(resolve('kafka'), 2);
+    assert.equal(resolve('embedded'), 1);
+    assert.equal(resolve('embedded', { inFlightBatches: 3 }), 3);
+    assert.equal(resolve('kafka', { guarantee: 'at-least-once', inFlightBatches: 3 }), 1);
+    assert.throws(() => resolve('kafka', { inFlightBatches: 0 }), /inFlightBatches must be a positive integer/);
   });
 });
