@@ -215,10 +215,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   async #assigned(tps: TopicPartition[]): Promise<void> {
     const partitions = [...new Set(tps.map((tp) => tp.partition))];
     await Promise.all(
-      partitions.map((p) =>
-        this.#pipeline(p).serial(async () => {
+      partitions.map((p) => {
+        const pipeline = this.#pipeline(p);
+        return pipeline.serial(async () => {
           // Positions and batches from an earlier ownership of the partition are stale.
-          const pipeline = this.#pipeline(p);
           await pipeline.drained();
           pipeline.reset();
           this.#owned.add(p);
@@ -227,8 +227,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
           await this.#restore(p).catch((err: unknown) =>
             this.#logger.warn({ err, partition: p }, 'restore failed; retried before the first record'),
           );
-        }),
-      ),
+        });
+      }),
     );
   }
 
@@ -236,9 +236,9 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     const partitions = [...new Set(tps.map((tp) => tp.partition))];
     for (const p of partitions) this.#aborts.get(p)?.abort();
     await Promise.all(
-      partitions.map((p) =>
-        this.#pipeline(p).serial(async () => {
-          const pipeline = this.#pipeline(p);
+      partitions.map((p) => {
+        const pipeline = this.#pipeline(p);
+        return pipeline.serial(async () => {
           await pipeline.drained();
           pipeline.reset();
           this.#owned.delete(p);
@@ -247,8 +247,8 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
           this.#table?.forget(p);
           this.#core?.forget(p);
           if (this.#state === 'running') this.#standby?.start(p);
-        }),
-      ),
+        });
+      }),
     );
   }
 
