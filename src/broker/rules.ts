@@ -8,6 +8,7 @@
 import { HeraldError } from '../errors.ts';
 import type {
   AssignmentStrategy,
+  CommitChain,
   ConsumerOptions,
   EndOffsetsOptions,
   Isolation,
@@ -282,4 +283,14 @@ export function checkTailListener(listener: unknown): asserts listener is TailLi
   if (typeof listener !== 'object' || listener === null || typeof (listener as TailListener).onRecords !== 'function') {
     throw invalid('the listener needs an onRecords function', { field: 'listener' });
   }
+}
+
+/** Throws the failure that broke `chain`, if one did (see `CommitChain`): no later call of it is committed. */
+export function checkChain(chain: CommitChain | undefined): void {
+  if (chain !== undefined && chain.failure !== undefined) throw chain.failure;
+}
+
+/** Breaks `chain` with `err` (its first failure stays), before the call's rejection is delivered. */
+export function breakChain(chain: CommitChain | undefined, err: unknown): void {
+  if (chain !== undefined) chain.failure ??= err;
 }

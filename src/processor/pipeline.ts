@@ -31,6 +31,11 @@ export class PartitionPipeline {
   #committed = new Map<string, number>();
   /** Per input topic: the next offset after its last batch whose commit was asked for (or its first handed over). */
   #submitted = new Map<string, number>();
+  /**
+   * The partition's stream time after its last committed batch (before its first batch, until one is committed),
+   * what processing again after a failed commit starts from.
+   */
+  streamTime: number | undefined;
 
   /**
    * Runs `work` after whatever runs for the partition now (its batches, of one or several inputs sharing its
@@ -51,12 +56,6 @@ export class PartitionPipeline {
     if (!this.#committed.has(first.topic)) this.#committed.set(first.topic, first.offset);
     if (!this.#submitted.has(first.topic)) this.#submitted.set(first.topic, first.offset);
   }
-
-  /**
-   * The partition's stream time after its last committed batch (before its first batch, until one is committed),
-   * what processing again after a failed commit starts from.
-   */
-  streamTime: number | undefined;
 
   /** A batch is about to be processed from stream time `streamTime` (returned). */
   starting(streamTime: number): number {
@@ -122,7 +121,7 @@ export class PartitionPipeline {
 
   /** Resolves once every batch in flight now has settled. */
   async drained(): Promise<void> {
-    while (this.#inFlight.length > 0) await Promise.all(this.#inFlight.map((entry) => entry.settled));
+    while (this.#inFlight.length > 0) await this.settled();
   }
 
   /**

@@ -18,7 +18,7 @@ import { PartitionFetcher } from './partition-fetcher.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { prepareRecords } from './producer.ts';
 import type { TopicRegistry } from './topics.ts';
-import { checkCoPartitioned, checkList, checkPosition, checkTopicPartition } from '../rules.ts';
+import { breakChain, checkChain, checkCoPartitioned, checkList, checkPosition, checkTopicPartition } from '../rules.ts';
 import type { ResolvedConsumerOptions } from './options.ts';
 import type { TransactionalIds } from './transactional-ids.ts';
 import type { OffsetCommit, Writer } from './writer.ts';
@@ -156,7 +156,7 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
    */
   commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
     const broken = (err: unknown) => {
-      if (chain !== undefined) chain.failure ??= err;
+      breakChain(chain, err);
       return Promise.reject(err);
     };
     try {
@@ -171,7 +171,7 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
       });
       const check = () => {
         try {
-          if (chain !== undefined && chain.failure !== undefined) throw chain.failure;
+          checkChain(chain);
           this.#checkFenced();
           for (const commit of commits) {
             if (!this.#fetchers.has(commit.log)) {
@@ -180,7 +180,7 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
           }
         } catch (err) {
           // At once: a later call of the chain may be checked in this same write.
-          if (chain !== undefined) chain.failure ??= err;
+          breakChain(chain, err);
           throw err;
         }
       };

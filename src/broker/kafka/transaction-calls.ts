@@ -4,6 +4,7 @@
  */
 import type { ClusterMetadata } from '@platformatic/kafka';
 import type { CommitChain, OutgoingRecord, RecordPosition } from '../port.ts';
+import { breakChain, checkChain } from '../rules.ts';
 import { topicsMetadata } from './metadata.ts';
 import { type PreparedMessages, toMessages } from './producer.ts';
 
@@ -20,7 +21,7 @@ export interface PendingCall {
 
 /** Rejects `call`, breaking its chain first (see `CommitChain`): no later call of the chain is committed. */
 export function failCall(call: PendingCall, err: unknown): void {
-  if (call.chain !== undefined && call.chain.failure === undefined) call.chain.failure = err;
+  breakChain(call.chain, err);
   call.reject(err);
 }
 
@@ -62,7 +63,7 @@ export async function prepareCalls(
   }
   for (const call of calls) {
     try {
-      if (call.chain !== undefined && call.chain.failure !== undefined) throw call.chain.failure;
+      checkChain(call.chain);
       check(call.positions);
       const callTopics = [...new Set(call.records.map((r) => r.topic))];
       const metadata = callTopics.length === 0 ? undefined : (shared ?? (await topicsMetadata(producer, callTopics)));

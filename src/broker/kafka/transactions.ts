@@ -31,7 +31,7 @@ import {
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type { CommitChain, OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
-import { checkList, checkOutgoing, checkPosition } from '../rules.ts';
+import { breakChain, checkChain, checkList, checkOutgoing, checkPosition } from '../rules.ts';
 import { Accumulator } from './accumulator.ts';
 import { coordinatorConnection } from './coordinator.ts';
 import { describeError, toHeraldError } from './errors.ts';
@@ -112,9 +112,9 @@ export class TransactionalCommitter {
       checkList(positions, 'commitTransaction');
       for (const position of positions) checkPosition(position, 'commitTransaction');
       this.#checkOwned(positions);
-      if (chain !== undefined && chain.failure !== undefined) throw chain.failure;
+      checkChain(chain);
     } catch (err) {
-      if (chain !== undefined) chain.failure ??= err;
+      breakChain(chain, err);
       return Promise.reject(err);
     }
     if (records.length === 0 && positions.length === 0) return Promise.resolve([]);
