@@ -121,10 +121,11 @@ export interface ConsumerOptions {
 /**
  * Successive `commitTransaction` calls that depend on each other: each made before the one before it settled (a
  * processor's batches of one partition, each computed on top of the one before). The calls of a chain are committed
- * in call order — in the same transaction as the call before or a later one — and once one of them fails, none
- * after it is: the broker sets `failure` to that call's error before its rejection is delivered, and every later
- * call of the chain rejects with it, nothing of it written. A broken chain stays broken; the caller seeks back and
- * starts a new one.
+ * in call order — in the same transaction as the call before or a later one — and once one of them fails, nothing
+ * more of the chain is written: the broker sets `failure` to that call's error before its rejection is delivered,
+ * and every call of the chain not written yet (those made after it, and any made before it still waiting) rejects
+ * with it. A broken chain stays broken; the caller waits for the calls it made to settle, seeks back to after the
+ * last one committed and starts a new chain.
  */
 export interface CommitChain {
   /** `undefined` while every call so far is committed or still pending. */

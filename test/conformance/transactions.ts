@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import type { BrokerRecord, OutgoingRecord, RecordPosition } from '../../src/broker/port.ts';
+import type { BrokerRecord, CommitChain, OutgoingRecord, RecordPosition } from '../../src/broker/port.ts';
+import { isHeraldError } from '../../src/errors.ts';
 import { type Harness, type HarnessTest, range, readPartition, rejectsWithCode, texts, uniqueName, waitFor } from './helpers.ts';
 
 /** A started consumer that keeps what it is handed; `commitTransaction` is driven by the test. */
@@ -165,6 +166,36 @@ export function transactionTests(anyTest: HarnessTest): void {
       const kept = a.consumer.assignment()[0];
       await a.consumer.commitTransaction(out(output, ['ok']), [{ ...kept, offset: 0 }]);
       assert.deepEqual(await visible(h, output, 1), ['ok']);
+    });
+
+    test('a commit chain: once a call fails, nothing more of it is written; a new chain commits', async (h) => {
+      const input = await h.topic(1);
+      const output = await h.topic(1);
+      const group = h.group();
+      const { consumer } = await started(h, group, [input], uniqueName('tx'));
+      const own = (offset: number) => [{ topic: input, partition: 0, offset }];
+      const chain: CommitChain = { failure: undefined };
+      // Made together, as a processor with batches in flight makes them; the second names a topic that does not exist.
+      const outcomes = await Promise.allSettled([
+        consumer.commitTransaction(out(output, ['first']), own(1), chain),
+        consumer.commitTransaction([...out(output, ['second']), ...out(uniqueName('missing'), ['x'])], own(2), chain),
+        consumer.commitTransaction(out(output, ['third']), own(3), chain),
+        consumer.commitTransaction([], own(4), chain),
+      ]);
+      assert.deepEqual(
+        outcomes.slice(1).map((o) => o.status),
+        ['rejected', 'rejected', 'rejected'],
+      );
+      assert.ok(isHeraldError(chain.failure, 'HERALD_TOPIC_NOT_FOUND'), `the chain's failure: ${String(chain.failure)}`);
+      // The first call was either written before the failure (embedded: refused in the same write; Kafka: in the
+      // transaction already running) or not at all — and then the whole of it.
+      const first = outcomes[0].status === 'fulfilled';
+      assert.deepEqual(await visible(h, output, 1), first ? ['first'] : []);
+      assert.equal(await committedOffset(h, group, own(0)[0]).catch(() => null), first ? 1 : null);
+      // A broken chain stays broken; a new one commits.
+      await rejectsWithCode(() => consumer.commitTransaction(out(output, ['late']), own(5), chain), 'HERALD_TOPIC_NOT_FOUND');
+      await consumer.commitTransaction(out(output, ['again']), own(2), { failure: undefined });
+      assert.deepEqual(await visible(h, output, 1), first ? ['first', 'again'] : ['again']);
     });
 
     test('a newer consumer with the same transactional id fences the older one: HERALD_FENCED', async (h) => {

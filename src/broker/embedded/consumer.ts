@@ -151,7 +151,7 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
   /**
    * One request to the writer: records and offsets share a SQLite transaction (group commit with other requests of
    * the same turn still applies), and ownership, the transactional id and the chain are checked inside the write,
-   * so a rebalance, a newer instance or an earlier call of the chain failing between the call and the write
+   * so a rebalance, a newer instance or a call of the same chain failing between the call and the write
    * refuses it with nothing written.
    */
   commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
