@@ -1,6 +1,8 @@
 import type { CommitChain } from '../broker/port.ts';
 import type { BatchResult } from './core.ts';
 
+const NOTHING_IN_FLIGHT: Promise<unknown> = Promise.resolve();
+
 /** A batch whose commit was asked for and has not settled. */
 interface InFlight {
   result: BatchResult;
@@ -71,7 +73,8 @@ export class PartitionPipeline {
 
   /** Resolves once every batch in flight now has settled (a commit failing after them waits for them first). */
   settled(): Promise<unknown> {
-    return Promise.all(this.#inFlight.map((entry) => entry.settled));
+    // Asked for every batch; with one batch at a time (the embedded default) nothing is in flight.
+    return this.#inFlight.length === 0 ? NOTHING_IN_FLIGHT : Promise.all(this.#inFlight.map((entry) => entry.settled));
   }
 
   /**
