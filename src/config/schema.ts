@@ -86,7 +86,7 @@ export const platformSchema = {
     transactions: {
       intervalMs: integer(
         20,
-        'Kafka: least time between two transactions of a processor instance (more records each under load)',
+        'Kafka: spacing of a processor instance\'s transactions under load, in full when its event loop is saturated',
         0,
         60_000,
       ),

@@ -28,8 +28,9 @@ export interface KafkaBrokerSpec {
   replicationFactor?: number;
   transactions?: {
     /**
-     * Least time between the starts of two transactions of one transactional consumer (a processor instance), in
-     * ms: under load, commits made meanwhile share the next transaction. Default {@link DEFAULT_TRANSACTION_INTERVAL_MS}.
+     * Time between the starts of two transactions of one transactional consumer (a processor instance) under load,
+     * in ms: commits made meanwhile share the next transaction. Applied in full when the event loop is saturated,
+     * less as it has time to spare (`transaction-spacing.ts`). Default {@link DEFAULT_TRANSACTION_INTERVAL_MS}.
      */
     intervalMs?: number;
   };
@@ -70,7 +71,7 @@ const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/;
 export const DEFAULT_BATCH_BYTES = 262_144;
 
 /**
- * Default least time between two transactions' starts under load: 20 ms. Each Kafka transaction is five requests,
+ * Default time between two transactions' starts under load, when the event loop is saturated: 20 ms. Each Kafka transaction is five requests,
  * and the coordinator then writes markers to every partition it touched and to the transaction log: with
  * back-to-back transactions (each ~4 ms on the local node) the wallet's processors made ~280 a second per group, and
  * the Kafka JVM spent 75-88 µs of CPU per deposit. Spaced 20 ms apart, each carries more: 57-79 µs in the JVM and

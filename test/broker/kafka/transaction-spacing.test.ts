@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOADED_RECORDS, TransactionSpacing } from '../../../src/broker/kafka/transaction-spacing.ts';
+import { LOADED_RECORDS, SATURATED_FROM, SPARE_BELOW, spacingShare, TransactionSpacing } from '../../../src/broker/kafka/transaction-spacing.ts';
 
 describe('kafka transaction spacing', () => {
   it('starts at once when idle or after a sparse transaction, and spaces transactions under load', () => {
-    const spacing = new TransactionSpacing(1_000);
+    const spacing = new TransactionSpacing(1_000, () => 1);
     assert.equal(spacing.schedule()(), 0, 'the first transaction starts at once');
     spacing.started(1, 1);
     const whileRunning = spacing.schedule();
@@ -26,10 +26,10 @@ describe('kafka transaction spacing', () => {
   });
 
   it('never waits with an interval of 0, and the wait shrinks as time passes', async () => {
-    const none = new TransactionSpacing(0);
+    const none = new TransactionSpacing(0, () => 1);
     none.started(5, 1_000);
     assert.equal(none.schedule()(), 0);
-    const spacing = new TransactionSpacing(200);
+    const spacing = new TransactionSpacing(200, () => 1);
     spacing.started(5, 1_000);
     spacing.ended();
     const delay = spacing.schedule();
@@ -39,5 +39,25 @@ describe('kafka transaction spacing', () => {
     assert.ok(first > later && later <= 110, `${first} then ${later} ms`);
     await new Promise((resolve) => setTimeout(resolve, 120));
     assert.equal(delay(), 0, 'past the interval, no wait');
+  });
+
+  it('spaces by a share of the interval that follows how busy the event loop is', () => {
+    assert.equal(spacingShare(0), 0);
+    assert.equal(spacingShare(SPARE_BELOW), 0, 'with time to spare, back to back');
+    assert.equal(spacingShare(1), 1);
+    assert.equal(spacingShare(SATURATED_FROM), 1, 'saturated: the whole interval');
+    const middle = spacingShare((SPARE_BELOW + SATURATED_FROM) / 2);
+    assert.ok(Math.abs(middle - 0.5) < 1e-9, `halfway: half the interval (${middle})`);
+
+    let utilization = 0.5;
+    const spacing = new TransactionSpacing(1_000, () => utilization);
+    spacing.started(2, 100);
+    spacing.ended();
+    assert.equal(spacing.schedule()(), 0, 'a loaded transaction on a loop with time to spare: the next at once');
+    utilization = (SPARE_BELOW + SATURATED_FROM) / 2;
+    const wait = spacing.schedule()();
+    assert.ok(wait > 400 && wait <= 500, `half busy: about half the interval (${wait} ms)`);
+    utilization = 1;
+    assert.ok(spacing.schedule()() > 900, 'saturated: the whole interval');
   });
 });
