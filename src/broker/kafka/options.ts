@@ -57,6 +57,8 @@ export interface KafkaSettings {
   replicationFactor: number;
   /** See `KafkaBrokerSpec.transactions.intervalMs`. */
   transactionIntervalMs: number;
+  /** How busy the process is (0–1), which scales that interval; by default its event loop's recent utilization. */
+  transactionLoad?: () => number;
 }
 
 const ACKS: Record<string, ProduceAckValue> = { all: -1, leader: 1, none: 0 };

@@ -87,7 +87,7 @@ export class TransactionalCommitter {
     this.#settings = settings;
     this.#options = options;
     this.#member = member;
-    this.#spacing = new TransactionSpacing(settings.transactionIntervalMs);
+    this.#spacing = new TransactionSpacing(settings.transactionIntervalMs, settings.transactionLoad);
     this.#log = log.child({ transactionalId: options.transactionalId });
   }
 

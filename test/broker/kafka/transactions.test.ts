@@ -79,9 +79,13 @@ async function consume(t: TestContext, broker: Broker, name: string, isolation: 
 }
 
 /** A started committer for transactions of records only (no group offsets). */
-async function recordsOnlyCommitter(t: TestContext, spec: KafkaBrokerSpec): Promise<TransactionalCommitter> {
+async function recordsOnlyCommitter(
+  t: TestContext,
+  spec: KafkaBrokerSpec,
+  load?: () => number,
+): Promise<TransactionalCommitter> {
   const committer = new TransactionalCommitter(
-    resolveSettings(spec),
+    { ...resolveSettings(spec), transactionLoad: load },
     { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
     { client: () => assert.fail('no offsets in these transactions'), owns: () => true },
     pino({ enabled: false }),
@@ -297,7 +301,8 @@ describe('kafka transactions: spacing', () => {
     const { broker, bootstrap } = opened;
     const output = await topic(t, broker, 'spaced');
     const INTERVAL = 1_000;
-    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap, transactions: { intervalMs: INTERVAL } });
+    // A saturated process: the whole interval (with time to spare, transactions are not spaced).
+    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap, transactions: { intervalMs: INTERVAL } }, () => 1);
     const commit = (value: string) => committer.commit([{ topic: output, value: Buffer.from(value) }], []);
     const timed = async (value: string) => {
       const start = performance.now();
