@@ -170,25 +170,19 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
         return { group: this.options.group, log, offset: position.offset };
       });
       const check = () => {
-        try {
-          checkChain(chain);
-          this.#checkFenced();
-          for (const commit of commits) {
-            if (!this.#fetchers.has(commit.log)) {
-              throw notAssigned({ topic: commit.log.topic.name, partition: commit.log.partition });
-            }
+        checkChain(chain);
+        this.#checkFenced();
+        for (const commit of commits) {
+          if (!this.#fetchers.has(commit.log)) {
+            throw notAssigned({ topic: commit.log.topic.name, partition: commit.log.partition });
           }
-        } catch (err) {
-          // At once: a later call of the chain may be checked in this same write.
-          breakChain(chain, err);
-          throw err;
         }
       };
       check();
       if (prepared.length === 0 && commits.length === 0) return Promise.resolve([]);
-      const written = this.#context.writer().transact(prepared, commits, check);
-      // A failed write rejects every request in it before the next write runs (a later turn), so this marks the
-      // chain broken before any later call of it is checked.
+      // Refused in the write (a check, a topic deleted meanwhile, the write itself): the chain breaks at once, as a
+      // later call of it may be checked in this same write.
+      const written = this.#context.writer().transact(prepared, commits, check, (err) => breakChain(chain, err));
       return chain === undefined ? written : written.catch(broken);
     } catch (err) {
       return broken(err);

@@ -30,6 +30,8 @@ interface WriteRequest {
   offsets: OffsetCommit[];
   /** Runs inside the write, just before it: throwing refuses this request alone, with nothing of it written. */
   check: (() => void) | undefined;
+  /** Told of this request's failure synchronously, before any later request is checked (see `transact`). */
+  refused: ((err: unknown) => void) | undefined;
   /** The open transaction the records belong to: they stay above their partitions' last stable offset. */
   transaction: OpenTransaction | undefined;
   /**
@@ -130,9 +132,16 @@ export class Writer {
   /**
    * Appends `records` and commits `offsets` as one unit (they always share a transaction; this adds `check`, run
    * inside the write so that nothing can change between the check and the commit — e.g. partition ownership).
+   * `refused` hears of the request's failure at once, before the checks of the requests after it in the same write:
+   * a chain of calls breaks there, not when the rejection is delivered.
    */
-  transact(records: AppendRecord[], offsets: OffsetCommit[], check: () => void): Promise<RecordPosition[]> {
-    return this.#enqueue(records, offsets, check);
+  transact(
+    records: AppendRecord[],
+    offsets: OffsetCommit[],
+    check: () => void,
+    refused?: (err: unknown) => void,
+  ): Promise<RecordPosition[]> {
+    return this.#enqueue(records, offsets, check, undefined, undefined, undefined, undefined, refused);
   }
 
   /** Resolves once every request made before it is durable. */
@@ -148,10 +157,11 @@ export class Writer {
     ending?: WriteRequest['ending'],
     encoded?: Buffer,
     plain?: PlainAppend,
+    refused?: (err: unknown) => void,
   ): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
     return new Promise((resolve, reject) =>
-      this.#queue.push({ records, offsets, check, transaction, ending, encoded, plain, resolve, reject }),
+      this.#queue.push({ records, offsets, check, refused, transaction, ending, encoded, plain, resolve, reject }),
     );
   }
 
@@ -177,11 +187,11 @@ export class Writer {
           request.check?.();
           live.push(request);
         } catch (err) {
-          request.reject(err);
+          refuse(request, err);
         }
       } else {
         const name = gone.log.topic.name;
-        request.reject(new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${JSON.stringify(name)} was deleted`));
+        refuse(request, new HeraldError('HERALD_TOPIC_NOT_FOUND', `topic ${JSON.stringify(name)} was deleted`));
       }
     }
     const pending = new Map<PartitionLog, PendingLog>();
@@ -252,7 +262,7 @@ export class Writer {
     } catch (err) {
       this.#logger?.error({ err }, 'embedded broker: write failed');
       const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err, this.#store.file);
-      for (const request of live) request.reject(failure);
+      for (const request of live) refuse(request, failure);
       return;
     }
     for (const [log, p] of pending) {
@@ -283,7 +293,7 @@ export class Writer {
       for (let i = 0; i < live.length; i++) live[i].resolve(results[i]);
     };
     if (this.#store.syncs) {
-      this.#unsynced.push({ settle, fail: (err) => live.forEach((request) => request.reject(err)) });
+      this.#unsynced.push({ settle, fail: (err) => live.forEach((request) => refuse(request, err)) });
       this.#sync();
     } else {
       settle();
@@ -334,4 +344,10 @@ export class Writer {
     this.#closed = true;
     while (this.#syncing !== undefined) await this.#syncing;
   }
+}
+
+/** Fails a request: its `refused` hears first, synchronously, then its caller. */
+function refuse(request: WriteRequest, err: unknown): void {
+  request.refused?.(err);
+  request.reject(err);
 }

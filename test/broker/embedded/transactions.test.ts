@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BrokerRecord } from '../../../src/broker/port.ts';
+import type { BrokerRecord, CommitChain } from '../../../src/broker/port.ts';
 import { openBroker, rejectsWithCode, uniqueName } from './helpers.ts';
 
 /** Checks made inside the write: what changes between the call and the group commit still refuses the call. */
@@ -30,6 +30,28 @@ describe('embedded commitTransaction', () => {
     await third.start({ onRecords() {} });
     await third.commitTransaction([{ topic: output, value: Buffer.from('ok') }], []);
     assert.equal((await broker.admin.read({ topic: output, partition: 0, offset: 0 }, 10)).length, 1);
+  });
+
+  it('a chained call refused in the write for a topic deleted meanwhile breaks the chain for the calls after it', async (t) => {
+    const broker = await openBroker(t);
+    const input = uniqueName('in');
+    const output = uniqueName('out');
+    await broker.admin.createTopic({ name: input, partitions: 1 });
+    await broker.admin.createTopic({ name: output, partitions: 1 });
+    const group = uniqueName('g');
+    const consumer = broker.consumer({ group, topics: [input], transactionalId: uniqueName('tx') });
+    await consumer.start({ onRecords() {} });
+    const chain: CommitChain = { failure: undefined };
+    // Made together (one write); the output topic goes before the write, so the first is refused in it.
+    const first = consumer.commitTransaction([{ topic: output, value: Buffer.from('gone') }], [{ topic: input, partition: 0, offset: 1 }], chain);
+    const second = consumer.commitTransaction([], [{ topic: input, partition: 0, offset: 2 }], chain);
+    const deleted = broker.admin.deleteTopic(output);
+    await rejectsWithCode(() => first, 'HERALD_TOPIC_NOT_FOUND');
+    await rejectsWithCode(() => second, 'HERALD_TOPIC_NOT_FOUND');
+    await deleted;
+    const info = await broker.admin.describeGroup(group);
+    const committed = info.offsets.find((o) => o.topic === input && o.partition === 0)?.committed ?? null;
+    assert.equal(committed, null, 'nothing of the chain after the failure');
   });
 
   it('a partition revoked before the write refuses a call already made', async (t) => {
