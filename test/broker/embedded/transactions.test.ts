@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import type { BrokerRecord, CommitChain } from '../../../src/broker/port.ts';
 import { openBroker, rejectsWithCode, uniqueName } from './helpers.ts';
+
+/** A started broker with an input and an output topic of one partition each. */
+async function withTopics(t: TestContext) {
+  const broker = await openBroker(t);
+  const input = uniqueName('in');
+  const output = uniqueName('out');
+  await broker.admin.createTopic({ name: input, partitions: 1 });
+  await broker.admin.createTopic({ name: output, partitions: 1 });
+  return { broker, input, output };
+}
 
 /** Checks made inside the write: what changes between the call and the group commit still refuses the call. */
 describe('embedded commitTransaction', () => {
   it('a newer instance starting before the write fences a call already made', async (t) => {
-    const broker = await openBroker(t);
-    const input = uniqueName('in');
-    const output = uniqueName('out');
-    await broker.admin.createTopic({ name: input, partitions: 1 });
-    await broker.admin.createTopic({ name: output, partitions: 1 });
+    const { broker, input, output } = await withTopics(t);
     const transactionalId = uniqueName('tx');
     const older = broker.consumer({ group: uniqueName('g'), topics: [input], transactionalId });
     await older.start({ onRecords() {} });
@@ -33,18 +39,15 @@ describe('embedded commitTransaction', () => {
   });
 
   it('a chained call refused in the write for a topic deleted meanwhile breaks the chain for the calls after it', async (t) => {
-    const broker = await openBroker(t);
-    const input = uniqueName('in');
-    const output = uniqueName('out');
-    await broker.admin.createTopic({ name: input, partitions: 1 });
-    await broker.admin.createTopic({ name: output, partitions: 1 });
+    const { broker, input, output } = await withTopics(t);
     const group = uniqueName('g');
     const consumer = broker.consumer({ group, topics: [input], transactionalId: uniqueName('tx') });
     await consumer.start({ onRecords() {} });
     const chain: CommitChain = { failure: undefined };
     // Made together (one write); the output topic goes before the write, so the first is refused in it.
-    const first = consumer.commitTransaction([{ topic: output, value: Buffer.from('gone') }], [{ topic: input, partition: 0, offset: 1 }], chain);
-    const second = consumer.commitTransaction([], [{ topic: input, partition: 0, offset: 2 }], chain);
+    const own = (offset: number) => [{ topic: input, partition: 0, offset }];
+    const first = consumer.commitTransaction([{ topic: output, value: Buffer.from('gone') }], own(1), chain);
+    const second = consumer.commitTransaction([], own(2), chain);
     const deleted = broker.admin.deleteTopic(output);
     await rejectsWithCode(() => first, 'HERALD_TOPIC_NOT_FOUND');
     await rejectsWithCode(() => second, 'HERALD_TOPIC_NOT_FOUND');
@@ -55,11 +58,7 @@ describe('embedded commitTransaction', () => {
   });
 
   it('a partition revoked before the write refuses a call already made', async (t) => {
-    const broker = await openBroker(t);
-    const input = uniqueName('in');
-    const output = uniqueName('out');
-    await broker.admin.createTopic({ name: input, partitions: 1 });
-    await broker.admin.createTopic({ name: output, partitions: 1 });
+    const { broker, input, output } = await withTopics(t);
     const group = uniqueName('g');
     const consumer = broker.consumer({ group, topics: [input] });
     let pending: Promise<unknown> | undefined;
