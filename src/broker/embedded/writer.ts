@@ -47,6 +47,9 @@ interface WriteRequest {
   reject(err: unknown): void;
 }
 
+/** What a request may carry besides its records and offsets. */
+type RequestParts = Partial<Pick<WriteRequest, 'check' | 'refused' | 'transaction' | 'ending' | 'encoded' | 'plain'>>;
+
 /** Requests committed together, to settle once the log is synced. */
 interface Committed {
   settle(): void;
@@ -92,7 +95,7 @@ export class Writer {
    * them) until {@link endTransaction}.
    */
   append(records: AppendRecord[], transaction?: OpenTransaction): Promise<RecordPosition[]> {
-    return this.#enqueue(records, [], undefined, transaction);
+    return this.#enqueue(records, [], { transaction });
   }
 
   /**
@@ -101,7 +104,7 @@ export class Writer {
    * where it lands, rather than encoded again. As {@link append} otherwise.
    */
   appendEncoded(records: AppendRecord[], batch: Buffer, transaction?: OpenTransaction): Promise<RecordPosition[]> {
-    return this.#enqueue(records, [], undefined, transaction, undefined, batch);
+    return this.#enqueue(records, [], { transaction, encoded: batch });
   }
 
   /**
@@ -110,7 +113,7 @@ export class Writer {
    * offset. As {@link appendEncoded} otherwise, without a record object per record.
    */
   appendPlain(log: PartitionLog, records: PlainRecords, batch: Buffer, transaction?: OpenTransaction): Promise<number> {
-    return this.#enqueue([], [], undefined, transaction, undefined, undefined, { log, records, batch }).then(
+    return this.#enqueue([], [], { transaction, plain: { log, records, batch } }).then(
       ([position]) => position.offset,
     );
   }
@@ -122,7 +125,7 @@ export class Writer {
    * transaction's appends to settle first.
    */
   endTransaction(transaction: OpenTransaction, commit: boolean, offsets: OffsetCommit[]): Promise<void> {
-    return this.#enqueue([], commit ? offsets : [], undefined, undefined, { transaction, commit }).then(() => undefined);
+    return this.#enqueue([], commit ? offsets : [], { ending: { transaction, commit } }).then(() => undefined);
   }
 
   commitOffsets(offsets: OffsetCommit[]): Promise<void> {
@@ -141,7 +144,7 @@ export class Writer {
     check: () => void,
     refused?: (err: unknown) => void,
   ): Promise<RecordPosition[]> {
-    return this.#enqueue(records, offsets, check, undefined, undefined, undefined, undefined, refused);
+    return this.#enqueue(records, offsets, { check, refused });
   }
 
   /** Resolves once every request made before it is durable. */
@@ -149,17 +152,9 @@ export class Writer {
     return this.#enqueue([], []).then(() => undefined);
   }
 
-  #enqueue(
-    records: AppendRecord[],
-    offsets: OffsetCommit[],
-    check?: () => void,
-    transaction?: OpenTransaction,
-    ending?: WriteRequest['ending'],
-    encoded?: Buffer,
-    plain?: PlainAppend,
-    refused?: (err: unknown) => void,
-  ): Promise<RecordPosition[]> {
+  #enqueue(records: AppendRecord[], offsets: OffsetCommit[], parts: RequestParts = {}): Promise<RecordPosition[]> {
     if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
+    const { check, refused, transaction, ending, encoded, plain } = parts;
     return new Promise((resolve, reject) =>
       this.#queue.push({ records, offsets, check, refused, transaction, ending, encoded, plain, resolve, reject }),
     );
