@@ -155,10 +155,6 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
    * refuses it with nothing written.
    */
   commitTransaction(records: OutgoingRecord[], positions: RecordPosition[], chain?: CommitChain): Promise<RecordPosition[]> {
-    const broken = (err: unknown) => {
-      breakChain(chain, err);
-      return Promise.reject(err);
-    };
     try {
       if (this.#state === 'closed') throw new HeraldError('HERALD_BROKER_CLOSED', 'the consumer is closed');
       checkList(positions, 'commitTransaction');
@@ -180,12 +176,12 @@ export class EmbeddedConsumer implements GroupConsumer, GroupMember {
       };
       check();
       if (prepared.length === 0 && commits.length === 0) return Promise.resolve([]);
-      // Refused in the write (a check, a topic deleted meanwhile, the write itself): the chain breaks at once, as a
-      // later call of it may be checked in this same write.
-      const written = this.#context.writer().transact(prepared, commits, check, (err) => breakChain(chain, err));
-      return chain === undefined ? written : written.catch(broken);
+      // Refused by the writer (stopped, a check, a topic deleted meanwhile, the write or its sync): the chain breaks
+      // at once, as a later call of it may be checked in this same write.
+      return this.#context.writer().transact(prepared, commits, check, (err) => breakChain(chain, err));
     } catch (err) {
-      return broken(err);
+      breakChain(chain, err);
+      return Promise.reject(err);
     }
   }
 

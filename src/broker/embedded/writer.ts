@@ -135,8 +135,8 @@ export class Writer {
   /**
    * Appends `records` and commits `offsets` as one unit (they always share a transaction; this adds `check`, run
    * inside the write so that nothing can change between the check and the commit — e.g. partition ownership).
-   * `refused` hears of the request's failure at once, before the checks of the requests after it in the same write:
-   * a chain of calls breaks there, not when the rejection is delivered.
+   * `refused` hears of every failure of the request at once — before the checks of the requests after it in the
+   * same write —: a chain of calls breaks there, not when the rejection is delivered.
    */
   transact(
     records: AppendRecord[],
@@ -153,8 +153,12 @@ export class Writer {
   }
 
   #enqueue(records: AppendRecord[], offsets: OffsetCommit[], parts: RequestParts = {}): Promise<RecordPosition[]> {
-    if (this.#closed) return Promise.reject(new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped'));
     const { check, refused, transaction, ending, encoded, plain } = parts;
+    if (this.#closed) {
+      const err = new HeraldError('HERALD_BROKER_CLOSED', 'the embedded broker is stopped');
+      refused?.(err);
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) =>
       this.#queue.push({ records, offsets, check, refused, transaction, ending, encoded, plain, resolve, reject }),
     );
