@@ -73,6 +73,8 @@ export class TransactionalCommitter {
   /** A produce request of this producer's epoch failed: its sequence numbers are unknown (see ProduceSender). */
   #sequencesLost = false;
   #transaction: Transaction | undefined;
+  /** The open transaction's AddOffsetsToTxn, when it commits offsets: sent as it starts. */
+  #offsetsAdded: Promise<void> | undefined;
   #pool: ConnectionPool | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending: PendingCall[] = [];
@@ -184,11 +186,15 @@ export class TransactionalCommitter {
     let transaction: Transaction | undefined;
     try {
       transaction = await this.#begin();
+      // AddOffsetsToTxn goes out now, beside the AddPartitionsToTxn of the records (see the accumulator's send).
+      const offsetsAdded = offsets.length > 0 ? Promise.resolve(transaction.addConsumer(this.#member.client())) : undefined;
+      offsetsAdded?.catch(() => {}); // awaited below; a failure before that must not go unhandled meanwhile
+      this.#offsetsAdded = offsetsAdded;
       const written =
         prepared.messages.length === 0
           ? []
           : await this.#accumulator!.add(prepared.messages, prepared.sizes, prepared.timestamps);
-      if (offsets.length > 0) await this.#commitOffsets(transaction, offsets);
+      if (offsetsAdded !== undefined) await this.#commitOffsets(offsetsAdded, offsets);
       await transaction.commit();
       this.#transaction = undefined;
       return written;
@@ -196,6 +202,8 @@ export class TransactionalCommitter {
       const error = await this.#failed(transaction, err);
       if (this.#sequencesLost) await this.#dropProducer();
       throw error;
+    } finally {
+      this.#offsetsAdded = undefined;
     }
   }
 
@@ -232,8 +240,12 @@ export class TransactionalCommitter {
         const transaction = this.#transaction;
         if (transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
         const metadata = await topicsMetadata(producer, [...new Set(messages.map((m) => m.topic))]);
-        // AddPartitionsToTxn for the partitions new to the transaction (the library reads topic and partition only).
-        await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
+        // AddPartitionsToTxn for the partitions new to the transaction (the library reads topic and partition only),
+        // and the AddOffsetsToTxn sent with the transaction's start: both registered with the coordinator before the
+        // records go out — a produce the leader verifies while the coordinator writes was refused as
+        // NOT_ENOUGH_REPLICAS and retried 500 ms later (BENCHMARKS.md, wallet).
+        // Both settle before anything else goes out, an abort included.
+        await allSucceeded([transaction.addPartitions(metadata, messages as unknown as MessageRecord[]), this.#offsetsAdded]);
         try {
           return await sender.send(messages, metadata);
         } catch (err) {
@@ -262,10 +274,10 @@ export class TransactionalCommitter {
     }
   }
 
-  /** AddOffsetsToTxn (the library), then one TxnOffsetCommit of every position. */
-  async #commitOffsets(transaction: Transaction, positions: RecordPosition[]) {
+  /** TxnOffsetCommit of `positions`, once `added` (the transaction's AddOffsetsToTxn) succeeded. */
+  async #commitOffsets(added: Promise<void>, positions: RecordPosition[]) {
     const client = this.#member.client();
-    await transaction.addConsumer(client);
+    await added;
     const coordinator = await this.#coordinatorConnection(client);
     await commitTransactionOffsets(coordinator, this.#options.transactionalId, identityOf(this.#producer!), client, positions);
   }
@@ -344,4 +356,9 @@ export class TransactionalCommitter {
       this.#log.warn({ err: describeError(err) }, 'kafka transactional producer did not close cleanly');
     }
   }
+}
+
+/** Waits for every one of `tasks` to settle, then rejects with the first failure, if any. */
+async function allSucceeded(tasks: (Promise<unknown> | undefined)[]): Promise<void> {
+  for (const outcome of await Promise.allSettled(tasks)) if (outcome.status === 'rejected') throw outcome.reason;
 }
