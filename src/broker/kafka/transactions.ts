@@ -73,8 +73,6 @@ export class TransactionalCommitter {
   /** A produce request of this producer's epoch failed: its sequence numbers are unknown (see ProduceSender). */
   #sequencesLost = false;
   #transaction: Transaction | undefined;
-  /** The open transaction's AddOffsetsToTxn, when it commits offsets: sent as it starts. */
-  #offsetsAdded: Promise<void> | undefined;
   #pool: ConnectionPool | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #pending: PendingCall[] = [];
@@ -181,30 +179,41 @@ export class TransactionalCommitter {
     settleCalls(prepared, written);
   }
 
-  /** One Kafka transaction: the messages, then the offsets, then commit; aborted on any failure. */
+  /**
+   * One Kafka transaction, aborted on any failure: its partitions and its group registered with the coordinator
+   * (AddPartitionsToTxn and AddOffsetsToTxn side by side), then the records and the offsets (Produce and
+   * TxnOffsetCommit side by side), then commit — three round trips after the start instead of five.
+   */
   async #transact(prepared: PreparedMessages, offsets: RecordPosition[]): Promise<RecordPosition[]> {
     let transaction: Transaction | undefined;
     try {
       transaction = await this.#begin();
-      // AddOffsetsToTxn goes out now, beside the AddPartitionsToTxn of the records (see the accumulator's send).
-      const offsetsAdded = offsets.length > 0 ? Promise.resolve(transaction.addConsumer(this.#member.client())) : undefined;
-      offsetsAdded?.catch(() => {}); // awaited below; a failure before that must not go unhandled meanwhile
-      this.#offsetsAdded = offsetsAdded;
-      const written =
-        prepared.messages.length === 0
-          ? []
-          : await this.#accumulator!.add(prepared.messages, prepared.sizes, prepared.timestamps);
-      if (offsetsAdded !== undefined) await this.#commitOffsets(offsetsAdded, offsets);
+      const { messages } = prepared;
+      // Everything is registered before anything is written: a produce the leader verifies while the coordinator
+      // writes is refused. The records and the offsets verified at the same moment are refused now and then too,
+      // and asked again a millisecond later (`produceRetryDelay`, `whileBusy`).
+      await allSucceeded([
+        messages.length > 0 ? this.#addPartitions(transaction, messages) : undefined,
+        offsets.length > 0 ? transaction.addConsumer(this.#member.client()) : undefined,
+      ]);
+      const [written] = await allSucceeded([
+        messages.length > 0 ? this.#accumulator!.add(messages, prepared.sizes, prepared.timestamps) : [],
+        offsets.length > 0 ? this.#commitOffsets(offsets) : undefined,
+      ]);
       await transaction.commit();
       this.#transaction = undefined;
-      return written;
+      return written as RecordPosition[];
     } catch (err) {
       const error = await this.#failed(transaction, err);
       if (this.#sequencesLost) await this.#dropProducer();
       throw error;
-    } finally {
-      this.#offsetsAdded = undefined;
     }
+  }
+
+  /** AddPartitionsToTxn for the partitions of `messages` new to the transaction (the library reads only those). */
+  async #addPartitions(transaction: Transaction, messages: PreparedMessages['messages']): Promise<void> {
+    const metadata = await topicsMetadata(this.#producer!, [...new Set(messages.map((m) => m.topic))]);
+    await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
   }
 
   #ensureProducer(): LibraryProducer<Buffer, Buffer, string, string> {
@@ -240,12 +249,8 @@ export class TransactionalCommitter {
         const transaction = this.#transaction;
         if (transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
         const metadata = await topicsMetadata(producer, [...new Set(messages.map((m) => m.topic))]);
-        // AddPartitionsToTxn for the partitions new to the transaction (the library reads topic and partition only),
-        // and the AddOffsetsToTxn sent with the transaction's start: both registered with the coordinator before the
-        // records go out — a produce the leader verifies while the coordinator writes was refused as
-        // NOT_ENOUGH_REPLICAS and retried 500 ms later (BENCHMARKS.md, wallet).
-        // Both settle before anything else goes out, an abort included.
-        await allSucceeded([transaction.addPartitions(metadata, messages as unknown as MessageRecord[]), this.#offsetsAdded]);
+        // Registered in #transact already; this only adds what is new (nothing, but it costs no request then).
+        await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
         try {
           return await sender.send(messages, metadata);
         } catch (err) {
@@ -274,10 +279,9 @@ export class TransactionalCommitter {
     }
   }
 
-  /** TxnOffsetCommit of `positions`, once `added` (the transaction's AddOffsetsToTxn) succeeded. */
-  async #commitOffsets(added: Promise<void>, positions: RecordPosition[]) {
+  /** One TxnOffsetCommit of every position (the transaction's AddOffsetsToTxn done). */
+  async #commitOffsets(positions: RecordPosition[]) {
     const client = this.#member.client();
-    await added;
     const coordinator = await this.#coordinatorConnection(client);
     await commitTransactionOffsets(coordinator, this.#options.transactionalId, identityOf(this.#producer!), client, positions);
   }
@@ -358,7 +362,12 @@ export class TransactionalCommitter {
   }
 }
 
-/** Waits for every one of `tasks` to settle, then rejects with the first failure, if any. */
-async function allSucceeded(tasks: (Promise<unknown> | undefined)[]): Promise<void> {
-  for (const outcome of await Promise.allSettled(tasks)) if (outcome.status === 'rejected') throw outcome.reason;
+/**
+ * Waits for every one of `tasks` to settle (nothing else goes out meanwhile, an abort included), then rejects with
+ * the first failure or resolves with their values.
+ */
+async function allSucceeded(tasks: unknown[]): Promise<unknown[]> {
+  const outcomes = await Promise.allSettled(tasks);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
 }
