@@ -13,8 +13,8 @@
  * sequence numbers; a request that fails for a retriable reason (leader moved, not enough replicas, connection
  * lost) is sent again — the same batches with the same sequence numbers, so a broker that had already written one
  * answers with its offset instead of writing it twice — to the partition's leader of the time, soon at first and
- * then every {@link PRODUCE_RETRY_DELAY_MS} ({@link produceRetryDelay}), for about 10 s. Any failure then drops the producer id, and
- * the next send starts from a new one. One request is in flight per producer (the accumulator sends one at a time),
+ * then every {@link PRODUCE_RETRY_DELAY_MS} ({@link produceRetryDelay}), for about 10 s. Any failure then drops the
+ * producer id, and the next send starts from a new one. One request is in flight per producer (the accumulator sends one at a time),
  * which keeps each partition's batches in order.
  */
 import {
@@ -41,6 +41,7 @@ import { codeOf } from './errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { encodeRecordBatch, type ProducerIdentity } from './record-batches.ts';
+import { busyRetryDelay } from './transaction-errors.ts';
 
 /**
  * Attempts of one produce request (connection refused, leader moved, not enough in-sync replicas), this far
@@ -49,19 +50,18 @@ import { encodeRecordBatch, type ProducerIdentity } from './record-batches.ts';
 export const PRODUCE_RETRIES = 20;
 export const PRODUCE_RETRY_DELAY_MS = 500;
 /**
- * The sender's first retry comes this soon, the next ones twice as long each up to {@link PRODUCE_RETRY_DELAY_MS}
- * (these quick ones on top of the {@link PRODUCE_RETRIES} attempts). A transaction's records go out beside its
+ * Quick retries first: the sender's first one 1 ms after the failure, the next ones twice as long each up to
+ * {@link PRODUCE_RETRY_DELAY_MS} (these quick ones on top of the {@link PRODUCE_RETRIES} attempts). A transaction's records go out beside its
  * TxnOffsetCommit, and a leader that verifies the transaction while the coordinator writes for that commit refuses
  * them as NOT_ENOUGH_REPLICAS (clients of Produce before version 12 are told so): asked again 1 ms later they are
  * written. Up to one transaction in fifty of the wallet's on the local Kafka node; waiting 500 ms each made them
  * its deposit → visible p99.
  */
-const PRODUCE_FIRST_RETRY_MS = 1;
-const QUICK_RETRIES = Math.ceil(Math.log2(PRODUCE_RETRY_DELAY_MS / PRODUCE_FIRST_RETRY_MS));
+const QUICK_RETRIES = Math.ceil(Math.log2(PRODUCE_RETRY_DELAY_MS));
 
-/** Milliseconds before attempt `attempt + 1` of a produce request. */
+/** Milliseconds before attempt `attempt + 1` of a produce request (`attempt` 0 = the first failed). */
 export function produceRetryDelay(attempt: number): number {
-  return Math.min(PRODUCE_FIRST_RETRY_MS * 2 ** attempt, PRODUCE_RETRY_DELAY_MS);
+  return busyRetryDelay(attempt + 1, PRODUCE_RETRY_DELAY_MS);
 }
 /** How long the broker may wait for the in-sync replicas before it answers (Produce `timeout_ms`). */
 const PRODUCE_TIMEOUT_MS = 30_000;

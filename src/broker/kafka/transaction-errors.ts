@@ -3,6 +3,7 @@
  * epoch or a member's generation, and how long the library waits before asking again.
  */
 import { findErrorBy } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HeraldError } from '../../errors.ts';
 import type { TopicPartition } from '../port.ts';
 
@@ -24,6 +25,14 @@ const RETRY_DELAY_MS = 300;
  */
 const CONCURRENT_RETRY_DELAY_MS = 1;
 
+/**
+ * Milliseconds before asking a busy Kafka again after its `attempt`th refusal (1 = the first): 1 ms, doubling, at
+ * most `maxMs`.
+ */
+export function busyRetryDelay(attempt: number, maxMs: number): number {
+  return Math.min(CONCURRENT_RETRY_DELAY_MS * 2 ** (attempt - 1), maxMs);
+}
+
 /** The library's `retryDelay` for the transactional producer. */
 export function transactionRetryDelay(
   _client: unknown,
@@ -33,7 +42,31 @@ export function transactionRetryDelay(
   error: Error,
 ): number {
   if (findErrorBy(error, 'apiId', 'CONCURRENT_TRANSACTIONS') === null) return RETRY_DELAY_MS;
-  return Math.min(CONCURRENT_RETRY_DELAY_MS * 2 ** (attempt - 1), RETRY_DELAY_MS);
+  return busyRetryDelay(attempt, RETRY_DELAY_MS);
+}
+
+/**
+ * A busy coordinator's answers to TxnOffsetCommit: the group coordinator verifies the transaction with the
+ * transaction coordinator, and a verification that meets the coordinator in the middle of a write is refused as
+ * CONCURRENT_TRANSACTIONS — reported as COORDINATOR_LOAD_IN_PROGRESS to clients of TxnOffsetCommit before version 5.
+ * With the offsets committed beside the transaction's records (the wallet on the local Kafka node), about one
+ * transaction in twenty-five met it.
+ */
+const BUSY = ['COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS'];
+const BUSY_MAX_DELAY_MS = 100;
+/** Attempts while the coordinator is busy: 1 + 2 + … + 64 + 100 × 4 ms apart, about 0.5 s in all. */
+const BUSY_ATTEMPTS = 12;
+
+/** Runs `request`, again while its answer says the coordinator is busy (at most {@link BUSY_ATTEMPTS} times). */
+export async function whileBusy<T>(request: () => Promise<T>, wait: (ms: number) => Promise<unknown> = sleep): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!matches(err, BUSY) || attempt >= BUSY_ATTEMPTS) throw err;
+      await wait(busyRetryDelay(attempt, BUSY_MAX_DELAY_MS));
+    }
+  }
 }
 
 function matches(err: unknown, names: readonly string[]): boolean {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MultipleErrors, ProtocolError } from '@platformatic/kafka';
 import { produceRetryDelay, PRODUCE_RETRY_DELAY_MS } from '../../../src/broker/kafka/produce-sender.ts';
-import { whileBusy } from '../../../src/broker/kafka/txn-offset-commit.ts';
+import { whileBusy } from '../../../src/broker/kafka/transaction-errors.ts';
 
 /** A request failing with these Kafka errors (as the library reports a response's error), then answering `done`. */
 function failing(ids: string[]) {
