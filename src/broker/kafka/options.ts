@@ -74,12 +74,13 @@ export const DEFAULT_BATCH_BYTES = 262_144;
 
 /**
  * Default time between two transactions' starts under load, when the event loop is saturated: 20 ms. Each Kafka
- * transaction is five requests (in three round trips since 2026-12-05), and the coordinator then writes markers to every partition it touched and to the
- * transaction log: with back-to-back transactions (each ~4 ms on the local node) the wallet's processors made ~280 a
- * second per group, and the Kafka JVM spent 75-88 µs of CPU per deposit. Spaced 20 ms apart, each carries more:
- * 57-79 µs in the JVM and 10-20% less in Herald at a fixed 5,000 deposits/s, and saturated 10,497-11,327 deposits/s
- * against 8,830-9,162 (alternating runs), on the two cores both share; a record's commit waits up to 20 ms more
- * under load (sparse commits not at all). Kafka Streams commits every 100 ms under exactly-once for the same reason.
+ * transaction is five requests (in three round trips since 2026-12-05), and the coordinator then writes markers to
+ * every partition it touched and to the transaction log: with back-to-back transactions (each ~4 ms on the local
+ * node) the wallet's processors made ~280 a second per group, and the Kafka JVM spent 75-88 µs of CPU per deposit.
+ * Spaced 20 ms apart, each carries more: 57-79 µs in the JVM and 10-20% less in Herald at a fixed 5,000 deposits/s,
+ * and saturated 10,497-11,327 deposits/s against 8,830-9,162 (alternating runs), on the two cores both share; a
+ * record's commit waits up to 20 ms more under load (sparse commits not at all). Kafka Streams commits every 100 ms
+ * under exactly-once for the same reason.
  */
 export const DEFAULT_TRANSACTION_INTERVAL_MS = 20;
 
