@@ -42,8 +42,9 @@ export interface ProcessorOptions {
    * the wait of a record that arrives while a commit runs: on Kafka, where a busy processor's transactions are
    * spaced, the wallet's deposit → visible p50 went from 45–47 ms to 31–33 with 2 and 22–29 with 4 (probed as the
    * half load began, see `bench/wallet.ts --settle`), its throughput unchanged with 2 and 10–20% lower with 4. A
-   * full batch (`maxBatchSize` records: a backlog) always waits for its commit, throughput first. Default 2 on Kafka; 1 on the embedded broker, whose commits take
-   * a millisecond or two (ahead there, batches only got smaller: ~4% fewer deposits). At-least-once: always 1.
+   * full batch (`maxBatchSize` records: a backlog) always waits for its commit, throughput first. Default 2 on
+   * Kafka; 1 on the embedded broker, whose commits take a millisecond or two (ahead there, batches only got smaller:
+   * ~4% fewer deposits). At-least-once: always 1.
    */
   inFlightBatches?: number;
   sessionTimeoutMs?: number;

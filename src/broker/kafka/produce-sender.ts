@@ -14,8 +14,8 @@
  * lost) is sent again — the same batches with the same sequence numbers, so a broker that had already written one
  * answers with its offset instead of writing it twice — to the partition's leader of the time, soon at first and
  * then every {@link PRODUCE_RETRY_DELAY_MS} ({@link produceRetryDelay}), for about 10 s. Any failure then drops the
- * producer id, and the next send starts from a new one. One request is in flight per producer (the accumulator sends one at a time),
- * which keeps each partition's batches in order.
+ * producer id, and the next send starts from a new one. One request is in flight per producer (the accumulator
+ * sends one at a time), which keeps each partition's batches in order.
  */
 import {
   type ClusterMetadata,
@@ -51,11 +51,11 @@ export const PRODUCE_RETRIES = 20;
 export const PRODUCE_RETRY_DELAY_MS = 500;
 /**
  * Quick retries first: the sender's first one 1 ms after the failure, the next ones twice as long each up to
- * {@link PRODUCE_RETRY_DELAY_MS} (these quick ones on top of the {@link PRODUCE_RETRIES} attempts). A transaction's records go out beside its
- * TxnOffsetCommit, and a leader that verifies the transaction while the coordinator writes for that commit refuses
- * them as NOT_ENOUGH_REPLICAS (clients of Produce before version 12 are told so): asked again 1 ms later they are
- * written. Up to one transaction in fifty of the wallet's on the local Kafka node; waiting 500 ms each made them
- * its deposit → visible p99.
+ * {@link PRODUCE_RETRY_DELAY_MS} (these quick ones on top of the {@link PRODUCE_RETRIES} attempts). A transaction's
+ * records go out beside its TxnOffsetCommit, and a leader that verifies the transaction while the coordinator
+ * writes for that commit refuses them as NOT_ENOUGH_REPLICAS (clients of Produce before version 12 are told so):
+ * asked again 1 ms later they are written. Up to one transaction in fifty of the wallet's on the local Kafka node;
+ * waiting 500 ms each made them its deposit → visible p99.
  */
 const QUICK_RETRIES = Math.ceil(Math.log2(PRODUCE_RETRY_DELAY_MS));
 
