@@ -90,6 +90,11 @@ export const platformSchema = {
         0,
         60_000,
       ),
+      protocol: oneOf(
+        'auto',
+        'Kafka transaction protocol: `2` (KIP-890, fewer requests), `1`, or `auto` (2 where the cluster finalized transaction.version 2)',
+        ['auto', '1', '2'],
+      ),
     },
     producer: {
       acks: oneOf('all', 'Kafka producer acknowledgements', ['all', 'leader']),

@@ -41,7 +41,10 @@ export function brokerSpecFromConfig(config: PlatformConfig): BrokerSpec {
       lingerMs: broker.producer.lingerMs,
       compression: broker.producer.compression,
     },
-    transactions: { intervalMs: broker.transactions.intervalMs },
+    transactions: {
+      intervalMs: broker.transactions.intervalMs,
+      protocol: broker.transactions.protocol === 'auto' ? 'auto' : broker.transactions.protocol === '1' ? 1 : 2,
+    },
   };
   if (broker.replicationFactor > 0) spec.replicationFactor = broker.replicationFactor;
   if (broker.sasl.mechanism !== 'none') {

@@ -5,6 +5,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { BaseOptions, CompressionAlgorithmValue, ProduceAckValue } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
+import type { TransactionProtocol } from './transaction-v2.ts';
 
 /** Options of the Apache Kafka broker adapter. */
 export interface KafkaBrokerSpec {
@@ -33,6 +34,12 @@ export interface KafkaBrokerSpec {
      * less as it has time to spare (`transaction-spacing.ts`). Default {@link DEFAULT_TRANSACTION_INTERVAL_MS}.
      */
     intervalMs?: number;
+    /**
+     * Kafka's transaction protocol: 2 (KIP-890: no AddPartitionsToTxn or AddOffsetsToTxn, a new epoch with every
+     * transaction; `transaction-v2.ts`) or 1. Default `'auto'`: 2 where the cluster has finalized
+     * `transaction.version` 2 (clusters formatted by Kafka 4.0 or newer), else 1.
+     */
+    protocol?: TransactionProtocol;
   };
 }
 
@@ -59,6 +66,8 @@ export interface KafkaSettings {
   transactionIntervalMs: number;
   /** How busy the process is (0–1), which scales that interval; by default its event loop's recent utilization. */
   transactionLoad?: () => number;
+  /** See `KafkaBrokerSpec.transactions.protocol`. */
+  transactionProtocol: TransactionProtocol;
 }
 
 const ACKS: Record<string, ProduceAckValue> = { all: -1, leader: 1, none: 0 };
@@ -178,7 +187,11 @@ export function resolveSettings(spec: KafkaBrokerSpec): KafkaSettings {
   if (!isNonNegativeInteger(transactionIntervalMs)) {
     throw invalid('transactions.intervalMs must be an integer >= 0', 'transactions.intervalMs');
   }
-  return { clientId, base, producer: producerSettings(spec.producer), replicationFactor, transactionIntervalMs };
+  const transactionProtocol = spec.transactions?.protocol ?? 'auto';
+  if (transactionProtocol !== 1 && transactionProtocol !== 2 && transactionProtocol !== 'auto') {
+    throw invalid("transactions.protocol must be 1, 2 or 'auto'", 'transactions.protocol');
+  }
+  return { clientId, base, producer: producerSettings(spec.producer), replicationFactor, transactionIntervalMs, transactionProtocol };
 }
 
 /** A client id derived from the broker's, so broker logs tell Herald's clients apart. */

@@ -42,6 +42,7 @@ import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { encodeRecordBatch, type ProducerIdentity } from './record-batches.ts';
 import { busyRetryDelay } from './transaction-errors.ts';
+import { V2_VERSIONS } from './transaction-v2.ts';
 
 /**
  * Attempts of one produce request (connection refused, leader moved, not enough in-sync replicas), this far
@@ -65,11 +66,16 @@ export function produceRetryDelay(attempt: number): number {
 }
 /** How long the broker may wait for the in-sync replicas before it answers (Produce `timeout_ms`). */
 const PRODUCE_TIMEOUT_MS = 30_000;
-/** Produce versions sent: 9 (flexible, Kafka 2.8) to 11; their requests are the same bytes. */
+/**
+ * Produce versions sent: 9 (flexible, Kafka 2.8) to 11, and 12 for the transactions of Kafka's second transaction
+ * protocol (`transaction-v2.ts`: the leader adds the partition to the transaction); their requests and answers are
+ * the same bytes.
+ */
 const PARSERS = new Map([
   [9, produceV9.parseResponse],
   [10, produceV10.parseResponse],
   [11, produceV11.parseResponse],
+  [V2_VERSIONS.Produce, produceV11.parseResponse],
 ]);
 const LOWEST = 9;
 const HIGHEST = 11;
@@ -98,6 +104,8 @@ export function identityOf(producer: LibraryProducer<Buffer, Buffer, string, str
 export interface TransactionalSends {
   transactionalId: string;
   identity(): ProducerIdentity;
+  /** Kafka's transaction protocol the producer uses (known before its first send). */
+  protocol(): 1 | 2;
 }
 
 export class ProduceSender {
@@ -156,6 +164,7 @@ export class ProduceSender {
   async #negotiate() {
     const apis = await this.#client.listApis();
     const produce = apis.find((a) => a.name === 'Produce');
+    if (this.#transactional?.protocol() === 2) return produceApi(V2_VERSIONS.Produce);
     const version = Math.min(HIGHEST, produce?.maxVersion ?? -1);
     if (version < LOWEST) {
       throw new HeraldError('HERALD_BROKER_UNAVAILABLE', `the Kafka cluster does not support Produce v${LOWEST} (Kafka 2.8 or newer)`);
@@ -289,7 +298,7 @@ function isRetriable(err: unknown): boolean {
   return err instanceof Error && MultipleErrors.isGenericError(err) && findErrorBy(err, 'canRetry', false) === null;
 }
 
-/** The Produce request body (versions 9–11: the same bytes) around batches already encoded. */
+/** The Produce request body (versions 9–12: the same bytes) around batches already encoded. */
 function createRequest(
   transactionalId: string | null,
   acks: number,
@@ -311,7 +320,7 @@ function createRequest(
   return writer;
 }
 
-/** The Produce API at `version` (9–11) taking batches already encoded. */
+/** The Produce API at `version` (9–12) taking batches already encoded. */
 function produceApi(version: number) {
   return createAPI<
     [transactionalId: string | null, acks: number, timeoutMs: number, topics: Map<string, PartitionBatch[]>],

@@ -3,7 +3,8 @@
  * transactions (calls made while one is in flight share the next, spaced under load: `transaction-spacing.ts`) —
  * AddPartitionsToTxn (the library), Produce (Herald's own requests, `produce-sender.ts`), AddOffsetsToTxn (the
  * library), ONE TxnOffsetCommit carrying every position (`txn-offset-commit.ts`), EndTxn — aborted on any failure,
- * so a call that rejects leaves nothing visible to read_committed readers.
+ * so a call that rejects leaves nothing visible to read_committed readers. On a cluster with Kafka's second
+ * transaction protocol (`transaction-v2.ts`) only Produce, TxnOffsetCommit and EndTxn, Herald's own requests all.
  *
  * Fencing: the producer's `transactional.id` is the consumer's `transactionalId`. `init()` (at consumer start) runs
  * InitProducerId, which bumps the id's epoch: an older instance (a zombie) is fenced at once and its open
@@ -41,6 +42,7 @@ import { childClientId, type KafkaSettings } from './options.ts';
 import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
 import { TransactionSpacing } from './transaction-spacing.ts';
+import { endTransaction, usesTransactionV2 } from './transaction-v2.ts';
 import type { PreparedMessages } from './producer.ts';
 import { failCall, mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
 import { commitTransactionOffsets } from './txn-offset-commit.ts';
@@ -79,8 +81,15 @@ export class TransactionalCommitter {
   #drainScheduled = false;
   readonly #spacing: TransactionSpacing;
   #fenced: HeraldError | undefined;
-  /** This instance's producer id and epoch since the last InitProducerId, presented when initialising again. */
+  /**
+   * This instance's producer id and epoch: the last InitProducerId's, or the last EndTxn's on the second protocol
+   * (which ends an epoch with every transaction); presented when initialising again.
+   */
   #identity: ProducerIdentity | undefined;
+  /** The library producer was just created: its first InitProducerId gives {@link #identity}. */
+  #freshProducer = false;
+  /** Kafka's transaction protocol in use (`transaction-v2.ts`), asked of the cluster with the first producer. */
+  #protocol: 1 | 2 | undefined;
   #closed = false;
 
   constructor(settings: KafkaSettings, options: TransactionalOptions, member: TransactionalMember, log: Logger) {
@@ -181,8 +190,9 @@ export class TransactionalCommitter {
 
   /**
    * One Kafka transaction, aborted on any failure: its partitions and its group registered with the coordinator
-   * (AddPartitionsToTxn and AddOffsetsToTxn side by side), then the records and the offsets (Produce and
-   * TxnOffsetCommit side by side), then commit — three round trips after the start instead of five.
+   * (AddPartitionsToTxn and AddOffsetsToTxn side by side; not on the second protocol, where the next step does it),
+   * then the records and the offsets (Produce and TxnOffsetCommit side by side), then commit — three round trips
+   * after the start instead of five, two on the second protocol.
    */
   async #transact(prepared: PreparedMessages, offsets: RecordPosition[]): Promise<RecordPosition[]> {
     let transaction: Transaction | undefined;
@@ -192,22 +202,47 @@ export class TransactionalCommitter {
       // Everything is registered before anything is written: a produce the leader verifies while the coordinator
       // writes is refused. The records and the offsets verified at the same moment are refused now and then too,
       // and asked again a millisecond later (`produceRetryDelay`, `whileBusy`).
-      await allSucceeded([
-        messages.length > 0 ? this.#addPartitions(transaction, messages) : undefined,
-        offsets.length > 0 ? transaction.addConsumer(this.#member.client()) : undefined,
-      ]);
+      if (this.#protocol === 1) {
+        await allSucceeded([
+          messages.length > 0 ? this.#addPartitions(transaction, messages) : undefined,
+          offsets.length > 0 ? transaction.addConsumer(this.#member.client()) : undefined,
+        ]);
+      }
       const [written] = await allSucceeded([
         messages.length > 0 ? this.#accumulator!.add(messages, prepared.sizes, prepared.timestamps) : [],
         offsets.length > 0 ? this.#commitOffsets(offsets) : undefined,
       ]);
-      await transaction.commit();
-      this.#transaction = undefined;
+      await this.#end(transaction, true);
       return written as RecordPosition[];
     } catch (err) {
       const error = await this.#failed(transaction, err);
       if (this.#sequencesLost) await this.#dropProducer();
       throw error;
     }
+  }
+
+  /**
+   * Commits or aborts `transaction`: the library's EndTxn, or on the second protocol Herald's, whose answer names
+   * the epoch of the next transaction (the library's transaction is then only marked complete).
+   */
+  async #end(transaction: Transaction, commit: boolean): Promise<void> {
+    if (this.#protocol === 2) {
+      const coordinator = await this.#transactionCoordinator();
+      this.#identity = await endTransaction(coordinator, this.#options.transactionalId, this.#identity!, commit);
+      await transaction.cancel();
+    } else if (commit) await transaction.commit();
+    else await transaction.abort();
+    this.#transaction = undefined;
+  }
+
+  /** A connection to the transactional id's coordinator (which the library found when the transaction began). */
+  async #transactionCoordinator() {
+    const producer = this.#producer!;
+    const id = producer.coordinatorId;
+    const broker = id === undefined ? undefined : (await producer.metadata({ topics: [] })).brokers.get(id);
+    if (broker === undefined) throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the transaction coordinator is unknown');
+    this.#pool ??= new ConnectionPool(childClientId(this.#settings, 'transactions'), { ...this.#settings.base });
+    return this.#pool.get(broker);
   }
 
   /** AddPartitionsToTxn for the partitions of `messages` new to the transaction (the library reads only those). */
@@ -237,11 +272,13 @@ export class TransactionalCommitter {
       serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
     });
     this.#producer = producer;
+    this.#freshProducer = true;
     // The library producer registers the transactional id, adds partitions and offsets to transactions and ends
     // them; the records themselves go out in Herald's own produce requests, as the plain producer's do.
     const sender = new ProduceSender(producer, this.#settings, {
       transactionalId: this.#options.transactionalId,
-      identity: () => identityOf(producer),
+      identity: () => this.#identity!,
+      protocol: () => this.#protocol!,
     });
     this.#sender = sender;
     this.#accumulator = new Accumulator(
@@ -250,7 +287,7 @@ export class TransactionalCommitter {
         if (transaction === undefined) throw new HeraldError('HERALD_INTERNAL', 'no transaction is open');
         const metadata = await topicsMetadata(producer, [...new Set(messages.map((m) => m.topic))]);
         // Registered in #transact already; this only adds what is new (nothing, but it costs no request then).
-        await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
+        if (this.#protocol === 1) await transaction.addPartitions(metadata, messages as unknown as MessageRecord[]);
         try {
           return await sender.send(messages, metadata);
         } catch (err) {
@@ -269,7 +306,11 @@ export class TransactionalCommitter {
     const producer = this.#ensureProducer();
     try {
       this.#transaction = await producer.beginTransaction();
-      this.#identity = identityOf(producer);
+      if (this.#freshProducer) {
+        this.#identity = identityOf(producer);
+        this.#freshProducer = false;
+      }
+      this.#protocol ??= await this.#askProtocol();
       return this.#transaction;
     } catch (err) {
       const error = await this.#failed(undefined, err);
@@ -279,11 +320,22 @@ export class TransactionalCommitter {
     }
   }
 
-  /** One TxnOffsetCommit of every position (the transaction's AddOffsetsToTxn done). */
+  /** Which transaction protocol to use: the settings', or with `'auto'` the cluster's (`usesTransactionV2`). */
+  async #askProtocol(): Promise<1 | 2> {
+    const wanted = this.#settings.transactionProtocol;
+    if (wanted !== 'auto') return wanted;
+    return (await usesTransactionV2(this.#producer!, await this.#transactionCoordinator())) ? 2 : 1;
+  }
+
+  /** One TxnOffsetCommit of every position (the transaction's AddOffsetsToTxn done, or implied on the second protocol). */
   async #commitOffsets(positions: RecordPosition[]) {
     const client = this.#member.client();
     const coordinator = await this.#coordinatorConnection(client);
-    await commitTransactionOffsets(coordinator, this.#options.transactionalId, identityOf(this.#producer!), client, positions);
+    await commitTransactionOffsets(coordinator, {
+      transactionalId: this.#options.transactionalId,
+      identity: this.#identity!,
+      protocol: this.#protocol!,
+    }, client, positions);
   }
 
   #coordinatorConnection(client: Consumer) {
@@ -296,8 +348,7 @@ export class TransactionalCommitter {
     if (isEpochOver(err)) return this.#epochOver(err);
     if (transaction !== undefined && !transaction.completed) {
       try {
-        await transaction.abort();
-        this.#transaction = undefined;
+        await this.#end(transaction, false);
       } catch (abortError) {
         // The broker may still hold the transaction open: a new producer's InitProducerId will abort it.
         this.#log.warn({ err: describeError(abortError) }, 'kafka transaction abort failed; reinitialising');
@@ -323,6 +374,7 @@ export class TransactionalCommitter {
       const probe = await producer.beginTransaction();
       await probe.cancel();
       this.#identity = identityOf(producer);
+      this.#freshProducer = false;
       this.#log.warn('a kafka transaction outlived transactionTimeoutMs and was aborted by the broker');
       return new HeraldError(
         'HERALD_TIMEOUT',

@@ -7,15 +7,20 @@ import { type Connection, type Consumer, txnOffsetCommitV3 } from '@platformatic
 import type { RecordPosition } from '../port.ts';
 import type { ProducerIdentity } from './record-batches.ts';
 import { whileBusy } from './transaction-errors.ts';
+import { txnOffsetCommitV5 } from './transaction-v2.ts';
 
-/**
- * Commits `positions` in the open transaction of `transactionalId` (its offsets partition already added), asking
- * again while the coordinator is busy.
- */
+/** The transaction the offsets join. */
+export interface OffsetsTransaction {
+  transactionalId: string;
+  identity: ProducerIdentity;
+  /** Kafka's transaction protocol: on 1 the offsets partition was added (AddOffsetsToTxn), on 2 v5 adds it. */
+  protocol: 1 | 2;
+}
+
+/** Commits `positions` in the open `transaction`, asking again while the coordinator is busy. */
 export async function commitTransactionOffsets(
   coordinator: Connection,
-  transactionalId: string,
-  identity: ProducerIdentity,
+  transaction: OffsetsTransaction,
   member: Consumer,
   positions: readonly RecordPosition[],
 ): Promise<void> {
@@ -26,8 +31,10 @@ export async function commitTransactionOffsets(
     topics.set(topic, entry);
   }
   const request = [...topics.values()];
+  const { transactionalId, identity } = transaction;
+  const api = transaction.protocol === 2 ? txnOffsetCommitV5 : txnOffsetCommitV3.api;
   await whileBusy(() =>
-    txnOffsetCommitV3.api.async(
+    api.async(
       coordinator,
       transactionalId,
       member.groupId,

@@ -35,6 +35,8 @@ describe('kafka adapter: broker spec to client options', () => {
     assert.equal(settings.replicationFactor, -1);
     assert.equal(settings.transactionIntervalMs, DEFAULT_TRANSACTION_INTERVAL_MS);
     assert.equal(resolveSettings(spec({ transactions: { intervalMs: 0 } })).transactionIntervalMs, 0);
+    assert.equal(settings.transactionProtocol, 'auto');
+    assert.equal(resolveSettings(spec({ transactions: { protocol: 1 } })).transactionProtocol, 1);
     assert.deepEqual(settings.base.bootstrapBrokers, ['127.0.0.1:9092']);
     assert.equal(settings.base.sasl, undefined);
     assert.equal(settings.base.tls, undefined);
@@ -102,6 +104,11 @@ describe('kafka adapter: broker spec to client options', () => {
       () => resolveSettings(spec({ transactions: { intervalMs: 1.5 } })),
       'HERALD_CONFIG_INVALID',
       'transactions.intervalMs',
+    );
+    throwsCode(
+      () => resolveSettings(spec({ transactions: { protocol: 3 as unknown as 2 } })),
+      'HERALD_CONFIG_INVALID',
+      'transactions.protocol',
     );
     throwsCode(
       () => resolveSettings(spec({ producer: { batchBytes: 0 } })),

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { type KafkaBrokerSpec, resolveSettings } from '../../../src/broker/kafka/options.ts';
 import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
+import type { TransactionProtocol } from '../../../src/broker/kafka/transaction-v2.ts';
 import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
 import type { TransactionPlan } from './fixtures/transaction-child.ts';
@@ -35,10 +36,10 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-async function open(t: TestContext): Promise<{ broker: Broker; bootstrap: string[] } | undefined> {
+async function open(t: TestContext, protocol: TransactionProtocol = 'auto'): Promise<{ broker: Broker; bootstrap: string[] } | undefined> {
   const bootstrap = await kafkaSingle(t);
   if (bootstrap === undefined) return undefined;
-  const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
+  const broker = createKafkaBroker({ kind: 'kafka', bootstrap, transactions: { protocol } });
   t.after(() => broker.stop());
   await broker.start();
   return { broker, bootstrap };
@@ -95,9 +96,10 @@ async function recordsOnlyCommitter(
   return committer;
 }
 
-describe('kafka transactions: a producer killed mid-transaction', () => {
+// Both of Kafka's transaction protocols (`transaction-v2.ts`): the local node (Kafka 4.x) runs the second.
+for (const protocol of [1, 2] as const) describe(`kafka transactions (protocol ${protocol}): a producer killed mid-transaction`, () => {
   it('leaves nothing visible, and a successor with its transactional id aborts the open transaction at once', async (t) => {
-    const opened = await open(t);
+    const opened = await open(t, protocol);
     if (opened === undefined) return;
     const { broker, bootstrap } = opened;
     const output = await topic(t, broker, 'out');
@@ -156,7 +158,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
   });
 
   it("Herald's commitTransaction killed midway: all of it or nothing, and the successor carries on", async (t) => {
-    const opened = await open(t);
+    const opened = await open(t, protocol);
     if (opened === undefined) return;
     const { broker, bootstrap } = opened;
     const output = await topic(t, broker, 'out');
@@ -174,6 +176,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
       group,
       count,
       valueBytes: 1_000,
+      protocol,
     });
     await waitUntil(childReached(victim, (events) => events.some((e) => e.event === 'started')), 'the child to start');
     await waitUntil(async () => (await end(broker, output, 'read_uncommitted')) > 0, 'records in the log');
@@ -218,7 +221,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
   });
 
   it('a transaction the broker aborted for its timeout is retriable, not a fencing: the next one commits', async (t) => {
-    const opened = await open(t);
+    const opened = await open(t, protocol);
     if (opened === undefined) return;
     const { broker, bootstrap } = opened;
     const output = await topic(t, broker, 'out');
@@ -246,7 +249,7 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
       },
     });
     const committer = new TransactionalCommitter(
-      resolveSettings({ kind: 'kafka', bootstrap }),
+      resolveSettings({ kind: 'kafka', bootstrap, transactions: { protocol } }),
       { transactionalId: unique('tx'), transactionTimeoutMs: 1_000, group },
       { client: () => client, owns: () => true },
       pino({ enabled: false }),
@@ -261,6 +264,8 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
     assert.equal(err.code, 'HERALD_TIMEOUT');
     assert.equal(err.retriable, true);
     await committer.commit([{ topic: output, value: Buffer.from('again') }], position);
+    // Kafka writes the commit markers after it answers EndTxn: read_committed readers see them a moment later.
+    await waitUntil(async () => (await end(broker, output, 'read_committed')) === 4, 'the commit marker');
     assert.deepEqual(
       (await broker.admin.read({ topic: output, partition: 0, offset: 0 }, 10)).map((r) => r.value?.toString()),
       ['again'],
@@ -268,14 +273,14 @@ describe('kafka transactions: a producer killed mid-transaction', () => {
   });
 
   it('a transaction a partition refuses is aborted whole, and the next one commits from a new epoch', async (t) => {
-    const opened = await open(t);
+    const opened = await open(t, protocol);
     if (opened === undefined) return;
     const { broker, bootstrap } = opened;
     const roomy = await topic(t, broker, 'roomy');
     const tight = unique('tight');
     await broker.admin.createTopic({ name: tight, partitions: 1, configs: { 'max.message.bytes': '1024' } });
     t.after(() => broker.admin.deleteTopic(tight).catch(() => {}));
-    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap });
+    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap, transactions: { protocol } });
     await committer.commit([{ topic: roomy, value: Buffer.from('a') }], []);
     // The refused batch's partition never saw its sequence number; the other partition's batch was written (then
     // aborted). The next transaction must not count on either.
