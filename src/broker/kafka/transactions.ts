@@ -241,8 +241,13 @@ export class TransactionalCommitter {
     const id = producer.coordinatorId;
     const broker = id === undefined ? undefined : (await producer.metadata({ topics: [] })).brokers.get(id);
     if (broker === undefined) throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the transaction coordinator is unknown');
+    return this.#connections().get(broker);
+  }
+
+  /** The connections of Herald's own transaction requests (TxnOffsetCommit; on the second protocol EndTxn too). */
+  #connections(): ConnectionPool {
     this.#pool ??= new ConnectionPool(childClientId(this.#settings, 'transactions'), { ...this.#settings.base });
-    return this.#pool.get(broker);
+    return this.#pool;
   }
 
   /** AddPartitionsToTxn for the partitions of `messages` new to the transaction (the library reads only those). */
@@ -273,8 +278,9 @@ export class TransactionalCommitter {
     });
     this.#producer = producer;
     this.#freshProducer = true;
-    // The library producer registers the transactional id, adds partitions and offsets to transactions and ends
-    // them; the records themselves go out in Herald's own produce requests, as the plain producer's do.
+    // The library producer registers the transactional id, and on the first protocol adds partitions and offsets to
+    // transactions and ends them; the records themselves go out in Herald's own produce requests, as the plain
+    // producer's do.
     const sender = new ProduceSender(producer, this.#settings, {
       transactionalId: this.#options.transactionalId,
       identity: () => this.#identity!,
@@ -339,8 +345,7 @@ export class TransactionalCommitter {
   }
 
   #coordinatorConnection(client: Consumer) {
-    this.#pool ??= new ConnectionPool(childClientId(this.#settings, 'transactions'), { ...this.#settings.base });
-    return coordinatorConnection(client, this.#pool);
+    return coordinatorConnection(client, this.#connections());
   }
 
   /** Aborts what may be open and turns `err` into the error the caller gets. */
