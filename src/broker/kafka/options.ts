@@ -5,7 +5,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { BaseOptions, CompressionAlgorithmValue, ProduceAckValue } from '@platformatic/kafka';
 import { HeraldError } from '../../errors.ts';
-import type { TransactionProtocol } from './transaction-v2.ts';
 
 /** Options of the Apache Kafka broker adapter. */
 export interface KafkaBrokerSpec {
@@ -42,6 +41,9 @@ export interface KafkaBrokerSpec {
     protocol?: TransactionProtocol;
   };
 }
+
+/** Which transaction protocol a transactional producer uses: `'auto'` asks the cluster (`transaction-v2.ts`). */
+export type TransactionProtocol = 1 | 2 | 'auto';
 
 /** The producer settings after defaults, in the library's terms. */
 export interface ProducerSettings {

@@ -28,9 +28,6 @@ export const V2_VERSIONS = { Produce: 12, TxnOffsetCommit: 5, EndTxn: 5 } as con
 /** The feature a cluster finalizes at level 2 to run the second protocol. */
 const FEATURE = 'transaction.version';
 
-/** Which protocol a transactional producer uses: `'auto'` asks the cluster (`usesTransactionV2`). */
-export type TransactionProtocol = 1 | 2 | 'auto';
-
 /**
  * Whether the cluster runs the second protocol: its brokers take the versions of {@link V2_VERSIONS} and its
  * `transaction.version` is finalized at 2 or more (ApiVersions v3+ tells; a broker that only takes older versions

@@ -6,9 +6,8 @@ import type { Broker, BrokerRecord, Isolation, TailBatch } from '../../../src/br
 import { Consumer } from '@platformatic/kafka';
 import pino from 'pino';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
-import { type KafkaBrokerSpec, resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { type KafkaBrokerSpec, resolveSettings, type TransactionProtocol } from '../../../src/broker/kafka/options.ts';
 import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
-import type { TransactionProtocol } from '../../../src/broker/kafka/transaction-v2.ts';
 import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
 import type { TransactionPlan } from './fixtures/transaction-child.ts';
