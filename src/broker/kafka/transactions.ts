@@ -21,27 +21,21 @@
  * the library producer is dropped: the next transaction starts from a new InitProducerId, which aborts whatever the
  * broker still holds open for this id and starts a new epoch.
  */
-import {
-  type Consumer,
-  ConnectionPool,
-  type MessageRecord,
-  Producer as LibraryProducer,
-  ProduceAcks,
-  stringSerializer,
-} from '@platformatic/kafka';
+import { type Consumer, ConnectionPool, type MessageRecord, type Producer as LibraryProducer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
 import type { CommitChain, OutgoingRecord, RecordPosition, TopicPartition } from '../port.ts';
 import { breakChain, checkChain, checkList, checkOutgoing, checkPosition } from '../rules.ts';
 import { Accumulator } from './accumulator.ts';
-import { coordinatorConnection } from './coordinator.ts';
+import { coordinatorConnection, transactionCoordinatorConnection } from './coordinator.ts';
 import { describeError, toHeraldError } from './errors.ts';
-import { isEpochOver, isStaleMember, notAssigned, TRANSACTION_RETRIES, transactionRetryDelay } from './transaction-errors.ts';
+import { isEpochOver, isStaleMember, notAssigned } from './transaction-errors.ts';
 import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
 import { TransactionSpacing } from './transaction-spacing.ts';
+import { transactionalProducer } from './transactional-producer.ts';
 import { endTransaction, usesTransactionV2 } from './transaction-v2.ts';
 import type { PreparedMessages } from './producer.ts';
 import { failCall, mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
@@ -236,12 +230,8 @@ export class TransactionalCommitter {
   }
 
   /** A connection to the transactional id's coordinator (which the library found when the transaction began). */
-  async #transactionCoordinator() {
-    const producer = this.#producer!;
-    const id = producer.coordinatorId;
-    const broker = id === undefined ? undefined : (await producer.metadata({ topics: [] })).brokers.get(id);
-    if (broker === undefined) throw new HeraldError('HERALD_BROKER_UNAVAILABLE', 'the transaction coordinator is unknown');
-    return this.#connections().get(broker);
+  #transactionCoordinator() {
+    return transactionCoordinatorConnection(this.#producer!, this.#connections());
   }
 
   /** The connections of Herald's own transaction requests (TxnOffsetCommit; on the second protocol EndTxn too). */
@@ -258,24 +248,7 @@ export class TransactionalCommitter {
 
   #ensureProducer(): LibraryProducer<Buffer, Buffer, string, string> {
     if (this.#producer !== undefined) return this.#producer;
-    const producer = new LibraryProducer<Buffer, Buffer, string, string>({
-      ...this.#settings.base,
-      clientId: childClientId(this.#settings, 'transactions'),
-      transactionalId: this.#options.transactionalId,
-      idempotent: true,
-      // "No producer id yet" is -1/-1 in InitProducerId (KIP-360). The library's default, 0/0, names a producer that
-      // does not exist: the coordinator then refuses a second instance of an id as fenced instead of bumping the
-      // epoch, which is the whole point of a stable transactional id. Later producers present the last identity.
-      producerId: this.#identity?.producerId ?? -1n,
-      producerEpoch: this.#identity?.producerEpoch ?? -1,
-      acks: ProduceAcks.ALL,
-      compression: this.#settings.producer.compression,
-      // The library sends this as the transaction timeout in InitProducerId (and uses it as its request timeout).
-      timeout: this.#options.transactionTimeoutMs,
-      retries: TRANSACTION_RETRIES,
-      retryDelay: transactionRetryDelay,
-      serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
-    });
+    const producer = transactionalProducer(this.#settings, this.#options, this.#identity);
     this.#producer = producer;
     this.#freshProducer = true;
     // The library producer registers the transactional id, and on the first protocol adds partitions and offsets to
