@@ -7,7 +7,7 @@
  * epoch with every transaction and answers the next one (the producer id too, once an epoch runs out), under which
  * the records of the next transaction count their sequence numbers from 0.
  *
- * The wallet on the local Kafka node at the default spacing (`bench/wallet.ts`, BENCHMARKS.md 2026-12-05 19:10):
+ * The wallet on the local Kafka node at the default spacing (`bench/wallet.ts`, BENCHMARKS.md 2026-12-05 18:50):
  * 11,678–12,560 deposits/s on 2 against 10,534–11,551 on 1, alternating.
  */
 import {
