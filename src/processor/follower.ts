@@ -119,9 +119,27 @@ export class ChangelogFollower {
     return this.#reader;
   }
 
+  /**
+   * Applies committed changelog records of `partition` handed over in this process (`committed-feed.ts`) if they
+   * continue what was applied (the first one's offset is the partition's position), and returns whether it did; the
+   * fetch skips them when it brings them. Otherwise the fetch brings them in its time.
+   */
+  applyCommitted(partition: number, records: readonly BrokerRecord[]): boolean {
+    if (records.length === 0 || !this.#restored.has(partition) || this.#positions.get(partition) !== records[0].offset) return false;
+    const last = records[records.length - 1].offset;
+    if (last - records[0].offset !== records.length - 1) return false; // not one contiguous run
+    this.#apply({ topic: this.topic, partition, records: [...records], next: last + 1 });
+    return true;
+  }
+
   #apply(batch: TailBatch): void {
-    const { partition, records, next } = batch;
-    if (!this.#positions.has(partition)) return;
+    const { partition, next } = batch;
+    const position = this.#positions.get(partition);
+    if (position === undefined || next <= position) return;
+    // Records handed over by `applyCommitted` before the fetch brought them are applied already.
+    const records = batch.records.length > 0 && batch.records[0].offset < position
+      ? batch.records.filter((r) => r.offset >= position)
+      : batch.records;
     try {
       this.#options.store.apply({
         changes: records.map((r) => ({ partition, key: r.key === null ? '' : r.key.toString('utf8'), value: r.value })),

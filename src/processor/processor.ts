@@ -14,6 +14,7 @@ import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import { type BatchCommitter, batchCommitter } from './commit.ts';
+import { feedCommitted } from './committed-feed.ts';
 import { CommittedTable } from './committed-table.ts';
 import { type BatchResult, changelogRecords, type ProcessorCore } from './core.ts';
 import { instanceId } from './instance-id.ts';
@@ -320,6 +321,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       (written) => {
         pipeline.committed(result, streamAfter);
         this.#applyCommitted(result, changelog.length === 0 ? undefined : written[changelog.length - 1].offset + 1);
+        feedCommitted(this.#options.broker, this.definition.tableTopic, changelog, written);
       },
       (err: unknown) => this.#commitFailed(pipeline, chain, err, partition, earlier),
     );

@@ -8,6 +8,7 @@ import { MemoryStore } from '../state/memory-store.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import { type TopicDeclaration, uses } from '../topology/declaration.ts';
+import { onCommitted } from './committed-feed.ts';
 import { SOURCE_HEADER } from './core.ts';
 import { ChangelogFollower } from './follower.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
@@ -98,7 +99,13 @@ export class View<V> {
       onApplied: (records) => this.#applied(records),
       onError: (err) => this.#options.logger?.warn({ err, table: this.table }, 'view read failed'),
     });
-    this.#unregister = this.#options.registry?.addView(this);
+    const follower = this.#follower;
+    const unfeed = onCommitted(this.#options.broker, this.table, (partition, records) => follower.applyCommitted(partition, records));
+    const unregister = this.#options.registry?.addView(this);
+    this.#unregister = () => {
+      unfeed();
+      unregister?.();
+    };
     await this.#follower.add(info.partitions.map((p) => p.partition));
     if (this.#options.metrics) {
       const gauge = processorMetrics(this.#options.metrics.registry).viewLag;
