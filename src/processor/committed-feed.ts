@@ -45,5 +45,11 @@ export function feedCommitted(broker: Broker, topic: string, changelog: readonly
     headers: record.headers ?? {},
     timestamp,
   }));
-  for (const listener of set) listener(records[0].partition, records);
+  for (const listener of set) {
+    try {
+      listener(records[0].partition, records);
+    } catch {
+      // The listener's own failure: its fetch brings the records in its time. The commit stands.
+    }
+  }
 }

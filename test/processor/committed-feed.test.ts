@@ -76,10 +76,14 @@ describe('committed records fed to the followers of this process', () => {
     assert.equal(f.position(0), 3);
   });
 
-  it('reach the listeners of the same broker and table only, until they unsubscribe', () => {
+  it("reach the listeners of the same broker and table only, until they unsubscribe; one listener's failure is its own", () => {
     const { broker } = fakeBroker();
     const other = fakeBroker().broker;
     const got: [number, number[]][] = [];
+    // Listeners are called in the order they came: the failing one first.
+    const failing = onCommitted(broker, TOPIC, () => {
+      throw new Error('a listener that fails');
+    });
     const stop = onCommitted(broker, TOPIC, (partition, records) => got.push([partition, records.map((r) => r.offset)]));
     const changelog = [{ topic: TOPIC, key: Buffer.from('a'), value: Buffer.from('1'), headers: { 'herald.source': 'in/0/7' } }];
     feedCommitted(broker, TOPIC, changelog, [{ topic: TOPIC, partition: 3, offset: 41 }]);
@@ -87,6 +91,7 @@ describe('committed records fed to the followers of this process', () => {
     feedCommitted(other, TOPIC, changelog, [{ topic: TOPIC, partition: 0, offset: 1 }]);
     feedCommitted(broker, TOPIC, [], []);
     stop();
+    failing();
     feedCommitted(broker, TOPIC, changelog, [{ topic: TOPIC, partition: 3, offset: 42 }]);
     assert.deepEqual(got, [[3, [41]]]);
   });
