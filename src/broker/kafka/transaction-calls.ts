@@ -1,6 +1,7 @@
 /**
  * The calls waiting for a Kafka transaction (`TransactionalCommitter.commit`): taken together up to a bound, turned
- * into one transaction's messages and offsets, and each settled with its own records' positions.
+ * into one transaction's messages and offsets, and each settled with its own records' positions; and how the
+ * transaction's requests that go out side by side are awaited ({@link allSucceeded}).
  */
 import type { ClusterMetadata } from '@platformatic/kafka';
 import type { CommitChain, OutgoingRecord, RecordPosition } from '../port.ts';
@@ -97,4 +98,14 @@ export function settleCalls(prepared: PreparedCall[], written: RecordPosition[])
     call.resolve(written.slice(at, at + messages.messages.length));
     at += messages.messages.length;
   }
+}
+
+/**
+ * Waits for every one of `tasks` (a transaction's requests sent side by side) to settle — nothing else goes out
+ * meanwhile, an abort included — then rejects with the first failure or resolves with their values.
+ */
+export async function allSucceeded(tasks: unknown[]): Promise<unknown[]> {
+  const outcomes = await Promise.allSettled(tasks);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
 }

@@ -38,7 +38,7 @@ import { TransactionSpacing } from './transaction-spacing.ts';
 import { transactionalProducer } from './transactional-producer.ts';
 import { endTransaction, usesTransactionV2 } from './transaction-v2.ts';
 import type { PreparedMessages } from './producer.ts';
-import { failCall, mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
+import { allSucceeded, failCall, mergeCalls, type PendingCall, prepareCalls, settleCalls, takeCalls } from './transaction-calls.ts';
 import { commitTransactionOffsets } from './txn-offset-commit.ts';
 
 /** The library's transaction object (its class is not exported by name). */
@@ -390,14 +390,4 @@ export class TransactionalCommitter {
       this.#log.warn({ err: describeError(err) }, 'kafka transactional producer did not close cleanly');
     }
   }
-}
-
-/**
- * Waits for every one of `tasks` to settle (nothing else goes out meanwhile, an abort included), then rejects with
- * the first failure or resolves with their values.
- */
-async function allSucceeded(tasks: unknown[]): Promise<unknown[]> {
-  const outcomes = await Promise.allSettled(tasks);
-  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
-  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
 }
