@@ -1,15 +1,12 @@
 import assert, { rejects } from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it, type TestContext } from 'node:test';
 import { ConnectionPool, Consumer } from '@platformatic/kafka';
-import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { stableCommittedOffsets } from '../../../src/broker/kafka/stable-offsets.ts';
 import { once } from 'node:events';
 import { childReached, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
-import { kafkaSingle } from '../../support/kafka.ts';
+import { brokerWithTopics, unique } from './fixtures/broker-with-topics.ts';
 import type { TransactionPlan } from './fixtures/transaction-child.ts';
 
-const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /**
  * A started broker on the local Kafka node with one-partition `input` and `output` topics, a group name, and a
@@ -17,17 +14,9 @@ const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomByte
  * `undefined` when Kafka is not there (the test is skipped).
  */
 async function open(t: TestContext) {
-  const bootstrap = await kafkaSingle(t);
-  if (bootstrap === undefined) return undefined;
-  const broker = createKafkaBroker({ kind: 'kafka', bootstrap });
-  t.after(() => broker.stop());
-  await broker.start();
-  const input = unique('in');
-  const output = unique('out');
-  for (const name of [input, output]) {
-    await broker.admin.createTopic({ name, partitions: 1 });
-    t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
-  }
+  const opened = await brokerWithTopics(t);
+  if (opened === undefined) return undefined;
+  const { bootstrap } = opened;
   const group = unique('g');
   const lookup = new Consumer({ clientId: unique('lookup'), groupId: group, bootstrapBrokers: bootstrap });
   const pool = new ConnectionPool(unique('lookup'), {});
@@ -35,7 +24,7 @@ async function open(t: TestContext) {
     await pool.close();
     await lookup.close();
   });
-  return { bootstrap, broker, input, output, group, lookup, pool };
+  return { ...opened, group, lookup, pool };
 }
 
 /**
