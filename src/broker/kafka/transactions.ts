@@ -299,11 +299,21 @@ export class TransactionalCommitter {
     }
   }
 
-  /** Which transaction protocol to use: the settings', or with `'auto'` the cluster's (`usesTransactionV2`). */
+  /**
+   * Which transaction protocol to use: the settings' (1, or 2 if the cluster runs it: a clear refusal rather than
+   * requests it cannot take), or with `'auto'` the cluster's (`usesTransactionV2`).
+   */
   async #askProtocol(): Promise<1 | 2> {
     const wanted = this.#settings.transactionProtocol;
-    if (wanted !== 'auto') return wanted;
-    return (await usesTransactionV2(this.#producer!, await this.#transactionCoordinator())) ? 2 : 1;
+    if (wanted === 1) return 1;
+    const v2 = await usesTransactionV2(this.#producer!, await this.#transactionCoordinator());
+    if (wanted === 2 && !v2) {
+      throw new HeraldError(
+        'HERALD_CONFIG_INVALID',
+        'transactions.protocol is 2, but the Kafka cluster does not run it (transaction.version 2 is finalized by Kafka 4.0 or newer)',
+      );
+    }
+    return v2 ? 2 : 1;
   }
 
   /** One TxnOffsetCommit of every position (the transaction's AddOffsetsToTxn done, or implied on the second protocol). */

@@ -3,21 +3,22 @@
  * their records and offsets together from one epoch to the next.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ConnectionPool, Producer } from '@platformatic/kafka';
+import pino from 'pino';
 import { createEmbeddedBroker } from '../../../src/broker/embedded/index.ts';
-import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
+import { resolveSettings } from '../../../src/broker/kafka/options.ts';
+import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
 import { usesTransactionV2 } from '../../../src/broker/kafka/transaction-v2.ts';
 import { brokerSpecFromConfig } from '../../../src/platform/broker-from-config.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { platformSchema } from '../../../src/config/schema.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
+import { brokerWithTopics, unique } from './fixtures/broker-with-topics.ts';
 
-const unique = (prefix: string) => `herald-${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** Whether the cluster at `bootstrap` runs the second protocol, asked as the committer asks. */
 async function asks(t: TestContext, bootstrap: string[]): Promise<boolean> {
@@ -48,18 +49,28 @@ describe('kafka transaction protocol', () => {
     assert.equal(await asks(t, [`${host}:${port}`]), false);
   });
 
+  it('asked for the second protocol, a cluster without it refuses with a clear error before any request of it', async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'herald-txn-protocol-'));
+    t.after(() => rm(dataDir, { recursive: true, force: true }));
+    const embedded = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } });
+    t.after(() => embedded.stop());
+    await embedded.start();
+    const { host, port } = embedded.kafkaListenerAddress()!;
+    const committer = new TransactionalCommitter(
+      resolveSettings({ kind: 'kafka', bootstrap: [`${host}:${port}`], transactions: { protocol: 2 } }),
+      { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
+      { client: () => assert.fail('no offsets here'), owns: () => true },
+      pino({ enabled: false }),
+    );
+    t.after(() => committer.close());
+    await assert.rejects(committer.init(), (err: unknown) =>
+      (err as { code?: string }).code === 'HERALD_CONFIG_INVALID' && /transactions\.protocol is 2/.test((err as Error).message));
+  });
+
   it('transactions on the second protocol commit records and offsets together, one epoch after another', async (t) => {
-    const bootstrap = await kafkaSingle(t);
-    if (bootstrap === undefined) return;
-    const broker = createKafkaBroker({ kind: 'kafka', bootstrap, transactions: { protocol: 2 } });
-    t.after(() => broker.stop());
-    await broker.start();
-    const input = unique('in');
-    const output = unique('out');
-    for (const name of [input, output]) {
-      await broker.admin.createTopic({ name, partitions: 1 });
-      t.after(() => broker.admin.deleteTopic(name).catch(() => {}));
-    }
+    const opened = await brokerWithTopics(t, { transactions: { protocol: 2 } });
+    if (opened === undefined) return;
+    const { broker, input, output } = opened;
     const rounds = 5;
     await broker.producer().send(Array.from({ length: rounds }, (_, i) => ({ topic: input, value: Buffer.from(`in-${i}`) })));
     const group = unique('g');
