@@ -143,10 +143,9 @@ export class TransactionalCommitter {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    const delay = this.#spacing.schedule();
+    const ready = this.#spacing.waiter();
     void this.#serialize(async () => {
-      const wait = delay();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await ready();
       this.#drainScheduled = false;
       await this.#drain().finally(() => this.#spacing.ended());
     });

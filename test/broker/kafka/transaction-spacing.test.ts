@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOADED_RECORDS, SATURATED_FROM, SPARE_BELOW, spacingShare, TransactionSpacing } from '../../../src/broker/kafka/transaction-spacing.ts';
+import { LOADED_RECORDS, SATURATED_FROM, SPARE_BELOW, spacingShare, TransactionSpacing, TURNS_BEFORE_START } from '../../../src/broker/kafka/transaction-spacing.ts';
 
 describe('kafka transaction spacing', () => {
   it('starts at once when idle or after a sparse transaction, and spaces transactions under load', () => {
@@ -59,5 +59,32 @@ describe('kafka transaction spacing', () => {
     assert.ok(wait > 400 && wait <= 500, `half busy: about half the interval (${wait} ms)`);
     utilization = 1;
     assert.ok(spacing.schedule()() > 900, 'saturated: the whole interval');
+  });
+
+  it('a transaction that starts without a wait lets turns of the event loop pass first; a spaced one waits the interval', async () => {
+    const turnsUntil = async (ready: () => Promise<void>) => {
+      let turns = 0;
+      let done = false;
+      const count = () => {
+        if (done) return;
+        turns += 1;
+        setImmediate(count);
+      };
+      setImmediate(count);
+      await ready();
+      done = true;
+      return turns;
+    };
+    const spacing = new TransactionSpacing(1_000, () => 0);
+    assert.equal(await turnsUntil(spacing.waiter()), TURNS_BEFORE_START, 'nothing in flight');
+    spacing.started(1, 1);
+    const follower = spacing.waiter();
+    spacing.ended();
+    assert.equal(await turnsUntil(follower), TURNS_BEFORE_START, 'after the one in flight, with time to spare');
+    const spaced = new TransactionSpacing(50, () => 1);
+    spaced.started(2, 100);
+    const started = performance.now();
+    await spaced.waiter()();
+    assert.ok(performance.now() - started >= 45, 'spaced: waits out the interval');
   });
 });

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { createKafkaBroker } from '../../../src/broker/kafka/index.ts';
 import { type KafkaBrokerSpec, resolveSettings, type TransactionProtocol } from '../../../src/broker/kafka/options.ts';
 import { TransactionalCommitter } from '../../../src/broker/kafka/transactions.ts';
+import { TURNS_BEFORE_START } from '../../../src/broker/kafka/transaction-spacing.ts';
 import { childReached, type JsonLinesChild, spawnJsonLinesChild } from '../../support/json-lines-child.ts';
 import { kafkaSingle } from '../../support/kafka.ts';
 import type { TransactionPlan } from './fixtures/transaction-child.ts';
@@ -315,10 +316,10 @@ describe('kafka transactions: spacing', () => {
     };
     const started = performance.now();
     const first = commit('a');
-    // Made while the first transaction runs (its five requests take milliseconds; these follow within a turn or
-    // two): they wait for the interval and share one transaction.
+    // Made while the first transaction runs (it starts after TURNS_BEFORE_START turns; its requests take
+    // milliseconds, and these follow within a turn or two): they wait for the interval and share one transaction.
     const turn = () => new Promise((resolve) => setImmediate(resolve));
-    await turn();
+    for (let n = 0; n <= TURNS_BEFORE_START; n++) await turn();
     const meanwhile = [commit('b')];
     await turn();
     meanwhile.push(commit('c'), commit('d'));
@@ -336,4 +337,26 @@ describe('kafka transactions: spacing', () => {
     const later = await timed('g');
     assert.ok(later.ms < INTERVAL * 0.8, `a commit long after the last transaction waited ${later.ms} ms`);
   });
+
+  it('a call made in the turn after a transaction ends joins the transaction that follows it', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker, bootstrap } = opened;
+    const output = await topic(t, broker, 'follower');
+    // Time to spare: transactions back to back.
+    const committer = await recordsOnlyCommitter(t, { kind: 'kafka', bootstrap, transactions: { intervalMs: 1_000 } }, () => 0);
+    const commit = (value: string) => committer.commit([{ topic: output, value: Buffer.from(value) }], []);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = commit('a');
+    for (let n = 0; n <= TURNS_BEFORE_START; n++) await turn();
+    // Made while the first runs: the transaction that follows it.
+    const second = commit('b');
+    await first;
+    // What a processor does when the end of its last commit lets its next batch through.
+    await turn();
+    const third = commit('c');
+    const [[b], [c]] = await Promise.all([second, third]);
+    assert.equal(c.offset, b.offset + 1, 'one transaction for both (a second one would put its marker between them)');
+  });
 });
+
