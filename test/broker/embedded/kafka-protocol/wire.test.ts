@@ -33,6 +33,25 @@ describe('kafka wire primitives', () => {
     assert.equal(r.uuid(), '00112233445566778899aabbccddeeff');
   });
 
+  it('records given as parts are one length-prefixed byte string, the large parts sent as they are', () => {
+    const big = Buffer.alloc(3000, 1);
+    const parts = [Buffer.from([9, 8]), big, Buffer.alloc(1500, 2)];
+    const byteLength = parts.reduce((n, p) => n + p.length, 0);
+    const schema = message('0+', field('records', 'records', '0+', { nullable: '0+' }));
+    for (const compact of [false, true]) {
+      const w = new Writer();
+      w.parts({ parts, byteLength }, compact);
+      assert.deepEqual(new Reader(w.toBuffer()).bytes(compact), Buffer.concat(parts));
+      assert.ok(new Writer().parts({ parts, byteLength }, compact).chunks().includes(big), 'the large part is not copied');
+    }
+    const w = new Writer();
+    encode(schema, w, 0, { records: { parts, byteLength } });
+    encode(schema, w, 0, { records: Buffer.from([5]) });
+    const r = new Reader(w.toBuffer());
+    assert.deepEqual(decode<{ records: Buffer }>(schema, r, 0).records, Buffer.concat(parts));
+    assert.deepEqual(decode<{ records: Buffer }>(schema, r, 0).records, Buffer.from([5]), 'a Buffer is written as bytes');
+  });
+
   it('lies and truncations throw ProtocolError, never RangeError', () => {
     const lying = new Writer().int32(1_000).toBuffer();
     assert.throws(() => new Reader(lying).arrayLength(false), ProtocolError);

@@ -1,6 +1,6 @@
 import type { PartitionLog } from '../../partition-log.ts';
 import { nextOffsetAfter, type ReadAhead } from '../records/read-ahead.ts';
-import { readBatch } from '../records/read.ts';
+import { NO_BATCHES, readBatch, type RecordBatches } from '../records/read.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message, struct } from '../wire/schema.ts';
 import { type ListenerContext, topicById } from '../server/context.ts';
@@ -33,7 +33,7 @@ interface PartitionData {
   logStartOffset: number;
   abortedTransactions: null;
   preferredReadReplica: number;
-  records: Buffer;
+  records: RecordBatches;
 }
 
 interface FetchResponse {
@@ -45,8 +45,6 @@ interface FetchResponse {
 
 const FETCH_SESSION_ID_NOT_FOUND = 70;
 const UNKNOWN_TOPIC_ID = 100;
-/** Clients (librdkafka) expect empty records, not null, for a partition with nothing to send. */
-const EMPTY: Buffer = Buffer.alloc(0);
 
 function partitionError(partitionIndex: number, errorCode: number): PartitionData {
   return {
@@ -57,7 +55,7 @@ function partitionError(partitionIndex: number, errorCode: number): PartitionDat
     logStartOffset: -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: EMPTY,
+    records: NO_BATCHES,
   };
 }
 
@@ -92,15 +90,15 @@ function collect(request: FetchRequest, version: number, broker: ListenerContext
             errors = true;
             return { ...partitionError(p.partition, KafkaError.OFFSET_OUT_OF_RANGE), highWatermark: end, logStartOffset: earliest };
           }
-          let records = EMPTY;
+          let records = NO_BATCHES;
           if (p.fetchOffset < upTo && remaining > 0) {
             const budget = Math.min(remaining, Math.max(0, p.partitionMaxBytes));
             const prepared = readAhead.take(log, p.fetchOffset, budget, bytes === 0, uncommitted);
-            records = prepared ?? readBatch(log, p.fetchOffset, budget, bytes === 0, upTo) ?? EMPTY;
-            bytes += records.length;
-            remaining -= records.length;
+            records = prepared ?? readBatch(log, p.fetchOffset, budget, bytes === 0, upTo) ?? NO_BATCHES;
+            bytes += records.byteLength;
+            remaining -= records.byteLength;
             // A consumer reading a backlog fetches again from where this ends: prepare that now.
-            if (records.length > 0) {
+            if (records.byteLength > 0) {
               readAhead.schedule(log, nextOffsetAfter(records), Math.max(0, p.partitionMaxBytes), uncommitted);
             }
           }

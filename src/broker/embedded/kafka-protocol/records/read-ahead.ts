@@ -1,5 +1,5 @@
 import type { PartitionLog } from '../../partition-log.ts';
-import { readBatch } from './read.ts';
+import { readBatch, type RecordBatches } from './read.ts';
 
 /** Bytes of prepared batches one connection may hold. */
 const MAX_PREPARED_BYTES = 8 << 20;
@@ -9,11 +9,12 @@ interface Prepared {
   budget: number;
   /** Read up to the log's end (read_uncommitted) rather than its last stable offset. */
   uncommitted: boolean;
-  batch: Buffer;
+  batch: RecordBatches;
 }
 
 /** The offset after the last record of encoded batches (the last one's base offset + last offset delta + 1). */
-export function nextOffsetAfter(batches: Buffer): number {
+export function nextOffsetAfter({ parts }: RecordBatches): number {
+  const batches = parts[parts.length - 1];
   let at = 0;
   for (;;) {
     const next = at + 12 + batches.readInt32BE(at + 8);
@@ -39,12 +40,12 @@ export class ReadAhead {
    * none to use. With `atLeastOne` (the answer has nothing yet) a batch prepared within the same budget may be
    * larger than it, as a read would be. `uncommitted`: the fetch reads to the log's end (read_uncommitted).
    */
-  take(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, uncommitted = false): Buffer | undefined {
+  take(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, uncommitted = false): RecordBatches | undefined {
     const prepared = this.#prepared.get(log);
     if (prepared === undefined) return undefined;
     this.#drop(log, prepared);
     if (prepared.from !== from || prepared.uncommitted !== uncommitted || log.topic.deleted) return undefined;
-    const fits = prepared.batch.length <= budget || (atLeastOne && prepared.budget <= budget);
+    const fits = prepared.batch.byteLength <= budget || (atLeastOne && prepared.budget <= budget);
     return fits ? prepared.batch : undefined;
   }
 
@@ -58,7 +59,7 @@ export class ReadAhead {
         const batch = readBatch(log, from, budget, true, upTo());
         if (batch === null) return;
         this.#prepared.set(log, { from, budget, uncommitted, batch });
-        this.#bytes += batch.length;
+        this.#bytes += batch.byteLength;
       } catch {
         // The fetch itself will read (and report) whatever went wrong.
       }
@@ -67,7 +68,7 @@ export class ReadAhead {
 
   #drop(log: PartitionLog, prepared: Prepared): void {
     this.#prepared.delete(log);
-    this.#bytes -= prepared.batch.length;
+    this.#bytes -= prepared.batch.byteLength;
   }
 
   /** The connection closed: nothing more is prepared, and what was is let go. */

@@ -2,6 +2,23 @@ import type { PartitionLog } from '../../partition-log.ts';
 import type { RecordRow } from '../../records.ts';
 import { encodeBatch, encodeEmptyBatch, ensureCrc } from './batch.ts';
 
+/**
+ * Record batches for one partition of a fetch answer, whole and in offset order, as parts that are written one
+ * after another rather than joined: joining a megabyte of stored batches cost ~0.2 ms of CPU a fetch (a copy and
+ * the page faults of a fresh buffer), of the 3–4.5 ms the broker spent on each of ConsumerPerformance's fetches.
+ */
+export interface RecordBatches {
+  parts: Buffer[];
+  byteLength: number;
+}
+
+/** Nothing to send (clients such as librdkafka expect empty records, not null). */
+export const NO_BATCHES: RecordBatches = Object.freeze({ parts: [], byteLength: 0 }) as RecordBatches;
+
+function batchesOf(buffer: Buffer | null): RecordBatches | null {
+  return buffer === null ? null : { parts: [buffer], byteLength: buffer.length };
+}
+
 /** Rows read from SQLite per step while filling a byte budget. */
 const PAGE = 500;
 /** Bytes a record adds to its key, value and headers in a batch, roughly (length, attributes, deltas). */
@@ -28,8 +45,8 @@ function estimate(row: RecordRow): number {
  * end was removed the answer is an empty batch over those offsets — either way the consumer's position moves to
  * the end instead of waiting at a removed offset.
  */
-export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): Buffer | null {
-  const parts: Uint8Array[] = [];
+export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): RecordBatches | null {
+  const parts: Buffer[] = [];
   let used = 0;
   let next = from;
   let toEnd = true;
@@ -37,22 +54,27 @@ export function readBatch(log: PartitionLog, from: number, budget: number, atLea
     if (last >= upTo) {
       // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
       // unless written otherwise: then its visible records are sent encoded afresh.
-      if (first < upTo && parts.length === 0) return readRows(log, from, budget, atLeastOne, upTo);
+      if (first < upTo && parts.length === 0) return batchesOf(readRows(log, from, budget, atLeastOne, upTo));
       break;
     }
     if (used + length > budget && !(atLeastOne && parts.length === 0)) {
       toEnd = false;
       break;
     }
-    parts.push(log.batches.bytes(last));
+    const bytes = log.batches.bytes(last);
+    // A stored batch's CRC is filled in where it is 0 (see `ensureCrc`): in a cached one too, once.
+    parts.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     used += length;
     next = last + 1;
   }
   if (toEnd && next < upTo) parts.push(encodeEmptyBatch(next, upTo - 1));
   if (parts.length === 0) return null;
-  const batches = parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts);
-  ensureCrc(batches);
-  return batches;
+  let byteLength = 0;
+  for (const part of parts) {
+    ensureCrc(part);
+    byteLength += part.length;
+  }
+  return { parts, byteLength };
 }
 
 function readRows(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo: number): Buffer | null {

@@ -222,8 +222,12 @@ function writePrimitive(t: Primitive, w: Writer, compact: boolean, value: unknow
       w.string(value as string | null, compact);
       return;
     case 'bytes':
-    case 'records':
       w.bytes(value as Uint8Array | null, compact);
+      return;
+    case 'records':
+      // A fetch answer's batches come as parts (`RecordBatches`), written one after another; anything else as bytes.
+      if (value !== null && !(value instanceof Uint8Array)) w.parts(value as { parts: Uint8Array[]; byteLength: number }, compact);
+      else w.bytes(value, compact);
       return;
   }
 }

@@ -138,6 +138,14 @@ export class Writer {
     return this.raw(v);
   }
 
+  /** Bytes given as parts (`byteLength` in all), written as one length-prefixed byte string without joining them. */
+  parts(v: { parts: readonly Uint8Array[]; byteLength: number }, compact: boolean): this {
+    if (compact) this.uvarint(v.byteLength + 1);
+    else this.int32(v.byteLength);
+    for (const part of v.parts) this.raw(part);
+    return this;
+  }
+
   arrayLength(n: number | null, compact: boolean): this {
     if (n === null) return compact ? this.uvarint(0) : this.int32(-1);
     return compact ? this.uvarint(n + 1) : this.int32(n);
