@@ -5,9 +5,10 @@
  *   node bench/kafka-listener.ts [--records 1000000] [--reps 3] [--kafka 127.0.0.1:9092] [--rate 20000]
  *                                [--durability fsync,os] [--no-kcat]
  *
- * Targets: the embedded broker started in this process with its Kafka listener on a free loopback port (one per
- * durability given: `fsync` is Herald's default, `os` leaves flushing to the OS as Kafka does), and the Kafka node
- * at --kafka. For each repetition and target (the order alternates), on a fresh one-partition topic:
+ * Targets: the embedded broker started in this process (with the `herald` command's V8 settings) with its Kafka
+ * listener on a free loopback port (one per durability given: `fsync` is Herald's default, `os` leaves flushing to
+ * the OS as Kafka does), and the Kafka node at --kafka. For each repetition and target (the order alternates), on a
+ * fresh one-partition topic:
  * - ProducerPerformance, 200-byte records, acks=all (idempotent, the Java client's defaults otherwise), as fast as
  *   it can: records/s and its latency percentiles;
  * - ProducerPerformance at a fixed --rate: latency percentiles when neither side is saturated;
@@ -23,6 +24,10 @@ import { parseArgs } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { kafkaClasspath } from '../scripts/kafka/index.ts';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../src/broker/embedded/index.ts';
+import { applyV8Settings } from '../src/platform/v8-settings.ts';
+
+// The embedded brokers run in this process: with the V8 settings of the `herald` command that serves them to users.
+applyV8Settings();
 
 const { values: args } = parseArgs({
   options: {

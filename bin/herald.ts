@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { services } from '../services/index.ts';
 import { main } from '../src/cli/main.ts';
+import { applyV8Settings } from '../src/platform/v8-settings.ts';
+
+applyV8Settings();
 
 // A reader that goes away (`herald consume t | head -5`) ends the command quietly, as it does for any Unix tool.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
