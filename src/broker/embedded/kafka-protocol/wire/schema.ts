@@ -226,7 +226,7 @@ function writePrimitive(t: Primitive, w: Writer, compact: boolean, value: unknow
       return;
     case 'records':
       // A fetch answer's batches come as parts (`RecordBatches`), written one after another; anything else as bytes.
-      if (value !== null && !(value instanceof Uint8Array)) w.parts(value as { parts: Uint8Array[]; byteLength: number }, compact);
+      if (value !== null && !(value instanceof Uint8Array)) w.parts(value as { parts: readonly Uint8Array[]; byteLength: number }, compact);
       else w.bytes(value, compact);
       return;
   }
