@@ -19,7 +19,7 @@
  * local Kafka node at 6,000 deposits/s, 14 alternating pairs: deposit→visible p50 median 20.1 ms against 24.4
  * (lower in 11 pairs), full-load throughput the same (medians 11,975 and 11,808 deposits/s); in an instrumented
  * build, a deposit reached its processor 5–7 ms after it was accepted against 7–10, and its commit resolved 15–22
- * ms after against 19–25 (BENCHMARKS.md, wallet, 2026-12-05 21:00).
+ * ms after against 19–25 (BENCHMARKS.md, wallet, 2026-12-05 20:50).
  */
 import { recentUtilization } from '../../kit/event-loop-load.ts';
 
