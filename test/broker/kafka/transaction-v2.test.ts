@@ -32,6 +32,17 @@ async function asks(t: TestContext, bootstrap: string[]): Promise<boolean> {
   return usesTransactionV2(producer, await pool.get({ host, port: Number(port) }));
 }
 
+/** An embedded broker with its Kafka listener, stopped after the test: its bootstrap address. */
+async function listenerBootstrap(t: TestContext): Promise<string> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'herald-txn-protocol-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const embedded = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } });
+  t.after(() => embedded.stop());
+  await embedded.start();
+  const { host, port } = embedded.kafkaListenerAddress()!;
+  return `${host}:${port}`;
+}
+
 describe('kafka transaction protocol', () => {
   it('a Kafka 4 node runs the second protocol', async (t) => {
     const bootstrap = await kafkaSingle(t);
@@ -40,24 +51,12 @@ describe('kafka transaction protocol', () => {
   });
 
   it("the embedded broker's Kafka listener runs the first", async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'herald-txn-protocol-'));
-    t.after(() => rm(dataDir, { recursive: true, force: true }));
-    const embedded = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } });
-    t.after(() => embedded.stop());
-    await embedded.start();
-    const { host, port } = embedded.kafkaListenerAddress()!;
-    assert.equal(await asks(t, [`${host}:${port}`]), false);
+    assert.equal(await asks(t, [await listenerBootstrap(t)]), false);
   });
 
   it('asked for the second protocol, a cluster without it refuses with a clear error before any request of it', async (t) => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'herald-txn-protocol-'));
-    t.after(() => rm(dataDir, { recursive: true, force: true }));
-    const embedded = createEmbeddedBroker({ kind: 'embedded', dataDir, kafkaListener: { listen: '127.0.0.1:0' } });
-    t.after(() => embedded.stop());
-    await embedded.start();
-    const { host, port } = embedded.kafkaListenerAddress()!;
     const committer = new TransactionalCommitter(
-      resolveSettings({ kind: 'kafka', bootstrap: [`${host}:${port}`], transactions: { protocol: 2 } }),
+      resolveSettings({ kind: 'kafka', bootstrap: [await listenerBootstrap(t)], transactions: { protocol: 2 } }),
       { transactionalId: unique('tx'), transactionTimeoutMs: 10_000, group: unique('g') },
       { client: () => assert.fail('no offsets here'), owns: () => true },
       pino({ enabled: false }),
