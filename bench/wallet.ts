@@ -5,7 +5,7 @@
  * Each broker gets a `herald start wallet` child (API and the three processors in one process, the default start).
  *
  *   npm run bench -- wallet [--brokers embedded,kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
- *                           [--probes 500] [--settle 3] [--wallets 10000] [--split]
+ *                           [--probes 500] [--settle 3] [--wallets 10000] [--split] [--half-rate N]
  *
  * `--wallets`: how many wallets the load deposits into (round robin).
  *
@@ -15,6 +15,10 @@
  *
  * `--split`: on Kafka, the API (`wallet.role=api`) and the processors (`wallet.role=processors`) run as two processes
  * (the embedded broker belongs to one process, so there it stays one).
+ *
+ * `--half-rate`: the background load of the visibility probes in deposits/s, instead of half the throughput just
+ * measured — so that runs of two versions compare at the same load (the measured throughput moves by up to 20%
+ * between identical runs on a shared 2-core machine, and the p50 moves with the load).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '3' },
     wallets: { type: 'string', default: '10000' },
     split: { type: 'boolean', default: false },
+    'half-rate': { type: 'string' },
   },
 });
 const connections = Number(values.connections);
@@ -57,6 +62,10 @@ const duration = Number(values.duration);
 const probes = Number(values.probes);
 const settle = Number(values.settle);
 const wallets = Number(values.wallets);
+const halfRate = values['half-rate'] === undefined ? undefined : Number(values['half-rate']);
+if (halfRate !== undefined && !(Number.isInteger(halfRate) && halfRate > 0)) {
+  throw new Error(`--half-rate must be a whole number of deposits a second above 0, not ${values['half-rate']}`);
+}
 
 async function startWallet(
   broker: string,
@@ -129,7 +138,7 @@ for (const broker of values.brokers!.split(',')) {
   try {
     await deposits(url, 3);
     const load = await deposits(url, duration);
-    const rate = Math.floor(load.requests.average / 2);
+    const rate = halfRate ?? Math.floor(load.requests.average / 2);
     const background = deposits(url, 10_000, rate);
     await new Promise((resolve) => setTimeout(resolve, settle * 1000));
     const visible = await visibility(url);
