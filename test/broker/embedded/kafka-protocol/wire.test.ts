@@ -100,7 +100,7 @@ describe('CRC-32C', () => {
     assert.equal(crc32c(Buffer.from('xx123456789yy'), 2, 11), 0xe3069283);
   });
 
-  it('gives the same checksum whatever the alignment of the bytes in memory', () => {
+  it('gives the same checksum whatever the alignment, range and kind of the bytes in memory', () => {
     const reference = (data: Uint8Array) => {
       let crc = -1;
       for (const byte of data) {
@@ -115,6 +115,8 @@ describe('CRC-32C', () => {
       for (const length of [0, 1, 7, 8, 9, 63, 64, 257]) {
         const view = backing.subarray(offset, offset + length);
         assert.equal(crc32c(view), reference(view), `offset ${offset}, length ${length}`);
+        assert.equal(crc32c(backing, offset, offset + length), reference(view), `range ${offset}–${offset + length}`);
+        assert.equal(crc32c(new Uint8Array(view)), reference(view), `a plain Uint8Array of length ${length}`);
       }
     }
   });
