@@ -1,5 +1,5 @@
 /**
- * CRC-32C (Castagnoli), the checksum of Kafka's record batches, computed by `@node-rs/crc32` with the processor's
+ * CRC-32C (Castagnoli), the checksum of Kafka's record batches, computed by `@node-rs/crc32` with the CPU's
  * CRC instructions (already installed: the Kafka client library depends on it).
  *
  * Measured against the slicing-by-8 table code it replaces (2026-12-06, this 2-vCPU VM, a throwaway loop): 16 KiB
