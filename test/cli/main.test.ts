@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pkg from '../../package.json' with { type: 'json' };
 import { run } from '../support/herald-process.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const BIN = 'bin/herald.ts';
 
@@ -47,7 +45,7 @@ describe('herald CLI', () => {
   });
 
   it('fails with a clear error when the data dir is owned by another process', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    const dataDir = scratchDir('herald-cli-');
     const { startHerald } = await import('../support/herald-process.ts');
     const first = await startHerald(t, BIN, ['--data-dir', dataDir]);
     const second = await run(BIN, ['start', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent']);
@@ -57,9 +55,9 @@ describe('herald CLI', () => {
 
   it('a taken HTTP port is one line naming the address, not a stack', async (t) => {
     const { startHerald } = await import('../support/herald-process.ts');
-    const first = await startHerald(t, BIN, ['--data-dir', mkdtempSync(join(tmpdir(), 'herald-cli-'))]);
+    const first = await startHerald(t, BIN, ['--data-dir', scratchDir('herald-cli-')]);
     const { port } = new URL(first.url);
-    const dataDir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+    const dataDir = scratchDir('herald-cli-');
     const second = await run(BIN, ['start', 'notify', '--port', port, '--data-dir', dataDir, '--log-level', 'silent']);
     assert.equal(second.code, 1);
     assert.deepEqual(second.stderr.trim().split('\n'), [

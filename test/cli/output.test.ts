@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { deadLetterTopicName } from '../../src/runtime/names.ts';
 import { DLQ_HEADERS } from '../../src/runtime/dlq/envelope.ts';
 import { bootHerald } from '../support/boot.ts';
 import { cli } from '../support/cli.ts';
 import { finished, NODE, startHerald } from '../support/herald-process.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const name = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -102,7 +100,7 @@ describe('herald CLI output', () => {
   });
 
   it('ends quietly when the reader of its output goes away (| head)', async (t) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'herald-epipe-'));
+    const dataDir = scratchDir('herald-epipe-');
     const herald = await startHerald(t, 'bin/herald.ts', ['--data-dir', dataDir]);
     const topic = name('piped');
     const created = await cli(['topics', 'create', topic, '--partitions', '1', '--server', herald.url]);

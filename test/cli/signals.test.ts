@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startHerald } from '../support/herald-process.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 const SLOW = 'test/fixtures/slow-service.ts';
-const dataDir = () => mkdtempSync(join(tmpdir(), 'herald-signal-'));
+const dataDir = () => scratchDir('herald-signal-');
 
 /** Resolves once the child's stderr has shown `pattern` (the fixture says when a request started). */
 function stderrShows(child: ChildProcess, pattern: RegExp): Promise<void> {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { json } from '../../src/config/fields.ts';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { platformSchema } from '../../src/config/schema.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'herald-config-')), name);
+  const path = join(scratchDir('herald-config-'), name);
   writeFileSync(path, text);
   return path;
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -9,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load.ts';
 import { platformSchema } from '../../src/config/schema.ts';
 import { createLogger, isoTime } from '../../src/log/logger.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 function logConfig(flags: Record<string, string>) {
   return loadConfig(platformSchema, { flags }).log;
@@ -94,7 +94,7 @@ describe('logger', () => {
   });
 
   it('rotates the file by size and keeps a bounded number of files', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-log-'));
+    const dir = scratchDir('herald-log-');
     const file = join(dir, 'herald.log');
     const config = logConfig({
       'log.file': file,
@@ -121,7 +121,7 @@ describe('logger', () => {
   });
 
   it('rotates the file by time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-log-'));
+    const dir = scratchDir('herald-log-');
     const config = logConfig({
       'log.file': join(dir, 'timed.log'),
       'log.rotate.frequency': '100',

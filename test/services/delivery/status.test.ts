@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
@@ -9,12 +7,11 @@ import { newEventId } from '../../../services/delivery/event.ts';
 import { openStatusDb } from '../../../services/delivery/status/schema.ts';
 import { StatusStore } from '../../../services/delivery/status/store.ts';
 import { smallDisk } from '../../support/small-disk.ts';
+import { scratchDir } from '../../support/scratch-dir.ts';
 
 async function open(t: TestContext, file?: string, threadScript?: URL) {
   if (file === undefined) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'herald-status-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    file = path.join(dir, 's.db');
+    file = path.join(scratchDir('herald-status-'), 's.db');
   }
   const store = new StatusStore({
     file,
@@ -86,7 +83,7 @@ describe('delivery status store', () => {
   });
 
   it('opens a status file written before replays were counted, adding their columns', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'herald-status-old-')), 'old.db');
+    const file = path.join(scratchDir('herald-status-old-'), 'old.db');
     const old = new DatabaseSync(file);
     old.exec(`CREATE TABLE deliveries (event_id TEXT NOT NULL, destination TEXT NOT NULL, state TEXT NOT NULL,
       attempts INTEGER NOT NULL, last_error TEXT, first_attempt_at INTEGER, last_attempt_at INTEGER,
