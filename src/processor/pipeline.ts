@@ -59,6 +59,14 @@ export class PartitionPipeline {
     if (!this.#submitted.has(first.topic)) this.#submitted.set(first.topic, first.offset);
   }
 
+  /**
+   * The next offset of `topic` after the batches processed and still to be committed (in flight) or committed;
+   * `undefined` before the partition's first batch. After a commit failed, the last committed batch's.
+   */
+  processed(topic: string): number | undefined {
+    return this.#submitted.get(topic);
+  }
+
   /** A batch is about to be processed from stream time `streamTime` (returned). */
   starting(streamTime: number): number {
     this.streamTime ??= streamTime;
@@ -109,6 +117,7 @@ export class PartitionPipeline {
   broke(chain: CommitChain): boolean {
     if (this.chain !== chain) return false;
     for (const entry of this.#inFlight) entry.live = false;
+    this.#submitted = new Map(this.#committed);
     this.chain = { failure: undefined };
     this.generation += 1;
     return true;

@@ -29,6 +29,7 @@ import { restoreReported, type RestoreState } from './restore.ts';
 import { HotStandby } from './standby.ts';
 import { checkTopics, processorTopics } from './topics.ts';
 import { type Topology, topologyCodecs } from './topology.ts';
+import { announceProcessed, offerUncommitted, type UncommittedSource } from './uncommitted-reads.ts';
 import { View } from './view.ts';
 import { inputLag } from './waits.ts';
 
@@ -148,7 +149,13 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       const consumer = broker.consumer(consumerOptions);
       this.#consumer = consumer;
       this.#commit = batchCommitter(this.#resolved.guarantee, consumer, () => (this.#producer ??= broker.producer()));
-      this.#unregister = this.#options.registry?.addProcessor(this);
+      const unregister = this.#options.registry?.addProcessor(this);
+      const withdraw =
+        this.definition.table === undefined ? undefined : offerUncommitted(broker, this.definition.tableTopic, this.#uncommitted(table));
+      this.#unregister = () => {
+        unregister?.();
+        withdraw?.();
+      };
       await consumer.start({
         onAssigned: (tps) => this.#assigned(tps),
         onRecords: (records) => this.#onRecords(records),
@@ -210,6 +217,15 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         restore: this.#restores.get(partition),
       })),
       standby: this.#standby?.partitions() ?? [],
+    };
+  }
+
+  /** Its owned partitions' table as the next batch reads it, for the views of this process (`uncommitted-reads.ts`). */
+  #uncommitted(table: CommittedTable): UncommittedSource {
+    return {
+      owns: (partition) => this.#state !== 'stopped' && this.#owned.has(partition) && this.#restored.has(partition),
+      read: (partition, key) => this.#pipeline(partition).read([key], (misses) => table.readMany(partition, misses)).get(key),
+      processed: (topic, partition) => (this.#owned.has(partition) ? this.#pipelines.get(partition)?.processed(topic) : undefined),
     };
   }
 
@@ -326,7 +342,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       (err: unknown) => this.#commitFailed(pipeline, chain, err, partition, earlier),
     );
     // A full batch means a backlog: one at a time, throughput first (ahead, bench/processor.ts lost 15% on Kafka).
-    await pipeline.add(result, outcome, records.length >= this.#resolved.maxBatchSize ? 1 : this.#resolved.inFlightBatches);
+    const added = pipeline.add(result, outcome, records.length >= this.#resolved.maxBatchSize ? 1 : this.#resolved.inFlightBatches);
+    // In flight from here on: its changes are what the partition's next batch and uncommitted readers see.
+    if (this.definition.table !== undefined) announceProcessed(this.#options.broker, this.definition.tableTopic);
+    await added;
   }
 
   /**

@@ -14,6 +14,7 @@ import { ChangelogFollower } from './follower.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
 import { processorMetrics } from './metrics.ts';
 import type { ProcessorRegistry, ViewStatus } from './registry.ts';
+import { onProcessed, uncommittedOwner } from './uncommitted-reads.ts';
 
 export interface ViewOptions<V> {
   broker: Broker;
@@ -31,6 +32,15 @@ export interface ViewOptions<V> {
   registry?: ProcessorRegistry;
   /** Registers the view's lag as `herald_processor_view_lag{table}` (read when scraped). */
   metrics?: { registry: Registry };
+  /**
+   * What `get` and `waitForSource` see of a partition whose processor runs in this process and owns it.
+   * `read_committed` (default): only committed changes, what every reader of the changelog sees.
+   * `read_uncommitted`: that processor's table as its next batch reads it — a change once its batch was processed,
+   * before its transaction commits (Kafka Streams' interactive queries read so). If that commit then fails, the
+   * view shows the committed value until the records are processed again. Partitions owned elsewhere, and
+   * `entries`, read the committed copy either way.
+   */
+  isolation?: 'read_committed' | 'read_uncommitted';
 }
 
 /** An input position, for {@link View.waitForSource}. */
@@ -101,9 +111,11 @@ export class View<V> {
     });
     const follower = this.#follower;
     const unfeed = onCommitted(this.#options.broker, this.table, (partition, records) => follower.applyCommitted(partition, records));
+    const unprocessed = this.#uncommitted ? onProcessed(this.#options.broker, this.table, () => this.#retest()) : undefined;
     const unregister = this.#options.registry?.addView(this);
     this.#unregister = () => {
       unfeed();
+      unprocessed?.();
       unregister?.();
     };
     await this.#follower.add(info.partitions.map((p) => p.partition));
@@ -142,10 +154,12 @@ export class View<V> {
     this.#store?.close();
   }
 
-  /** The value of `key`, `undefined` when absent. */
+  /** The value of `key`, `undefined` when absent (see {@link ViewOptions.isolation}). */
   get(key: string): V | undefined {
     const store = this.#ready();
-    const bytes = store.get(partitionForKey(Buffer.from(key), this.#partitions), key);
+    const partition = partitionForKey(Buffer.from(key), this.#partitions);
+    const owner = this.#uncommitted ? uncommittedOwner(this.#options.broker, this.table, partition) : undefined;
+    const bytes = owner === undefined ? store.get(partition, key) : owner.read(partition, key);
     return bytes === undefined ? undefined : this.#options.codec.decode(bytes);
   }
 
@@ -182,10 +196,19 @@ export class View<V> {
     return this.#wait(() => (follower.position(position.partition) ?? 0) >= position.offset, timeoutMs);
   }
 
-  /** Resolves once the view applied the changes of a batch that processed input record `source`, or a later one. */
+  /**
+   * Resolves once the view applied the changes of a batch that processed input record `source`, or a later one;
+   * reading uncommitted, also once a processor of this process that owns its partition processed it.
+   */
   waitForSource(source: SourcePosition, timeoutMs: number): Promise<WaitOutcome> {
     const key = `${source.topic}/${source.partition}`;
-    return this.#wait(() => (this.#sources.get(key) ?? -1) >= source.offset, timeoutMs);
+    const committed = () => (this.#sources.get(key) ?? -1) >= source.offset;
+    if (!this.#uncommitted) return this.#wait(committed, timeoutMs);
+    const { broker } = this.#options;
+    return this.#wait(
+      () => committed() || (uncommittedOwner(broker, this.table, source.partition)?.processed(source.topic, source.partition) ?? -1) > source.offset,
+      timeoutMs,
+    );
   }
 
   #wait(test: () => boolean, timeoutMs: number): Promise<WaitOutcome> {
@@ -204,6 +227,15 @@ export class View<V> {
     });
   }
 
+  get #uncommitted(): boolean {
+    return this.#options.isolation === 'read_uncommitted';
+  }
+
+  #retest(): void {
+    if (this.#waiters.size === 0) return;
+    for (const w of [...this.#waiters]) if (w.test()) w.done(true);
+  }
+
   #applied(records: readonly BrokerRecord[]): void {
     for (const r of records) {
       const sources = r.headers[SOURCE_HEADER];
@@ -215,7 +247,7 @@ export class View<V> {
         if (offset > (this.#sources.get(key) ?? -1)) this.#sources.set(key, offset);
       }
     }
-    for (const w of [...this.#waiters]) if (w.test()) w.done(true);
+    this.#retest();
   }
 
   #ready(): KeyValueStore {

@@ -95,6 +95,22 @@ describe('PartitionPipeline', () => {
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), {});
     assert.equal(pipeline.streamTime, undefined);
   });
+
+  it('says how far each input was processed: the batches in flight, back to the last committed one when its chain broke', () => {
+    const pipeline = new PartitionPipeline();
+    assert.equal(pipeline.processed('x'), undefined, 'before the first batch');
+    pipeline.handedOver({ topic: 'x', offset: 10 });
+    assert.equal(pipeline.processed('x'), 10, 'everything before the first record handed over was committed');
+    const done = batch({}, { x: 15 });
+    void pipeline.add(done, Promise.resolve(), 4);
+    pipeline.committed(done, 0);
+    void pipeline.add(batch({}, { x: 20 }), deferred().promise, 4);
+    assert.equal(pipeline.processed('x'), 20, 'a batch in flight counts');
+    pipeline.broke(pipeline.chain);
+    assert.equal(pipeline.processed('x'), 15, 'its commit failed: back to the last committed batch');
+    pipeline.reset();
+    assert.equal(pipeline.processed('x'), undefined);
+  });
 });
 
 describe('inFlightBatches', () => {

@@ -1,0 +1,125 @@
+/**
+ * Views reading uncommitted (`isolation: 'read_uncommitted'`): a processor's change is readable in its process once
+ * its batch was processed, before the commit; a failed commit takes it back until the records are processed again;
+ * a committed view, and a partition no processor of the process owns, see committed changes only.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { partitionForKey } from '../../src/broker/partitioner.ts';
+import type { Broker, CommitChain, GroupConsumer } from '../../src/broker/port.ts';
+import { jsonCodec } from '../../src/codec/index.ts';
+import { HeraldError } from '../../src/errors.ts';
+import { Processor } from '../../src/processor/processor.ts';
+import { defineGroup, groupTable } from '../../src/processor/topology.ts';
+import { View } from '../../src/processor/view.ts';
+import { Emitter } from '../../src/runtime/emitter.ts';
+import { KINDS, logger, uniqueName, waitFor } from './harness.ts';
+
+/** A property of `target`, methods bound to it (its private fields are not the proxy's). */
+function bound(target: object, property: string | symbol): unknown {
+  const value = Reflect.get(target, property);
+  return typeof value === 'function' ? value.bind(target) : value;
+}
+
+/** Commits held until the test lets one through (`release`) or fails one as a broker outage would (`fail`). */
+class CommitGate {
+  readonly #held: { go: () => void; fail: (err: Error) => void }[] = [];
+
+  get held(): number {
+    return this.#held.length;
+  }
+
+  wrap(broker: Broker): Broker {
+    return new Proxy(broker, {
+      get: (target, property) => {
+        if (property !== 'consumer') return bound(target, property);
+        return (options: Parameters<Broker['consumer']>[0]): GroupConsumer => {
+          const consumer = target.consumer(options);
+          const commitTransaction: GroupConsumer['commitTransaction'] = (records, positions, chain?: CommitChain) =>
+            new Promise<void>((go, fail) => this.#held.push({ go, fail })).then(
+              () => consumer.commitTransaction(records, positions, chain),
+              (err: Error) => {
+                if (chain !== undefined) chain.failure ??= err;
+                throw err;
+              },
+            );
+          return new Proxy(consumer, { get: (c, p) => (p === 'commitTransaction' ? commitTransaction : bound(c, p)) });
+        };
+      },
+    });
+  }
+
+  release(): void {
+    this.#held.shift()?.go();
+  }
+
+  fail(): void {
+    this.#held.shift()?.fail(new HeraldError('HERALD_BROKER_UNAVAILABLE', 'injected'));
+  }
+}
+
+for (const kind of KINDS) {
+  describe(`views reading uncommitted on ${kind.kind}`, { timeout: kind.timeoutMs }, () => {
+    it('see a processed change before its commit, lose it when the commit fails, and see it again once reprocessed', async (t) => {
+      const brokers = await kind.open(t);
+      if (brokers === undefined) return;
+      const real = await brokers.broker();
+      const gate = new CommitGate();
+      const broker = gate.wrap(real);
+      const input = uniqueName('in');
+      const group = uniqueName('g');
+      await real.admin.createTopic({ name: input, partitions: 2 });
+      const num = jsonCodec<number>();
+      const topology = defineGroup(group)
+        .persist(num)
+        .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
+        .build();
+      const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger });
+      await processor.start();
+      t.after(() => processor.stop());
+      const view = (isolation: 'read_committed' | 'read_uncommitted') => new View({ broker, table: groupTable(group), codec: num, isolation });
+      const [committed, uncommitted] = [view('read_committed'), view('read_uncommitted')];
+      await Promise.all([committed.start(), uncommitted.start()]);
+      t.after(() => Promise.all([committed.stop(), uncommitted.stop()]));
+      const emitter = new Emitter(real.producer(), input, num);
+
+      const first = await emitter.emit('k', 5);
+      const seen = await uncommitted.waitForSource(first, 10_000);
+      assert.equal(seen.reached, true, 'the uncommitted view reached the record before its commit');
+      assert.equal(uncommitted.get('k'), 5);
+      assert.equal(gate.held, 1, 'its commit is still held');
+      assert.equal(committed.get('k'), undefined, 'the committed view does not show it');
+      assert.equal((await committed.waitForSource(first, 100)).reached, false);
+      gate.release();
+      assert.equal((await committed.waitForSource(first, 10_000)).reached, true);
+      assert.equal(committed.get('k'), 5);
+
+      const second = await emitter.emit('k', 2);
+      assert.equal((await uncommitted.waitForSource(second, 10_000)).reached, true);
+      assert.equal(uncommitted.get('k'), 7);
+      gate.fail();
+      await waitFor('the failed batch taken back', () => uncommitted.get('k') === 5, 5_000);
+      await waitFor('the batch processed again', () => gate.held === 1 && uncommitted.get('k') === 7, 10_000);
+      assert.equal(committed.get('k'), 5);
+      gate.release();
+      await waitFor('committed once', () => committed.get('k') === 7, 10_000);
+      assert.equal(processor.get('k', partitionForKey(Buffer.from('k'), 2)), 7);
+
+      // Processed, then the processor stops (its commit let through): the view reads the committed copy again.
+      const third = await emitter.emit('k', 1);
+      await waitFor('processed', () => uncommitted.get('k') === 8, 10_000);
+      let stopped = false;
+      const stopping = processor.stop().then(() => (stopped = true));
+      while (!stopped) {
+        gate.release();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await stopping;
+      assert.equal((await committed.waitForSource(third, 10_000)).reached, true);
+      await emitter.emit('k', 100);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(uncommitted.get('k'), 8, 'no processor here owns the partition: the committed value');
+    });
+  });
+}
+
