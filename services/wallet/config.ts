@@ -26,6 +26,11 @@ export const configSchema = {
     'exactly-once: a deposit counts once even when a processor is killed; at-least-once may count it twice',
     ['exactly-once', 'at-least-once'],
   ),
+  checkIsolation: oneOf(
+    'read_uncommitted',
+    'what a check reads of the wallets whose processors run in its process: read_uncommitted shows a deposit once processed, read_committed once its transaction committed',
+    ['read_uncommitted', 'read_committed'],
+  ),
   checkWaitMs: integer(1_000, 'longest wait of GET /api/check for this process\'s last deposit to a wallet to reach the views', 0, 60_000),
 };
 

@@ -58,7 +58,15 @@ function processor<V, O, L>(context: ServiceContext<WalletConfig>, topology: Top
 function api(context: ServiceContext<WalletConfig>): Component[] {
   const { broker, config, app, logger, metrics, processors } = context;
   const names = walletNames(config.prefix);
-  const views = new WalletViews({ broker, names, waitMs: config.checkWaitMs, logger, metrics, registry: processors });
+  const views = new WalletViews({
+    broker,
+    names,
+    waitMs: config.checkWaitMs,
+    isolation: config.checkIsolation,
+    logger,
+    metrics,
+    registry: processors,
+  });
   // The streams' codecs, so that tools showing records (the console) decode them in a process without processors.
   processors.declareCodec(names.deposit, depositCodec);
   processors.declareCodec(names.flagWallet, flagWalletCodec);

@@ -30,6 +30,8 @@ export interface WalletViewsOptions {
   broker: Broker;
   names: WalletNames;
   waitMs: number;
+  /** What the balance and flag views read of partitions whose processors run in this process (see `ViewOptions`). */
+  isolation?: 'read_committed' | 'read_uncommitted';
   logger?: Logger;
   metrics?: Metrics;
   registry?: ServiceContext['processors'];
@@ -46,7 +48,7 @@ export class WalletViews implements Component {
 
   constructor(options: WalletViewsOptions) {
     const { broker, names, logger, registry } = options;
-    const common = { broker, logger, registry, metrics: options.metrics };
+    const common = { broker, logger, registry, metrics: options.metrics, isolation: options.isolation };
     this.#balance = new View({ ...common, table: groupTable(names.balance), codec: balanceCodec });
     this.#threshold = new View({ ...common, table: groupTable(names.threshold), codec: thresholdCodec });
     this.#flags = new View({ ...common, table: groupTable(names.flagger), codec: walletFlagCodec });
