@@ -45,6 +45,10 @@ export interface ProcessorOptions {
    * full batch (`maxBatchSize` records: a backlog) always waits for its commit, throughput first. Default 2 on
    * Kafka; 1 on the embedded broker, whose commits take a millisecond or two (ahead there, batches only got smaller:
    * ~4% fewer deposits). At-least-once: always 1.
+   *
+   * Batches that find no room are held, not waited for, while the event loop has time to spare: processed at once
+   * and committed as one when room comes (`PartitionPipeline.hold`), so that a view reading uncommitted shows them
+   * without waiting for a commit. Saturated (`SATURATED`), processing waits for room as above.
    */
   inFlightBatches?: number;
   sessionTimeoutMs?: number;

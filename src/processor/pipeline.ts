@@ -12,14 +12,24 @@ interface InFlight {
   settled: Promise<void>;
 }
 
+/** Batches processed while the partition had no room in flight, merged into one, their commit not asked for yet. */
+export interface HeldBatch {
+  result: BatchResult;
+  /** The partition's stream time after the last of them. */
+  streamAfter: number;
+  /** The chain they were processed in (the held batch is dropped when it breaks). */
+  chain: CommitChain;
+}
+
 /**
  * One partition's batches between processing and commit (`ProcessorOptions.inFlightBatches`): with one batch at a
  * time, a record that arrived while a commit ran waited for that commit, then for the next one — on Kafka, where
  * commits are spaced under load, most of the wallet's deposit → visible time. The next batch is processed on top of
  * the ones in flight ({@link read}: their changes over the committed table), and their commits form one
- * {@link CommitChain}, so that none is committed after an earlier one failed. A seek back (a failed batch or
+ * {@link CommitChain}, so that none is committed after an earlier one failed. Batches processed while no room is
+ * left in flight are held ({@link hold}) and committed as one once a commit settles. A seek back (a failed batch or
  * commit) starts a new generation: batches handed over before it are stale and skipped, and a failed chain is
- * replaced.
+ * replaced (the held batch with it).
  */
 export class PartitionPipeline {
   /** The chain the next commit joins. */
@@ -27,6 +37,10 @@ export class PartitionPipeline {
   /** Incremented at each seek back: a batch handed over in an earlier generation comes again after the seek. */
   generation = 0;
   readonly #inFlight: InFlight[] = [];
+  /** Whether the partition's last batch processed was a full one (a backlog). */
+  lastFull = false;
+  #held: HeldBatch | undefined;
+  #heldTaken: { promise: Promise<void>; resolve: () => void } | undefined;
   /** The work running for the partition, settled. */
   #serial: Promise<void> = Promise.resolve();
   /** Per input topic: the next offset after its last batch committed (or its first handed over). */
@@ -97,9 +111,9 @@ export class PartitionPipeline {
 
   /**
    * Adds a batch whose commit was just asked for; `outcome` handles the commit's result (its promise's rejection is
-   * handled there). Resolves once fewer than `limit` batches are in flight.
+   * handled there). Returns the promise of its having settled and left.
    */
-  async add(result: BatchResult, outcome: Promise<void>, limit: number): Promise<void> {
+  add(result: BatchResult, outcome: Promise<void>): Promise<void> {
     for (const p of result.positions) this.#submitted.set(p.topic, p.offset);
     const entry: InFlight = { result, live: true, settled: Promise.resolve() };
     entry.settled = outcome.finally(() => {
@@ -107,7 +121,67 @@ export class PartitionPipeline {
       if (at >= 0) this.#inFlight.splice(at, 1);
     });
     this.#inFlight.push(entry);
-    while (this.#inFlight.length >= limit) await this.#inFlight[0].settled;
+    return entry.settled;
+  }
+
+  /**
+   * Keeps a processed batch whose commit must wait for room in flight, merged into the batches held already (the
+   * latest change of each key, emits in order, the later positions, counts summed): its changes are read by the
+   * batches after it, its positions count as processed, and it is committed as one when {@link takeHeld} hands it
+   * over — so that processing need not wait for a commit, and the commits are no more than without holding.
+   */
+  hold(result: BatchResult, streamAfter: number): void {
+    for (const p of result.positions) this.#submitted.set(p.topic, p.offset);
+    const held = this.#held;
+    if (held === undefined) {
+      this.#held = { result, streamAfter, chain: this.chain };
+      return;
+    }
+    const into = held.result;
+    for (const [key, change] of result.changes) {
+      into.changes.delete(key);
+      into.changes.set(key, change);
+    }
+    for (const record of result.emitted) into.emitted.push(record);
+    for (const position of result.positions) {
+      const at = into.positions.findIndex((p) => p.topic === position.topic);
+      if (at >= 0) into.positions[at] = position;
+      else into.positions.push(position);
+    }
+    into.processed += result.processed;
+    into.deadLettered += result.deadLettered;
+    into.late += result.late;
+    held.streamAfter = streamAfter;
+  }
+
+  /** Resolves once fewer than `limit` batches are in flight and none is held. */
+  async room(limit: number): Promise<void> {
+    while (this.#inFlight.length > 0 && (this.#inFlight.length >= limit || this.#held !== undefined)) await this.#inFlight[0].settled;
+  }
+
+  /** Records in the held batch (0 when none). */
+  get heldRecords(): number {
+    return this.#held?.result.processed ?? 0;
+  }
+
+  /** Hands over the held batch (its commit to be asked for now), if any. */
+  takeHeld(): HeldBatch | undefined {
+    const held = this.#held;
+    this.#held = undefined;
+    this.#heldTaken?.resolve();
+    this.#heldTaken = undefined;
+    return held;
+  }
+
+  /** Resolves once the batch held now was taken (or dropped); at once when none is. */
+  heldTaken(): Promise<void> {
+    if (this.#held === undefined) return Promise.resolve();
+    if (this.#heldTaken === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#heldTaken = { promise, resolve };
+    }
+    return this.#heldTaken.promise;
   }
 
   /**
@@ -117,6 +191,7 @@ export class PartitionPipeline {
   broke(chain: CommitChain): boolean {
     if (this.chain !== chain) return false;
     for (const entry of this.#inFlight) entry.live = false;
+    this.takeHeld();
     this.#submitted = new Map(this.#committed);
     this.chain = { failure: undefined };
     this.generation += 1;
@@ -137,25 +212,23 @@ export class PartitionPipeline {
   }
 
   /**
-   * Values of `keys` as the next batch sees them: the latest change among the batches in flight, else `committed`
-   * (asked once, for the keys no batch in flight changed). Absent keys map to `undefined`.
+   * Values of `keys` as the next batch sees them: the latest change among the held batch and the batches in flight,
+   * else `committed` (asked once, for the keys none of them changed). Absent keys map to `undefined`.
    */
   read(keys: Iterable<string>, committed: (keys: Iterable<string>) => Map<string, Buffer | undefined>): Map<string, Buffer | undefined> {
-    if (this.#inFlight.length === 0) return committed(keys);
+    const held = this.#held?.result.changes;
+    if (this.#inFlight.length === 0 && held === undefined) return committed(keys);
     const out = new Map<string, Buffer | undefined>();
     const misses: string[] = [];
     for (const key of keys) {
       if (out.has(key)) continue;
-      let found = false;
-      for (let i = this.#inFlight.length - 1; i >= 0 && !found; i--) {
-        if (!this.#inFlight[i].live) continue;
-        const change = this.#inFlight[i].result.changes.get(key);
-        if (change !== undefined) {
-          out.set(key, change.bytes ?? undefined);
-          found = true;
-        }
+      let change = held?.get(key);
+      for (let i = this.#inFlight.length - 1; i >= 0 && change === undefined; i--) {
+        if (this.#inFlight[i].live) change = this.#inFlight[i].result.changes.get(key);
       }
-      if (!found) {
+      if (change !== undefined) {
+        out.set(key, change.bytes ?? undefined);
+      } else {
         misses.push(key);
         out.set(key, undefined);
       }

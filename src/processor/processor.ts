@@ -13,6 +13,7 @@ import { provisionTopology } from '../topology/provision.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
+import { recentUtilization, SATURATED } from '../kit/event-loop-load.ts';
 import { type BatchCommitter, batchCommitter } from './commit.ts';
 import { feedCommitted } from './committed-feed.ts';
 import { CommittedTable } from './committed-table.ts';
@@ -331,6 +332,29 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     const streamAfter = core.streamTime(partition);
     // A seek back while it ran (an earlier batch's commit failed): it read changes that will not be committed.
     if (pipeline.generation !== generation || (this.#state as string) === 'stopped') return;
+    // A full batch, or the rest of a fetch after one, means a backlog; and an event loop without time to spare
+    // (`SATURATED`) is better served by larger batches. Then a batch's commit is asked for at once and processing
+    // waits for room in flight — one commit at a time for a full batch (ahead, bench/processor.ts lost 15% on
+    // Kafka). Otherwise a batch that finds no room is held, processed ahead of its commit (`PartitionPipeline.hold`).
+    const full = records.length >= this.#resolved.maxBatchSize;
+    const wait = full || pipeline.lastFull || recentUtilization() >= SATURATED;
+    pipeline.lastFull = full;
+    const limit = full ? 1 : this.#resolved.inFlightBatches;
+    if (pipeline.heldRecords === 0 && (wait || pipeline.size < limit)) this.#submit(pipeline, result, streamAfter, chain);
+    else pipeline.hold(result, streamAfter);
+    // Its changes are what the partition's next batch and uncommitted readers see from here on.
+    if (this.definition.table !== undefined) announceProcessed(this.#options.broker, this.definition.tableTopic);
+    if (wait) await pipeline.room(limit);
+    // Held batches are committed as one; past a full batch of them, processing waits for their commit to start.
+    else if (pipeline.heldRecords >= this.#resolved.maxBatchSize) await pipeline.heldTaken();
+  }
+
+  /**
+   * Asks for the commit of a processed batch (or of the held batches, merged) in `chain`; once it settled, the
+   * batches held meanwhile are submitted in its place.
+   */
+  #submit(pipeline: PartitionPipeline, result: BatchResult, streamAfter: number, chain: CommitChain): void {
+    const { partition } = result;
     const changelog = this.definition.table === undefined ? [] : changelogRecords(this.definition.tableTopic, result);
     const earlier = pipeline.settled();
     const outcome = (this.#commit as BatchCommitter)([...changelog, ...result.emitted], result.positions, chain).then(
@@ -341,11 +365,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       },
       (err: unknown) => this.#commitFailed(pipeline, chain, err, partition, earlier),
     );
-    // A full batch means a backlog: one at a time, throughput first (ahead, bench/processor.ts lost 15% on Kafka).
-    const added = pipeline.add(result, outcome, records.length >= this.#resolved.maxBatchSize ? 1 : this.#resolved.inFlightBatches);
-    // In flight from here on: its changes are what the partition's next batch and uncommitted readers see.
-    if (this.definition.table !== undefined) announceProcessed(this.#options.broker, this.definition.tableTopic);
-    await added;
+    void pipeline.add(result, outcome).then(() => {
+      const held = pipeline.takeHeld();
+      if (held !== undefined) this.#submit(pipeline, held.result, held.streamAfter, held.chain);
+    });
   }
 
   /**

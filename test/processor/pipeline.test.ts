@@ -42,8 +42,8 @@ describe('PartitionPipeline', () => {
     };
     const first = deferred();
     const second = deferred();
-    void pipeline.add(batch({ a: 'a1', b: 'b1' }, { in: 5 }), first.promise, 4);
-    void pipeline.add(batch({ a: 'a2', c: null }, { in: 9 }), second.promise, 4);
+    void pipeline.add(batch({ a: 'a1', b: 'b1' }, { in: 5 }), first.promise);
+    void pipeline.add(batch({ a: 'a2', c: null }, { in: 9 }), second.promise);
     assert.deepEqual(text(pipeline.read(['a', 'b', 'c', 'd', 'a'], read)), { a: 'a2', b: 'b1', c: undefined, d: undefined });
     assert.deepEqual(asked, [['d']]);
     first.settle();
@@ -53,22 +53,49 @@ describe('PartitionPipeline', () => {
     assert.deepEqual(text(pipeline.read(['a'], read)), { a: 'a0' }, 'nothing in flight: the committed values');
   });
 
-  it('waits while the limit is reached, until the oldest settles', async () => {
+  it('a batch that leaves resolves its settled promise; held batches merge, are read first, and are taken as one', async () => {
     const pipeline = new PartitionPipeline();
     const first = deferred();
-    void pipeline.add(batch({}, {}), first.promise, 2);
-    let added = false;
-    const adding = pipeline.add(batch({}, {}), deferred().promise, 2).then(() => (added = true));
+    let left = false;
+    const leaving = pipeline.add(batch({ a: 'a1' }, { x: 5 }), first.promise).then(() => (left = true));
+    pipeline.hold(batch({ a: 'a2', b: 'b2' }, { x: 7 }), 100);
+    pipeline.hold(batch({ b: 'b3', c: null }, { x: 9, y: 2 }), 200);
+    assert.equal(pipeline.heldRecords, 2);
+    assert.equal(pipeline.processed('x'), 9, 'held batches count as processed');
+    assert.deepEqual(text(pipeline.read(['a', 'b', 'c'], committed({ c: 'c0' }))), { a: 'a2', b: 'b3', c: undefined });
+    let taken = false;
+    const waiting = pipeline.heldTaken().then(() => (taken = true));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(added, false);
+    assert.equal(left, false);
+    assert.equal(taken, false);
     first.settle();
-    await adding;
-    assert.equal(pipeline.size, 1);
+    await leaving;
+    assert.equal(pipeline.size, 0);
+    const held = pipeline.takeHeld();
+    await waiting;
+    assert.equal(taken, true);
+    assert.equal(held?.streamAfter, 200);
+    assert.deepEqual(text(new Map([...held!.result.changes].map(([k, c]) => [k, c.bytes ?? undefined]))), { a: 'a2', b: 'b3', c: undefined });
+    assert.deepEqual(held?.result.positions.map((p) => [p.topic, p.offset]), [['x', 9], ['y', 2]]);
+    assert.equal(held?.result.processed, 2);
+    assert.equal(pipeline.takeHeld(), undefined);
+    await pipeline.heldTaken();
+  });
+
+  it('a broken chain drops the held batch and releases whoever waits for it', async () => {
+    const pipeline = new PartitionPipeline();
+    void pipeline.add(batch({ a: 'a1' }, { x: 5 }), deferred().promise);
+    pipeline.hold(batch({ a: 'a2' }, { x: 7 }), 0);
+    const waiting = pipeline.heldTaken();
+    pipeline.broke(pipeline.chain);
+    await waiting;
+    assert.equal(pipeline.heldRecords, 0);
+    assert.deepEqual(text(pipeline.read(['a'], committed({ a: 'a0' }))), { a: 'a0' });
   });
 
   it('a broken chain: its batches are no longer read, a new chain and generation start, once only', () => {
     const pipeline = new PartitionPipeline();
-    void pipeline.add(batch({ a: 'a1' }, { in: 3 }), deferred().promise, 4);
+    void pipeline.add(batch({ a: 'a1' }, { in: 3 }), deferred().promise);
     const chain = pipeline.chain;
     const generation = pipeline.generation;
     assert.equal(pipeline.broke(chain), true);
@@ -84,9 +111,9 @@ describe('PartitionPipeline', () => {
     pipeline.handedOver({ topic: 'y', offset: 4 });
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), { x: 10, y: 4 });
     const done = batch({}, { x: 15 });
-    void pipeline.add(done, Promise.resolve(), 4);
+    void pipeline.add(done, Promise.resolve());
     pipeline.committed(done, 1_000);
-    void pipeline.add(batch({}, { x: 20, y: 8 }), deferred().promise, 4);
+    void pipeline.add(batch({}, { x: 20, y: 8 }), deferred().promise);
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('submitted')), { x: 20, y: 8 });
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('committed')), { x: 15, y: 4 });
     assert.deepEqual(Object.fromEntries(pipeline.restartAt('submitted')), { x: 15, y: 4 }, 'what was in flight is gone');
@@ -102,9 +129,9 @@ describe('PartitionPipeline', () => {
     pipeline.handedOver({ topic: 'x', offset: 10 });
     assert.equal(pipeline.processed('x'), 10, 'everything before the first record handed over was committed');
     const done = batch({}, { x: 15 });
-    void pipeline.add(done, Promise.resolve(), 4);
+    void pipeline.add(done, Promise.resolve());
     pipeline.committed(done, 0);
-    void pipeline.add(batch({}, { x: 20 }), deferred().promise, 4);
+    void pipeline.add(batch({}, { x: 20 }), deferred().promise);
     assert.equal(pipeline.processed('x'), 20, 'a batch in flight counts');
     pipeline.broke(pipeline.chain);
     assert.equal(pipeline.processed('x'), 15, 'its commit failed: back to the last committed batch');

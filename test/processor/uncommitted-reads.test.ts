@@ -12,6 +12,7 @@ import { HeraldError } from '../../src/errors.ts';
 import { Processor } from '../../src/processor/processor.ts';
 import { defineGroup, groupTable } from '../../src/processor/topology.ts';
 import { View } from '../../src/processor/view.ts';
+import { recentUtilization, SATURATED, WINDOW_MS } from '../../src/kit/event-loop-load.ts';
 import { Emitter } from '../../src/runtime/emitter.ts';
 import { KINDS, logger, uniqueName, waitFor } from './harness.ts';
 
@@ -24,6 +25,8 @@ function bound(target: object, property: string | symbol): unknown {
 /** Commits held until the test lets one through (`release`) or fails one as a broker outage would (`fail`). */
 class CommitGate {
   readonly #held: { go: () => void; fail: (err: Error) => void }[] = [];
+  /** Commit calls made. */
+  calls = 0;
 
   get held(): number {
     return this.#held.length;
@@ -35,14 +38,16 @@ class CommitGate {
         if (property !== 'consumer') return bound(target, property);
         return (options: Parameters<Broker['consumer']>[0]): GroupConsumer => {
           const consumer = target.consumer(options);
-          const commitTransaction: GroupConsumer['commitTransaction'] = (records, positions, chain?: CommitChain) =>
-            new Promise<void>((go, fail) => this.#held.push({ go, fail })).then(
+          const commitTransaction: GroupConsumer['commitTransaction'] = (records, positions, chain?: CommitChain) => {
+            this.calls += 1;
+            return new Promise<void>((go, fail) => this.#held.push({ go, fail })).then(
               () => consumer.commitTransaction(records, positions, chain),
               (err: Error) => {
                 if (chain !== undefined) chain.failure ??= err;
                 throw err;
               },
             );
+          };
           return new Proxy(consumer, { get: (c, p) => (p === 'commitTransaction' ? commitTransaction : bound(c, p)) });
         };
       },
@@ -119,6 +124,44 @@ for (const kind of KINDS) {
       await emitter.emit('k', 100);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(uncommitted.get('k'), 8, 'no processor here owns the partition: the committed value');
+    });
+
+    it('batches that find no room in flight are processed at once, held, and committed as one', async (t) => {
+      const brokers = await kind.open(t);
+      if (brokers === undefined) return;
+      const real = await brokers.broker();
+      const gate = new CommitGate();
+      const broker = gate.wrap(real);
+      const input = uniqueName('in');
+      const group = uniqueName('g');
+      await real.admin.createTopic({ name: input, partitions: 1 });
+      const num = jsonCodec<number>();
+      const topology = defineGroup(group)
+        .persist(num)
+        .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
+        .build();
+      const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger, inFlightBatches: 2 });
+      await processor.start();
+      t.after(() => processor.stop());
+      const uncommitted = new View({ broker, table: groupTable(group), codec: num, isolation: 'read_uncommitted' });
+      await uncommitted.start();
+      t.after(() => uncommitted.stop());
+      const emitter = new Emitter(real.producer(), input, num);
+      // Batches are held only while the event loop has time to spare: its load sampled over an idle spell first.
+      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
+      assert.ok(recentUtilization() < SATURATED);
+      // Every commit is held: the first two batches fill the room in flight, the next ones are held and merged.
+      for (let i = 1; i <= 6; i++) {
+        const position = await emitter.emit('k', 1);
+        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
+        assert.equal(uncommitted.get('k'), i);
+      }
+      assert.equal(gate.calls, 2, 'two commits asked for: the rest held');
+      gate.release();
+      await waitFor('the held batches asked for as one commit', () => gate.calls === 3, 10_000);
+      while (gate.held > 0) gate.release();
+      await waitFor('six counted once', () => processor.get('k', 0) === 6, 10_000);
+      assert.equal(gate.calls, 3);
     });
   });
 }

@@ -21,7 +21,7 @@
  * build, a deposit reached its processor 5–7 ms after it was accepted against 7–10, and its commit resolved 15–22
  * ms after against 19–25 (BENCHMARKS.md, wallet, 2026-12-05 20:50).
  */
-import { recentUtilization } from '../../kit/event-loop-load.ts';
+import { recentUtilization, SATURATED } from '../../kit/event-loop-load.ts';
 
 /** A transaction with this many records (or several calls) means load. */
 export const LOADED_RECORDS = 16;
@@ -34,7 +34,7 @@ export const TURNS_BEFORE_START = 2;
 /** Event loop utilization up to which transactions are not spaced at all. */
 export const SPARE_BELOW = 0.75;
 /** Event loop utilization from which transactions are spaced the whole interval. */
-export const SATURATED_FROM = 0.95;
+export const SATURATED_FROM = SATURATED;
 
 /** The share of the interval to space transactions by, for an event loop this busy (0–1): 0 below, 1 at saturation. */
 export function spacingShare(utilization: number): number {
