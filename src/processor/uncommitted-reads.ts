@@ -6,9 +6,9 @@
  * records are processed again — the same value for the same inputs — and meanwhile the reader sees the committed
  * one.
  *
- * The wallet on the local Kafka node (`bench/wallet.ts`, BENCHMARKS.md 2026-12-06): a deposit is processed 5–7 ms
- * after it was accepted and committed 15–22 ms after, so reading uncommitted is what brings deposit → visible under
- * the transaction's own time.
+ * The wallet on the local Kafka node at 5,000 deposits/s (`bench/wallet.ts --half-rate 5000`, BENCHMARKS.md
+ * 2026-12-06 04:45): deposit answered → visible in its check, p50 18.7–30.2 ms reading committed, 8.8–17.9 reading
+ * uncommitted — a deposit is processed several milliseconds before the transaction that commits it resolves.
  */
 import type { Broker } from '../broker/port.ts';
 
