@@ -74,3 +74,9 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A property of `target`, methods bound to it (for proxies over objects with private fields: they are not the proxy's). */
+export function bound(target: object, property: string | symbol): unknown {
+  const value = Reflect.get(target, property);
+  return typeof value === 'function' ? value.bind(target) : value;
+}

@@ -6,13 +6,7 @@ import { HeraldError } from '../../src/errors.ts';
 import { Processor } from '../../src/processor/processor.ts';
 import { defineGroup } from '../../src/processor/topology.ts';
 import { Emitter } from '../../src/runtime/emitter.ts';
-import { KINDS, logger, uniqueName, waitFor } from './harness.ts';
-
-/** A property of `target`, methods bound to it (its private fields are not the proxy's). */
-function bound(target: object, property: string | symbol): unknown {
-  const value = Reflect.get(target, property);
-  return typeof value === 'function' ? value.bind(target) : value;
-}
+import { bound, KINDS, logger, uniqueName, waitFor } from './harness.ts';
 
 /**
  * The broker with consumers whose commits reach it `delayMs` late (so that several batches of a partition are in

@@ -4,7 +4,7 @@
  * a committed view, and a partition no processor of the process owns, see committed changes only.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { partitionForKey } from '../../src/broker/partitioner.ts';
 import type { Broker, CommitChain, GroupConsumer } from '../../src/broker/port.ts';
 import { jsonCodec } from '../../src/codec/index.ts';
@@ -14,13 +14,7 @@ import { defineGroup, groupTable } from '../../src/processor/topology.ts';
 import { View } from '../../src/processor/view.ts';
 import { recentUtilization, SATURATED, WINDOW_MS } from '../../src/kit/event-loop-load.ts';
 import { Emitter } from '../../src/runtime/emitter.ts';
-import { KINDS, logger, uniqueName, waitFor } from './harness.ts';
-
-/** A property of `target`, methods bound to it (its private fields are not the proxy's). */
-function bound(target: object, property: string | symbol): unknown {
-  const value = Reflect.get(target, property);
-  return typeof value === 'function' ? value.bind(target) : value;
-}
+import { bound, type BrokerKind, KINDS, logger, uniqueName, waitFor } from './harness.ts';
 
 /** Commits held until the test lets one through (`release`) or fails one as a broker outage would (`fail`). */
 class CommitGate {
@@ -63,30 +57,41 @@ class CommitGate {
   }
 }
 
+/**
+ * A processor summing the numbers of a fresh input topic of `partitions` partitions per key (two batches in flight
+ * on either broker), every commit held by a {@link CommitGate}, and a committed and an uncommitted view of its
+ * table; `undefined` when the broker kind is not available.
+ */
+async function summing(t: TestContext, kind: BrokerKind, partitions: number) {
+  const brokers = await kind.open(t);
+  if (brokers === undefined) return undefined;
+  const real = await brokers.broker();
+  const gate = new CommitGate();
+  const broker = gate.wrap(real);
+  const input = uniqueName('in');
+  const group = uniqueName('g');
+  await real.admin.createTopic({ name: input, partitions });
+  const num = jsonCodec<number>();
+  const topology = defineGroup(group)
+    .persist(num)
+    .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
+    .build();
+  const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger, inFlightBatches: 2 });
+  await processor.start();
+  t.after(() => processor.stop());
+  const view = (isolation: 'read_committed' | 'read_uncommitted') => new View({ broker, table: groupTable(group), codec: num, isolation });
+  const [committed, uncommitted] = [view('read_committed'), view('read_uncommitted')];
+  await Promise.all([committed.start(), uncommitted.start()]);
+  t.after(() => Promise.all([committed.stop(), uncommitted.stop()]));
+  return { gate, processor, committed, uncommitted, emitter: new Emitter(real.producer(), input, num) };
+}
+
 for (const kind of KINDS) {
   describe(`views reading uncommitted on ${kind.kind}`, { timeout: kind.timeoutMs }, () => {
     it('see a processed change before its commit, lose it when the commit fails, and see it again once reprocessed', async (t) => {
-      const brokers = await kind.open(t);
-      if (brokers === undefined) return;
-      const real = await brokers.broker();
-      const gate = new CommitGate();
-      const broker = gate.wrap(real);
-      const input = uniqueName('in');
-      const group = uniqueName('g');
-      await real.admin.createTopic({ name: input, partitions: 2 });
-      const num = jsonCodec<number>();
-      const topology = defineGroup(group)
-        .persist(num)
-        .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
-        .build();
-      const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger });
-      await processor.start();
-      t.after(() => processor.stop());
-      const view = (isolation: 'read_committed' | 'read_uncommitted') => new View({ broker, table: groupTable(group), codec: num, isolation });
-      const [committed, uncommitted] = [view('read_committed'), view('read_uncommitted')];
-      await Promise.all([committed.start(), uncommitted.start()]);
-      t.after(() => Promise.all([committed.stop(), uncommitted.stop()]));
-      const emitter = new Emitter(real.producer(), input, num);
+      const setup = await summing(t, kind, 2);
+      if (setup === undefined) return;
+      const { gate, processor, committed, uncommitted, emitter } = setup;
 
       const first = await emitter.emit('k', 5);
       const seen = await uncommitted.waitForSource(first, 10_000);
@@ -127,26 +132,9 @@ for (const kind of KINDS) {
     });
 
     it('batches that find no room in flight are processed at once, held, and committed as one', async (t) => {
-      const brokers = await kind.open(t);
-      if (brokers === undefined) return;
-      const real = await brokers.broker();
-      const gate = new CommitGate();
-      const broker = gate.wrap(real);
-      const input = uniqueName('in');
-      const group = uniqueName('g');
-      await real.admin.createTopic({ name: input, partitions: 1 });
-      const num = jsonCodec<number>();
-      const topology = defineGroup(group)
-        .persist(num)
-        .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
-        .build();
-      const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger, inFlightBatches: 2 });
-      await processor.start();
-      t.after(() => processor.stop());
-      const uncommitted = new View({ broker, table: groupTable(group), codec: num, isolation: 'read_uncommitted' });
-      await uncommitted.start();
-      t.after(() => uncommitted.stop());
-      const emitter = new Emitter(real.producer(), input, num);
+      const setup = await summing(t, kind, 1);
+      if (setup === undefined) return;
+      const { gate, processor, uncommitted, emitter } = setup;
       // Batches are held only while the event loop has time to spare: its load sampled over an idle spell first.
       await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
       assert.ok(recentUtilization() < SATURATED);
