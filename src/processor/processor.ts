@@ -1,12 +1,5 @@
 import type { Logger } from 'pino';
-import type {
-  BrokerRecord,
-  CommitChain,
-  ConsumerOptions,
-  GroupConsumer,
-  Producer,
-  TopicPartition,
-} from '../broker/port.ts';
+import type { BrokerRecord, ConsumerOptions, GroupConsumer, Producer, TopicPartition } from '../broker/port.ts';
 import { HeraldError, isHeraldError } from '../errors.ts';
 import type { TopicDeclaration } from '../topology/declaration.ts';
 import { provisionTopology } from '../topology/provision.ts';
@@ -14,13 +7,13 @@ import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
 import { recentUtilization, SATURATED } from '../kit/event-loop-load.ts';
-import { type BatchCommitter, batchCommitter } from './commit.ts';
-import { feedCommitted } from './committed-feed.ts';
+import { BatchCommits } from './batch-commits.ts';
+import { batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
-import { type BatchResult, changelogRecords, type ProcessorCore } from './core.ts';
+import type { BatchResult, ProcessorCore } from './core.ts';
 import { instanceId } from './instance-id.ts';
 import { adminTail, type LogTail } from './log-tail.ts';
-import { countCommitted, type ProcessorMetrics, processorMetrics } from './metrics.ts';
+import { type ProcessorMetrics, processorMetrics } from './metrics.ts';
 import { openLocalStore, processorCore } from './parts.ts';
 import { PartitionPipeline } from './pipeline.ts';
 import { type ProcessorOptions, type ResolvedProcessorOptions, resolveProcessorOptions } from './options.ts';
@@ -34,8 +27,6 @@ import { announceProcessed, offerUncommitted, type UncommittedSource } from './u
 import { View } from './view.ts';
 import { inputLag } from './waits.ts';
 
-/** Wait before processing a batch again after its commit failed for a reason that may pass (broker unavailable). */
-const COMMIT_RETRY_MS = 200;
 /** How often the input lag of owned partitions is measured (metrics, status). */
 const LAG_EVERY_MS = 5_000;
 
@@ -53,7 +44,8 @@ const LAG_EVERY_MS = 5_000;
  *    changelog, and a crash anywhere leaves nothing counted twice.
  *
  * A commit that fails discards its batch and the ones after it, and processes them again from the last committed
- * one; one refused because the partition moved (`HERALD_NOT_ASSIGNED`, fenced) drops it. A lifecycle component.
+ * one; one refused because the partition moved (`HERALD_NOT_ASSIGNED`, fenced) drops it (`BatchCommits`). A
+ * lifecycle component.
  */
 export class Processor<V = unknown, O = Record<string, unknown>, L = Record<string, unknown>> {
   readonly name: string;
@@ -71,7 +63,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   #core: ProcessorCore | undefined;
   #consumer: GroupConsumer | undefined;
   #producer: Producer | undefined;
-  #commit: BatchCommitter | undefined;
+  #commits: BatchCommits | undefined;
   /** Batches in flight per partition (see `PartitionPipeline`). */
   readonly #pipelines = new Map<number, PartitionPipeline>();
   #partitions = 0;
@@ -149,7 +141,27 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       if (this.#options.sessionTimeoutMs !== undefined) consumerOptions.sessionTimeoutMs = this.#options.sessionTimeoutMs;
       const consumer = broker.consumer(consumerOptions);
       this.#consumer = consumer;
-      this.#commit = batchCommitter(this.#resolved.guarantee, consumer, () => (this.#producer ??= broker.producer()));
+      this.#commits = new BatchCommits({
+        group,
+        tableTopic: this.definition.table === undefined ? undefined : this.definition.tableTopic,
+        broker,
+        logger: this.#logger,
+        metrics: this.#metrics,
+        commit: batchCommitter(this.#resolved.guarantee, consumer, () => (this.#producer ??= broker.producer())),
+        table,
+        core: this.#core,
+        consumer,
+        drop: (partition) => {
+          this.#owned.delete(partition);
+          this.#restored.delete(partition);
+          this.#aborts.get(partition)?.abort();
+          table.forget(partition);
+        },
+        restoreLater: (partition) => {
+          this.#restored.delete(partition);
+          table.forget(partition);
+        },
+      });
       const unregister = this.#options.registry?.addProcessor(this);
       const withdraw =
         this.definition.table === undefined ? undefined : offerUncommitted(broker, this.definition.tableTopic, this.#uncommitted(table));
@@ -304,8 +316,9 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
   }
 
   /**
-   * Processes a batch on top of the batches in flight and asks for its commit; resolves once it is in flight (and
-   * fewer than the limit are), so the partition's next batch can join the next transaction.
+   * Processes a batch on top of the batches in flight (and held) and asks for its commit, or holds it for a commit
+   * with the batches after it when no room is left in flight; resolves once the partition's next batch may be
+   * processed (see the comments below for when that waits).
    */
   async #process(records: BrokerRecord[], generation: number): Promise<void> {
     const { partition } = records[0];
@@ -326,7 +339,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       result = await core.run(partition, records);
     } catch (err) {
       if (!isHeraldError(err, 'HERALD_SHUTTING_DOWN')) this.#logger.warn({ err, partition }, 'batch failed; again');
-      this.#seekBack(pipeline, 'submitted', partition, streamTime);
+      (this.#commits as BatchCommits).seekBack(pipeline, 'submitted', partition, streamTime);
       return;
     }
     const streamAfter = core.streamTime(partition);
@@ -340,77 +353,14 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     const wait = full || pipeline.lastFull || recentUtilization() >= SATURATED;
     pipeline.lastFull = full;
     const limit = full ? 1 : this.#resolved.inFlightBatches;
-    if (pipeline.heldRecords === 0 && (wait || pipeline.size < limit)) this.#submit(pipeline, result, streamAfter, chain);
+    const commits = this.#commits as BatchCommits;
+    if (pipeline.heldRecords === 0 && (wait || pipeline.size < limit)) commits.submit(pipeline, result, streamAfter, chain);
     else pipeline.hold(result, streamAfter);
     // Its changes are what the partition's next batch and uncommitted readers see from here on.
     if (this.definition.table !== undefined) announceProcessed(this.#options.broker, this.definition.tableTopic);
     if (wait) await pipeline.room(limit);
     // Held batches are committed as one; past a full batch of them, processing waits for their commit to start.
     else if (pipeline.heldRecords >= this.#resolved.maxBatchSize) await pipeline.heldTaken();
-  }
-
-  /**
-   * Asks for the commit of a processed batch (or of the held batches, merged) in `chain`; once it settled, the
-   * batches held meanwhile are submitted in its place.
-   */
-  #submit(pipeline: PartitionPipeline, result: BatchResult, streamAfter: number, chain: CommitChain): void {
-    const { partition } = result;
-    const changelog = this.definition.table === undefined ? [] : changelogRecords(this.definition.tableTopic, result);
-    const earlier = pipeline.settled();
-    const outcome = (this.#commit as BatchCommitter)([...changelog, ...result.emitted], result.positions, chain).then(
-      (written) => {
-        pipeline.committed(result, streamAfter);
-        this.#applyCommitted(result, changelog.length === 0 ? undefined : written[changelog.length - 1].offset + 1);
-        feedCommitted(this.#options.broker, this.definition.tableTopic, changelog, written);
-      },
-      (err: unknown) => this.#commitFailed(pipeline, chain, err, partition, earlier),
-    );
-    void pipeline.add(result, outcome).then(() => {
-      const held = pipeline.takeHeld();
-      if (held !== undefined) this.#submit(pipeline, held.result, held.streamAfter, held.chain);
-    });
-  }
-
-  /**
-   * A commit failed: at its chain's first failure, the partition goes back to after its last committed batch once
-   * the batches before (`earlier`) settled — a call refused when made fails before them, and they may commit.
-   */
-  #commitFailed(pipeline: PartitionPipeline, chain: CommitChain, err: unknown, partition: number, earlier: Promise<unknown>): void {
-    if (!pipeline.broke(chain)) return; // a later batch of a chain that failed before: its seek back is done
-    this.#metrics?.commitFailures.inc({ group: this.definition.group });
-    if (isHeraldError(err, 'HERALD_NOT_ASSIGNED') || isHeraldError(err, 'HERALD_FENCED')) {
-      // Owned elsewhere now: none of its records until assigned here again, or a later batch would commit past it.
-      this.#logger.warn({ err, partition }, 'commit refused: the partition moved; dropping it');
-      this.#owned.delete(partition);
-      this.#restored.delete(partition);
-      this.#aborts.get(partition)?.abort();
-      this.#table?.forget(partition);
-      return;
-    }
-    this.#logger.warn({ err, partition }, 'commit failed; processing the batch again');
-    // In the partition's serial order: nothing of it is processed until the seek, and what was handed over
-    // meanwhile is skipped (a new generation at the seek).
-    void pipeline.serial(async () => {
-      await earlier;
-      this.#seekBack(pipeline, 'committed', partition, pipeline.streamTime ?? Number.NEGATIVE_INFINITY);
-      await new Promise((resolve) => setTimeout(resolve, COMMIT_RETRY_MS));
-    });
-  }
-
-  /**
-   * A new generation (batches handed over before are skipped), and every input of the partition starts again where
-   * `pipeline` says (`PartitionPipeline.restartAt`), from stream time `streamTime`.
-   */
-  #seekBack(pipeline: PartitionPipeline, after: 'submitted' | 'committed', partition: number, streamTime: number): void {
-    pipeline.generation += 1;
-    this.#core?.rewindStreamTime(partition, streamTime);
-    for (const [topic, offset] of pipeline.restartAt(after)) {
-      try {
-        (this.#consumer as GroupConsumer).seek({ topic, partition, offset });
-      } catch (err) {
-        this.#logger.debug({ err, partition }, 'seek back refused (the partition is going away)');
-      }
-    }
   }
 
   async #measureLag(): Promise<void> {
@@ -424,18 +374,5 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
       this.#lag.set(partition, n);
       this.#metrics?.lag.set({ group, partition: String(partition) }, n);
     }
-  }
-
-  #applyCommitted(result: BatchResult, checkpoint: number | undefined): void {
-    const { partition } = result;
-    try {
-      (this.#table as CommittedTable).apply(partition, result.changes.values(), checkpoint);
-    } catch (err) {
-      // The commit stands; the local copy is behind it. Restore before the next record (it replays the changelog).
-      this.#logger.error({ err, partition }, 'local store write failed after commit; restoring the partition');
-      this.#restored.delete(partition);
-      this.#table?.forget(partition);
-    }
-    countCommitted(this.#metrics, this.definition.group, result);
   }
 }
