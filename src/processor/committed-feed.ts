@@ -10,24 +10,17 @@
  * handed a commit before the processor's commit resolves, so there the feed finds it applied already.
  */
 import type { Broker, BrokerRecord, OutgoingRecord, RecordPosition } from '../broker/port.ts';
+import { PerTopic } from './per-topic.ts';
 
 /** Takes the committed changelog records of one partition, in offset order. */
 export type CommittedListener = (partition: number, records: readonly BrokerRecord[]) => void;
 
-/** Per broker (one per process and configuration), per changelog topic: who reads it here. */
-const listeners = new WeakMap<Broker, Map<string, Set<CommittedListener>>>();
+/** Who reads each changelog topic in this process. */
+const listeners = new PerTopic<CommittedListener>();
 
 /** Calls `listener` with the records of `topic` each processor of this process commits on `broker`; returns the unsubscribe. */
 export function onCommitted(broker: Broker, topic: string, listener: CommittedListener): () => void {
-  let topics = listeners.get(broker);
-  if (topics === undefined) listeners.set(broker, (topics = new Map()));
-  let set = topics.get(topic);
-  if (set === undefined) topics.set(topic, (set = new Set()));
-  set.add(listener);
-  return () => {
-    set.delete(listener);
-    if (set.size === 0) topics.delete(topic);
-  };
+  return listeners.add(broker, topic, listener);
 }
 
 /**
@@ -35,7 +28,7 @@ export function onCommitted(broker: Broker, topic: string, listener: CommittedLi
  * their positions, as the commit answered them) to this process's listeners, if any.
  */
 export function feedCommitted(broker: Broker, topic: string, changelog: readonly OutgoingRecord[], written: readonly RecordPosition[]): void {
-  const set = listeners.get(broker)?.get(topic);
+  const set = listeners.get(broker, topic);
   if (set === undefined || changelog.length === 0) return;
   const timestamp = Date.now();
   const records = changelog.map((record, i): BrokerRecord => ({

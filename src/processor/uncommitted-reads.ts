@@ -11,6 +11,7 @@
  * uncommitted — a deposit is processed several milliseconds before the transaction that commits it resolves.
  */
 import type { Broker } from '../broker/port.ts';
+import { PerTopic } from './per-topic.ts';
 
 /** One processor's table in this process, owned partitions only. */
 export interface UncommittedSource {
@@ -22,45 +23,27 @@ export interface UncommittedSource {
   processed(topic: string, partition: number): number | undefined;
 }
 
-interface Shared {
-  sources: Set<UncommittedSource>;
-  listeners: Set<() => void>;
-}
-
-/** Per broker (one per process and configuration), per table topic. */
-const shared = new WeakMap<Broker, Map<string, Shared>>();
-
-function entry(broker: Broker, table: string): Shared {
-  let tables = shared.get(broker);
-  if (tables === undefined) shared.set(broker, (tables = new Map()));
-  let found = tables.get(table);
-  if (found === undefined) tables.set(table, (found = { sources: new Set(), listeners: new Set() }));
-  return found;
-}
+/** The processors offering each table here, and who waits for their batches. */
+const sources = new PerTopic<UncommittedSource>();
+const processedListeners = new PerTopic<() => void>();
 
 /** Offers a processor's table (`table`: its changelog topic) to this process's readers; returns the withdrawal. */
 export function offerUncommitted(broker: Broker, table: string, source: UncommittedSource): () => void {
-  const found = entry(broker, table);
-  found.sources.add(source);
-  return () => found.sources.delete(source);
+  return sources.add(broker, table, source);
 }
 
 /** The source that owns `partition` of `table` here, if any. */
 export function uncommittedOwner(broker: Broker, table: string, partition: number): UncommittedSource | undefined {
-  for (const source of shared.get(broker)?.get(table)?.sources ?? []) if (source.owns(partition)) return source;
+  for (const source of sources.get(broker, table) ?? []) if (source.owns(partition)) return source;
   return undefined;
 }
 
 /** Calls `listener` each time a batch of `table` was processed here; returns the unsubscribe. */
 export function onProcessed(broker: Broker, table: string, listener: () => void): () => void {
-  const found = entry(broker, table);
-  found.listeners.add(listener);
-  return () => found.listeners.delete(listener);
+  return processedListeners.add(broker, table, listener);
 }
 
 /** Tells this process's readers of `table` that a batch was processed (its changes readable). */
 export function announceProcessed(broker: Broker, table: string): void {
-  const listeners = shared.get(broker)?.get(table)?.listeners;
-  if (listeners === undefined) return;
-  for (const listener of listeners) listener();
+  for (const listener of processedListeners.get(broker, table) ?? []) listener();
 }
