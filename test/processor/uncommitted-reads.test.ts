@@ -59,10 +59,10 @@ class CommitGate {
 
 /**
  * A processor summing the numbers of a fresh input topic of `partitions` partitions per key (two batches in flight
- * on either broker), every commit held by a {@link CommitGate}, and a committed and an uncommitted view of its
+ * on either broker; `maxBatchSize` as given), every commit held by a {@link CommitGate}, and a committed and an uncommitted view of its
  * table; `undefined` when the broker kind is not available.
  */
-async function summing(t: TestContext, kind: BrokerKind, partitions: number) {
+async function summing(t: TestContext, kind: BrokerKind, partitions: number, maxBatchSize?: number) {
   const brokers = await kind.open(t);
   if (brokers === undefined) return undefined;
   const real = await brokers.broker();
@@ -76,7 +76,7 @@ async function summing(t: TestContext, kind: BrokerKind, partitions: number) {
     .persist(num)
     .input(input, num, (ctx, v) => ctx.set((ctx.get() ?? 0) + (v ?? 0)))
     .build();
-  const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger, inFlightBatches: 2 });
+  const processor = new Processor(topology, { broker, dataDir: await brokers.dir(), logger, inFlightBatches: 2, maxBatchSize });
   await processor.start();
   t.after(() => processor.stop());
   const view = (isolation: 'read_committed' | 'read_uncommitted') => new View({ broker, table: groupTable(group), codec: num, isolation });
@@ -150,6 +150,29 @@ for (const kind of KINDS) {
       while (gate.held > 0) gate.release();
       await waitFor('six counted once', () => processor.get('k', 0) === 6, 10_000);
       assert.equal(gate.calls, 3);
+    });
+
+    it('past a full batch of held records, processing waits for a commit (commits that hang hold no more)', async (t) => {
+      const setup = await summing(t, kind, 1, 3);
+      if (setup === undefined) return;
+      const { gate, processor, uncommitted, emitter } = setup;
+      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
+      assert.ok(recentUtilization() < SATURATED);
+      // Two batches in flight, then three held: a full batch's worth.
+      for (let i = 1; i <= 5; i++) {
+        const position = await emitter.emit('k', 1);
+        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed`);
+      }
+      const sixth = await emitter.emit('k', 1);
+      assert.equal((await uncommitted.waitForSource(sixth, 500)).reached, false, 'not processed while the commits hang');
+      assert.equal(uncommitted.get('k'), 5);
+      gate.release();
+      assert.equal((await uncommitted.waitForSource(sixth, 10_000)).reached, true, 'processed once a commit settled');
+      assert.equal(uncommitted.get('k'), 6);
+      while (gate.held > 0 || processor.get('k', 0) !== 6) {
+        gate.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     });
   });
 }
