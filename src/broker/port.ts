@@ -116,6 +116,14 @@ export interface ConsumerOptions {
    * embedded broker, whose transactions never outlive a call.
    */
   transactionTimeoutMs?: number;
+  /**
+   * Kafka: the least time between the starts of two of this member's transactions while they follow each other
+   * (calls made meanwhile share the next transaction), whatever the load, in ms (0–60,000). For members whose
+   * results are read before they commit, where a commit soon buys nothing and every transaction costs both sides
+   * CPU. Default: the broker's `transactions.intervalMs`, applied in full only when the event loop is saturated
+   * (`transaction-spacing.ts`). Ignored by the embedded broker.
+   */
+  transactionIntervalMs?: number;
 }
 
 /**

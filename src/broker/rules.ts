@@ -165,6 +165,7 @@ export interface ResolvedConsumerOptions {
   isolation: Isolation;
   transactionalId: string | undefined;
   transactionTimeoutMs: number;
+  transactionIntervalMs: number | undefined;
 }
 
 function isIsolation(value: unknown): value is Isolation {
@@ -209,6 +210,10 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   if (!isIntegerAtLeast(transactionTimeoutMs, 1)) {
     throw bad('transactionTimeoutMs must be an integer >= 1', 'transactionTimeoutMs');
   }
+  const { transactionIntervalMs } = options;
+  if (transactionIntervalMs !== undefined && !(isIntegerAtLeast(transactionIntervalMs, 0) && transactionIntervalMs <= 60_000)) {
+    throw bad('transactionIntervalMs must be an integer from 0 to 60000', 'transactionIntervalMs');
+  }
   return {
     group,
     topics: [...new Set(topics)],
@@ -220,6 +225,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     isolation,
     transactionalId,
     transactionTimeoutMs,
+    transactionIntervalMs,
   };
 }
 

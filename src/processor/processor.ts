@@ -139,6 +139,7 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
         transactionalId: `${group}-${this.#options.instanceId ?? instanceId(group, dataDir)}`,
       };
       if (this.#options.sessionTimeoutMs !== undefined) consumerOptions.sessionTimeoutMs = this.#options.sessionTimeoutMs;
+      if (this.#options.commitIntervalMs !== undefined) consumerOptions.transactionIntervalMs = this.#options.commitIntervalMs;
       const consumer = broker.consumer(consumerOptions);
       this.#consumer = consumer;
       this.#commits = new BatchCommits({

@@ -116,6 +116,7 @@ describe('port rules: positions, limits, names, consumer options', () => {
       isolation: 'read_committed',
       transactionalId: undefined,
       transactionTimeoutMs: 10_000,
+      transactionIntervalMs: undefined,
     });
     assert.throws(() => resolveConsumerOptions({ group: 'g', topics: ['a'], maxBatchSize: 0 }), invalidArgument('maxBatchSize'));
   });
@@ -128,11 +129,14 @@ describe('port rules: positions, limits, names, consumer options', () => {
       isolation: 'read_uncommitted',
       transactionalId: 'g-instance-1',
       transactionTimeoutMs: 5_000,
+      transactionIntervalMs: 0,
     });
     assert.equal(resolved.assignment, 'co-partitioned');
     assert.equal(resolved.isolation, 'read_uncommitted');
     assert.equal(resolved.transactionalId, 'g-instance-1');
     assert.equal(resolved.transactionTimeoutMs, 5_000);
+    assert.equal(resolved.transactionIntervalMs, 0);
+    assert.equal(resolveConsumerOptions({ ...base, transactionIntervalMs: 60_000 }).transactionIntervalMs, 60_000);
     const bad: [string, Record<string, unknown>][] = [
       ['assignment', { assignment: 'sticky' }],
       ['isolation', { isolation: 'serializable' }],
@@ -140,6 +144,9 @@ describe('port rules: positions, limits, names, consumer options', () => {
       ['transactionalId', { transactionalId: 'x'.repeat(201) }],
       ['transactionalId', { transactionalId: '' }],
       ['transactionTimeoutMs', { transactionTimeoutMs: 0 }],
+      ['transactionIntervalMs', { transactionIntervalMs: -1 }],
+      ['transactionIntervalMs', { transactionIntervalMs: 60_001 }],
+      ['transactionIntervalMs', { transactionIntervalMs: 2.5 }],
     ];
     for (const [field, extra] of bad) {
       assert.throws(() => resolveConsumerOptions({ ...base, ...extra } as never), invalidArgument(field), field);

@@ -145,6 +145,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
         // Without an id of the caller's, one per consumer: no fencing across restarts, as the port documents.
         transactionalId: this.#options.transactionalId ?? `${group}-${randomBytes(8).toString('hex')}`,
         transactionTimeoutMs: this.#options.transactionTimeoutMs,
+        intervalMs: this.#options.transactionIntervalMs,
       },
       { client: () => client, owns: (tp) => this.#assignments?.owns(tp) === true },
       this.#log,

@@ -92,3 +92,11 @@ export class TransactionSpacing {
     this.#running = false;
   }
 }
+
+/**
+ * The spacing of one transactional member: `fixedMs` in full whatever the load when the member asks for it
+ * (`ConsumerOptions.transactionIntervalMs`), else the broker's `intervalMs` as the process's `load` says.
+ */
+export function memberSpacing(intervalMs: number, load: (() => number) | undefined, fixedMs: number | undefined): TransactionSpacing {
+  return fixedMs === undefined ? new TransactionSpacing(intervalMs, load) : new TransactionSpacing(fixedMs, () => 1);
+}

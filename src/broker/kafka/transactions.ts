@@ -34,7 +34,7 @@ import { topicsMetadata } from './metadata.ts';
 import { childClientId, type KafkaSettings } from './options.ts';
 import { identityOf, ProduceSender } from './produce-sender.ts';
 import type { ProducerIdentity } from './record-batches.ts';
-import { TransactionSpacing } from './transaction-spacing.ts';
+import { memberSpacing, type TransactionSpacing } from './transaction-spacing.ts';
 import { transactionalProducer } from './transactional-producer.ts';
 import { endTransaction, usesTransactionV2 } from './transaction-v2.ts';
 import type { PreparedMessages } from './producer.ts';
@@ -48,6 +48,8 @@ export interface TransactionalOptions {
   transactionalId: string;
   transactionTimeoutMs: number;
   group: string;
+  /** Spaces transactions by this interval in full whatever the load (`ConsumerOptions.transactionIntervalMs`). */
+  intervalMs?: number;
 }
 
 /** What the committer needs from its consumer. */
@@ -90,7 +92,7 @@ export class TransactionalCommitter {
     this.#settings = settings;
     this.#options = options;
     this.#member = member;
-    this.#spacing = new TransactionSpacing(settings.transactionIntervalMs, settings.transactionLoad);
+    this.#spacing = memberSpacing(settings.transactionIntervalMs, settings.transactionLoad, options.intervalMs);
     this.#log = log.child({ transactionalId: options.transactionalId });
   }
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOADED_RECORDS, SATURATED_FROM, SPARE_BELOW, spacingShare, TransactionSpacing, TURNS_BEFORE_START } from '../../../src/broker/kafka/transaction-spacing.ts';
+import {
+  LOADED_RECORDS,
+  memberSpacing,
+  SATURATED_FROM,
+  SPARE_BELOW,
+  spacingShare,
+  TransactionSpacing,
+  TURNS_BEFORE_START,
+} from '../../../src/broker/kafka/transaction-spacing.ts';
 
 describe('kafka transaction spacing', () => {
   it('starts at once when idle or after a sparse transaction, and spaces transactions under load', () => {
@@ -59,6 +67,22 @@ describe('kafka transaction spacing', () => {
     assert.ok(wait > 400 && wait <= 500, `half busy: about half the interval (${wait} ms)`);
     utilization = 1;
     assert.ok(spacing.schedule()() > 900, 'saturated: the whole interval');
+  });
+
+  it("a member's own interval applies in full whatever the load; without one, the broker's follows the load", () => {
+    const idle = () => 0;
+    const own = memberSpacing(1_000, idle, 400);
+    own.started(2, 100);
+    own.ended();
+    const wait = own.schedule()();
+    assert.ok(wait > 300 && wait <= 400, `its own interval on an idle loop (${wait} ms)`);
+    own.started(1, 1);
+    own.ended();
+    assert.equal(own.schedule()(), 0, 'a sparse transaction still lets the next start at once');
+    const byLoad = memberSpacing(1_000, idle, undefined);
+    byLoad.started(2, 100);
+    byLoad.ended();
+    assert.equal(byLoad.schedule()(), 0, "the broker's interval, on an idle loop: back to back");
   });
 
   it('a transaction that starts without a wait lets turns of the event loop pass first; a spaced one waits the interval', async () => {

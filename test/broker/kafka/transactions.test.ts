@@ -338,6 +338,31 @@ describe('kafka transactions: spacing', () => {
     assert.ok(later.ms < INTERVAL * 0.8, `a commit long after the last transaction waited ${later.ms} ms`);
   });
 
+  it("a consumer's transactionIntervalMs spaces its transactions in full on an idle loop, where the broker's interval does not", async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { broker } = opened;
+    const input = await topic(t, broker, 'own-in');
+    const output = await topic(t, broker, 'own-out');
+    const INTERVAL = 1_000;
+    /** How long a commit made while another runs waits, for a consumer with these options. */
+    const followerWait = async (extra: { transactionIntervalMs?: number }) => {
+      const consumer = broker.consumer({ group: unique('g'), topics: [input], ...extra });
+      t.after(() => consumer.close());
+      await consumer.start({ onRecords() {} });
+      const commit = (value: string) => consumer.commitTransaction([{ topic: output, value: Buffer.from(value) }], []);
+      const first = commit('a');
+      for (let n = 0; n <= TURNS_BEFORE_START; n++) await new Promise((resolve) => setImmediate(resolve));
+      const started = performance.now();
+      await Promise.all([first, commit('b')]);
+      return performance.now() - started;
+    };
+    const own = await followerWait({ transactionIntervalMs: INTERVAL });
+    assert.ok(own >= INTERVAL * 0.9, `with its own interval, the follower waited only ${own} ms`);
+    const byLoad = await followerWait({});
+    assert.ok(byLoad < INTERVAL / 2, `with the broker's interval on an idle loop, the follower waited ${byLoad} ms`);
+  });
+
   it('a call made in the turn after a transaction ends joins the transaction that follows it', async (t) => {
     const opened = await open(t);
     if (opened === undefined) return;
