@@ -43,13 +43,14 @@ export function thresholdRule(config: WalletConfig): ThresholdRule {
 
 /**
  * Spacing of the processors' transactions when the check reads them uncommitted in their process, where a commit
- * soon buys the check nothing. On the local Kafka node, nine pairs alternating with the broker's spacing by load
- * (20 ms, in full only when saturated): medians 10,889 against 9,649 deposits/s and a deposit → visible p50 at
- * 5,000/s of 7.5 against 9.2 ms (lower in 7 pairs of 9), p99 40–66 against 23–59 ms. 60 ms put the p99 at 75–90
- * ms and 100 ms past 100: a batch that finds the event loop saturated waits for a commit (BENCHMARKS.md, wallet,
- * 2026-12-06 07:20–08:10).
+ * soon buys the check nothing — as Kafka Streams' default commit interval under exactly-once. On the local Kafka
+ * node, 40 ms against the broker's spacing by load (20 ms, in full only when saturated), nine alternating pairs:
+ * medians 10,889 against 9,649 deposits/s and a deposit → visible p50 at 5,000/s of 7.5 against 9.2 ms. 100 ms
+ * once a saturated processor no longer waits for a commit (`SATURATED_WAIT_MS`) against 40 ms, nine pairs: medians
+ * 10,274 against 10,174 deposits/s, p50 9.4 against 10.0 ms, p99 36 against 47 ms (BENCHMARKS.md, wallet,
+ * 2026-12-06 07:20–08:35).
  */
-export const UNCOMMITTED_READ_COMMIT_INTERVAL_MS = 40;
+export const UNCOMMITTED_READ_COMMIT_INTERVAL_MS = 100;
 
 /**
  * The processors' `commitIntervalMs`: {@link UNCOMMITTED_READ_COMMIT_INTERVAL_MS} when the check reads them

@@ -11,8 +11,8 @@ export const WINDOW_MS = 250;
 
 /**
  * Utilization from which an event loop counts as saturated: it has no time to spare for smaller, more frequent work
- * (Kafka transactions are spaced the whole interval, processors stop processing ahead of their commits). The wallet
- * on the local Kafka node measured 97–99% at full load and mostly below 95% at half of it.
+ * (Kafka transactions are spaced the whole interval, processors wait a little for room before taking more records).
+ * The wallet on the local Kafka node measured 97–99% at full load and mostly below 95% at half of it.
  */
 export const SATURATED = 0.95;
 

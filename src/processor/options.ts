@@ -48,14 +48,15 @@ export interface ProcessorOptions {
    *
    * Batches that find no room are held, not waited for, while the event loop has time to spare: processed at once
    * and committed as one when room comes (`PartitionPipeline.hold`), so that a view reading uncommitted shows them
-   * without waiting for a commit. Saturated (`SATURATED`), processing waits for room as above.
+   * without waiting for a commit. Saturated (`SATURATED`), processing then waits a little (at most 10 ms) for room
+   * before it takes the partition's next records, so that they gather into a larger batch.
    */
   inFlightBatches?: number;
   /**
    * Exactly-once on Kafka: the least time between the starts of this instance's transactions while they follow each
    * other, whatever the load (commits made meanwhile share one; `ConsumerOptions.transactionIntervalMs`), in ms.
    * For a processor whose changes are read before they commit — by views in its process reading uncommitted — a
-   * commit soon buys nothing, and fewer transactions leave Herald and Kafka more CPU (the wallet sets 40 ms, see
+   * commit soon buys nothing, and fewer transactions leave Herald and Kafka more CPU (the wallet sets 100 ms, see
    * `UNCOMMITTED_READ_COMMIT_INTERVAL_MS`). Default: the broker's `transactions.intervalMs`, in full only as the event
    * loop saturates, so that read_committed readers see commits soon. Ignored by the embedded broker.
    */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BrokerRecord, ConsumerOptions, GroupConsumer, Producer, TopicPartition } from '../broker/port.ts';
 import { HeraldError, isHeraldError } from '../errors.ts';
@@ -29,6 +30,15 @@ import { inputLag } from './waits.ts';
 
 /** How often the input lag of owned partitions is measured (metrics, status). */
 const LAG_EVERY_MS = 5_000;
+/**
+ * Longest wait for room in flight after a batch processed while the event loop is saturated (`SATURATED`), before the
+ * partition's next records are taken: the records that arrive meanwhile make the next batch larger (fewer fetches
+ * and commits once the CPU runs out), and the wait stays short of the commit it waits for. Waiting for that commit
+ * put the wallet's deposit → visible p99 on Kafka at 65–67 ms with its transactions 40 ms apart and past 100 ms at
+ * 100 ms apart; bounded by 8 or 15 ms, 100 ms apart: 20–35 ms, at the same or higher throughput (BENCHMARKS.md,
+ * wallet, 2026-12-06 08:10).
+ */
+const SATURATED_WAIT_MS = 10;
 
 /**
  * Runs a {@link Topology} on a broker: a member of the consumer group `topology.group` that owns partition p of
@@ -346,22 +356,22 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     const streamAfter = core.streamTime(partition);
     // A seek back while it ran (an earlier batch's commit failed): it read changes that will not be committed.
     if (pipeline.generation !== generation || (this.#state as string) === 'stopped') return;
-    // A full batch, or the rest of a fetch after one, means a backlog; and an event loop without time to spare
-    // (`SATURATED`) is better served by larger batches. Then a batch's commit is asked for at once and processing
-    // waits for room in flight — one commit at a time for a full batch (ahead, bench/processor.ts lost 15% on
-    // Kafka). Otherwise a batch that finds no room is held, processed ahead of its commit (`PartitionPipeline.hold`).
+    // A full batch, or the rest of a fetch after one, means a backlog: a batch's commit is asked for at once and
+    // processing waits for room in flight — one commit at a time for a full batch (ahead, bench/processor.ts lost 15%
+    // on Kafka). Otherwise a batch that finds no room is held, processed ahead of its commit (`PartitionPipeline.hold`).
     const full = records.length >= this.#resolved.maxBatchSize;
-    const wait = full || pipeline.lastFull || recentUtilization() >= SATURATED;
+    const backlog = full || pipeline.lastFull;
     pipeline.lastFull = full;
     const limit = full ? 1 : this.#resolved.inFlightBatches;
     const commits = this.#commits as BatchCommits;
-    if (pipeline.heldRecords === 0 && (wait || pipeline.size < limit)) commits.submit(pipeline, result, streamAfter, chain);
+    if (pipeline.heldRecords === 0 && (backlog || pipeline.size < limit)) commits.submit(pipeline, result, streamAfter, chain);
     else pipeline.hold(result, streamAfter);
     // Its changes are what the partition's next batch and uncommitted readers see from here on.
     if (this.definition.table !== undefined) announceProcessed(this.#options.broker, this.definition.tableTopic);
-    if (wait) await pipeline.room(limit);
+    if (backlog) await pipeline.room(limit);
     // Held batches are committed as one; past a full batch of them, processing waits for their commit to start.
     else if (pipeline.heldRecords >= this.#resolved.maxBatchSize) await pipeline.heldTaken();
+    else if (recentUtilization() >= SATURATED) await Promise.race([pipeline.room(limit), sleep(SATURATED_WAIT_MS)]);
   }
 
   async #measureLag(): Promise<void> {

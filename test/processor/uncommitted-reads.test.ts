@@ -152,6 +152,35 @@ for (const kind of KINDS) {
       assert.equal(gate.calls, 3);
     });
 
+    it('on a saturated event loop, a batch that finds no room is held too, after a short wait for room', async (t) => {
+      const setup = await summing(t, kind, 1);
+      if (setup === undefined) return;
+      const { gate, processor, uncommitted, emitter } = setup;
+      /**
+       * Keeps the event loop busy so that its load sampled now (and kept for the next window) is saturated: twice a
+       * window, as the first sample averages over the time since the one before.
+       */
+      const saturate = () => {
+        for (let n = 0; n < 2; n++) {
+          const until = performance.now() + WINDOW_MS + 20;
+          while (performance.now() < until);
+          recentUtilization();
+        }
+        assert.ok(recentUtilization() >= SATURATED);
+      };
+      // Every commit is held: the first two batches fill the room in flight; the next ones do not wait for it.
+      for (let i = 1; i <= 4; i++) {
+        saturate();
+        const position = await emitter.emit('k', 1);
+        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
+      }
+      assert.equal(gate.calls, 2, 'two commits asked for: the rest held');
+      while (gate.held > 0 || processor.get('k', 0) !== 4) {
+        gate.release();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
+
     it('past a full batch of held records, processing waits for a commit (commits that hang hold no more)', async (t) => {
       const setup = await summing(t, kind, 1, 3);
       if (setup === undefined) return;
