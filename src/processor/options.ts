@@ -107,6 +107,9 @@ export function resolveProcessorOptions(options: ProcessorOptions): ResolvedProc
     if (!Number.isSafeInteger(v) || v < 1) throw invalid(`${name} must be a positive integer, not ${v}`);
     return v;
   };
+  const { commitIntervalMs } = options;
+  if (commitIntervalMs !== undefined && !(Number.isSafeInteger(commitIntervalMs) && commitIntervalMs >= 0 && commitIntervalMs <= 60_000))
+    throw invalid(`commitIntervalMs must be an integer from 0 to 60000, not ${commitIntervalMs}`);
   const store = options.store ?? (options.dataDir === undefined ? 'memory' : 'sqlite');
   if (store === 'sqlite' && options.dataDir === undefined) throw invalid('store sqlite needs a dataDir');
   return {

@@ -140,7 +140,7 @@ describe('PartitionPipeline', () => {
   });
 });
 
-describe('inFlightBatches', () => {
+describe('processor options: inFlightBatches and commitIntervalMs', () => {
   const broker = (kind: string) => ({ kind }) as unknown as Broker;
   const resolve = (kind: string, options: Partial<ProcessorOptions> = {}) =>
     resolveProcessorOptions({ broker: broker(kind), logger: pino({ level: 'silent' }), ...options }).inFlightBatches;
@@ -151,5 +151,12 @@ describe('inFlightBatches', () => {
     assert.equal(resolve('embedded', { inFlightBatches: 3 }), 3);
     assert.equal(resolve('kafka', { guarantee: 'at-least-once', inFlightBatches: 3 }), 1);
     assert.throws(() => resolve('kafka', { inFlightBatches: 0 }), /inFlightBatches must be a positive integer/);
+  });
+
+  it('refuses a commitIntervalMs outside 0–60,000 ms', () => {
+    assert.equal(resolve('kafka', { commitIntervalMs: 0 }), 2);
+    for (const commitIntervalMs of [-1, 60_001, 2.5]) {
+      assert.throws(() => resolve('kafka', { commitIntervalMs }), /commitIntervalMs must be an integer from 0 to 60000/);
+    }
   });
 });
