@@ -182,6 +182,7 @@ describe('kafka adapter: consumer options', () => {
       isolation: 'read_committed',
       transactionalId: undefined,
       transactionTimeoutMs: 10_000,
+      transactionIntervalMs: undefined,
     });
     const short = resolveConsumerOptions({ group: 'g', topics: ['a'], sessionTimeoutMs: 6_000, startAt: 'latest' });
     assert.equal(short.heartbeatIntervalMs, 2_000);
