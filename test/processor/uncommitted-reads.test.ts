@@ -52,6 +52,14 @@ class CommitGate {
     this.#held.shift()?.go();
   }
 
+  /** Lets every commit through, those held now and those asked for meanwhile, until none is held and `done()`. */
+  async releaseUntil(done: () => boolean): Promise<void> {
+    while (this.held > 0 || !done()) {
+      this.release();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   fail(): void {
     this.#held.shift()?.fail(new HeraldError('HERALD_BROKER_UNAVAILABLE', 'injected'));
   }
@@ -175,10 +183,7 @@ for (const kind of KINDS) {
         assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
       }
       assert.equal(gate.calls, 2, 'two commits asked for: the rest held');
-      while (gate.held > 0 || processor.get('k', 0) !== 4) {
-        gate.release();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await gate.releaseUntil(() => processor.get('k', 0) === 4);
     });
 
     it('past a full batch of held records, processing waits for a commit (commits that hang hold no more)', async (t) => {
@@ -198,10 +203,7 @@ for (const kind of KINDS) {
       gate.release();
       assert.equal((await uncommitted.waitForSource(sixth, 10_000)).reached, true, 'processed once a commit settled');
       assert.equal(uncommitted.get('k'), 6);
-      while (gate.held > 0 || processor.get('k', 0) !== 6) {
-        gate.release();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await gate.releaseUntil(() => processor.get('k', 0) === 6);
     });
   });
 }
