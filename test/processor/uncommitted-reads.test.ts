@@ -94,6 +94,27 @@ async function summing(t: TestContext, kind: BrokerKind, partitions: number, max
   return { gate, processor, committed, uncommitted, emitter: new Emitter(real.producer(), input, num) };
 }
 
+type Summing = NonNullable<Awaited<ReturnType<typeof summing>>>;
+
+/**
+ * Emits 1 to key `k` `count` times, each (after `before()`) seen processed by the uncommitted view before the next;
+ * the sum starts at 0.
+ */
+async function emitProcessedOnes({ emitter, uncommitted }: Summing, count: number, before = () => {}): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    before();
+    const position = await emitter.emit('k', 1);
+    assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
+    assert.equal(uncommitted.get('k'), i);
+  }
+}
+
+/** Samples the event loop's load over an idle spell: batches are held only while it has time to spare. */
+async function spareTime(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
+  assert.ok(recentUtilization() < SATURATED);
+}
+
 for (const kind of KINDS) {
   describe(`views reading uncommitted on ${kind.kind}`, { timeout: kind.timeoutMs }, () => {
     it('see a processed change before its commit, lose it when the commit fails, and see it again once reprocessed', async (t) => {
@@ -142,16 +163,10 @@ for (const kind of KINDS) {
     it('batches that find no room in flight are processed at once, held, and committed as one', async (t) => {
       const setup = await summing(t, kind, 1);
       if (setup === undefined) return;
-      const { gate, processor, uncommitted, emitter } = setup;
-      // Batches are held only while the event loop has time to spare: its load sampled over an idle spell first.
-      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
-      assert.ok(recentUtilization() < SATURATED);
+      const { gate, processor } = setup;
+      await spareTime();
       // Every commit is held: the first two batches fill the room in flight, the next ones are held and merged.
-      for (let i = 1; i <= 6; i++) {
-        const position = await emitter.emit('k', 1);
-        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
-        assert.equal(uncommitted.get('k'), i);
-      }
+      await emitProcessedOnes(setup, 6);
       assert.equal(gate.calls, 2, 'two commits asked for: the rest held');
       gate.release();
       await waitFor('the held batches asked for as one commit', () => gate.calls === 3, 10_000);
@@ -163,7 +178,7 @@ for (const kind of KINDS) {
     it('on a saturated event loop, a batch that finds no room is held too, after a short wait for room', async (t) => {
       const setup = await summing(t, kind, 1);
       if (setup === undefined) return;
-      const { gate, processor, uncommitted, emitter } = setup;
+      const { gate, processor } = setup;
       /**
        * Keeps the event loop busy so that its load sampled now (and kept for the next window) is saturated: twice a
        * window, as the first sample averages over the time since the one before.
@@ -177,11 +192,7 @@ for (const kind of KINDS) {
         assert.ok(recentUtilization() >= SATURATED);
       };
       // Every commit is held: the first two batches fill the room in flight; the next ones do not wait for it.
-      for (let i = 1; i <= 4; i++) {
-        saturate();
-        const position = await emitter.emit('k', 1);
-        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed without a commit`);
-      }
+      await emitProcessedOnes(setup, 4, saturate);
       assert.equal(gate.calls, 2, 'two commits asked for: the rest held');
       await gate.releaseUntil(() => processor.get('k', 0) === 4);
     });
@@ -190,13 +201,9 @@ for (const kind of KINDS) {
       const setup = await summing(t, kind, 1, 3);
       if (setup === undefined) return;
       const { gate, processor, uncommitted, emitter } = setup;
-      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 50));
-      assert.ok(recentUtilization() < SATURATED);
+      await spareTime();
       // Two batches in flight, then three held: a full batch's worth.
-      for (let i = 1; i <= 5; i++) {
-        const position = await emitter.emit('k', 1);
-        assert.equal((await uncommitted.waitForSource(position, 10_000)).reached, true, `record ${i} processed`);
-      }
+      await emitProcessedOnes(setup, 5);
       const sixth = await emitter.emit('k', 1);
       assert.equal((await uncommitted.waitForSource(sixth, 500)).reached, false, 'not processed while the commits hang');
       assert.equal(uncommitted.get('k'), 5);
