@@ -48,8 +48,9 @@ export interface ProcessorOptions {
    *
    * Batches that find no room are held, not waited for, while the event loop has time to spare: processed at once
    * and committed as one when room comes (`PartitionPipeline.hold`), so that a view reading uncommitted shows them
-   * without waiting for a commit. Saturated (`SATURATED`), processing then waits a little (at most 10 ms) for room
-   * before it takes the partition's next records, so that they gather into a larger batch.
+   * without waiting for a commit. Saturated (`SATURATED`), processing then waits a little for room before it takes
+   * the partition's next records, so that they gather into a larger batch: the busier, the longer, up to 10 ms
+   * (`saturated-wait.ts`).
    */
   inFlightBatches?: number;
   /**

@@ -7,7 +7,7 @@ import { provisionTopology } from '../topology/provision.ts';
 import { SqliteStore } from '../state/sqlite-store.ts';
 import { StoreWriter } from '../state/store-writer.ts';
 import type { KeyValueStore } from '../state/store.ts';
-import { recentUtilization, SATURATED } from '../kit/event-loop-load.ts';
+import { recentUtilization } from '../kit/event-loop-load.ts';
 import { BatchCommits } from './batch-commits.ts';
 import { batchCommitter } from './commit.ts';
 import { CommittedTable } from './committed-table.ts';
@@ -24,22 +24,13 @@ import { restoreReported, type RestoreState } from './restore.ts';
 import { HotStandby } from './standby.ts';
 import { checkTopics, processorTopics } from './topics.ts';
 import { type Topology, topologyCodecs } from './topology.ts';
+import { saturatedWaitMs } from './saturated-wait.ts';
 import { announceProcessed, offerUncommitted, type UncommittedSource } from './uncommitted-reads.ts';
 import { View } from './view.ts';
 import { inputLag } from './waits.ts';
 
 /** How often the input lag of owned partitions is measured (metrics, status). */
 const LAG_EVERY_MS = 5_000;
-/**
- * Longest wait for room in flight after a batch processed while the event loop is saturated (`SATURATED`), before the
- * partition's next records are taken: the records that arrive meanwhile make the next batch larger (fewer fetches
- * and commits once the CPU runs out), and the wait stays short of the commit it waits for. Waiting for that commit
- * put the wallet's deposit → visible p99 on Kafka at 65–67 ms with its transactions 40 ms apart and past 100 ms at
- * 100 ms apart; bounded by 8 or 15 ms, 100 ms apart: 20–35 ms, at the same or higher throughput (BENCHMARKS.md,
- * wallet, 2026-12-06 08:10).
- */
-const SATURATED_WAIT_MS = 10;
-
 /**
  * Runs a {@link Topology} on a broker: a member of the consumer group `topology.group` that owns partition p of
  * every input together (co-partitioned), keeps p's table in a local store restored from the compacted changelog
@@ -371,7 +362,10 @@ export class Processor<V = unknown, O = Record<string, unknown>, L = Record<stri
     if (backlog) await pipeline.room(limit);
     // Held batches are committed as one; past a full batch of them, processing waits for their commit to start.
     else if (pipeline.heldRecords >= this.#resolved.maxBatchSize) await pipeline.heldTaken();
-    else if (recentUtilization() >= SATURATED) await Promise.race([pipeline.room(limit), sleep(SATURATED_WAIT_MS)]);
+    else {
+      const wait = saturatedWaitMs(recentUtilization());
+      if (wait > 0) await Promise.race([pipeline.room(limit), sleep(wait)]);
+    }
   }
 
   async #measureLag(): Promise<void> {
