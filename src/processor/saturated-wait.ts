@@ -5,11 +5,11 @@
  *
  * The wait grows with the load: none up to {@link SATURATED}, the whole {@link SATURATED_WAIT_MS} from
  * {@link FULLY_SATURATED}, in proportion between. A fixed wait at any saturation also met the bursts of a load the
- * CPU keeps up with: the wallet on the local Kafka node at 5,000 deposits/s, on a slow hour of this VM, had a third
- * of its 250 ms windows at 95% busy or more, and a third of its batches waited the full 10 ms. Graded, ten
- * alternating pairs: deposit → visible p50 median 10.6 against 15.1 ms (lower in 8 of 10), full-load throughput the
- * same (medians 6,911 and 6,747 deposits/s); a fixed 2 ms instead gave 8.0 against 16.6 ms but 7% less throughput,
- * no wait 8.3 ms and ~10% less (BENCHMARKS.md, wallet, 2026-12-06 10:10).
+ * CPU keeps up with: the wallet on the local Kafka node at 5,000 deposits/s, on a slow hour of this VM, was at 95%
+ * busy or more in bursts, and a third of its batches waited the full 10 ms. Graded, ten alternating pairs: deposit
+ * → visible p50 median 10.6 against 15.1 ms (lower in 8 of 10), full-load throughput the same (medians 6,911 and
+ * 6,747 deposits/s); a fixed 2 ms instead gave 8.0 against 16.6 ms but 7% less throughput, no wait 8.3 ms and ~10%
+ * less (BENCHMARKS.md, wallet, 2026-12-06 10:10).
  */
 import { SATURATED } from '../kit/event-loop-load.ts';
 
