@@ -16,11 +16,10 @@
  * ratios are given per round and as medians: this machine's speed moves from minute to minute, and servers
  * measured minutes apart give ratios that move with it.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { autocannon, cpuSecondsOf, notificationRequest, servingUrl, startHeraldChild } from './support/services.ts';
+import { autocannon, notificationRequest, startHeraldChild, startHelloChild } from './support/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -86,12 +85,12 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const results: (typeof rounds)[number] = {};
   rounds.push(results);
   if (parts.has('hello')) {
-    const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
-    const url = await servingUrl(child);
-    const cpu = () => cpuSecondsOf(child);
-    results.hello = await measure('fastify hello (JSON body, 201)', `${url}/echo`, notification, cpu);
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    const hello = await startHelloChild();
+    try {
+      results.hello = await measure('fastify hello (JSON body, 201)', hello.url, notification, hello.cpuSeconds);
+    } finally {
+      await hello.stop();
+    }
   }
 
   if (parts.has('api')) {

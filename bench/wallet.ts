@@ -5,7 +5,7 @@
  * Each broker gets a `herald start wallet` child (API and the three processors in one process, the default start).
  *
  *   npm run bench -- wallet [--brokers embedded,kafka://127.0.0.1:9092] [--connections 50] [--duration 15]
- *                           [--probes 500] [--settle 3] [--wallets 10000] [--split] [--half-rate N]
+ *                           [--probes 500] [--settle 3] [--wallets 10000] [--split] [--half-rate N] [--yardstick 5]
  *
  * `--wallets`: how many wallets the load deposits into (round robin).
  *
@@ -19,6 +19,11 @@
  * `--half-rate`: the background load of the visibility probes in deposits/s, instead of half the throughput just
  * measured — so that runs of two versions compare at the same load (the measured throughput moves by up to 20%
  * between identical runs on a shared 2-core machine, and the p50 moves with the load).
+ *
+ * `--yardstick`: seconds of a bare fastify route (bench/support/fastify-hello.ts) under the same 50 connections
+ * before the wallet runs, reported as `yardstick` (0: none) — how fast this machine handles HTTP at the moment. On
+ * this VM it answered 30,000–44,000 requests/s on 2026-12-05 and early on 2026-12-06, and 17,000–20,000 at 11:30
+ * that day; every target moved with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +32,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startHelloChild } from './support/services.ts';
 
 /** The part of autocannon's programmatic API used here (the package ships no type declarations). */
 interface AutocannonResult {
@@ -55,6 +61,7 @@ const { values } = parseArgs({
     wallets: { type: 'string', default: '10000' },
     split: { type: 'boolean', default: false },
     'half-rate': { type: 'string' },
+    yardstick: { type: 'string', default: '5' },
   },
 });
 const connections = Number(values.connections);
@@ -128,6 +135,35 @@ async function visibility(url: string): Promise<{ p50: number; p99: number; max:
   return { p50: at(0.5), p99: at(0.99), max: at(1), notVisible };
 }
 
+/** The yardstick's rate and CPU a request, after a second to warm up (see `--yardstick`). */
+async function yardstick(seconds: number) {
+  const hello = await startHelloChild();
+  try {
+    const run = (duration: number) =>
+      autocannon({
+        url: hello.url,
+        connections,
+        duration,
+        requests: [{
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (r) => ({ ...r, body: JSON.stringify({ wallet_id: 'yardstick', amount: 12.34 }) }),
+        }],
+      });
+    await run(1);
+    const before = hello.cpuSeconds();
+    const r = await run(seconds);
+    return {
+      helloRequestsPerSecond: Math.round(r.requests.average),
+      helloServerCpuMicrosPerRequest: Math.round(((hello.cpuSeconds() - before) / Math.max(1, r['2xx'])) * 1e6),
+    };
+  } finally {
+    await hello.stop();
+  }
+}
+
+const yardstickSeconds = Number(values.yardstick);
+const measuredYardstick = yardstickSeconds > 0 ? await yardstick(yardstickSeconds) : undefined;
 const results = [];
 for (const broker of values.brokers!.split(',')) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-wallet-'));
@@ -163,6 +199,7 @@ for (const broker of values.brokers!.split(',')) {
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
-process.stdout.write(`${JSON.stringify({ benchmark: 'wallet', connections, durationS: duration, probes, settleS: settle, wallets, results,
+process.stdout.write(`${JSON.stringify({ benchmark: 'wallet', connections, durationS: duration, probes, settleS: settle, wallets,
+  yardstick: measuredYardstick, results,
   machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, node: process.version, date: new Date().toISOString() }, null, 2)}\n`);
 process.exit(0);

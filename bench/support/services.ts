@@ -83,6 +83,24 @@ export async function startHeraldChild(service: string, extra: string[], options
 }
 
 
+/**
+ * The yardstick server (bench/support/fastify-hello.ts: a bare fastify route at `/echo` parsing a JSON body) as a
+ * child process, with its URL, its CPU use and a stop function. How fast it answers says how fast this machine's
+ * HTTP handling is at the moment: on this VM its rate fell by half within a day while a pure CPU loop kept its time.
+ */
+export async function startHelloChild() {
+  const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const url = `${await servingUrl(child)}/echo`;
+  return {
+    cpuSeconds: () => cpuSecondsOf(child),
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
 /** The URL a server child prints as `serving on <url>` on stderr; rejects with what it printed if it exits first. */
 export function servingUrl(child: ChildProcessByStdio<null, Readable | null, Readable>): Promise<string> {
   return new Promise<string>((resolve, reject) => {
