@@ -82,7 +82,6 @@ export async function startHeraldChild(service: string, extra: string[], options
   };
 }
 
-
 /**
  * The yardstick server (bench/support/fastify-hello.ts: a bare fastify route at `/echo` parsing a JSON body) as a
  * child process, with its URL, its CPU use and a stop function. How fast it answers says how fast this machine's
