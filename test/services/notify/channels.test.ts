@@ -83,7 +83,9 @@ test('sms channel posts JSON with an Idempotency-Key and classifies failures', a
   const gateway = new SmsGatewayPeer();
   await gateway.start();
   t.after(() => gateway.stop());
-  const channel = new SmsChannel({ url: () => gateway.url, timeoutMs: 300 });
+  // Answers may take a while on a loaded machine (a first send once missed 300 ms in CI); only the hang times out.
+  const channel = new SmsChannel({ url: () => gateway.url, timeoutMs: 5_000 });
+  const impatient = new SmsChannel({ url: () => gateway.url, timeoutMs: 300 });
 
   await channel.send(note());
   assert.equal(gateway.count('req-1'), 1);
@@ -99,7 +101,7 @@ test('sms channel posts JSON with an Idempotency-Key and classifies failures', a
   assert.deepEqual(failed.details, { status: 503 });
 
   gateway.mode = 'hang';
-  const hung = await channel.send(note()).catch((e: unknown) => e);
+  const hung = await impatient.send(note()).catch((e: unknown) => e);
   assert.ok(hung instanceof HeraldError);
   assert.equal(hung.code, 'HERALD_TIMEOUT');
   assert.equal(hung.retriable, true);
