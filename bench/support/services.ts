@@ -69,14 +69,11 @@ export async function startHeraldChild(service: string, extra: string[], options
     ['bin/herald.ts', 'start', ...(service === '' ? [] : [service]), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
     { stdio: ['ignore', options.logs === 'discard' ? 'ignore' : 'inherit', 'pipe'] },
   );
-  const url = await servingUrl(child);
+  const server = await serverChild(child);
   return {
-    /** CPU seconds the server process has used so far (user + system), from /proc. */
-    cpuSeconds: () => cpuSecondsOf(child),
-    url,
+    ...server,
     stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -89,8 +86,15 @@ export async function startHeraldChild(service: string, extra: string[], options
  */
 export async function startHelloChild() {
   const child = spawn(process.execPath, ['bench/support/fastify-hello.ts'], { stdio: ['ignore', 'inherit', 'pipe'] });
-  const url = `${await servingUrl(child)}/echo`;
+  const server = await serverChild(child);
+  return { ...server, url: `${server.url}/echo` };
+}
+
+/** A server child once it serves: its URL, its CPU use and a stop function (SIGTERM, then its exit). */
+async function serverChild(child: ChildProcessByStdio<null, Readable | null, Readable>) {
+  const url = await servingUrl(child);
   return {
+    /** CPU seconds the server process has used so far (user + system), from /proc. */
     cpuSeconds: () => cpuSecondsOf(child),
     url,
     stop: async () => {
