@@ -82,7 +82,7 @@ async function startWallet(
 ): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(
     process.execPath,
-    ['bin/herald.ts', 'start', 'wallet', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--broker', broker,
+    [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), 'bin/herald.ts', 'start', 'wallet', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--broker', broker,
       '--set', `wallet.prefix=${prefix}`, '--set', `wallet.role=${role}`],
     { stdio: ['ignore', 'inherit', 'pipe'] },
   );
@@ -193,7 +193,7 @@ for (const broker of values.brokers!.split(',')) {
   } finally {
     for (const child of [server, processors?.server]) {
       if (child === undefined) continue;
-      child.kill('SIGKILL');
+      child.kill(process.env.PROF ? 'SIGTERM' : 'SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     }
     rmSync(dataDir, { recursive: true, force: true });
