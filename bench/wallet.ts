@@ -24,6 +24,9 @@
  * before the wallet runs, reported as `yardstick` (0: none) — how fast this machine handles HTTP at the moment. On
  * this VM it answered 30,000–44,000 requests/s on 2026-12-05 and early on 2026-12-06, and 17,000–20,000 at 11:30
  * that day; every target moved with it.
+ *
+ * With `BENCH_CPU_PROF=<dir>` in the environment, each Herald child writes a V8 CPU profile into `<dir>` (it is then
+ * stopped by SIGTERM rather than killed); so do the children of the ingest, tasks, bookstore and console benches.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,7 +35,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startHelloChild } from './support/services.ts';
+import { heraldNodeFlags, startHelloChild } from './support/services.ts';
 
 /** The part of autocannon's programmatic API used here (the package ships no type declarations). */
 interface AutocannonResult {
@@ -82,8 +85,8 @@ async function startWallet(
 ): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(
     process.execPath,
-    [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), 'bin/herald.ts', 'start', 'wallet', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--broker', broker,
-      '--set', `wallet.prefix=${prefix}`, '--set', `wallet.role=${role}`],
+    [...heraldNodeFlags(), 'bin/herald.ts', 'start', 'wallet', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn',
+      '--broker', broker, '--set', `wallet.prefix=${prefix}`, '--set', `wallet.role=${role}`],
     { stdio: ['ignore', 'inherit', 'pipe'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -193,7 +196,8 @@ for (const broker of values.brokers!.split(',')) {
   } finally {
     for (const child of [server, processors?.server]) {
       if (child === undefined) continue;
-      child.kill(process.env.PROF ? 'SIGTERM' : 'SIGKILL');
+      // SIGTERM when profiling: a child killed outright writes no profile.
+      child.kill(heraldNodeFlags().length > 0 ? 'SIGTERM' : 'SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
     }
     rmSync(dataDir, { recursive: true, force: true });

@@ -58,6 +58,15 @@ export async function scratchDatabase() {
 }
 
 /**
+ * Node flags for a Herald child: with `BENCH_CPU_PROF=<dir>` in the environment, the child writes a V8 CPU profile
+ * into `<dir>` when it stops by SIGTERM — how the costs BENCHMARKS.md names were found.
+ */
+export function heraldNodeFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+/**
  * A `herald start <service>` child on a fresh data dir (`service` `''`: every service, as `npm start`); resolves with
  * its URL, its CPU use and a stop function. Logs at warn unless `extra` says otherwise; `logs: 'discard'` sends its
  * log lines (stdout) to /dev/null instead of this terminal.
@@ -66,7 +75,7 @@ export async function startHeraldChild(service: string, extra: string[], options
   const dataDir = mkdtempSync(join(tmpdir(), `herald-bench-${service || 'all'}-`));
   const child = spawn(
     process.execPath,
-    ['bin/herald.ts', 'start', ...(service === '' ? [] : [service]), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    [...heraldNodeFlags(), 'bin/herald.ts', 'start', ...(service === '' ? [] : [service]), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
     { stdio: ['ignore', options.logs === 'discard' ? 'ignore' : 'inherit', 'pipe'] },
   );
   const server = await serverChild(child);
