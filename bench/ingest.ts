@@ -17,7 +17,7 @@
  * measured minutes apart give ratios that move with it.
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { autocannon, notificationRequest, startHeraldChild, startHelloChild } from './support/services.ts';
 
@@ -55,12 +55,17 @@ async function load(url: string, body: () => string, seconds: number) {
   });
 }
 
-/** Warms up, then measures; requests/s, p50/p99 ms and the server's CPU per request. */
+/**
+ * Warms up, then measures; requests/s, p50/p99 ms, the server's CPU per request and the load generator's (this
+ * process, where autocannon runs) — together what a request costs the two cores.
+ */
 async function measure(label: string, url: string, body: () => string, cpuSeconds: () => number) {
   if (Number(values.warmup) > 0) await load(url, body, Number(values.warmup));
   const before = cpuSeconds();
+  const generator = process.cpuUsage();
   const r = await load(url, body, duration);
   const cpu = cpuSeconds() - before;
+  const generated = process.cpuUsage(generator);
   const ok = r['2xx'];
   const row = {
     label,
@@ -68,6 +73,7 @@ async function measure(label: string, url: string, body: () => string, cpuSecond
     p50: r.latency.p50,
     p99: r.latency.p99,
     serverCpuMicrosPerRequest: Math.round((cpu / Math.max(1, ok)) * 1e6),
+    loadGeneratorCpuMicrosPerRequest: Math.round((generated.user + generated.system) / Math.max(1, ok)),
     ok,
     non2xx: r.non2xx,
     errors: r.errors,
@@ -162,3 +168,19 @@ function ratios(label: string, over: keyof (typeof rounds)[number], under: keyof
 
 ratios('API role ÷ fastify hello', 'api', 'hello', 0.5);
 ratios('npm start ÷ API role', 'default', 'api', 0.75);
+ceiling();
+
+/**
+ * A model, not a measurement: the ratio `npm start` would reach if its work (every thread) and the load generator's
+ * kept both cores busy — its consumers on a core of their own, with no cost for handing work between threads. An
+ * upper bound for what moving work off the HTTP thread can give on this machine.
+ */
+function ceiling(): void {
+  const each = rounds.flatMap((r) => {
+    if (!r.default || !r.api) return [];
+    const perRequest = r.default.serverCpuMicrosPerRequest + r.default.loadGeneratorCpuMicrosPerRequest;
+    return [(cpus().length * 1e6) / perRequest / r.api.requestsPerSecond];
+  });
+  if (each.length === 0) return;
+  console.log(`npm start ÷ API role with both cores busy (model): ${each.map((r) => r.toFixed(2)).join(' / ')}`);
+}
