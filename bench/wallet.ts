@@ -25,6 +25,10 @@
  * this VM it answered 30,000–44,000 requests/s on 2026-12-05 and early on 2026-12-06, and 17,000–20,000 at 11:30
  * that day; every target moved with it.
  *
+ * Each result also gives `cpuMicrosPerDeposit` at full load: Herald's processes and the load generator (autocannon,
+ * in this process), which share the two cores — on a slow hour of this VM autocannon took ~50 µs a request, as
+ * much as the bare route it drove.
+ *
  * With `BENCH_CPU_PROF=<dir>` in the environment, each Herald child writes a V8 CPU profile into `<dir>` (it is then
  * stopped by SIGTERM rather than killed); so do the children of the ingest, tasks, bookstore and console benches.
  */
@@ -35,7 +39,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { heraldNodeFlags, startHelloChild } from './support/services.ts';
+import { cpuSecondsOf, heraldNodeFlags, startHelloChild } from './support/services.ts';
 
 /** The part of autocannon's programmatic API used here (the package ships no type declarations). */
 interface AutocannonResult {
@@ -155,10 +159,13 @@ async function yardstick(seconds: number) {
       });
     await run(1);
     const before = hello.cpuSeconds();
+    const generator = process.cpuUsage();
     const r = await run(seconds);
+    const generated = process.cpuUsage(generator);
     return {
       helloRequestsPerSecond: Math.round(r.requests.average),
       helloServerCpuMicrosPerRequest: Math.round(((hello.cpuSeconds() - before) / Math.max(1, r['2xx'])) * 1e6),
+      loadGeneratorCpuMicrosPerRequest: Math.round((generated.user + generated.system) / Math.max(1, r['2xx'])),
     };
   } finally {
     await hello.stop();
@@ -176,7 +183,13 @@ for (const broker of values.brokers!.split(',')) {
   const { server, url } = await startWallet(broker, dataDir, prefix, split ? 'api' : 'all');
   try {
     await deposits(url, 3);
+    const heraldCpu = () => cpuSecondsOf(server) + (processors ? cpuSecondsOf(processors.server) : 0);
+    const heraldBefore = heraldCpu();
+    const generatorBefore = process.cpuUsage();
     const load = await deposits(url, duration);
+    const generated = process.cpuUsage(generatorBefore);
+    const heraldUsed = heraldCpu() - heraldBefore;
+    const accepted = Math.max(1, load['2xx']);
     const rate = halfRate ?? Math.floor(load.requests.average / 2);
     const background = deposits(url, 10_000, rate);
     await new Promise((resolve) => setTimeout(resolve, settle * 1000));
@@ -188,6 +201,11 @@ for (const broker of values.brokers!.split(',')) {
       processes: split ? 'api + processors' : 'one',
       depositsPerSecond: load.requests.average,
       depositLatencyMs: { p50: load.latency.p50, p99: load.latency.p99, max: load.latency.max },
+      // What a deposit costs the two cores at full load: Herald's processes, and autocannon in this process.
+      cpuMicrosPerDeposit: {
+        herald: Math.round((heraldUsed / accepted) * 1e6),
+        loadGenerator: Math.round((generated.user + generated.system) / accepted),
+      },
       non2xx: load.non2xx,
       errors: load.errors,
       visibleUnderLoad: { backgroundRate: rate, ...visible },
