@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { autocannon, notificationRequest, startHeraldChild, startHelloChild } from './support/services.ts';
+import { autocannon, loadGeneratorCpu, notificationRequest, startHeraldChild, startHelloChild } from './support/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,18 +62,18 @@ async function load(url: string, body: () => string, seconds: number) {
 async function measure(label: string, url: string, body: () => string, cpuSeconds: () => number) {
   if (Number(values.warmup) > 0) await load(url, body, Number(values.warmup));
   const before = cpuSeconds();
-  const generator = process.cpuUsage();
+  const generator = loadGeneratorCpu();
   const r = await load(url, body, duration);
   const cpu = cpuSeconds() - before;
-  const generated = process.cpuUsage(generator);
   const ok = r['2xx'];
+  const generated = generator(ok);
   const row = {
     label,
     requestsPerSecond: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
     serverCpuMicrosPerRequest: Math.round((cpu / Math.max(1, ok)) * 1e6),
-    loadGeneratorCpuMicrosPerRequest: Math.round((generated.user + generated.system) / Math.max(1, ok)),
+    loadGeneratorCpuMicrosPerRequest: generated,
     ok,
     non2xx: r.non2xx,
     errors: r.errors,

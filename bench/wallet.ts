@@ -35,28 +35,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSecondsOf, heraldNodeFlags, startHelloChild } from './support/services.ts';
-
-/** The part of autocannon's programmatic API used here (the package ships no type declarations). */
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; max: number };
-  '2xx': number;
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate?: number;
-  requests: { method: string; headers: Record<string, string>; setupRequest(r: Record<string, unknown>): Record<string, unknown> }[];
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { autocannon, cpuSecondsOf, heraldNodeFlags, loadGeneratorCpu, startHelloChild } from './support/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -159,13 +141,13 @@ async function yardstick(seconds: number) {
       });
     await run(1);
     const before = hello.cpuSeconds();
-    const generator = process.cpuUsage();
+    const generator = loadGeneratorCpu();
     const r = await run(seconds);
-    const generated = process.cpuUsage(generator);
+    const generated = generator(r['2xx']);
     return {
       helloRequestsPerSecond: Math.round(r.requests.average),
       helloServerCpuMicrosPerRequest: Math.round(((hello.cpuSeconds() - before) / Math.max(1, r['2xx'])) * 1e6),
-      loadGeneratorCpuMicrosPerRequest: Math.round((generated.user + generated.system) / Math.max(1, r['2xx'])),
+      loadGeneratorCpuMicrosPerRequest: generated,
     };
   } finally {
     await hello.stop();
@@ -185,11 +167,10 @@ for (const broker of values.brokers!.split(',')) {
     await deposits(url, 3);
     const heraldCpu = () => cpuSecondsOf(server) + (processors ? cpuSecondsOf(processors.server) : 0);
     const heraldBefore = heraldCpu();
-    const generatorBefore = process.cpuUsage();
+    const generator = loadGeneratorCpu();
     const load = await deposits(url, duration);
-    const generated = process.cpuUsage(generatorBefore);
+    const generated = generator(load['2xx']);
     const heraldUsed = heraldCpu() - heraldBefore;
-    const accepted = Math.max(1, load['2xx']);
     const rate = halfRate ?? Math.floor(load.requests.average / 2);
     const background = deposits(url, 10_000, rate);
     await new Promise((resolve) => setTimeout(resolve, settle * 1000));
@@ -203,8 +184,8 @@ for (const broker of values.brokers!.split(',')) {
       depositLatencyMs: { p50: load.latency.p50, p99: load.latency.p99, max: load.latency.max },
       // What a deposit costs the two cores at full load: Herald's processes, and autocannon in this process.
       cpuMicrosPerDeposit: {
-        herald: Math.round((heraldUsed / accepted) * 1e6),
-        loadGenerator: Math.round((generated.user + generated.system) / accepted),
+        herald: Math.round((heraldUsed / Math.max(1, load['2xx'])) * 1e6),
+        loadGenerator: generated,
       },
       non2xx: load.non2xx,
       errors: load.errors,

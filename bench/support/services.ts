@@ -23,9 +23,23 @@ export type Autocannon = (options: {
   url: string;
   connections: number;
   duration: number;
+  /** Requests a second over all connections; unlimited without. */
+  overallRate?: number;
   requests: { method: string; headers: Record<string, string>; setupRequest(r: Record<string, unknown>): Record<string, unknown> }[];
 }) => Promise<AutocannonResult>;
 export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+/**
+ * Starts counting this process's CPU — the load generator's, as autocannon runs here and shares the two cores with
+ * the server measured; the function returned gives the µs of it per `count` requests since.
+ */
+export function loadGeneratorCpu(): (count: number) => number {
+  const start = process.cpuUsage();
+  return (count) => {
+    const used = process.cpuUsage(start);
+    return Math.round((used.user + used.system) / Math.max(1, count));
+  };
+}
 
 export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
