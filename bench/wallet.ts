@@ -38,7 +38,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { autocannon, cpuSecondsOf, heraldNodeFlags, loadGeneratorCpu, startHelloChild } from './support/services.ts';
+import { autocannon, cpuSecondsOf, heraldNodeFlags, loadGeneratorCpu, servingUrl, startHelloChild } from './support/services.ts';
 
 const { values } = parseArgs({
   options: {
@@ -75,15 +75,7 @@ async function startWallet(
       '--broker', broker, '--set', `wallet.prefix=${prefix}`, '--set', `wallet.role=${role}`],
     { stdio: ['ignore', 'inherit', 'pipe'] },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    server.stderr!.on('data', (chunk: Buffer) => {
-      seen += chunk;
-      const match = seen.match(/serving on (http:\/\/\S+)/);
-      if (match) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`herald exited (${code}) before serving:\n${seen}`)));
-  });
+  const url = await servingUrl(server);
   return { server, url };
 }
 
