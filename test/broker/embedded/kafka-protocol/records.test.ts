@@ -96,6 +96,23 @@ describe('record batches', () => {
     );
   });
 
+  it('a text header that is not ASCII after ASCII ones (sized by characters first) is encoded exactly', () => {
+    const ascii = { 'herald-event-id': '019aef2c-1d2e-7abc-8def-0123456789ab', 'herald-received-at': '1765036800000' };
+    const rows = [
+      [0, 1_000, null, Buffer.from('a'), ascii],
+      [1, 1_000, null, Buffer.from('b'), { ...ascii, 'x-note': 'déjà vu' }],
+      [2, 1_000, null, Buffer.from('c'), { 'naïve': 'v', lone: 'x\ud800y' }],
+      [3, 1_000, null, Buffer.from('d'), ascii],
+    ] as const;
+    const data = encodeBatch(rows);
+    const [decoded] = decodeBatches(data, MAX);
+    assert.equal(data.length, 12 + data.readInt32BE(8), 'the batch length covers exactly its bytes');
+    assert.deepEqual(
+      decoded.records.map((r) => Object.fromEntries(r.headers.map(([n, v]) => [buf(n)!.toString('utf8'), buf(v)!.toString('utf8')]))),
+      [ascii, { ...ascii, 'x-note': 'déjà vu' }, { 'naïve': 'v', lone: 'x\ufffdy' }, ascii],
+    );
+  });
+
   it('several batches in one records field; compressed ones too', () => {
     const data = Buffer.concat([batch([{ value: 'a' }]), batch([{ value: 'b' }, { value: 'c' }], { compression: 1 })]);
     const decoded = decodeBatches(data, MAX);
