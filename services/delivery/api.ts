@@ -69,7 +69,7 @@ const UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
  */
 export function registerDeliveryApi(app: FastifyInstance, options: ApiOptions): void {
   const publish = async (bodies: PublishBody[], correlationId: string) => {
-    const payloads = payloadsWithin(bodies, options.maxPayloadBytes, bodies.length > 1 || undefined);
+    checkPayloadSizes(bodies, options.maxPayloadBytes, bodies.length > 1 || undefined);
     const now = Date.now();
     const receivedAt = new Date(now).toISOString();
     const events: SourceEvent[] = bodies.map((b) => ({
@@ -78,7 +78,7 @@ export function registerDeliveryApi(app: FastifyInstance, options: ApiOptions): 
       payload: b.payload,
       receivedAt,
     }));
-    const records = events.map((e, i) => sourceRecord(options.topic, e, now, correlationId, payloads[i]));
+    const records = events.map((e) => sourceRecord(options.topic, e, now, correlationId));
     await sendWithin(options.producer, records, options.publishTimeoutMs);
     options.onAccepted?.(events.length);
     const metas: EventMeta[] = events.map((e) => ({ id: e.id, userId: e.userId, receivedAtMs: now }));
@@ -122,21 +122,17 @@ export function registerDeliveryApi(app: FastifyInstance, options: ApiOptions): 
   );
 }
 
-/** Each body's payload as JSON (what the source record stores); throws when one is over `limit` bytes. */
-function payloadsWithin(bodies: PublishBody[], limit: number, indexed: true | undefined): string[] {
+function checkPayloadSizes(bodies: PublishBody[], limit: number, indexed: true | undefined): void {
   const details: { field: string; message: string }[] = [];
-  const payloads = bodies.map((body, i) => {
-    const json = JSON.stringify(body.payload) ?? 'null';
-    const size = Buffer.byteLength(json, 'utf8');
+  bodies.forEach((body, i) => {
+    const size = Buffer.byteLength(JSON.stringify(body.payload) ?? '', 'utf8');
     if (size > limit) {
       details.push({ field: indexed ? `${i}.payload` : 'payload', message: `is ${size} bytes; the limit is ${limit}` });
     }
-    return json;
   });
   if (details.length > 0) {
     throw new HeraldError('HERALD_PAYLOAD_TOO_LARGE', `payload larger than ${limit} bytes`, { details });
   }
-  return payloads;
 }
 
 async function sendWithin(producer: Producer, records: OutgoingRecord[], timeoutMs: number): Promise<void> {

@@ -32,26 +32,19 @@ export function newEventId(now = Date.now()): string {
 /**
  * The source-topic record of an event: keyed by userId, the event as JSON, id and time also in headers, and the
  * publishing request's correlation id, which the runtime carries to every later record and log line of the event.
- * `payloadJson`, when the caller has it, is `JSON.stringify(event.payload)`: the value is then assembled around it
- * (the same bytes as stringifying the whole event) instead of serialising the payload a second time.
  */
 export function sourceRecord(
   topic: string,
   event: SourceEvent,
   receivedAtMs: number,
   correlationId?: string,
-  payloadJson?: string,
 ): OutgoingRecord {
   const headers: Record<string, string> = { [EVENT_HEADERS.eventId]: event.id, [EVENT_HEADERS.receivedAt]: String(receivedAtMs) };
   if (correlationId !== undefined) headers[HEADERS.correlationId] = correlationId;
-  const value =
-    payloadJson === undefined
-      ? JSON.stringify(event)
-      : `{"id":${JSON.stringify(event.id)},"userId":${JSON.stringify(event.userId)},"payload":${payloadJson},"receivedAt":${JSON.stringify(event.receivedAt)}}`;
   return {
     topic,
     key: Buffer.from(event.userId, 'utf8'),
-    value: Buffer.from(value, 'utf8'),
+    value: Buffer.from(JSON.stringify(event), 'utf8'),
     headers,
     timestamp: receivedAtMs,
   };
