@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { generateLoad } from '../tools/delivery-check/load.ts';
 import { HeraldChild } from '../tools/shared/herald-child.ts';
+import { heraldNodeFlags } from './support/services.ts';
 import { leanHttpServer } from './lean-http-server.ts';
 
 const { values } = parseArgs({
@@ -163,6 +164,7 @@ const base = mkdtempSync(path.join(tmpdir(), 'herald-bench-stages-'));
 const heraldFor = (destinations: unknown[]) =>
   new HeraldChild({
     dataDir: path.join(base, 'data'),
+    nodeFlags: heraldNodeFlags(),
     config: {
       log: { level: 'warn' },
       broker: { url: values.broker },

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HeraldChild } from '../tools/shared/herald-child.ts';
+import { heraldNodeFlags } from './support/services.ts';
 import { leanHttpServer } from './lean-http-server.ts';
 
 const { values } = parseArgs({
@@ -132,6 +133,7 @@ const destinationConfig = (id: string, url: string) => ({
 const base = mkdtempSync(path.join(tmpdir(), 'herald-bench-delivery-'));
 const herald = new HeraldChild({
   dataDir: path.join(base, 'data'),
+  nodeFlags: heraldNodeFlags(),
   config: {
     log: { level: values['log-level'] },
     broker: { url: values.broker, durability: values.durability },

@@ -72,8 +72,9 @@ export async function scratchDatabase() {
 }
 
 /**
- * Node flags for a Herald child: with `BENCH_CPU_PROF=<dir>` in the environment, the child writes a V8 CPU profile
- * into `<dir>` when it stops by SIGTERM — how the costs BENCHMARKS.md names were found.
+ * Node flags for a Herald child (here, and the delivery benches' `HeraldChild`): with `BENCH_CPU_PROF=<dir>` in the
+ * environment, the child writes a V8 CPU profile into `<dir>` when it stops by SIGTERM — how the costs BENCHMARKS.md
+ * names were found.
  */
 export function heraldNodeFlags(): string[] {
   const dir = process.env.BENCH_CPU_PROF;

@@ -18,6 +18,8 @@ export interface HeraldChildOptions {
   args?: string[];
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Node flags before the script (e.g. a CPU profile's). */
+  nodeFlags?: string[];
   /** Where the child's stderr goes besides the check (for diagnosis); default: kept in `stderr`. */
   onStderr?: (text: string) => void;
   /** Serving must begin within this long. Default 60 s. */
@@ -59,6 +61,7 @@ export class HeraldChild {
   /** Starts the process and resolves with its base URL once it serves. */
   async start(): Promise<string> {
     const args = [
+      ...(this.#options.nodeFlags ?? []),
       HERALD_BIN,
       'start',
       ...(this.#options.services ?? ['delivery']),
