@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { encodeBatch } from './kafka-protocol/records/batch.ts';
+import { encodeBatch } from './kafka-protocol/records/encode-batch.ts';
 import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
 import { decodeStoredBatch } from './stored-batch.ts';

@@ -7,7 +7,8 @@
  * every varint through a freshly allocated buffer and copies each batch twice (for its CRC, then into the request).
  */
 import { compressionsAlgorithms } from '@platformatic/kafka';
-import { type OutgoingRecord as WireRecord, TRANSACTIONAL_ATTRIBUTE } from '../embedded/kafka-protocol/records/batch.ts';
+import { TRANSACTIONAL_ATTRIBUTE } from '../embedded/kafka-protocol/records/batch.ts';
+import type { OutgoingRecord as WireRecord } from '../embedded/kafka-protocol/records/encode-batch.ts';
 import { encodeProducerBatch } from '../embedded/kafka-protocol/records/producer-batch.ts';
 import type { OutgoingMessage } from './accumulator.ts';
 import type { ProducerSettings } from './options.ts';

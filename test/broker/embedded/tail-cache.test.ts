@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeBatch } from '../../../src/broker/embedded/kafka-protocol/records/batch.ts';
+import { encodeBatch } from '../../../src/broker/embedded/kafka-protocol/records/encode-batch.ts';
 import type { RecordRow } from '../../../src/broker/embedded/records.ts';
 import { TailCache } from '../../../src/broker/embedded/tail-cache.ts';
 

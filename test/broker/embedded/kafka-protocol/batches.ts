@@ -1,6 +1,6 @@
 /** Record batches as producers build them, for tests: with a producer id and sequence, compressed or not. */
 import zlib from 'node:zlib';
-import { encodeBatch, type OutgoingRecord } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
+import { encodeBatch, type OutgoingRecord } from '../../../../src/broker/embedded/kafka-protocol/records/encode-batch.ts';
 import { crc32c } from '../../../../src/broker/embedded/kafka-protocol/wire/crc32c.ts';
 
 export interface TestRecord {

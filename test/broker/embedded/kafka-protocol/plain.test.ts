@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BatchError, decodeBatches, encodeBatch, type IncomingBatch } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
+import { BatchError, decodeBatches, type IncomingBatch } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
+import { encodeBatch } from '../../../../src/broker/embedded/kafka-protocol/records/encode-batch.ts';
 import { crc32c } from '../../../../src/broker/embedded/kafka-protocol/wire/crc32c.ts';
 import { prng } from '../../../support/prng.ts';
 import { batch, type TestRecord } from './batches.ts';

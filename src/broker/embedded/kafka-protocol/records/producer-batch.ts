@@ -3,7 +3,8 @@
  * records encoded by {@link encodeBatch}, then compressed and stamped with the producer's fields.
  */
 import { crc32c } from '../wire/crc32c.ts';
-import { ATTRIBUTES_AT, BATCH_HEADER, CRC_AT, encodeBatch, type OutgoingRecord } from './batch.ts';
+import { ATTRIBUTES_AT, BATCH_HEADER, CRC_AT } from './batch.ts';
+import { encodeBatch, type OutgoingRecord } from './encode-batch.ts';
 
 /** What a producer writes in a batch's header: its id and epoch, and the sequence number of the batch's first record. */
 export interface BatchProducer {

@@ -1,6 +1,6 @@
 import type { PartitionLog } from '../../partition-log.ts';
 import type { RecordRow } from '../../records.ts';
-import { encodeBatch, encodeEmptyBatch, ensureCrc } from './batch.ts';
+import { encodeBatch, encodeEmptyBatch, ensureCrc } from './encode-batch.ts';
 
 /**
  * Record batches for one partition of a fetch answer, whole and in offset order, as parts that are written one
