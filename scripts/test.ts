@@ -5,10 +5,12 @@
  * Without Java the Kafka tests skip — unless HERALD_REQUIRE_KAFKA=1 (CI), where a missing broker fails the run.
  * PostgreSQL (npm run pg:up) and OpenSearch (npm run opensearch:up) are started the same way;
  * HERALD_REQUIRE_POSTGRES=1 / HERALD_REQUIRE_OPENSEARCH=1 make their absence a failure. OpenSearch takes ~20 s to
- * start, so it starts in the background before the type-check and is awaited only before the tests.
+ * start, so it starts in the background before the type-check and is awaited only before the tests. While the tests
+ * run, coverage files cut off by a kill are removed (`coverage-janitor.ts`): one would fail the whole coverage report.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { startCoverageJanitor } from './coverage-janitor.ts';
 import { startCluster, startSingle, stopCluster, stopSingle } from './kafka/index.ts';
 import { type OpenSearchInfo, startOpenSearch, stopOpenSearch } from './opensearch/server.ts';
 import { startPostgres, stopPostgres } from './postgres/server.ts';
@@ -100,6 +102,9 @@ const testArgs = [
 ];
 // The runner prints its summary above the coverage table; the verdict is repeated last, where it is seen.
 process.stdout.write('\n== tests\n');
+const stopJanitor = startCoverageJanitor(Date.now(), (file) =>
+  process.stderr.write(`npm test: removed ${file}, cut off by a kill (that process's coverage is lost)\n`),
+);
 const tests = spawn(node, testArgs, { stdio: ['inherit', 'pipe', 'inherit'] });
 let tail = '';
 tests.stdout.on('data', (chunk: Buffer) => {
@@ -108,6 +113,7 @@ tests.stdout.on('data', (chunk: Buffer) => {
 });
 const [exitCode] = (await once(tests, 'exit')) as [number | null];
 const code = exitCode ?? 1;
+stopJanitor();
 
 if (started.includes('single')) await stopSingle();
 if (started.includes('cluster')) await stopCluster();
