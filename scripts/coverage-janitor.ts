@@ -8,16 +8,7 @@
 import { closeSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/** Whether process `pid` still exists (a zombie counts: its file may still be open). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isAlive } from './kafka/process.ts';
 
 /** Whether `file` ends a JSON document: its last non-blank byte is `}` (a cut write almost never ends there). */
 function whole(file: string, size: number): boolean {
@@ -33,9 +24,10 @@ function whole(file: string, size: number): boolean {
 
 /**
  * Removes from `dir` the coverage files (`coverage-<pid>-….json`) whose writer is gone and that are empty or do not
- * end a JSON document. Returns the names removed. `isAlive` is for tests.
+ * end a JSON document (a zombie's writing is over: it counts as gone). Returns the names removed. `alive` is for
+ * tests.
  */
-export function sweepCutCoverage(dir: string, isAlive: (pid: number) => boolean = alive): string[] {
+export function sweepCutCoverage(dir: string, alive: (pid: number) => boolean = isAlive): string[] {
   const removed: string[] = [];
   let names: string[];
   try {
@@ -45,7 +37,7 @@ export function sweepCutCoverage(dir: string, isAlive: (pid: number) => boolean 
   }
   for (const name of names) {
     const pid = Number(/^coverage-(\d+)-/.exec(name)?.[1]);
-    if (!Number.isInteger(pid) || isAlive(pid)) continue;
+    if (!Number.isInteger(pid) || alive(pid)) continue;
     const file = path.join(dir, name);
     try {
       const { size } = statSync(file);
