@@ -45,6 +45,25 @@ describe('plain record batches: summed up without decoding', () => {
     assert.deepEqual(scanned.records, decoded.records, 'the records of a summed-up batch decode on first read');
   });
 
+  it('reads varints of every length: values past 16 KiB and 2 MiB, timestamps far from the base, a length past 32 bits', () => {
+    const records: TestRecord[] = [
+      { key: 'k'.repeat(20_000), value: 'v'.repeat(3_000_000), timestamp: 1_000 },
+      { key: null, value: 'w', timestamp: 1_000 + 2 ** 40 },
+      { key: 'k', value: null, timestamp: 1_000 + 2 ** 20 },
+    ];
+    const data = batch(records);
+    const [scanned] = decodeBatches(data, 1 << 23, true);
+    assert.deepEqual(scanned.plain, { count: 3, size: 20_000 + 3_000_000 + 1 + 1, maxTimestamp: 1_000 + 2 ** 40, nullKeys: true });
+    // A null key's length (-1, the byte 0x01) written as the 5-byte varint 2^33 + 1 instead, which zig-zags to a
+    // negative number past 32 bits: the decoder refuses it, so the scan must not read it as a null key.
+    const small = batch([{ key: null, value: 'b', timestamp: Date.now() }]);
+    assert.deepEqual([...small.subarray(62, 66)], [0, 0, 0, 1], 'attributes, timestamp and offset deltas, key length');
+    const huge = Buffer.concat([small.subarray(0, 65), Buffer.from([0x81, 0x80, 0x80, 0x80, 0x20]), small.subarray(66)]);
+    huge.writeInt32BE(huge.length - 12, 8);
+    huge[61] += 8; // the record's length varint (one byte here), 4 bytes longer: zig-zag adds 8
+    assert.throws(() => decodeBatches(withCrc(huge), MAX, true), BatchError, 'not summed up: the full decoder refuses it');
+  });
+
   it('is not used for headers, offset gaps, records without a timestamp, compression or an empty batch', () => {
     const plain = (data: Buffer) => decodeBatches(data, MAX, true)[0].plain;
     assert.equal(plain(batch([{ value: 'v', headers: [['h', '1']] }])), undefined);
