@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { bulkTable } from './bulk-store.ts';
 import { encodeBatch } from './kafka-protocol/records/encode-batch.ts';
 import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
@@ -12,6 +13,9 @@ type BatchRow = [last: number, first: number, ts: number, size: number, b: Uint8
 /** A stored batch without its bytes: last and first offsets and the length of its bytes. */
 export type BatchEntry = [last: number, first: number, length: number];
 
+/** The bytes of a row whose batch is in the bulk database. */
+const EMPTY = new Uint8Array(0);
+
 /**
  * A partition's log in SQLite: one row per record batch — Kafka's record batch v2, uncompressed, with its real
  * offsets (the CRC of a batch Herald encoded is left 0 until a Kafka fetch sends it) — keyed by the batch's last
@@ -22,14 +26,51 @@ export type BatchEntry = [last: number, first: number, length: number];
  * `recordSize` sum of its records (for retention). A batch may hold gaps between its offsets: compaction and
  * aborted transactions remove records from inside batches ({@link filter}). Every method runs synchronously,
  * inside the caller's transaction where it writes.
+ *
+ * A large batch from a Kafka producer is kept in the bulk database instead (see `BulkStore`): its row here has
+ * empty bytes, and every query reads them through {@link #bytesOf}. A row removed or stored again here by
+ * compaction or an abort leaves its old bytes there, named by nothing, until the next start; neither happens to
+ * such batches, which are never part of a transaction or on a compacted topic.
  */
 export class BatchTable {
+  readonly #db: DatabaseSync;
   readonly #table: string;
-  readonly #statements: TableStatements;
+  readonly #logId: number | undefined;
+  #statements: TableStatements;
+  /** Whether the log has a table in the bulk database, read through by every query. */
+  #bulk = false;
 
-  constructor(db: DatabaseSync, table: string) {
+  /** `logId`: the log whose table this is, which may keep large batches in the bulk database. */
+  constructor(db: DatabaseSync, table: string, logId?: number, bulk = false) {
+    this.#db = db;
     this.#statements = new TableStatements(db);
     this.#table = table;
+    this.#logId = logId;
+    this.#bulk = bulk;
+  }
+
+  /** Whether the log has a table in the bulk database. */
+  get bulk(): boolean {
+    return this.#bulk;
+  }
+
+  /** The log's table in the bulk database now exists: queries read through it from now on. */
+  useBulk(): void {
+    if (this.#bulk) return;
+    this.#bulk = true;
+    this.#statements = new TableStatements(this.#db);
+  }
+
+  /** The SQL for a row's bytes (the row aliased `m`): its own, or those in the bulk database when it has none. */
+  get #bytesOf(): string {
+    if (!this.#bulk) return 'm.b';
+    return `CASE WHEN length(m.b) = 0 THEN (SELECT k.b FROM ${bulkTable(this.#logId!)} k WHERE k.last = m.last) ELSE m.b END`;
+  }
+
+  /** The SQL for the length of a row's bytes (the row aliased `m`), without reading them. */
+  get #lengthOf(): string {
+    if (!this.#bulk) return 'length(m.b)';
+    return `CASE WHEN length(m.b) = 0 THEN (SELECT length(k.b) FROM ${bulkTable(this.#logId!)} k WHERE k.last = m.last) ELSE length(m.b) END`;
   }
 
   static create(db: DatabaseSync, table: string): void {
@@ -47,15 +88,65 @@ export class BatchTable {
     return batch;
   }
 
-  /** Stores an encoded batch covering offsets `[first, last]`. */
-  insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array): void {
+  /**
+   * Stores an encoded batch covering offsets `[first, last]`; `inBulk`: its bytes were stored in the bulk database
+   * by {@link insertBulk}, committed before this row.
+   */
+  insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array, inBulk = false): void {
     this.#statements.get('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(
       last,
       first,
       maxTimestamp,
       size,
-      batch,
+      inBulk ? EMPTY : batch,
     );
+  }
+
+  /**
+   * Stores the bytes of the batch ending at `last` in the bulk database (its table made by `BulkStore.create`), in
+   * a transaction committed before the one that inserts its row. Replaces bytes a failed write left at `last`.
+   */
+  insertBulk(last: number, batch: Uint8Array): void {
+    this.#statements.get('insertBulk', () => `INSERT OR REPLACE INTO ${bulkTable(this.#logId!)} (last, b) VALUES (?, ?)`).run(last, batch);
+  }
+
+  /** Deletes the bulk bytes of batches wholly below `offset`, once their rows' deletion is durable. */
+  deleteBulkBelow(offset: number): void {
+    this.#statements.get('deleteBulkBelow', () => `DELETE FROM ${bulkTable(this.#logId!)} WHERE last < ?`).run(offset);
+  }
+
+  /**
+   * At start, before anything reads the log: deletes rows whose bytes are missing from the bulk database (an OS
+   * crash lost them: written after its last synced commit, or deleted by retention after the rows' deletion, whose
+   * commit the crash lost) and bytes no row names (a kill between the two commits of a write, or of a deletion).
+   * Bytes are written and deleted in offset order, so a row can miss its bytes only after the newest or before the
+   * oldest bytes stored. Inside the caller's transaction; returns how many rows were deleted and their `size` sum.
+   */
+  reconcileBulk(): [removed: number, freed: number] {
+    const bulk = bulkTable(this.#logId!);
+    this.#db
+      .prepare(`DELETE FROM ${bulk} WHERE NOT EXISTS (SELECT 1 FROM main.${this.#table} m WHERE m.last = ${bulk}.last AND length(m.b) = 0)`)
+      .run();
+    const { newest, oldest } = this.#db.prepare(`SELECT max(last) AS newest, min(last) AS oldest FROM ${bulk}`).get() as {
+      newest: number | null;
+      oldest: number | null;
+    };
+    let removed = 0;
+    let freed = 0;
+    const ranges: [string, number][] = [['last > ?', newest ?? -1]];
+    if (oldest !== null) ranges.push(['last < ?', oldest]);
+    for (const [range, bound] of ranges) {
+      const where = `WHERE ${range} AND length(b) = 0`;
+      const found = this.#db.prepare(`SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM ${this.#table} ${where}`).get(bound) as {
+        n: number;
+        size: number;
+      };
+      if (found.n === 0) continue;
+      this.#db.prepare(`DELETE FROM ${this.#table} ${where}`).run(bound);
+      removed += found.n;
+      freed += found.size;
+    }
+    return [removed, freed];
   }
 
   /**
@@ -66,14 +157,14 @@ export class BatchTable {
   *entries(from: number): Generator<BatchEntry, void, undefined> {
     const statement = this.#statements.get(
       'entries',
-      () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`,
+      () => `SELECT m.last, m.first, ${this.#lengthOf} FROM ${this.#table} m WHERE m.last >= ? ORDER BY m.last`,
     );
     yield* statement.iterate(from) as unknown as Iterable<BatchEntry>;
   }
 
   /** The bytes of the batch ending at `last` (an offset {@link entries} gave). */
   bytes(last: number): Uint8Array {
-    const row = this.#statements.get('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
+    const row = this.#statements.get('bytes', () => `SELECT ${this.#bytesOf} FROM ${this.#table} m WHERE m.last = ?`).get(last) as unknown as [Uint8Array];
     return row[0];
   }
 
@@ -96,7 +187,7 @@ export class BatchTable {
   deleteRange(first: number, last: number): number {
     const overlapping = this.#statements.get(
       'overlapping',
-      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND first <= ? ORDER BY last`,
+      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? AND m.first <= ? ORDER BY m.last`,
     );
     const remove = this.#statements.get('remove', () => `DELETE FROM ${this.#table} WHERE last = ?`);
     let freed = 0;
@@ -143,7 +234,7 @@ export class BatchTable {
    * records removed at its end. Returns how many records were removed and the bytes they held.
    */
   filter(last: number, keep: (row: RecordRow) => boolean): [removed: number, freed: number] {
-    const stored = this.#statements.get('batch', () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as
+    const stored = this.#statements.get('batch', () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last = ?`).get(last) as unknown as
       | BatchRow
       | undefined;
     if (stored === undefined) return [0, 0];
@@ -178,7 +269,7 @@ export class BatchTable {
   firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
     const statement = this.#statements.get(
       'reachingTimestamp',
-      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND ts >= ? ORDER BY last LIMIT 1`,
+      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? AND m.ts >= ? ORDER BY m.last LIMIT 1`,
     );
     let next = from;
     for (;;) {
@@ -196,7 +287,7 @@ export class BatchTable {
   newestTimestamp(from: number): [offset: number, timestamp: number] | undefined {
     const statement = this.#statements.get(
       'newestBatch',
-      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY ts DESC, last LIMIT 1`,
+      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? ORDER BY m.ts DESC, m.last LIMIT 1`,
     );
     const row = statement.get(from) as unknown as BatchRow | undefined;
     if (row === undefined) return undefined;

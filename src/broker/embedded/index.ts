@@ -184,6 +184,12 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     try {
       if (initialised.markerNeeded) markInitialised(dataDir, DB_FILE);
       const topics = new TopicRegistry(store);
+      if (topics.lostBatches > 0) {
+        this.#logger?.warn(
+          { batches: topics.lostBatches },
+          'embedded broker: deleted batches whose bytes an OS crash lost before they were synced',
+        );
+      }
       const aborted = abortOpenTransactions(store, topics);
       if (aborted > 0) {
         this.#logger?.warn({ aborted }, 'embedded broker: aborted Kafka transactions left open by the last stop');

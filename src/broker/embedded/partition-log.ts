@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { BatchTable, type SizeRow } from './batch-table.ts';
+import type { BulkStore } from './bulk-store.ts';
 import type { RecordRow } from './records.ts';
 import { TailCache } from './tail-cache.ts';
 
@@ -64,14 +65,15 @@ export class PartitionLog {
   /** Kafka's log start offset (see {@link logStart}). */
   #start: number;
 
-  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, end: number, bytes: number, start = 0) {
+  /** `bulk`: whether the log has a table in the bulk database (see `BulkStore`). */
+  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, end: number, bytes: number, start = 0, bulk = false) {
     this.id = id;
     this.topic = topic;
     this.partition = partition;
     this.end = end;
     this.bytes = bytes;
     this.#start = start;
-    this.#table = new BatchTable(db, tableName(id));
+    this.#table = new BatchTable(db, tableName(id), id, bulk);
   }
 
   /** Creates the table of a new log (inside the caller's transaction). */
@@ -79,9 +81,10 @@ export class PartitionLog {
     BatchTable.create(db, tableName(logId));
   }
 
-  /** Drops the table of a log (inside the caller's transaction). */
-  static dropTable(db: DatabaseSync, logId: number): void {
+  /** Drops the tables of a log (inside the caller's transaction): its own, then its bulk table if it has one. */
+  static dropTable(db: DatabaseSync, bulk: BulkStore, logId: number): void {
     db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
+    bulk.drop(logId);
   }
 
   /** The stored batches (a Kafka fetch sends them as they are; compaction reads them). Write through the log. */
@@ -131,19 +134,41 @@ export class PartitionLog {
    * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it: its base offset is set to the
    * first row's and its leader epoch to 0, as Herald's own batches carry. Returns the batch, for {@link committed}.
    */
-  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer): Buffer {
+  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer, inBulk = false): Buffer {
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    return this.insertEncodedSpan(rows[start][0], rows[end - 1][0], ts, size, batch);
+    return this.insertEncodedSpan(rows[start][0], rows[end - 1][0], ts, size, batch, inBulk);
   }
 
-  /** Stores `batch` as {@link insertEncoded} does, for records at offsets `[first, last]` whose largest timestamp is `maxTimestamp`. */
-  insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer): Buffer {
-    batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
-    batch.writeUInt32BE(first % 4_294_967_296, 4);
-    batch.writeInt32BE(0, 12);
-    this.#table.insertBatch(last, first, maxTimestamp, size, batch);
+  /**
+   * Stores `batch` as {@link insertEncoded} does, for records at offsets `[first, last]` whose largest timestamp is
+   * `maxTimestamp`; `inBulk`: its bytes were stored by {@link insertBulk}, committed before.
+   */
+  insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer, inBulk = false): Buffer {
+    placeAt(batch, first);
+    this.#table.insertBatch(last, first, maxTimestamp, size, batch, inBulk);
     return batch;
+  }
+
+  /**
+   * Stores the bytes of `batch`, a Kafka producer's, for offsets `[first, last]` in the bulk database, in a
+   * transaction of their own committed before the one that names them ({@link insertEncodedSpan} with `inBulk`).
+   * The log has its bulk table ({@link useBulk}).
+   */
+  insertBulk(bulk: BulkStore, first: number, last: number, batch: Buffer): void {
+    placeAt(batch, first);
+    this.#table.insertBulk(last, batch);
+    bulk.written();
+  }
+
+  /** The log's table in the bulk database was made (`Store.createBulkTable`): reads go through it from now on. */
+  useBulk(): void {
+    this.#table.useBulk();
+  }
+
+  /** Whether the log has a table in the bulk database. */
+  get bulk(): boolean {
+    return this.#table.bulk;
   }
 
   /** After the transaction that inserted `batches` committed: keeps them for reads at the end of the log. */
@@ -208,11 +233,24 @@ export class PartitionLog {
     return this.#start;
   }
 
-  /** Deletes every record below `offset`: the log now starts there (the caller writes the start to `logs`). */
+  /**
+   * Deletes every record below `offset`: the log now starts there (the caller writes the start to `logs`). Their
+   * bytes in the bulk database go once this deletion is durable ({@link deleteBulkBelow}).
+   */
   deleteBelow(offset: number): void {
     this.#start = Math.max(this.#start, offset);
     this.#tail.dropBelow(offset);
     this.#table.deleteBelow(offset);
+  }
+
+  /** Deletes the bulk bytes of batches wholly below `offset`, whose rows' deletion is durable (in a transaction). */
+  deleteBulkBelow(offset: number): void {
+    if (this.#table.bulk) this.#table.deleteBulkBelow(offset);
+  }
+
+  /** At start (see `BatchTable.reconcileBulk`): returns how many batches were deleted and their `size` sum. */
+  reconcileBulk(): [removed: number, freed: number] {
+    return this.#table.bulk ? this.#table.reconcileBulk() : [0, 0];
   }
 
   /**
@@ -223,4 +261,11 @@ export class PartitionLog {
     this.#tail.clear();
     return this.#table.filter(last, keep);
   }
+}
+
+/** Sets a stored batch's base offset to `first` and its leader epoch to 0, as Herald's own batches carry. */
+function placeAt(batch: Buffer, first: number): void {
+  batch.writeInt32BE(Math.floor(first / 4_294_967_296), 0);
+  batch.writeUInt32BE(first % 4_294_967_296, 4);
+  batch.writeInt32BE(0, 12);
 }

@@ -3,6 +3,7 @@
  * each run as one batch (see `Writer`).
  */
 import type { Headers, RecordPosition } from '../port.ts';
+import { BULK_MIN_BYTES, type BulkStore } from './bulk-store.ts';
 import type { PlainRecords } from './kafka-protocol/records/plain.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { RecordRow } from './records.ts';
@@ -25,10 +26,22 @@ export interface PlainAppend {
   batch: Buffer;
 }
 
-/** A run stored as a producer sent it: its batch, and for a plain append its offsets and largest timestamp. */
+/**
+ * A run stored as a producer sent it: its batch, for a plain append its offsets and largest timestamp, and whether
+ * its bytes go to the bulk database (see {@link keptInBulk}).
+ */
 interface EncodedRun {
   batch: Buffer;
   span: [first: number, last: number, maxTimestamp: number] | undefined;
+  bulk: boolean;
+}
+
+/**
+ * Whether a producer's `batch` for `log` is kept in the bulk database (see `BulkStore`): a large one, on a normal
+ * topic, outside a transaction (whose abort would delete it from inside a write).
+ */
+export function keptInBulk(log: PartitionLog, batch: Buffer, transactional: boolean): boolean {
+  return batch.length >= BULK_MIN_BYTES && !transactional && !log.topic.compacted;
 }
 
 /**
@@ -94,22 +107,48 @@ export function appendPlainRun(p: PendingLog, plain: PlainAppend, run: Map<Parti
   p.runStarts.push(p.rows.length);
   p.runSizes.push(records.size);
   p.sealed = true;
-  (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch, span: [first, last, records.maxTimestamp] });
+  const bulk = keptInBulk(log, batch, run !== undefined);
+  (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch, span: [first, last, records.maxTimestamp], bulk });
   run?.set(log, [first, last]);
   return { topic: log.topic.name, partition: log.partition, offset: first };
+}
+
+/** Whether some of `p`'s runs go to the bulk database. */
+export function hasBulkRuns(p: PendingLog): boolean {
+  if (p.encoded === undefined) return false;
+  for (const run of p.encoded.values()) if (run.bulk) return true;
+  return false;
+}
+
+/**
+ * In a transaction before the write's (see `BulkStore`): stores the bytes of `p`'s runs kept in the bulk database.
+ * The log has its bulk table.
+ */
+export function insertBulkRuns(log: PartitionLog, p: PendingLog, bulk: BulkStore): void {
+  for (const [r, run] of p.encoded ?? []) {
+    if (!run.bulk) continue;
+    const first = run.span?.[0] ?? p.rows[p.runStarts[r]][0];
+    const last = run.span?.[1] ?? p.rows[runEnd(p, r) - 1][0];
+    log.insertBulk(bulk, first, last, run.batch);
+  }
+}
+
+/** Where run `r` of `p` ends in `p.rows`. */
+function runEnd(p: PendingLog, r: number): number {
+  return r + 1 < p.runStarts.length ? p.runStarts[r + 1] : p.rows.length;
 }
 
 /** Inside the write's transaction: stores `p`'s runs in `log`, one batch each, and keeps them in `p.batches`. */
 export function insertRuns(log: PartitionLog, p: PendingLog): void {
   for (let r = 0; r < p.runStarts.length; r++) {
-    const end = r + 1 < p.runStarts.length ? p.runStarts[r + 1] : p.rows.length;
+    const end = runEnd(p, r);
     const encoded = p.encoded?.get(r);
     p.batches.push(
       encoded === undefined
         ? log.insert(p.rows, p.runStarts[r], end, p.runSizes[r])
         : encoded.span === undefined
-          ? log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded.batch)
-          : log.insertEncodedSpan(...encoded.span, p.runSizes[r], encoded.batch),
+          ? log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded.batch, encoded.bulk)
+          : log.insertEncodedSpan(...encoded.span, p.runSizes[r], encoded.batch, encoded.bulk),
     );
   }
 }

@@ -38,6 +38,11 @@ export async function enforceRetention(log: PartitionLog, context: CleaningConte
       context.store.updateLog(log.id, log.end, log.bytes - freed, log.logStart());
     });
     log.bytes -= freed;
+    if (log.bulk) {
+      // The rows' deletion is durable before their bytes go, so that no OS crash leaves a row without its bytes.
+      if (!context.store.syncs) context.store.syncNow();
+      context.store.transaction(() => log.deleteBulkBelow(upTo), false);
+    }
     removed += count;
     if (count < rows.length || !(await context.pause())) return removed;
   }

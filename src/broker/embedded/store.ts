@@ -2,10 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
+import { BulkStore } from './bulk-store.ts';
 import { migrate } from './migrate.ts';
 
-/** Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. */
-const SCHEMA_VERSION = 3;
+/**
+ * Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. 4: rows
+ * with empty bytes name a batch in the bulk database (see `BulkStore`); nothing to migrate from 3.
+ */
+const SCHEMA_VERSION = 4;
 
 /** Database file inside the data directory. */
 export const DB_FILE = 'herald.db';
@@ -18,7 +22,9 @@ export const DB_FILE = 'herald.db';
  * those tables and keeps the next offset (durable even when compaction or retention deleted the newest records),
  * the log start offset (where retention deleted up to) and the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
  * `open_transaction_ranges` lists the offsets written by transactions still open (see `OpenTransaction`); it is
- * empty whenever none is, and rows left by a stop or crash are aborted at the next start.
+ * empty whenever none is, and rows left by a stop or crash are aborted at the next start. Large batches from Kafka
+ * producers are kept in a second database file with larger pages, attached to the same connection (see
+ * `BulkStore`).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -140,6 +146,8 @@ export class Store {
   #walFd: number | undefined;
   /** The database file's path, named by errors. */
   readonly file: string;
+  /** The database of large batches. */
+  readonly bulk: BulkStore;
 
   /**
    * Opens (creating if needed) the database in `dataDir`. The connection holds SQLite's exclusive lock for its
@@ -172,6 +180,7 @@ export class Store {
       this.db.exec('BEGIN');
       if (version === 1 || version === 2) migrate(this.db, version);
       this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      this.bulk = new BulkStore(this.db, dataDir);
     } catch (err) {
       this.db.close();
       throw isCorrupt(err) ? storageError('', err, this.file) : err;
@@ -214,30 +223,51 @@ export class Store {
       if (this.db.isOpen && this.db.isTransaction) this.db.exec('ROLLBACK');
       throw err instanceof HeraldError ? err : storageError('the embedded log could not be written', err, this.file);
     }
-    if (durable && this.syncs) {
-      try {
-        fs.fdatasyncSync(this.#wal());
-      } catch (err) {
-        throw storageError('the embedded log could not be synced', err);
-      }
-    }
+    if (durable && this.syncs) this.syncNow();
     return result;
   }
 
   /**
    * Makes every transaction committed so far durable: one `fdatasync` of the write-ahead log on libuv's thread
-   * pool, while the event loop goes on. Rejects with `HERALD_STORAGE_FAILED`.
+   * pool, while the event loop goes on, and one of the bulk database's beside it when it was written. Rejects with
+   * `HERALD_STORAGE_FAILED`.
    */
   syncLog(): Promise<void> {
-    return new Promise((resolve, reject) => {
+    const main = new Promise<void>((resolve, reject) => {
       let fd: number;
       try {
         fd = this.#wal();
       } catch (err) {
-        return reject(storageError('the embedded log could not be synced', err));
+        return reject(err);
       }
-      fs.fdatasync(fd, (err) => (err ? reject(storageError('the embedded log could not be synced', err)) : resolve()));
+      fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()));
     });
+    return Promise.all([main, this.bulk.sync()]).then(
+      () => undefined,
+      (err: unknown) => Promise.reject(storageError('the embedded log could not be synced', err)),
+    );
+  }
+
+  /**
+   * Creates log `logId`'s table in the bulk database, in a transaction of its own synced before this returns, so
+   * that no row of the log names bytes in a table an OS crash could lose. Run outside any transaction.
+   */
+  createBulkTable(logId: number): void {
+    this.transaction(() => this.bulk.create(logId), false);
+    try {
+      this.bulk.syncNow();
+    } catch (err) {
+      throw storageError('the embedded log could not be synced', err);
+    }
+  }
+
+  /** Syncs the write-ahead log now, on the event loop, whatever the durability (for ordering rare writes). */
+  syncNow(): void {
+    try {
+      fs.fdatasyncSync(this.#wal());
+    } catch (err) {
+      throw storageError('the embedded log could not be synced', err);
+    }
   }
 
   /** The write-ahead log, opened on first use (SQLite keeps the file while the connection is open). */
@@ -335,6 +365,7 @@ export class Store {
   close(): void {
     if (this.#walFd !== undefined) fs.closeSync(this.#walFd);
     this.#walFd = undefined;
+    this.bulk.close();
     if (this.db.isOpen) this.db.close();
   }
 }

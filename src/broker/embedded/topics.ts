@@ -21,6 +21,11 @@ export class TopicRegistry {
   readonly #logs = new Map<number, PartitionLog>();
   /** The schema change running (creations and deletions run one at a time). */
   #ddl: Promise<unknown> = Promise.resolve();
+  /**
+   * Batches found at start without their bytes in the bulk database, and deleted: written after the last sync
+   * before an OS crash (see `BulkStore`).
+   */
+  readonly lostBatches: number;
 
   constructor(store: Store) {
     this.#store = store;
@@ -43,11 +48,30 @@ export class TopicRegistry {
         JSON.parse(row.configs),
       );
       for (const log of logsByTopic.get(row.id) ?? []) {
-        topic.logs[log.part] = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes, log.start);
-        this.#logs.set(log.id, topic.logs[log.part]);
+        const partitionLog = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes, log.start, store.bulk.has(log.id));
+        topic.logs[log.part] = partitionLog;
+        this.#logs.set(log.id, partitionLog);
       }
       this.#byName.set(topic.name, topic);
     }
+    this.lostBatches = this.#reconcileBulk();
+  }
+
+  /** Deletes rows without their bulk bytes and bulk bytes without a row (see `BatchTable.reconcileBulk`). */
+  #reconcileBulk(): number {
+    const logs = [...this.#logs.values()].filter((log) => log.bulk);
+    if (logs.length === 0) return 0;
+    return this.#store.transaction(() => {
+      let lost = 0;
+      for (const log of logs) {
+        const [removed, freed] = log.reconcileBulk();
+        if (removed === 0) continue;
+        lost += removed;
+        log.bytes -= freed;
+        this.#store.updateLog(log.id, log.end, log.bytes, log.logStart());
+      }
+      return lost;
+    });
   }
 
   #topicState(
@@ -139,7 +163,7 @@ export class TopicRegistry {
         );
       } catch (err) {
         // Not named by any catalog row: dropped now, or at the next start if this fails too.
-        await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, id)).catch(() => {});
+        await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, this.#store.bulk, id)).catch(() => {});
         throw err;
       }
       this.#byName.set(topic.name, topic);
@@ -189,15 +213,16 @@ export class TopicRegistry {
         this.#logs.delete(log.id);
         log.forget();
       }
-      await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, id));
+      await this.#inSlices(ids, (id) => PartitionLog.dropTable(this.#store.db, this.#store.bulk, id));
     });
   }
 
   /** Drops tables no catalog row names (left by a crash during a topic's creation or deletion). */
   dropOrphans(): Promise<number> {
     return this.#serially(async () => {
-      const orphans = this.#store.logTableIds().filter((id) => !this.#logs.has(id));
-      await this.#inSlices(orphans, (id) => PartitionLog.dropTable(this.#store.db, id));
+      const tables = new Set([...this.#store.logTableIds(), ...this.#store.bulk.tableIds()]);
+      const orphans = [...tables].filter((id) => !this.#logs.has(id));
+      await this.#inSlices(orphans, (id) => PartitionLog.dropTable(this.#store.db, this.#store.bulk, id));
       return orphans.length;
     });
   }

@@ -11,7 +11,10 @@ import {
   addToRun,
   type AppendRecord,
   appendPlainRun,
+  hasBulkRuns,
+  insertBulkRuns,
   insertRuns,
+  keptInBulk,
   newPending,
   type PendingLog,
   type PlainAppend,
@@ -233,7 +236,8 @@ export class Writer {
       if (request.encoded !== undefined && request.records.length > 0) {
         const p = pendingOf(request.records[0].log);
         p.sealed = true;
-        (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch: request.encoded, span: undefined });
+        const bulk = keptInBulk(request.records[0].log, request.encoded, request.transaction !== undefined);
+        (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch: request.encoded, span: undefined, bulk });
       }
       results.push(positions);
       runs.push(run);
@@ -243,6 +247,7 @@ export class Writer {
     }
     const now = Date.now();
     try {
+      this.#writeBulk(pending);
       this.#store.transaction(() => {
         for (const [log, p] of pending) insertRuns(log, p);
         for (let i = 0; i < live.length; i++) {
@@ -298,6 +303,26 @@ export class Writer {
       settle();
     }
     for (const log of pending.keys()) this.#notifier.notify(log.id);
+  }
+
+  /**
+   * Before the write's transaction, in one of their own: stores the bytes of large batches in the bulk database
+   * (making a log's bulk table first), so that a kill between the two commits leaves bytes no row names, never a
+   * row without its bytes (see `BulkStore`).
+   */
+  #writeBulk(pending: Map<PartitionLog, PendingLog>): void {
+    const logs: [PartitionLog, PendingLog][] = [];
+    for (const entry of pending) if (hasBulkRuns(entry[1])) logs.push(entry);
+    if (logs.length === 0) return;
+    const bulk = this.#store.bulk;
+    for (const [log] of logs) {
+      if (log.bulk) continue;
+      this.#store.createBulkTable(log.id);
+      log.useBulk();
+    }
+    this.#store.transaction(() => {
+      for (const [log, p] of logs) insertBulkRuns(log, p, bulk);
+    }, false);
   }
 
   /** Inside the write: forgets the durable ranges of `transaction` and, aborting, deletes its records. */

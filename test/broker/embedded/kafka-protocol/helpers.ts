@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
 import { createEmbeddedBroker, type EmbeddedBroker } from '../../../../src/broker/embedded/index.ts';
+import type { EmbeddedBrokerOptions } from '../../../../src/broker/embedded/options.ts';
 import type { KafkaListenerOptions } from '../../../../src/broker/embedded/kafka-protocol/index.ts';
 import { tempDir } from '../helpers.ts';
 import { RawClient } from './raw-client.ts';
@@ -38,13 +39,14 @@ export interface ListeningBroker {
 /** A started embedded broker listening for Kafka clients on a free loopback port; stopped after the test. */
 export async function listening(
   t: TestContext,
-  options: KafkaListenerOptions & { dataDir?: string; durability?: 'fsync' | 'os' } = {},
+  options: KafkaListenerOptions & { dataDir?: string; durability?: 'fsync' | 'os'; broker?: EmbeddedBrokerOptions } = {},
 ): Promise<ListeningBroker> {
-  const { dataDir: given, durability, ...listener } = options;
+  const { dataDir: given, durability, broker: tuning, ...listener } = options;
   const dataDir = given ?? tempDir(t);
   const { logger, logs } = captureLogs();
   const broker = createEmbeddedBroker(
     {
+      ...tuning,
       kind: 'embedded',
       dataDir,
       durability: durability ?? 'os',
