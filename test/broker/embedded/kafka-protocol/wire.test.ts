@@ -57,6 +57,10 @@ describe('kafka wire primitives', () => {
     assert.throws(() => new Reader(lying).arrayLength(false), ProtocolError);
     assert.throws(() => new Reader(Buffer.from([0, 5, 65])).string(false), ProtocolError);
     assert.throws(() => new Reader(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])).uvarint(), ProtocolError);
+    // Five bytes, but 2^32: past 32 bits.
+    assert.throws(() => new Reader(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10])).uvarint(), /malformed varint/);
+    assert.throws(() => new Reader(Buffer.from([0x05, 0x05]), 1, 1).uvarint(), /truncated/, 'a one-byte varint past the end');
+    assert.throws(() => new Reader(Buffer.from([0x85]), 0).varlong(), /truncated/);
     assert.throws(() => new Reader(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])).int64(), ProtocolError);
     assert.throws(() => new Reader(Buffer.alloc(3)).int32(), ProtocolError);
     assert.throws(() => new Reader(new Writer().int32(-7).toBuffer()).arrayLength(false), ProtocolError);

@@ -68,16 +68,29 @@ export class Reader {
     return this.buf[this.#need(1)] !== 0;
   }
 
-  /** Unsigned varint of at most 5 bytes (lengths, counts, tags). */
+  /**
+   * Unsigned varint of at most 5 bytes (lengths, counts, tags). A one-byte varint (most of a record's) is read
+   * without the loop, and the loop scales by a running product instead of `2 ** shift`, as in `records/plain.ts`.
+   */
   uvarint(): number {
+    const first = this.pos;
+    if (first < this.end) {
+      const byte = this.buf[first];
+      if (byte < 0x80) {
+        this.pos = first + 1;
+        return byte;
+      }
+    }
     let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    let scale = 1;
+    for (let n = 0; n < 5; n++) {
       const byte = this.buf[this.#need(1)];
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) {
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
         if (value > 0xffffffff) break;
         return value;
       }
+      scale *= 0x80;
     }
     throw new ProtocolError('malformed varint');
   }
@@ -91,10 +104,12 @@ export class Reader {
   /** Zig-zag signed varlong (64-bit), as a number; refused beyond ±2^53 like {@link int64}. */
   varlong(): number {
     let value = 0;
-    for (let shift = 0; shift < 49; shift += 7) {
+    let scale = 1;
+    for (let n = 0; n < 7; n++) {
       const byte = this.buf[this.#need(1)];
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+      scale *= 0x80;
     }
     // Rare: more than 49 bits before zig-zag decoding; exact arithmetic for the rest.
     let big = BigInt(value);
