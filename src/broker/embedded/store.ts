@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
-import { BulkStore } from './bulk-store.ts';
+import { BULK_FILE, BulkStore } from './bulk-store.ts';
 import { migrate } from './migrate.ts';
 
 /**
@@ -158,6 +158,7 @@ export class Store {
     this.db = new DatabaseSync(this.file, { timeout: 0 });
     this.syncs = options.durability === 'fsync';
     this.#walFile = `${path.join(dataDir, DB_FILE)}-wal`;
+    let damaged = this.file;
     try {
       this.db.exec(`
         PRAGMA locking_mode = EXCLUSIVE;
@@ -180,10 +181,12 @@ export class Store {
       this.db.exec('BEGIN');
       if (version === 1 || version === 2) migrate(this.db, version);
       this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      // The last step: a damaged file from here on is the bulk database.
+      damaged = path.join(dataDir, BULK_FILE);
       this.bulk = new BulkStore(this.db, dataDir);
     } catch (err) {
       this.db.close();
-      throw isCorrupt(err) ? storageError('', err, this.file) : err;
+      throw isCorrupt(err) ? storageError('', err, damaged) : err;
     }
     this.#insertTopic = this.db.prepare(
       'INSERT INTO topics (name, compacted, retention_ms, retention_bytes, configs, created_at) VALUES (?, ?, ?, ?, ?, ?)',

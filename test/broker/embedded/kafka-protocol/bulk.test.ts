@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { BULK_FILE, BULK_MIN_BYTES } from '../../../../src/broker/embedded/bulk-store.ts';
+import { createEmbeddedBroker } from '../../../../src/broker/embedded/index.ts';
 import { decodeBatches } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
 import type { PartitionLog } from '../../../../src/broker/embedded/partition-log.ts';
 import { keptInBulk } from '../../../../src/broker/embedded/pending-log.ts';
@@ -169,6 +171,22 @@ describe('kafka listener: large batches in the bulk database', () => {
     t.after(() => db.close());
     const { bytes } = db.prepare('SELECT bytes FROM logs WHERE id = 1').get() as { bytes: number };
     assert.ok(bytes > 160 * 1_000 && bytes < 200 * 1_000, `the log's size counts what is left: ${bytes}`);
+  });
+});
+
+describe('bulk database: a damaged file', () => {
+  it('refuses to start, naming bulk.db', async (t) => {
+    const dataDir = tempDir(t);
+    const broker = await openBroker(t, { dataDir });
+    await broker.stop();
+    fs.writeFileSync(path.join(dataDir, BULK_FILE), Buffer.alloc(65_536, 'x'));
+    fs.rmSync(path.join(dataDir, `${BULK_FILE}-wal`), { force: true });
+    const again = createEmbeddedBroker({ kind: 'embedded', dataDir });
+    await assert.rejects(again.start(), (err: Error & { code?: string; details?: { file?: string } }) => {
+      assert.equal(err.code, 'HERALD_STORAGE_CORRUPT');
+      assert.equal(err.details?.file, path.join(dataDir, BULK_FILE));
+      return true;
+    });
   });
 });
 
