@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { WalFile } from '../../kit/wal-file.ts';
 
 /** The database of large batches, beside `herald.db` in the data directory, attached to its connection as `bulk`. */
 export const BULK_FILE = 'bulk.db';
@@ -40,8 +40,7 @@ export function bulkTable(logId: number): string {
  */
 export class BulkStore {
   readonly #db: DatabaseSync;
-  readonly #walFile: string;
-  #walFd: number | undefined;
+  readonly #wal: WalFile;
   /** Logs that have a table here. */
   readonly #tables: Set<number>;
   /** Whether something was written since the last {@link sync} began. */
@@ -51,7 +50,7 @@ export class BulkStore {
   constructor(db: DatabaseSync, dataDir: string) {
     this.#db = db;
     const file = path.join(dataDir, BULK_FILE);
-    this.#walFile = `${file}-wal`;
+    this.#wal = new WalFile(`${file}-wal`);
     db.prepare('ATTACH DATABASE ? AS bulk').run(file);
     db.exec(`
       PRAGMA bulk.page_size = ${BULK_PAGE_SIZE};
@@ -83,7 +82,7 @@ export class BulkStore {
 
   /** Syncs the write-ahead log now, on the event loop. */
   syncNow(): void {
-    fs.fdatasyncSync(this.#wal());
+    this.#wal.syncNow();
   }
 
   /** Drops log `logId`'s table (inside the caller's transaction, after the log's own table). */
@@ -102,26 +101,11 @@ export class BulkStore {
   sync(): Promise<void> {
     if (!this.#dirty) return Promise.resolve();
     this.#dirty = false;
-    return new Promise((resolve, reject) => {
-      let fd: number;
-      try {
-        fd = this.#wal();
-      } catch (err) {
-        return reject(err);
-      }
-      fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  /** The write-ahead log, opened on first use. */
-  #wal(): number {
-    this.#walFd ??= fs.openSync(this.#walFile, 'r+');
-    return this.#walFd;
+    return this.#wal.sync();
   }
 
   /** Closes the log's descriptor (the connection is closed by the store). */
   close(): void {
-    if (this.#walFd !== undefined) fs.closeSync(this.#walFd);
-    this.#walFd = undefined;
+    this.#wal.close();
   }
 }

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
 import { BULK_FILE, BulkStore } from './bulk-store.ts';
 import { migrate } from './migrate.ts';
+import { WalFile } from '../../kit/wal-file.ts';
 
 /**
  * Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. 4: rows
@@ -142,8 +142,7 @@ export class Store {
   readonly #deleteOpenRanges: StatementSync;
   /** Durability `'fsync'`: transactions count as written once the write-ahead log is synced. */
   readonly syncs: boolean;
-  readonly #walFile: string;
-  #walFd: number | undefined;
+  readonly #wal: WalFile;
   /** The database file's path, named by errors. */
   readonly file: string;
   /** The database of large batches. */
@@ -157,7 +156,7 @@ export class Store {
     this.file = path.join(dataDir, DB_FILE);
     this.db = new DatabaseSync(this.file, { timeout: 0 });
     this.syncs = options.durability === 'fsync';
-    this.#walFile = `${path.join(dataDir, DB_FILE)}-wal`;
+    this.#wal = new WalFile(`${this.file}-wal`);
     let damaged = this.file;
     try {
       this.db.exec(`
@@ -236,16 +235,7 @@ export class Store {
    * `HERALD_STORAGE_FAILED`.
    */
   syncLog(): Promise<void> {
-    const main = new Promise<void>((resolve, reject) => {
-      let fd: number;
-      try {
-        fd = this.#wal();
-      } catch (err) {
-        return reject(err);
-      }
-      fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()));
-    });
-    return Promise.all([main, this.bulk.sync()]).then(
+    return Promise.all([this.#wal.sync(), this.bulk.sync()]).then(
       () => undefined,
       (err: unknown) => Promise.reject(storageError('the embedded log could not be synced', err)),
     );
@@ -267,16 +257,10 @@ export class Store {
   /** Syncs the write-ahead log now, on the event loop, whatever the durability (for ordering rare writes). */
   syncNow(): void {
     try {
-      fs.fdatasyncSync(this.#wal());
+      this.#wal.syncNow();
     } catch (err) {
       throw storageError('the embedded log could not be synced', err);
     }
-  }
-
-  /** The write-ahead log, opened on first use (SQLite keeps the file while the connection is open). */
-  #wal(): number {
-    this.#walFd ??= fs.openSync(this.#walFile, 'r+');
-    return this.#walFd;
   }
 
   loadTopics(): TopicRow[] {
@@ -366,8 +350,7 @@ export class Store {
 
   /** Closes the database. Call only with no {@link syncLog} in flight (it uses the log's descriptor). */
   close(): void {
-    if (this.#walFd !== undefined) fs.closeSync(this.#walFd);
-    this.#walFd = undefined;
+    this.#wal.close();
     this.bulk.close();
     if (this.db.isOpen) this.db.close();
   }

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import { HeraldError } from '../../errors.ts';
+import { WalFile } from '../../kit/wal-file.ts';
 
 interface Pending {
   work(): unknown;
@@ -52,7 +52,7 @@ export class GroupCommit {
   #closed = false;
   #unsynced: Unsynced[] = [];
   #syncing: Promise<void> | undefined;
-  #walFd: number | undefined;
+  readonly #wal: WalFile;
   readonly #savepoint: StatementSync;
   readonly #release: StatementSync;
   readonly #rollbackTo: StatementSync;
@@ -60,6 +60,7 @@ export class GroupCommit {
   constructor(options: GroupCommitOptions) {
     this.#db = options.db;
     this.#options = options;
+    this.#wal = new WalFile(options.walFile);
     // Prepared once: exec() would parse these again for every transaction.
     this.#savepoint = options.db.prepare('SAVEPOINT herald_tx');
     this.#release = options.db.prepare('RELEASE herald_tx');
@@ -162,14 +163,7 @@ export class GroupCommit {
   }
 
   #syncLog(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      try {
-        this.#walFd ??= fs.openSync(this.#options.walFile, 'r+');
-      } catch (err) {
-        return reject(storageError('could not open the write-ahead log', err));
-      }
-      fs.fdatasync(this.#walFd, (err) => (err ? reject(storageError('could not sync the write-ahead log', err)) : resolve()));
-    });
+    return this.#wal.sync().catch((err: unknown) => Promise.reject(storageError('could not sync the write-ahead log', err)));
   }
 
   /** Writes what is queued, waits until it is synced, then refuses further work. */
@@ -177,8 +171,7 @@ export class GroupCommit {
     this.flush();
     this.#closed = true;
     while (this.#syncing !== undefined) await this.#syncing;
-    if (this.#walFd !== undefined) fs.closeSync(this.#walFd);
-    this.#walFd = undefined;
+    this.#wal.close();
   }
 }
 
