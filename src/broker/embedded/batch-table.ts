@@ -120,9 +120,12 @@ export class BatchTable {
    * crash lost them: written after its last synced commit, or deleted by retention after the rows' deletion, whose
    * commit the crash lost) and bytes no row names (a kill between the two commits of a write, or of a deletion).
    * Bytes are written and deleted in offset order, so a row can miss its bytes only after the newest or before the
-   * oldest bytes stored. Inside the caller's transaction; returns how many rows were deleted and their `size` sum.
+   * oldest bytes stored. A log without a bulk table (its file was lost, and `acceptEmptyStorage` let the broker
+   * start) loses every such row. Inside the caller's transaction; returns how many rows were deleted and their
+   * `size` sum.
    */
   reconcileBulk(): [removed: number, freed: number] {
+    if (!this.#bulk) return this.#deleteEmpty('');
     const bulk = bulkTable(this.#logId!);
     this.#db
       .prepare(`DELETE FROM ${bulk} WHERE NOT EXISTS (SELECT 1 FROM main.${this.#table} m WHERE m.last = ${bulk}.last AND length(m.b) = 0)`)
@@ -131,22 +134,21 @@ export class BatchTable {
       newest: number | null;
       oldest: number | null;
     };
-    let removed = 0;
-    let freed = 0;
-    const ranges: [string, number][] = [['last > ?', newest ?? -1]];
-    if (oldest !== null) ranges.push(['last < ?', oldest]);
-    for (const [range, bound] of ranges) {
-      const where = `WHERE ${range} AND length(b) = 0`;
-      const found = this.#db.prepare(`SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM ${this.#table} ${where}`).get(bound) as {
-        n: number;
-        size: number;
-      };
-      if (found.n === 0) continue;
-      this.#db.prepare(`DELETE FROM ${this.#table} ${where}`).run(bound);
-      removed += found.n;
-      freed += found.size;
-    }
-    return [removed, freed];
+    const [removed, freed] = this.#deleteEmpty('last > ? AND', newest ?? -1);
+    if (oldest === null) return [removed, freed];
+    const [before, beforeFreed] = this.#deleteEmpty('last < ? AND', oldest);
+    return [removed + before, freed + beforeFreed];
+  }
+
+  /** Deletes the rows with empty bytes that also match `range` (SQL ending in AND, with one parameter, or ''). */
+  #deleteEmpty(range: string, ...bound: number[]): [removed: number, freed: number] {
+    const where = `WHERE ${range} length(b) = 0`;
+    const found = this.#db.prepare(`SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM ${this.#table} ${where}`).get(...bound) as {
+      n: number;
+      size: number;
+    };
+    if (found.n > 0) this.#db.prepare(`DELETE FROM ${this.#table} ${where}`).run(...bound);
+    return [found.n, found.size];
   }
 
   /**

@@ -55,18 +55,39 @@ export function checkInitialised(
 ): { markerNeeded: boolean; warning?: string } {
   const marker = readMarker(path.join(dataDir, INITIALISED_FILE));
   if (marker === undefined) return { markerNeeded: true };
+  const warning = refuseLost(dataDir, storageFile, acceptEmpty, {
+    since: `data directory ${dataDir} was initialised on ${marker.createdAt}`,
+    gone: 'its topics, records and committed offsets are gone',
+    without: 'with an empty broker',
+    details: { initialisedAt: marker.createdAt },
+  });
+  return { markerNeeded: warning !== undefined, warning };
+}
+
+/** How {@link refuseLost} words a lost file: how it is known to have existed, what went with it, how to go on. */
+export interface LostFile {
+  since: string;
+  gone: string;
+  without: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Checks `storageFile` (a name inside `dataDir`), which the directory is known to have had. Present and not empty:
+ * `undefined`. Missing or empty: throws `HERALD_STORAGE_MISSING` naming the file — unless `acceptEmpty`, which goes
+ * on without it and returns the warning to log.
+ */
+export function refuseLost(dataDir: string, storageFile: string, acceptEmpty: boolean, lost: LostFile): string | undefined {
   const file = path.join(dataDir, storageFile);
   const size = sizeOf(file);
-  if (size !== undefined && size > 0) return { markerNeeded: false };
-  const what = `${file} is ${size === undefined ? 'missing' : 'empty'}, but data directory ${dataDir} was initialised on ${marker.createdAt}`;
-  if (acceptEmpty) {
-    return { markerNeeded: true, warning: `${what}: starting with an empty broker, as broker.acceptEmptyStorage allows` };
-  }
+  if (size !== undefined && size > 0) return undefined;
+  const what = `${file} is ${size === undefined ? 'missing' : 'empty'}, but ${lost.since}`;
+  if (acceptEmpty) return `${what}: starting ${lost.without}, as broker.acceptEmptyStorage allows`;
   throw new HeraldError(
     'HERALD_STORAGE_MISSING',
-    `${what}: its topics, records and committed offsets are gone. Restore the file from a backup, or start with ` +
-      '--set broker.acceptEmptyStorage=true to begin with an empty broker.',
-    { details: { file, dataDir, initialisedAt: marker.createdAt }, retriable: false },
+    `${what}: ${lost.gone}. Restore the file from a backup, or start with ` +
+      `--set broker.acceptEmptyStorage=true to begin ${lost.without}.`,
+    { details: { file, dataDir, ...lost.details }, retriable: false },
   );
 }
 

@@ -181,6 +181,7 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
         : storageError(`cannot open ${dataDir}`, err, path.join(dataDir, DB_FILE));
     }
     if (initialised.warning !== undefined) this.#logger?.warn({ dataDir }, initialised.warning);
+    if (store.warning !== undefined) this.#logger?.warn({ dataDir }, store.warning);
     try {
       if (initialised.markerNeeded) markInitialised(dataDir, DB_FILE);
       const topics = new TopicRegistry(store);

@@ -248,9 +248,12 @@ export class PartitionLog {
     if (this.#table.bulk) this.#table.deleteBulkBelow(offset);
   }
 
-  /** At start (see `BatchTable.reconcileBulk`): returns how many batches were deleted and their `size` sum. */
-  reconcileBulk(): [removed: number, freed: number] {
-    return this.#table.bulk ? this.#table.reconcileBulk() : [0, 0];
+  /**
+   * At start (see `BatchTable.reconcileBulk`): returns how many batches were deleted and their `size` sum. A log
+   * without a bulk table is only looked at when the bulk database was `lost`.
+   */
+  reconcileBulk(lost: boolean): [removed: number, freed: number] {
+    return this.#table.bulk || lost ? this.#table.reconcileBulk() : [0, 0];
   }
 
   /**

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
 import { BULK_FILE, BulkStore } from './bulk-store.ts';
+import { refuseLost } from './data-dir.ts';
 import { migrate } from './migrate.ts';
 import { WalFile } from '../../kit/wal-file.ts';
 
@@ -147,12 +148,18 @@ export class Store {
   readonly file: string;
   /** The database of large batches. */
   readonly bulk: BulkStore;
+  /** Set when the bulk database was lost and `acceptEmptyStorage` let the store open without it: for the log. */
+  readonly warning: string | undefined;
+  /** Whether the bulk database was lost (see {@link warning}): rows naming its batches are deleted at start. */
+  get bulkLost(): boolean {
+    return this.warning !== undefined;
+  }
 
   /**
    * Opens (creating if needed) the database in `dataDir`. The connection holds SQLite's exclusive lock for its
    * whole life: a second opener anywhere fails with SQLITE_BUSY even if the lock file was removed by hand.
    */
-  constructor(dataDir: string, options: { durability: 'fsync' | 'os'; cacheSizeKiB: number }) {
+  constructor(dataDir: string, options: { durability: 'fsync' | 'os'; cacheSizeKiB: number; acceptEmptyStorage?: boolean }) {
     this.file = path.join(dataDir, DB_FILE);
     this.db = new DatabaseSync(this.file, { timeout: 0 });
     this.syncs = options.durability === 'fsync';
@@ -177,12 +184,21 @@ export class Store {
           { retriable: false },
         );
       }
+      // A file written with the bulk database (schema 4 on) had one from its first start: it must still be there.
+      if (version >= 4) {
+        this.warning = refuseLost(dataDir, BULK_FILE, options.acceptEmptyStorage === true, {
+          since: `${this.file} was written with it`,
+          gone: 'the large batches from Kafka producers it held are gone',
+          without: 'without them',
+        });
+      }
+      // Attached before the schema is marked as having it, so that a marked file always had one.
+      damaged = path.join(dataDir, BULK_FILE);
+      this.bulk = new BulkStore(this.db, dataDir);
+      damaged = this.file;
       this.db.exec('BEGIN');
       if (version === 1 || version === 2) migrate(this.db, version);
       this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
-      // The last step: a damaged file from here on is the bulk database.
-      damaged = path.join(dataDir, BULK_FILE);
-      this.bulk = new BulkStore(this.db, dataDir);
     } catch (err) {
       this.db.close();
       throw isCorrupt(err) ? storageError('', err, damaged) : err;

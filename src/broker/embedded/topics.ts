@@ -59,12 +59,13 @@ export class TopicRegistry {
 
   /** Deletes rows without their bulk bytes and bulk bytes without a row (see `BatchTable.reconcileBulk`). */
   #reconcileBulk(): number {
-    const logs = [...this.#logs.values()].filter((log) => log.bulk);
+    const lostFile = this.#store.bulkLost;
+    const logs = [...this.#logs.values()].filter((log) => log.bulk || lostFile);
     if (logs.length === 0) return 0;
     return this.#store.transaction(() => {
       let lost = 0;
       for (const log of logs) {
-        const [removed, freed] = log.reconcileBulk();
+        const [removed, freed] = log.reconcileBulk(lostFile);
         if (removed === 0) continue;
         lost += removed;
         log.bytes -= freed;

@@ -20,7 +20,7 @@ import { KafkaError } from '../../../../src/broker/embedded/kafka-protocol/wire/
 import { crashValue } from '../fixtures/crash-records.ts';
 import { eventually, NODE, openBroker, ROOT, tempDir, uniqueName, waitFor } from '../helpers.ts';
 import { batch, fetchBody, produceBody, type TestRecord } from './batches.ts';
-import { type ListeningBroker, listening } from './helpers.ts';
+import { captureLogs, type ListeningBroker, listening } from './helpers.ts';
 import { ApiKey, type RawClient } from './raw-client.ts';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/crash-kafka-producer.ts');
@@ -171,6 +171,35 @@ describe('kafka listener: large batches in the bulk database', () => {
     t.after(() => db.close());
     const { bytes } = db.prepare('SELECT bytes FROM logs WHERE id = 1').get() as { bytes: number };
     assert.ok(bytes > 160 * 1_000 && bytes < 200 * 1_000, `the log's size counts what is left: ${bytes}`);
+  });
+});
+
+describe('bulk database: a lost file', () => {
+  it('is refused by name; with acceptEmptyStorage the broker starts without its batches and says so', async (t) => {
+    const first = await listening(t);
+    const { dataDir } = first;
+    const topic = uniqueName('bulk-lost');
+    await first.broker.admin.createTopic({ name: topic, partitions: 1 });
+    const client = await first.connect();
+    await produce(client, topic, batch(records('big', 80)));
+    await produce(client, topic, batch(records('small', 2)));
+    await first.broker.stop();
+    for (const suffix of ['', '-wal']) fs.rmSync(path.join(dataDir, `${BULK_FILE}${suffix}`), { force: true });
+
+    const refused = createEmbeddedBroker({ kind: 'embedded', dataDir });
+    await assert.rejects(refused.start(), (err: Error & { code?: string; details?: { file?: string } }) => {
+      assert.equal(err.code, 'HERALD_STORAGE_MISSING');
+      assert.equal(err.details?.file, path.join(dataDir, BULK_FILE));
+      assert.match(err.message, /acceptEmptyStorage/);
+      return true;
+    });
+    const { logger, logs } = captureLogs();
+    const accepting = createEmbeddedBroker({ kind: 'embedded', dataDir, acceptEmptyStorage: true }, logger);
+    t.after(() => accepting.stop());
+    await accepting.start();
+    assert.equal(logs.matching('as broker.acceptEmptyStorage allows').length, 1);
+    assert.deepEqual(logs.matching('deleted batches whose bytes').map((l) => l.batches), [1]);
+    assert.deepEqual(await values(accepting, topic), ['80:small-0', '81:small-1']);
   });
 });
 
