@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { bulkTable } from './bulk-store.ts';
+import type { BulkStore } from './bulk-store.ts';
 import { encodeBatch } from './kafka-protocol/records/encode-batch.ts';
 import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
@@ -13,7 +13,7 @@ type BatchRow = [last: number, first: number, ts: number, size: number, b: Uint8
 /** A stored batch without its bytes: last and first offsets and the length of its bytes. */
 export type BatchEntry = [last: number, first: number, length: number];
 
-/** The bytes of a row whose batch is in the bulk database. */
+/** The bytes of a row whose batch is in a bulk segment file. */
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -27,21 +27,21 @@ const EMPTY = new Uint8Array(0);
  * aborted transactions remove records from inside batches ({@link filter}). Every method runs synchronously,
  * inside the caller's transaction where it writes.
  *
- * A large batch from a Kafka producer is kept in the bulk database instead (see `BulkStore`): its row here has
- * empty bytes, and every query reads them through {@link #bytesOf}. A row removed or stored again here by
- * compaction or an abort leaves its old bytes there, named by nothing, until the next start; neither happens to
- * such batches, which are never part of a transaction or on a compacted topic.
+ * A large batch from a Kafka producer is kept in a segment file instead (see `BulkStore`): its row here has empty
+ * bytes, and every read finds them there ({@link #bytesOf}). A row removed or stored again here by compaction or an
+ * abort leaves its old bytes there, named by nothing, until the next start; neither happens to such batches, which
+ * are never part of a transaction or on a compacted topic.
  */
 export class BatchTable {
   readonly #db: DatabaseSync;
   readonly #table: string;
   readonly #logId: number | undefined;
-  #statements: TableStatements;
-  /** Whether the log has a table in the bulk database, read through by every query. */
-  #bulk = false;
+  readonly #statements: TableStatements;
+  /** The bulk files, once the log has a directory there: rows with empty bytes are read from them. */
+  #bulk: BulkStore | undefined;
 
-  /** `logId`: the log whose table this is, which may keep large batches in the bulk database. */
-  constructor(db: DatabaseSync, table: string, logId?: number, bulk = false) {
+  /** `logId`: the log whose table this is; `bulk`: the bulk files, when the log keeps large batches there. */
+  constructor(db: DatabaseSync, table: string, logId?: number, bulk?: BulkStore) {
     this.#db = db;
     this.#statements = new TableStatements(db);
     this.#table = table;
@@ -49,28 +49,20 @@ export class BatchTable {
     this.#bulk = bulk;
   }
 
-  /** Whether the log has a table in the bulk database. */
+  /** Whether the log keeps large batches in the bulk files. */
   get bulk(): boolean {
-    return this.#bulk;
+    return this.#bulk !== undefined;
   }
 
-  /** The log's table in the bulk database now exists: queries read through it from now on. */
-  useBulk(): void {
-    if (this.#bulk) return;
-    this.#bulk = true;
-    this.#statements = new TableStatements(this.#db);
+  /** The log's bulk directory now exists: reads look there from now on. */
+  useBulk(bulk: BulkStore): void {
+    this.#bulk = bulk;
   }
 
-  /** The SQL for a row's bytes (the row aliased `m`): its own, or those in the bulk database when it has none. */
-  get #bytesOf(): string {
-    if (!this.#bulk) return 'm.b';
-    return `CASE WHEN length(m.b) = 0 THEN (SELECT k.b FROM ${bulkTable(this.#logId!)} k WHERE k.last = m.last) ELSE m.b END`;
-  }
-
-  /** The SQL for the length of a row's bytes (the row aliased `m`), without reading them. */
-  get #lengthOf(): string {
-    if (!this.#bulk) return 'length(m.b)';
-    return `CASE WHEN length(m.b) = 0 THEN (SELECT length(k.b) FROM ${bulkTable(this.#logId!)} k WHERE k.last = m.last) ELSE length(m.b) END`;
+  /** A row's bytes: its own, or, when it has none, those of its batch in the bulk files. */
+  #bytesOf(last: number, b: Uint8Array): Uint8Array {
+    if (b.length !== 0 || this.#bulk === undefined) return b;
+    return this.#bulk.read(this.#logId!, last) ?? b;
   }
 
   static create(db: DatabaseSync, table: string): void {
@@ -89,7 +81,7 @@ export class BatchTable {
   }
 
   /**
-   * Stores an encoded batch covering offsets `[first, last]`; `inBulk`: its bytes were stored in the bulk database
+   * Stores an encoded batch covering offsets `[first, last]`; `inBulk`: its bytes were stored in the bulk files
    * by {@link insertBulk}, committed before this row.
    */
   insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array, inBulk = false): void {
@@ -103,52 +95,29 @@ export class BatchTable {
   }
 
   /**
-   * Stores the bytes of the batch ending at `last` in the bulk database (its table made by `BulkStore.create`), in
-   * a transaction committed before the one that inserts its row. Replaces bytes a failed write left at `last`.
+   * At start, before anything reads the log: deletes the rows with empty bytes whose batch is not in the bulk files
+   * (an OS crash lost them: written after the last sync, or deleted by retention after the rows' deletion, whose
+   * commit the crash lost; or the files are gone, and `acceptEmptyStorage` let the broker start), and forgets the
+   * batches there no row names (see `BulkStore.forgetUnnamed`). Inside the caller's transaction; returns how many
+   * rows were deleted and their `size` sum.
    */
-  insertBulk(last: number, batch: Uint8Array): void {
-    this.#statements.get('insertBulk', () => `INSERT OR REPLACE INTO ${bulkTable(this.#logId!)} (last, b) VALUES (?, ?)`).run(last, batch);
-  }
-
-  /** Deletes the bulk bytes of batches wholly below `offset`, once their rows' deletion is durable. */
-  deleteBulkBelow(offset: number): void {
-    this.#statements.get('deleteBulkBelow', () => `DELETE FROM ${bulkTable(this.#logId!)} WHERE last < ?`).run(offset);
-  }
-
-  /**
-   * At start, before anything reads the log: deletes rows whose bytes are missing from the bulk database (an OS
-   * crash lost them: written after its last synced commit, or deleted by retention after the rows' deletion, whose
-   * commit the crash lost) and bytes no row names (a kill between the two commits of a write, or of a deletion).
-   * Bytes are written and deleted in offset order, so a row can miss its bytes only after the newest or before the
-   * oldest bytes stored. A log without a bulk table (its file was lost, and `acceptEmptyStorage` let the broker
-   * start) loses every such row. Inside the caller's transaction; returns how many rows were deleted and their
-   * `size` sum.
-   */
-  reconcileBulk(): [removed: number, freed: number] {
-    if (!this.#bulk) return this.#deleteEmpty('');
-    const bulk = bulkTable(this.#logId!);
-    this.#db
-      .prepare(`DELETE FROM ${bulk} WHERE NOT EXISTS (SELECT 1 FROM main.${this.#table} m WHERE m.last = ${bulk}.last AND length(m.b) = 0)`)
-      .run();
-    const { newest, oldest } = this.#db.prepare(`SELECT max(last) AS newest, min(last) AS oldest FROM ${bulk}`).get() as {
-      newest: number | null;
-      oldest: number | null;
-    };
-    const [removed, freed] = this.#deleteEmpty('last > ? AND', newest ?? -1);
-    if (oldest === null) return [removed, freed];
-    const [before, beforeFreed] = this.#deleteEmpty('last < ? AND', oldest);
-    return [removed + before, freed + beforeFreed];
-  }
-
-  /** Deletes the rows with empty bytes that also match `range` (SQL ending in AND, with one parameter, or ''). */
-  #deleteEmpty(range: string, ...bound: number[]): [removed: number, freed: number] {
-    const where = `WHERE ${range} length(b) = 0`;
-    const found = this.#db.prepare(`SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM ${this.#table} ${where}`).get(...bound) as {
-      n: number;
-      size: number;
-    };
-    if (found.n > 0) this.#db.prepare(`DELETE FROM ${this.#table} ${where}`).run(...bound);
-    return [found.n, found.size];
+  reconcileBulk(bulk: BulkStore): [removed: number, freed: number] {
+    const rows = this.#db.prepare(`SELECT last, size FROM ${this.#table} WHERE length(b) = 0`).all() as { last: number; size: number }[];
+    const remove = this.#db.prepare(`DELETE FROM ${this.#table} WHERE last = ?`);
+    const named = new Set<number>();
+    let removed = 0;
+    let freed = 0;
+    for (const { last, size } of rows) {
+      if (bulk.length(this.#logId!, last) > 0) {
+        named.add(last);
+        continue;
+      }
+      remove.run(last);
+      removed++;
+      freed += size;
+    }
+    bulk.forgetUnnamed(this.#logId!, named);
+    return [removed, freed];
   }
 
   /**
@@ -157,17 +126,20 @@ export class BatchTable {
    * iterating.
    */
   *entries(from: number): Generator<BatchEntry, void, undefined> {
-    const statement = this.#statements.get(
-      'entries',
-      () => `SELECT m.last, m.first, ${this.#lengthOf} FROM ${this.#table} m WHERE m.last >= ? ORDER BY m.last`,
-    );
-    yield* statement.iterate(from) as unknown as Iterable<BatchEntry>;
+    const statement = this.#statements.get('entries', () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`);
+    const entries = statement.iterate(from) as unknown as Iterable<BatchEntry>;
+    const bulk = this.#bulk;
+    if (bulk === undefined) return yield* entries;
+    for (const entry of entries) {
+      if (entry[2] === 0) entry[2] = bulk.length(this.#logId!, entry[0]);
+      yield entry;
+    }
   }
 
   /** The bytes of the batch ending at `last` (an offset {@link entries} gave). */
   bytes(last: number): Uint8Array {
-    const row = this.#statements.get('bytes', () => `SELECT ${this.#bytesOf} FROM ${this.#table} m WHERE m.last = ?`).get(last) as unknown as [Uint8Array];
-    return row[0];
+    const row = this.#statements.get('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
+    return this.#bytesOf(last, row[0]);
   }
 
   /** Appends to `out` the records with offset >= `from` of the batch ending at `last` (an offset {@link entries} gave). */
@@ -189,7 +161,7 @@ export class BatchTable {
   deleteRange(first: number, last: number): number {
     const overlapping = this.#statements.get(
       'overlapping',
-      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? AND m.first <= ? ORDER BY m.last`,
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND first <= ? ORDER BY last`,
     );
     const remove = this.#statements.get('remove', () => `DELETE FROM ${this.#table} WHERE last = ?`);
     let freed = 0;
@@ -202,7 +174,7 @@ export class BatchTable {
       // Partly inside: the batch is written again with only the records outside the range.
       const rows: RecordRow[] = [];
       const sizes: number[] = [];
-      decodeStoredBatch(b, batchFirst, rows, Number.MAX_SAFE_INTEGER, sizes);
+      decodeStoredBatch(this.#bytesOf(batchLast, b), batchFirst, rows, Number.MAX_SAFE_INTEGER, sizes);
       this.#keep(rows, sizes, (offset) => offset < first || offset > last);
       for (let i = 0; i < rows.length; i++) if (rows[i][0] >= first && rows[i][0] <= last) freed += sizes[i];
     }
@@ -236,13 +208,13 @@ export class BatchTable {
    * records removed at its end. Returns how many records were removed and the bytes they held.
    */
   filter(last: number, keep: (row: RecordRow) => boolean): [removed: number, freed: number] {
-    const stored = this.#statements.get('batch', () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last = ?`).get(last) as unknown as
+    const stored = this.#statements.get('batch', () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as
       | BatchRow
       | undefined;
     if (stored === undefined) return [0, 0];
     const rows: RecordRow[] = [];
     const sizes: number[] = [];
-    decodeStoredBatch(stored[4], stored[1], rows, Number.MAX_SAFE_INTEGER, sizes);
+    decodeStoredBatch(this.#bytesOf(last, stored[4]), stored[1], rows, Number.MAX_SAFE_INTEGER, sizes);
     const kept: RecordRow[] = [];
     let keptSize = 0;
     let freed = 0;
@@ -271,14 +243,14 @@ export class BatchTable {
   firstAtOrAfter(from: number, timestamp: number): [offset: number, timestamp: number] | undefined {
     const statement = this.#statements.get(
       'reachingTimestamp',
-      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? AND m.ts >= ? ORDER BY m.last LIMIT 1`,
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? AND ts >= ? ORDER BY last LIMIT 1`,
     );
     let next = from;
     for (;;) {
       const row = statement.get(next, timestamp) as unknown as BatchRow | undefined;
       if (row === undefined) return undefined;
       const rows: RecordRow[] = [];
-      decodeStoredBatch(row[4], from, rows, Number.MAX_SAFE_INTEGER);
+      decodeStoredBatch(this.#bytesOf(row[0], row[4]), from, rows, Number.MAX_SAFE_INTEGER);
       const found = rows.find((r) => r[1] >= timestamp);
       if (found !== undefined) return [found[0], found[1]];
       next = row[0] + 1;
@@ -289,12 +261,12 @@ export class BatchTable {
   newestTimestamp(from: number): [offset: number, timestamp: number] | undefined {
     const statement = this.#statements.get(
       'newestBatch',
-      () => `SELECT m.last, m.first, m.ts, m.size, ${this.#bytesOf} FROM ${this.#table} m WHERE m.last >= ? ORDER BY m.ts DESC, m.last LIMIT 1`,
+      () => `SELECT last, first, ts, size, b FROM ${this.#table} WHERE last >= ? ORDER BY ts DESC, last LIMIT 1`,
     );
     const row = statement.get(from) as unknown as BatchRow | undefined;
     if (row === undefined) return undefined;
     const rows: RecordRow[] = [];
-    decodeStoredBatch(row[4], from, rows, Number.MAX_SAFE_INTEGER);
+    decodeStoredBatch(this.#bytesOf(row[0], row[4]), from, rows, Number.MAX_SAFE_INTEGER);
     let newest: RecordRow | undefined;
     for (const r of rows) if (newest === undefined || r[1] > newest[1]) newest = r;
     return newest === undefined ? undefined : [newest[0], newest[1]];

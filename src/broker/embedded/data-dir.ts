@@ -15,9 +15,11 @@ interface Marker {
   storage: string;
 }
 
+/** A file's size, or undefined when it is missing; a directory counts as present whatever its size. */
 function sizeOf(file: string): number | undefined {
   try {
-    return fs.statSync(file).size;
+    const stat = fs.statSync(file);
+    return stat.isDirectory() ? Number.POSITIVE_INFINITY : stat.size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new HeraldError('HERALD_STORAGE_FAILED', `cannot read ${file}`, { cause: err });
@@ -73,8 +75,8 @@ export interface LostFile {
 }
 
 /**
- * Checks `storageFile` (a name inside `dataDir`), which the directory is known to have had. Present and not empty:
- * `undefined`. Missing or empty: throws `HERALD_STORAGE_MISSING` naming the file — unless `acceptEmpty`, which goes
+ * Checks `storageFile` (a name inside `dataDir`, a file or a directory), which the directory is known to have had.
+ * Present and not empty: `undefined`. Missing or empty: throws `HERALD_STORAGE_MISSING` naming the file — unless `acceptEmpty`, which goes
  * on without it and returns the warning to log.
  */
 export function refuseLost(dataDir: string, storageFile: string, acceptEmpty: boolean, lost: LostFile): string | undefined {

@@ -16,6 +16,8 @@ export interface TopicState {
   readonly retentionBytes: number | null;
   /** Tombstone retention of a compacted topic, from `configs['delete.retention.ms']`; null => broker default. */
   readonly deleteRetentionMs: number | null;
+  /** Where a file of large batches ends (see `BulkStore`), from `configs['segment.bytes']`; null => the default. */
+  readonly segmentBytes: number | null;
   readonly configs: Record<string, string>;
   readonly logs: PartitionLog[];
   /** Next partition for records with neither key nor partition (round-robin). */
@@ -65,8 +67,8 @@ export class PartitionLog {
   /** Kafka's log start offset (see {@link logStart}). */
   #start: number;
 
-  /** `bulk`: whether the log has a table in the bulk database (see `BulkStore`). */
-  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, end: number, bytes: number, start = 0, bulk = false) {
+  /** `bulk`: the bulk files, when the log has a directory there (see `BulkStore`). */
+  constructor(db: DatabaseSync, id: number, topic: TopicState, partition: number, end: number, bytes: number, start = 0, bulk?: BulkStore) {
     this.id = id;
     this.topic = topic;
     this.partition = partition;
@@ -81,7 +83,7 @@ export class PartitionLog {
     BatchTable.create(db, tableName(logId));
   }
 
-  /** Drops the tables of a log (inside the caller's transaction): its own, then its bulk table if it has one. */
+  /** Drops the table of a log (inside the caller's transaction), then its bulk directory if it has one. */
   static dropTable(db: DatabaseSync, bulk: BulkStore, logId: number): void {
     db.exec(`DROP TABLE IF EXISTS ${tableName(logId)}`);
     bulk.drop(logId);
@@ -151,22 +153,21 @@ export class PartitionLog {
   }
 
   /**
-   * Stores the bytes of `batch`, a Kafka producer's, for offsets `[first, last]` in the bulk database, in a
-   * transaction of their own committed before the one that names them ({@link insertEncodedSpan} with `inBulk`).
-   * The log has its bulk table ({@link useBulk}).
+   * Appends the bytes of `batch`, a Kafka producer's, for offsets `[first, last]` to the log's bulk files, before
+   * the commit that names them ({@link insertEncodedSpan} with `inBulk`). The log has its bulk directory
+   * ({@link useBulk}).
    */
   insertBulk(bulk: BulkStore, first: number, last: number, batch: Buffer): void {
     placeAt(batch, first);
-    this.#table.insertBulk(last, batch);
-    bulk.written();
+    bulk.append(this.id, last, batch, this.topic.segmentBytes ?? undefined);
   }
 
-  /** The log's table in the bulk database was made (`Store.createBulkTable`): reads go through it from now on. */
-  useBulk(): void {
-    this.#table.useBulk();
+  /** The log's bulk directory was made (`BulkStore.create`): reads look there from now on. */
+  useBulk(bulk: BulkStore): void {
+    this.#table.useBulk(bulk);
   }
 
-  /** Whether the log has a table in the bulk database. */
+  /** Whether the log has a bulk directory. */
   get bulk(): boolean {
     return this.#table.bulk;
   }
@@ -235,7 +236,7 @@ export class PartitionLog {
 
   /**
    * Deletes every record below `offset`: the log now starts there (the caller writes the start to `logs`). Their
-   * bytes in the bulk database go once this deletion is durable ({@link deleteBulkBelow}).
+   * bytes in the bulk files go once this deletion is durable ({@link deleteBulkBelow}).
    */
   deleteBelow(offset: number): void {
     this.#start = Math.max(this.#start, offset);
@@ -243,17 +244,17 @@ export class PartitionLog {
     this.#table.deleteBelow(offset);
   }
 
-  /** Deletes the bulk bytes of batches wholly below `offset`, whose rows' deletion is durable (in a transaction). */
-  deleteBulkBelow(offset: number): void {
-    if (this.#table.bulk) this.#table.deleteBulkBelow(offset);
+  /** Deletes the bulk files holding only batches wholly below `offset`, whose rows' deletion is durable. */
+  deleteBulkBelow(bulk: BulkStore, offset: number): void {
+    bulk.deleteBelow(this.id, offset);
   }
 
   /**
    * At start (see `BatchTable.reconcileBulk`): returns how many batches were deleted and their `size` sum. A log
-   * without a bulk table is only looked at when the bulk database was `lost`.
+   * without a bulk directory is only looked at when the bulk directory was `lost`.
    */
-  reconcileBulk(lost: boolean): [removed: number, freed: number] {
-    return this.#table.bulk || lost ? this.#table.reconcileBulk() : [0, 0];
+  reconcileBulk(bulk: BulkStore, lost: boolean): [removed: number, freed: number] {
+    return this.#table.bulk || lost ? this.#table.reconcileBulk(bulk) : [0, 0];
   }
 
   /**

@@ -28,7 +28,7 @@ export interface PlainAppend {
 
 /**
  * A run stored as a producer sent it: its batch, for a plain append its offsets and largest timestamp, and whether
- * its bytes go to the bulk database (see {@link keptInBulk}).
+ * its bytes go to the bulk files (see {@link keptInBulk}).
  */
 interface EncodedRun {
   batch: Buffer;
@@ -37,7 +37,7 @@ interface EncodedRun {
 }
 
 /**
- * Whether a producer's `batch` for `log` is kept in the bulk database (see `BulkStore`): a large one, on a normal
+ * Whether a producer's `batch` for `log` is kept in the bulk files (see `BulkStore`): a large one, on a normal
  * topic, outside a transaction (whose abort would delete it from inside a write).
  */
 export function keptInBulk(log: PartitionLog, batch: Buffer, transactional: boolean): boolean {
@@ -113,7 +113,7 @@ export function appendPlainRun(p: PendingLog, plain: PlainAppend, run: Map<Parti
   return { topic: log.topic.name, partition: log.partition, offset: first };
 }
 
-/** Whether some of `p`'s runs go to the bulk database. */
+/** Whether some of `p`'s runs go to the bulk files. */
 export function hasBulkRuns(p: PendingLog): boolean {
   if (p.encoded === undefined) return false;
   for (const run of p.encoded.values()) if (run.bulk) return true;
@@ -121,8 +121,8 @@ export function hasBulkRuns(p: PendingLog): boolean {
 }
 
 /**
- * In a transaction before the write's (see `BulkStore`): stores the bytes of `p`'s runs kept in the bulk database.
- * The log has its bulk table.
+ * Before the write's transaction (see `BulkStore`): appends the bytes of `p`'s runs kept in the bulk files. The log
+ * has its bulk directory.
  */
 export function insertBulkRuns(log: PartitionLog, p: PendingLog, bulk: BulkStore): void {
   for (const [r, run] of p.encoded ?? []) {

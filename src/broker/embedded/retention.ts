@@ -41,7 +41,7 @@ export async function enforceRetention(log: PartitionLog, context: CleaningConte
     if (log.bulk) {
       // The rows' deletion is durable before their bytes go, so that no OS crash leaves a row without its bytes.
       if (!context.store.syncs) context.store.syncNow();
-      context.store.transaction(() => log.deleteBulkBelow(upTo), false);
+      log.deleteBulkBelow(context.store.bulk, upTo);
     }
     removed += count;
     if (count < rows.length || !(await context.pause())) return removed;

@@ -1,16 +1,18 @@
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HeraldError } from '../../errors.ts';
-import { BULK_FILE, BulkStore } from './bulk-store.ts';
+import { BULK_DIR, BulkStore } from './bulk-store.ts';
 import { refuseLost } from './data-dir.ts';
 import { migrate } from './migrate.ts';
+import { BULK_DATABASE_FILE, moveBulkDatabase, removeBulkDatabase } from './migrate-bulk.ts';
 import { WalFile } from '../../kit/wal-file.ts';
 
 /**
  * Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. 4: rows
- * with empty bytes name a batch in the bulk database (see `BulkStore`); nothing to migrate from 3.
+ * with empty bytes name a batch in a second database, `bulk.db` (nothing to migrate from 3). 5: they name a batch
+ * in the bulk files (see `BulkStore`), where a first open moves schema 4's (see `moveBulkDatabase`).
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** Database file inside the data directory. */
 export const DB_FILE = 'herald.db';
@@ -24,8 +26,7 @@ export const DB_FILE = 'herald.db';
  * the log start offset (where retention deleted up to) and the stored bytes (for `retentionBytes`). Committed offsets are keyed by log id, so deleting a topic drops them.
  * `open_transaction_ranges` lists the offsets written by transactions still open (see `OpenTransaction`); it is
  * empty whenever none is, and rows left by a stop or crash are aborted at the next start. Large batches from Kafka
- * producers are kept in a second database file with larger pages, attached to the same connection (see
- * `BulkStore`).
+ * producers are kept in segment files of their own, as Kafka keeps its logs (see `BulkStore`).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS topics (
@@ -148,9 +149,9 @@ export class Store {
   readonly file: string;
   /** The database of large batches. */
   readonly bulk: BulkStore;
-  /** Set when the bulk database was lost and `acceptEmptyStorage` let the store open without it: for the log. */
+  /** Set when the bulk files were lost and `acceptEmptyStorage` let the store open without them: for the log. */
   readonly warning: string | undefined;
-  /** Whether the bulk database was lost (see {@link warning}): rows naming its batches are deleted at start. */
+  /** Whether the bulk files were lost (see {@link warning}): rows naming their batches are deleted at start. */
   get bulkLost(): boolean {
     return this.warning !== undefined;
   }
@@ -165,6 +166,7 @@ export class Store {
     this.syncs = options.durability === 'fsync';
     this.#wal = new WalFile(`${this.file}-wal`);
     let damaged = this.file;
+    let bulk: BulkStore | undefined;
     try {
       this.db.exec(`
         PRAGMA locking_mode = EXCLUSIVE;
@@ -184,22 +186,29 @@ export class Store {
           { retriable: false },
         );
       }
-      // A file written with the bulk database (schema 4 on) had one from its first start: it must still be there.
+      // A file written with bulk files (schema 5 on; a bulk database in 4) had them from its first start.
       if (version >= 4) {
-        this.warning = refuseLost(dataDir, BULK_FILE, options.acceptEmptyStorage === true, {
+        this.warning = refuseLost(dataDir, version === 4 ? BULK_DATABASE_FILE : BULK_DIR, options.acceptEmptyStorage === true, {
           since: `${this.file} was written with it`,
           gone: 'the large batches from Kafka producers it held are gone',
           without: 'without them',
         });
       }
-      // Attached before the schema is marked as having it, so that a marked file always had one.
-      damaged = path.join(dataDir, BULK_FILE);
-      this.bulk = new BulkStore(this.db, dataDir);
-      damaged = this.file;
+      // Made before the schema is marked as having it, so that a marked file always had one.
+      this.bulk = bulk = new BulkStore(dataDir, this.syncs);
+      if (version === 4 && this.warning === undefined) {
+        damaged = path.join(dataDir, BULK_DATABASE_FILE);
+        moveBulkDatabase(this.db, dataDir, bulk);
+        damaged = this.file;
+      }
       this.db.exec('BEGIN');
       if (version === 1 || version === 2) migrate(this.db, version);
       this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      // The moved batches' old home goes once the new schema is durable (or stays, unread, until the next start).
+      if (version < SCHEMA_VERSION) this.syncNow();
+      removeBulkDatabase(dataDir);
     } catch (err) {
+      bulk?.close();
       this.db.close();
       throw isCorrupt(err) ? storageError('', err, damaged) : err;
     }
@@ -247,7 +256,7 @@ export class Store {
 
   /**
    * Makes every transaction committed so far durable: one `fdatasync` of the write-ahead log on libuv's thread
-   * pool, while the event loop goes on, and one of the bulk database's beside it when it was written. Rejects with
+   * pool, while the event loop goes on, and one of each bulk file written beside it. Rejects with
    * `HERALD_STORAGE_FAILED`.
    */
   syncLog(): Promise<void> {
@@ -255,19 +264,6 @@ export class Store {
       () => undefined,
       (err: unknown) => Promise.reject(storageError('the embedded log could not be synced', err)),
     );
-  }
-
-  /**
-   * Creates log `logId`'s table in the bulk database, in a transaction of its own synced before this returns, so
-   * that no row of the log names bytes in a table an OS crash could lose. Run outside any transaction.
-   */
-  createBulkTable(logId: number): void {
-    this.transaction(() => this.bulk.create(logId), false);
-    try {
-      this.bulk.syncNow();
-    } catch (err) {
-      throw storageError('the embedded log could not be synced', err);
-    }
   }
 
   /** Syncs the write-ahead log now, on the event loop, whatever the durability (for ordering rare writes). */

@@ -22,7 +22,7 @@ export class TopicRegistry {
   /** The schema change running (creations and deletions run one at a time). */
   #ddl: Promise<unknown> = Promise.resolve();
   /**
-   * Batches found at start without their bytes in the bulk database, and deleted: written after the last sync
+   * Batches found at start without their bytes in the bulk files, and deleted: written after the last sync
    * before an OS crash (see `BulkStore`).
    */
   readonly lostBatches: number;
@@ -48,7 +48,7 @@ export class TopicRegistry {
         JSON.parse(row.configs),
       );
       for (const log of logsByTopic.get(row.id) ?? []) {
-        const partitionLog = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes, log.start, store.bulk.has(log.id));
+        const partitionLog = new PartitionLog(store.db, log.id, topic, log.part, log.next, log.bytes, log.start, store.bulk.has(log.id) ? store.bulk : undefined);
         topic.logs[log.part] = partitionLog;
         this.#logs.set(log.id, partitionLog);
       }
@@ -65,7 +65,7 @@ export class TopicRegistry {
     return this.#store.transaction(() => {
       let lost = 0;
       for (const log of logs) {
-        const [removed, freed] = log.reconcileBulk(lostFile);
+        const [removed, freed] = log.reconcileBulk(this.#store.bulk, lostFile);
         if (removed === 0) continue;
         lost += removed;
         log.bytes -= freed;
@@ -90,6 +90,7 @@ export class TopicRegistry {
       retentionMs,
       retentionBytes,
       deleteRetentionMs: configNumber(configs, 'delete.retention.ms'),
+      segmentBytes: configNumber(configs, 'segment.bytes') || null,
       configs,
       logs: [],
       spread: 0,
@@ -221,7 +222,7 @@ export class TopicRegistry {
   /** Drops tables no catalog row names (left by a crash during a topic's creation or deletion). */
   dropOrphans(): Promise<number> {
     return this.#serially(async () => {
-      const tables = new Set([...this.#store.logTableIds(), ...this.#store.bulk.tableIds()]);
+      const tables = new Set([...this.#store.logTableIds(), ...this.#store.bulk.logIds()]);
       const orphans = [...tables].filter((id) => !this.#logs.has(id));
       await this.#inSlices(orphans, (id) => PartitionLog.dropTable(this.#store.db, this.#store.bulk, id));
       return orphans.length;

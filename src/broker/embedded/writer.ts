@@ -263,7 +263,9 @@ export class Writer {
           for (const c of request.offsets) this.#store.upsertOffset(c.group, c.log.id, c.offset, now);
         }
       }, false);
+      this.#store.bulk.keep();
     } catch (err) {
+      this.#store.bulk.undo();
       this.#logger?.error({ err }, 'embedded broker: write failed');
       const failure = err instanceof HeraldError ? err : storageError('writing to the embedded log failed', err, this.#store.file);
       for (const request of live) refuse(request, failure);
@@ -306,9 +308,9 @@ export class Writer {
   }
 
   /**
-   * Before the write's transaction, in one of their own: stores the bytes of large batches in the bulk database
-   * (making a log's bulk table first), so that a kill between the two commits leaves bytes no row names, never a
-   * row without its bytes (see `BulkStore`).
+   * Before the write's transaction: appends the bytes of large batches to the bulk files (making a log's directory
+   * first), so that a kill before the commit leaves bytes no row names, never a row without its bytes; a failed
+   * commit takes them back (see `BulkStore`).
    */
   #writeBulk(pending: Map<PartitionLog, PendingLog>): void {
     const logs: [PartitionLog, PendingLog][] = [];
@@ -317,12 +319,10 @@ export class Writer {
     const bulk = this.#store.bulk;
     for (const [log] of logs) {
       if (log.bulk) continue;
-      this.#store.createBulkTable(log.id);
-      log.useBulk();
+      bulk.create(log.id);
+      log.useBulk(bulk);
     }
-    this.#store.transaction(() => {
-      for (const [log, p] of logs) insertBulkRuns(log, p, bulk);
-    }, false);
+    for (const [log, p] of logs) insertBulkRuns(log, p, bulk);
   }
 
   /** Inside the write: forgets the durable ranges of `transaction` and, aborting, deletes its records. */

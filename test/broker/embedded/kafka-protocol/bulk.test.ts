@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
-import { BULK_FILE, BULK_MIN_BYTES } from '../../../../src/broker/embedded/bulk-store.ts';
+import { BULK_DIR, BULK_MIN_BYTES, BulkStore } from '../../../../src/broker/embedded/bulk-store.ts';
 import { createEmbeddedBroker } from '../../../../src/broker/embedded/index.ts';
 import { decodeBatches } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
 import type { PartitionLog } from '../../../../src/broker/embedded/partition-log.ts';
@@ -41,20 +41,23 @@ async function produce(client: RawClient, topic: string, sent: Buffer): Promise<
   return Number(p.baseOffset);
 }
 
-/** Per row of the partition's table in herald.db: [last offset, length of its own bytes]; and the bulk rows' last offsets. */
+/** Per row of the partition's table in herald.db: [last offset, length of its own bytes]; and the last offsets of the batches in its bulk files. */
 function stored(dataDir: string, logId: number): { rows: [number, number][]; bulk: number[] } {
   const db = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
-  const bulkDb = new DatabaseSync(path.join(dataDir, BULK_FILE), { readOnly: true });
+  const files = new BulkStore(dataDir, false);
   try {
     const rows = db.prepare(`SELECT last, length(b) AS n FROM log_${logId} ORDER BY last`).all() as { last: number; n: number }[];
-    const hasBulk = bulkDb.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = ?").get(`log_${logId}`) as { n: number };
-    const bulk =
-      hasBulk.n === 0 ? [] : (bulkDb.prepare(`SELECT last FROM log_${logId} ORDER BY last`).all() as { last: number }[]).map((r) => r.last);
-    return { rows: rows.map((r) => [r.last, r.n]), bulk };
+    return { rows: rows.map((r) => [r.last, r.n]), bulk: files.lasts(logId) };
   } finally {
     db.close();
-    bulkDb.close();
+    files.close();
   }
+}
+
+/** The segment files of log `logId`, oldest first. */
+function segments(dataDir: string, logId: number): string[] {
+  const dir = path.join(dataDir, BULK_DIR, String(logId));
+  return fs.readdirSync(dir).sort().map((name) => path.join(dir, name));
 }
 
 async function values(broker: ListeningBroker['broker'], topic: string, from = 0): Promise<string[]> {
@@ -62,7 +65,7 @@ async function values(broker: ListeningBroker['broker'], topic: string, from = 0
   return read.map((r) => `${r.offset}:${r.value?.toString().replace(/-x+$/, '')}`);
 }
 
-describe('kafka listener: large batches in the bulk database', () => {
+describe('kafka listener: large batches in bulk files', () => {
   it('keeps a large batch there, fetched byte for byte and read by Herald, before and after a restart', async (t) => {
     const dataDir = tempDir(t);
     const first = await listening(t, { dataDir });
@@ -117,7 +120,7 @@ describe('kafka listener: large batches in the bulk database', () => {
     assert.equal(Number(earliest.topics[0].partitions[0].offset), 0);
   });
 
-  it('retention deletes the bytes there too, and deleting the topic drops its table', async (t) => {
+  it('retention deletes their files too, and deleting the topic its directory', async (t) => {
     const { broker, connect, dataDir } = await listening(t, { broker: { cleanerIntervalMs: 50 } });
     const topic = uniqueName('bulk-retention');
     await broker.admin.createTopic({ name: topic, partitions: 1, retentionBytes: 150_000 });
@@ -131,17 +134,16 @@ describe('kafka listener: large batches in the bulk database', () => {
     assert.equal(left.at(-1), '399:r4-79');
     await broker.admin.deleteTopic(topic);
     const other = uniqueName('bulk-kept');
-    await broker.admin.createTopic({ name: other, partitions: 1, retentionBytes: 150_000 });
+    // A file a batch: retention deletes files.
+    await broker.admin.createTopic({ name: other, partitions: 1, retentionBytes: 150_000, configs: { 'segment.bytes': '100000' } });
     for (let i = 0; i < 5; i++) await produce(client, other, batch(records(`k${i}`, 80)));
     await eventually(async () => (await broker.admin.describeTopic(other)).partitions[0].earliest >= 240, 'retention to run');
     const { earliest } = (await broker.admin.describeTopic(other)).partitions[0];
     await broker.stop();
-    const bulkDb = new DatabaseSync(path.join(dataDir, BULK_FILE), { readOnly: true });
-    t.after(() => bulkDb.close());
-    const tables = (bulkDb.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(tables, ['log_2'], "the deleted topic's table is gone");
-    const kept = (bulkDb.prepare('SELECT last FROM log_2 ORDER BY last').all() as { last: number }[]).map((r) => r.last);
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, BULK_DIR)), ['2'], "the deleted topic's directory is gone");
+    const kept = stored(dataDir, 2).bulk;
     assert.deepEqual(kept, [79, 159, 239, 319, 399].filter((last) => last >= earliest), `retention left ${kept}`);
+    assert.equal(segments(dataDir, 2).length, kept.length);
   });
 
   it('at start, deletes batches whose bytes are missing and bytes no batch names, keeping the next offset', async (t) => {
@@ -152,14 +154,18 @@ describe('kafka listener: large batches in the bulk database', () => {
     const client = await first.connect();
     for (let i = 0; i < 3; i++) await produce(client, topic, batch(records(`c${i}`, 80)));
     await first.broker.stop();
-    // As an OS crash could leave them: the newest batch's bytes lost, and bytes of a write whose row was lost.
-    const bulkDb = new DatabaseSync(path.join(dataDir, BULK_FILE));
-    bulkDb.exec('DELETE FROM log_1 WHERE last = 239');
-    bulkDb.prepare('INSERT INTO log_1 (last, b) VALUES (?, ?)').run(400, Buffer.alloc(10));
-    bulkDb.close();
+    // As an OS crash could leave the file: the newest batch lost, then a whole batch whose row was lost, then half
+    // of a batch.
+    const [file] = segments(dataDir, 1);
+    const written = fs.readFileSync(file);
+    const third = 2 * (written.length / 3);
+    const unnamed = Buffer.from(written.subarray(0, third / 2));
+    unnamed.writeBigInt64BE(400n, 0);
+    fs.writeFileSync(file, Buffer.concat([written.subarray(0, third), unnamed, unnamed.subarray(0, 1_000)]));
 
     const again = await listening(t, { dataDir });
     assert.deepEqual(again.logs.matching('deleted batches whose bytes').map((l) => l.batches), [1]);
+    assert.equal(again.logs.matching('cut off 1000 bytes after its last whole batch').length, 1);
     const read = await values(again.broker, topic);
     assert.equal(read.length, 160);
     assert.equal(read[159], '159:c1-79');
@@ -167,6 +173,7 @@ describe('kafka listener: large batches in the bulk database', () => {
     assert.equal(sent[0].offset, 240, 'the next offset stays past what was lost');
     await again.broker.stop();
     assert.deepEqual(stored(dataDir, 1).bulk, [79, 159]);
+    assert.equal(fs.statSync(file).size, third, 'the bytes no batch names are cut off');
     const db = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
     t.after(() => db.close());
     const { bytes } = db.prepare('SELECT bytes FROM logs WHERE id = 1').get() as { bytes: number };
@@ -174,7 +181,7 @@ describe('kafka listener: large batches in the bulk database', () => {
   });
 });
 
-describe('bulk database: a lost file', () => {
+describe('bulk files: lost', () => {
   it('is refused by name; with acceptEmptyStorage the broker starts without its batches and says so', async (t) => {
     const first = await listening(t);
     const { dataDir } = first;
@@ -184,12 +191,12 @@ describe('bulk database: a lost file', () => {
     await produce(client, topic, batch(records('big', 80)));
     await produce(client, topic, batch(records('small', 2)));
     await first.broker.stop();
-    for (const suffix of ['', '-wal']) fs.rmSync(path.join(dataDir, `${BULK_FILE}${suffix}`), { force: true });
+    fs.rmSync(path.join(dataDir, BULK_DIR), { recursive: true });
 
     const refused = createEmbeddedBroker({ kind: 'embedded', dataDir });
     await assert.rejects(refused.start(), (err: Error & { code?: string; details?: { file?: string } }) => {
       assert.equal(err.code, 'HERALD_STORAGE_MISSING');
-      assert.equal(err.details?.file, path.join(dataDir, BULK_FILE));
+      assert.equal(err.details?.file, path.join(dataDir, BULK_DIR));
       assert.match(err.message, /acceptEmptyStorage/);
       return true;
     });
@@ -203,23 +210,73 @@ describe('bulk database: a lost file', () => {
   });
 });
 
-describe('bulk database: a damaged file', () => {
-  it('refuses to start, naming bulk.db', async (t) => {
-    const dataDir = tempDir(t);
-    const broker = await openBroker(t, { dataDir });
-    await broker.stop();
-    fs.writeFileSync(path.join(dataDir, BULK_FILE), Buffer.alloc(65_536, 'x'));
-    fs.rmSync(path.join(dataDir, `${BULK_FILE}-wal`), { force: true });
-    const again = createEmbeddedBroker({ kind: 'embedded', dataDir });
-    await assert.rejects(again.start(), (err: Error & { code?: string; details?: { file?: string } }) => {
-      assert.equal(err.code, 'HERALD_STORAGE_CORRUPT');
-      assert.equal(err.details?.file, path.join(dataDir, BULK_FILE));
-      return true;
-    });
+describe('bulk files: damaged', () => {
+  it('are cut at the first batch that is not whole, as Kafka recovers a log, and the start says what went', async (t) => {
+    const first = await listening(t);
+    const { dataDir } = first;
+    const topic = uniqueName('bulk-damaged');
+    await first.broker.admin.createTopic({ name: topic, partitions: 1 });
+    const client = await first.connect();
+    for (let i = 0; i < 3; i++) await produce(client, topic, batch(records(`d${i}`, 80)));
+    await first.broker.stop();
+    const [file] = segments(dataDir, 1);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length / 3 + 16] = 0; // the second batch's magic byte
+    fs.writeFileSync(file, bytes);
+
+    const again = await listening(t, { dataDir });
+    assert.equal(again.logs.matching(`${file}: cut off ${(2 * bytes.length) / 3} bytes`).length, 1);
+    assert.deepEqual(again.logs.matching('deleted batches whose bytes').map((l) => l.batches), [2]);
+    const read = await values(again.broker, topic);
+    assert.deepEqual(read, Array.from({ length: 80 }, (_, i) => `${i}:d0-${i}`));
+    assert.equal((await again.broker.producer().send([{ topic, value: Buffer.from('after') }]))[0].offset, 240);
   });
 });
 
-describe('bulk database: which batches', () => {
+describe('bulk files: a data directory of schema 4', () => {
+  it("moves bulk.db's batches into files at the first start, after a move cut short", async (t) => {
+    const first = await listening(t);
+    const { dataDir } = first;
+    const topic = uniqueName('bulk-schema-4');
+    await first.broker.admin.createTopic({ name: topic, partitions: 1 });
+    const client = await first.connect();
+    await produce(client, topic, batch(records('a', 80)));
+    await produce(client, topic, batch(records('s', 2)));
+    await produce(client, topic, batch(records('b', 80)));
+    const expected = await values(first.broker, topic);
+    await first.broker.stop();
+    // Schema 4 kept the batches in bulk.db; a move cut short left a file with the first of them.
+    const files = new BulkStore(dataDir, false);
+    const old = new DatabaseSync(path.join(dataDir, 'bulk.db'));
+    old.exec('PRAGMA journal_mode = WAL; CREATE TABLE log_1 (last INTEGER PRIMARY KEY, b BLOB NOT NULL)');
+    for (const last of files.lasts(1)) old.prepare('INSERT INTO log_1 (last, b) VALUES (?, ?)').run(last, files.read(1, last)!);
+    old.close();
+    files.close();
+    const [segment] = segments(dataDir, 1);
+    const cutShort = fs.readFileSync(segment).subarray(0, 50_000);
+    fs.rmSync(path.join(dataDir, BULK_DIR), { recursive: true });
+    fs.mkdirSync(path.join(dataDir, BULK_DIR, '1'), { recursive: true });
+    fs.writeFileSync(segment, cutShort);
+    const db = new DatabaseSync(path.join(dataDir, DB_FILE));
+    db.exec('PRAGMA user_version = 4');
+    db.close();
+
+    const again = await listening(t, { dataDir });
+    assert.deepEqual(await values(again.broker, topic), expected);
+    await again.broker.stop();
+    assert.deepEqual(stored(dataDir, 1).bulk, [79, 161]);
+    assert.deepEqual(
+      fs.readdirSync(dataDir).filter((name) => name.startsWith('bulk')),
+      [BULK_DIR],
+      'bulk.db and its log are gone',
+    );
+    const migrated = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
+    t.after(() => migrated.close());
+    assert.equal((migrated.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 5);
+  });
+});
+
+describe('bulk files: which batches', () => {
   it('keeps large batches there, outside transactions and on normal topics only', () => {
     const on = (compacted: boolean) => ({ topic: { compacted } }) as unknown as PartitionLog;
     const large = Buffer.alloc(BULK_MIN_BYTES);
@@ -230,9 +287,10 @@ describe('bulk database: which batches', () => {
   });
 });
 
-describe('bulk database: a failed write', () => {
+describe('bulk files: a failed write', () => {
   it('refuses a large batch with nothing of it readable, whichever commit fails; the same offsets take it afterwards', async (t) => {
-    const store = new Store(tempDir(t), { durability: 'os', cacheSizeKiB: 1024 });
+    const dataDir = tempDir(t);
+    const store = new Store(dataDir, { durability: 'os', cacheSizeKiB: 1024 });
     const topics = new TopicRegistry(store);
     await topics.create({ name: 't', partitions: 1 });
     const writer = new Writer(store, new Notifier(), new CommittedOffsets(store));
@@ -247,6 +305,8 @@ describe('bulk database: a failed write', () => {
       return writer.appendPlain(log, decoded.plain!, sent);
     };
     assert.equal(await append('a'), 0);
+    const [file] = segments(dataDir, log.id);
+    const one = fs.statSync(file).size;
     const refused = async (tag: string) => {
       await assert.rejects(append(tag), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'HERALD_STORAGE_FAILED');
@@ -254,20 +314,27 @@ describe('bulk database: a failed write', () => {
         return true;
       });
       assert.equal(log.end, 80, 'the end did not move');
+      assert.equal(fs.statSync(file).size, one, 'nothing of the batch is left in the file');
     };
-    // The bulk database full: its commit fails, the batch's row is never written.
-    const { page_count: pages } = store.db.prepare('PRAGMA bulk.page_count').get() as { page_count: number };
-    store.db.exec(`PRAGMA bulk.max_page_count = ${pages}`);
+    // The disk fills while the bytes are written: half of them reach the file, and the batch's row is never written.
+    const writeSync = fs.writeSync;
+    const full = t.mock.method(fs, 'writeSync', (fd: number, buffer: Uint8Array, offset: number, length: number, position: number) => {
+      writeSync(fd, buffer, offset, Math.floor(length / 2), position);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
     await refused('lost-in-bulk');
-    store.db.exec('PRAGMA bulk.max_page_count = 1000000');
-    // The write's own commit fails after the bytes were committed: they stay, named by nothing.
+    assert.equal(full.mock.callCount(), 1);
+    full.mock.restore();
+    // The write's own commit fails after the bytes were written: they are taken back.
     const updateLog = store.updateLog.bind(store);
     store.updateLog = () => {
       store.updateLog = updateLog;
       throw Object.assign(new Error('database or disk is full'), { errcode: 13 });
     };
     await refused('lost-in-main');
-    assert.equal(await append('b'), 80, 'the same offsets, over the bytes a failed write left');
+    assert.equal(await append('b'), 80, 'the same offsets');
+    assert.deepEqual(store.bulk.lasts(log.id), [79, 159]);
+    assert.equal(fs.statSync(file).size, 2 * one);
     const read = log.read(0, 1_000).map((r) => `${r[0]}:${Buffer.from(r[3]!).toString().replace(/-x+$/, '')}`);
     assert.deepEqual(read, [...Array.from({ length: 80 }, (_, i) => `${i}:a-${i}`), ...Array.from({ length: 80 }, (_, i) => `${80 + i}:b-${i}`)]);
   });

@@ -1,3 +1,4 @@
+import { SEGMENT_BYTES } from '../../bulk-store.ts';
 import type { TopicState } from '../../partition-log.ts';
 import { KafkaError } from '../wire/errors.ts';
 import { array, field, message } from '../wire/schema.ts';
@@ -71,6 +72,7 @@ function topicConfigs(topic: TopicState): ConfigEntry[] {
     ),
     entry('message.timestamp.type', topic.configs['message.timestamp.type'] ?? 'CreateTime', set('message.timestamp.type'), STRING),
     entry('min.insync.replicas', '1', DEFAULT_CONFIG, INT),
+    entry('segment.bytes', String(topic.segmentBytes ?? SEGMENT_BYTES), set('segment.bytes'), INT),
   ];
   const listed = new Set(configs.map((c) => c.name));
   for (const [name, value] of Object.entries(topic.configs)) {
