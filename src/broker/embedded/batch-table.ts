@@ -82,7 +82,7 @@ export class BatchTable {
 
   /**
    * Stores an encoded batch covering offsets `[first, last]`; `inBulk`: its bytes were stored in the bulk files
-   * by {@link insertBulk}, committed before this row.
+   * by `PartitionLog.insertBulk` before this row.
    */
   insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array, inBulk = false): void {
     this.#statements.get('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(

@@ -141,8 +141,8 @@ export class BulkStore {
       const base = Number(Buffer.from(batch.buffer, batch.byteOffset, 8).readBigInt64BE(0));
       segment = { file: path.join(log.dir, `${String(base).padStart(20, '0')}.seg`), size: 0, fd: undefined, lasts: [] };
       segment.fd = fs.openSync(segment.file, 'wx+');
-      if (this.#syncs) syncDir(log.dir);
       log.segments.push(segment);
+      if (this.#syncs) syncDir(log.dir);
       created = true;
     }
     const position = segment.size;

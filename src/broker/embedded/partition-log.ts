@@ -144,7 +144,7 @@ export class PartitionLog {
 
   /**
    * Stores `batch` as {@link insertEncoded} does, for records at offsets `[first, last]` whose largest timestamp is
-   * `maxTimestamp`; `inBulk`: its bytes were stored by {@link insertBulk}, committed before.
+   * `maxTimestamp`; `inBulk`: its bytes were written by {@link insertBulk} before.
    */
   insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer, inBulk = false): Buffer {
     placeAt(batch, first);

@@ -147,7 +147,7 @@ export class Store {
   readonly #wal: WalFile;
   /** The database file's path, named by errors. */
   readonly file: string;
-  /** The database of large batches. */
+  /** The files of large batches. */
   readonly bulk: BulkStore;
   /** Set when the bulk files were lost and `acceptEmptyStorage` let the store open without them: for the log. */
   readonly warning: string | undefined;
