@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { BulkStore } from './bulk-store.ts';
+import { type BulkStore, isPointer, POINTER_BYTES, pointedLength } from './bulk-store.ts';
 import { encodeBatch } from './kafka-protocol/records/encode-batch.ts';
 import { TableStatements } from './table-statements.ts';
 import type { RecordRow } from './records.ts';
@@ -10,11 +10,11 @@ export type SizeRow = [offset: number, timestamp: number, size: number];
 
 /** A stored batch as queries return it: its last and first offsets, max timestamp, size and bytes. */
 type BatchRow = [last: number, first: number, ts: number, size: number, b: Uint8Array];
-/** A stored batch without its bytes: last and first offsets and the length of its bytes. */
-export type BatchEntry = [last: number, first: number, length: number];
-
-/** The bytes of a row whose batch is in a bulk segment file. */
-const EMPTY = new Uint8Array(0);
+/**
+ * A stored batch without its bytes: last and first offsets, the length of its bytes, and where they are in the bulk
+ * files when they are there (see {@link BatchTable.bulkBytes}).
+ */
+export type BatchEntry = [last: number, first: number, length: number, pointer?: Uint8Array];
 
 /**
  * A partition's log in SQLite: one row per record batch — Kafka's record batch v2, uncompressed, with its real
@@ -27,9 +27,9 @@ const EMPTY = new Uint8Array(0);
  * aborted transactions remove records from inside batches ({@link filter}). Every method runs synchronously,
  * inside the caller's transaction where it writes.
  *
- * A large batch from a Kafka producer is kept in a segment file instead (see `BulkStore`): its row here has empty
- * bytes, and every read finds them there ({@link #bytesOf}). A row removed or stored again here by compaction or an
- * abort leaves its old bytes there, named by nothing, until the next start; neither happens to such batches, which
+ * A large batch from a Kafka producer is kept in a segment file instead (see `BulkStore`): its row here holds a
+ * pointer to it as its bytes, and every read follows it ({@link #bytesOf}). A row removed or stored again here by
+ * compaction or an abort would leave its old bytes there, named by nothing; neither happens to such batches, which
  * are never part of a transaction or on a compacted topic.
  */
 export class BatchTable {
@@ -59,10 +59,10 @@ export class BatchTable {
     this.#bulk = bulk;
   }
 
-  /** A row's bytes: its own, or, when it has none, those of its batch in the bulk files. */
-  #bytesOf(last: number, b: Uint8Array): Uint8Array {
-    if (b.length !== 0 || this.#bulk === undefined) return b;
-    return this.#bulk.read(this.#logId!, last) ?? b;
+  /** A row's bytes: its batch, or, when they are a pointer, the batch in the bulk files. */
+  #bytesOf(b: Uint8Array): Uint8Array {
+    if (this.#bulk === undefined || !isPointer(b)) return b;
+    return this.#bulk.read(this.#logId!, b);
   }
 
   static create(db: DatabaseSync, table: string): void {
@@ -81,43 +81,50 @@ export class BatchTable {
   }
 
   /**
-   * Stores an encoded batch covering offsets `[first, last]`; `inBulk`: its bytes were stored in the bulk files
-   * by `PartitionLog.insertBulk` before this row.
+   * Stores an encoded batch covering offsets `[first, last]`: `batch`, or the pointer to it in the bulk files
+   * (written by `PartitionLog.insertBulk` before this row).
    */
-  insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array, inBulk = false): void {
+  insertBatch(last: number, first: number, maxTimestamp: number, size: number, batch: Uint8Array): void {
     this.#statements.get('insert', () => `INSERT INTO ${this.#table} (last, first, ts, size, b) VALUES (?, ?, ?, ?, ?)`).run(
       last,
       first,
       maxTimestamp,
       size,
-      inBulk ? EMPTY : batch,
+      batch,
     );
   }
 
   /**
-   * At start, before anything reads the log: deletes the rows with empty bytes whose batch is not in the bulk files
-   * (an OS crash lost them: written after the last sync, or deleted by retention after the rows' deletion, whose
-   * commit the crash lost; or the files are gone, and `acceptEmptyStorage` let the broker start), and forgets the
-   * batches there no row names (see `BulkStore.forgetUnnamed`). Inside the caller's transaction; returns how many
-   * rows were deleted and their `size` sum.
+   * At start, before anything reads the log: deletes the rows pointing at a batch the bulk files do not hold whole —
+   * after the newest they hold (an OS crash lost their bytes, written after the last sync; or all, when the files
+   * are gone and `acceptEmptyStorage` let the broker start) or before the oldest (retention deleted them after the
+   * rows' deletion, whose commit the crash lost) — then cuts off what no row names (see `BulkStore.keepOnly`).
+   * Bytes are written and deleted in offset order, so nothing is missing in between. Inside the caller's
+   * transaction; returns how many rows were deleted and their `size` sum.
    */
   reconcileBulk(bulk: BulkStore): [removed: number, freed: number] {
-    const rows = this.#db.prepare(`SELECT last, size FROM ${this.#table} WHERE length(b) = 0`).all() as { last: number; size: number }[];
-    const remove = this.#db.prepare(`DELETE FROM ${this.#table} WHERE last = ?`);
-    const named = new Set<number>();
-    let removed = 0;
-    let freed = 0;
-    for (const { last, size } of rows) {
-      if (bulk.length(this.#logId!, last) > 0) {
-        named.add(last);
-        continue;
+    const pointers = (order: 'ASC' | 'DESC') =>
+      this.#db
+        .prepare(`SELECT last, size, b FROM ${this.#table} WHERE length(b) = ${POINTER_BYTES} ORDER BY last ${order}`)
+        .iterate() as Iterable<{ last: number; size: number; b: Uint8Array }>;
+    const lost = new Map<number, number>();
+    const firstHeld = (order: 'ASC' | 'DESC'): Uint8Array | undefined => {
+      for (const row of pointers(order)) {
+        if (bulk.holds(this.#logId!, row.b)) return row.b;
+        lost.set(row.last, row.size);
       }
+      return undefined;
+    };
+    const newest = firstHeld('DESC');
+    const oldest = newest === undefined ? undefined : firstHeld('ASC');
+    const remove = this.#db.prepare(`DELETE FROM ${this.#table} WHERE last = ?`);
+    let freed = 0;
+    for (const [last, size] of lost) {
       remove.run(last);
-      removed++;
       freed += size;
     }
-    bulk.forgetUnnamed(this.#logId!, named);
-    return [removed, freed];
+    bulk.keepOnly(this.#logId!, oldest, newest);
+    return [lost.size, freed];
   }
 
   /**
@@ -126,20 +133,36 @@ export class BatchTable {
    * iterating.
    */
   *entries(from: number): Generator<BatchEntry, void, undefined> {
-    const statement = this.#statements.get('entries', () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`);
-    const entries = statement.iterate(from) as unknown as Iterable<BatchEntry>;
-    const bulk = this.#bulk;
-    if (bulk === undefined) return yield* entries;
-    for (const entry of entries) {
-      if (entry[2] === 0) entry[2] = bulk.length(this.#logId!, entry[0]);
-      yield entry;
+    if (this.#bulk === undefined) {
+      const statement = this.#statements.get('entries', () => `SELECT last, first, length(b) FROM ${this.#table} WHERE last >= ? ORDER BY last`);
+      return yield* statement.iterate(from) as unknown as Iterable<BatchEntry>;
+    }
+    // A pointer instead of its length: 16 bytes in the row's own cell.
+    const statement = this.#statements.get(
+      'bulkEntries',
+      () =>
+        `SELECT last, first, CASE WHEN length(b) = ${POINTER_BYTES} THEN b ELSE length(b) END FROM ${this.#table} WHERE last >= ? ORDER BY last`,
+    );
+    for (const entry of statement.iterate(from) as unknown as Iterable<[number, number, number | Uint8Array]>) {
+      const lengthOrPointer = entry[2];
+      yield typeof lengthOrPointer === 'number'
+        ? (entry as BatchEntry)
+        : [entry[0], entry[1], pointedLength(lengthOrPointer), lengthOrPointer];
     }
   }
 
   /** The bytes of the batch ending at `last` (an offset {@link entries} gave). */
   bytes(last: number): Uint8Array {
     const row = this.#statements.get('bytes', () => `SELECT b FROM ${this.#table} WHERE last = ?`).get(last) as unknown as [Uint8Array];
-    return this.#bytesOf(last, row[0]);
+    return this.#bytesOf(row[0]);
+  }
+
+  /**
+   * The bytes of batches in the bulk files, from their `pointers` (in offset order, as {@link entries} gave them),
+   * as few buffers as they lie one after another in a file.
+   */
+  bulkBytes(pointers: readonly Uint8Array[]): Buffer[] {
+    return this.#bulk!.readRun(this.#logId!, pointers);
   }
 
   /** Appends to `out` the records with offset >= `from` of the batch ending at `last` (an offset {@link entries} gave). */
@@ -174,7 +197,7 @@ export class BatchTable {
       // Partly inside: the batch is written again with only the records outside the range.
       const rows: RecordRow[] = [];
       const sizes: number[] = [];
-      decodeStoredBatch(this.#bytesOf(batchLast, b), batchFirst, rows, Number.MAX_SAFE_INTEGER, sizes);
+      decodeStoredBatch(this.#bytesOf(b), batchFirst, rows, Number.MAX_SAFE_INTEGER, sizes);
       this.#keep(rows, sizes, (offset) => offset < first || offset > last);
       for (let i = 0; i < rows.length; i++) if (rows[i][0] >= first && rows[i][0] <= last) freed += sizes[i];
     }
@@ -214,7 +237,7 @@ export class BatchTable {
     if (stored === undefined) return [0, 0];
     const rows: RecordRow[] = [];
     const sizes: number[] = [];
-    decodeStoredBatch(this.#bytesOf(last, stored[4]), stored[1], rows, Number.MAX_SAFE_INTEGER, sizes);
+    decodeStoredBatch(this.#bytesOf(stored[4]), stored[1], rows, Number.MAX_SAFE_INTEGER, sizes);
     const kept: RecordRow[] = [];
     let keptSize = 0;
     let freed = 0;
@@ -250,7 +273,7 @@ export class BatchTable {
       const row = statement.get(next, timestamp) as unknown as BatchRow | undefined;
       if (row === undefined) return undefined;
       const rows: RecordRow[] = [];
-      decodeStoredBatch(this.#bytesOf(row[0], row[4]), from, rows, Number.MAX_SAFE_INTEGER);
+      decodeStoredBatch(this.#bytesOf(row[4]), from, rows, Number.MAX_SAFE_INTEGER);
       const found = rows.find((r) => r[1] >= timestamp);
       if (found !== undefined) return [found[0], found[1]];
       next = row[0] + 1;
@@ -266,7 +289,7 @@ export class BatchTable {
     const row = statement.get(from) as unknown as BatchRow | undefined;
     if (row === undefined) return undefined;
     const rows: RecordRow[] = [];
-    decodeStoredBatch(this.#bytesOf(row[0], row[4]), from, rows, Number.MAX_SAFE_INTEGER);
+    decodeStoredBatch(this.#bytesOf(row[4]), from, rows, Number.MAX_SAFE_INTEGER);
     let newest: RecordRow | undefined;
     for (const r of rows) if (newest === undefined || r[1] > newest[1]) newest = r;
     return newest === undefined ? undefined : [newest[0], newest[1]];

@@ -6,7 +6,8 @@ export const BULK_DIR = 'bulk';
 
 /**
  * Batches at least this large, from Kafka producers, outside transactions, on normal topics, are kept in segment
- * files. kcat sends batches of up to 1 MB, Kafka's Java producer of up to 16 KiB by default.
+ * files: Kafka's Java producer sends batches of up to 16 KiB by default, kcat and franz-go of up to 1 MB. SQLite
+ * keeps a smaller one in the row's own page.
  */
 export const BULK_MIN_BYTES = 64 * 1024;
 
@@ -16,31 +17,39 @@ export const BULK_MIN_BYTES = 64 * 1024;
  */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
 
-/** A record batch v2's first bytes, up to its last offset delta: base offset, length, epoch, magic, CRC, attributes. */
-const HEAD_BYTES = 27;
-/** The smallest record batch v2 (its header, no records). */
-const MIN_BATCH_BYTES = 61;
+/**
+ * Where a batch is, kept as the bytes of its row in the partition's table: the base offset of its segment file
+ * (8 bytes), its position there and its length (4 bytes each). A record batch is at least 61 bytes, so a row's
+ * bytes of this length are always a pointer.
+ */
+export const POINTER_BYTES = 16;
 
-/** One segment file of a log: its batches' last offsets in the order they were written. */
+/** Whether a row's bytes are a pointer into the bulk files rather than a batch. */
+export function isPointer(bytes: Uint8Array): boolean {
+  return bytes.length === POINTER_BYTES;
+}
+
+/** The length of the batch `pointer` points at. */
+export function pointedLength(pointer: Uint8Array): number {
+  return view(pointer).readUInt32BE(12);
+}
+
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** One segment file of a log: its base offset (in its name) and size. */
 interface Segment {
+  readonly base: number;
   readonly file: string;
   size: number;
   fd: number | undefined;
-  readonly lasts: number[];
 }
 
-/** Where a batch's bytes are. */
-interface Placed {
-  readonly segment: Segment;
-  readonly position: number;
-  readonly length: number;
-}
-
-/** A log's segments, oldest first, and where each batch is, by its last offset. */
+/** A log's segments, oldest first. */
 interface LogFiles {
   readonly dir: string;
   readonly segments: Segment[];
-  readonly placed: Map<number, Placed>;
   /** The older segment read last: its descriptor stays open beside the newest's, and no other's does. */
   reading?: Segment;
 }
@@ -50,25 +59,26 @@ interface Unsettled {
   readonly log: LogFiles;
   readonly segment: Segment;
   readonly position: number;
-  readonly last: number;
   readonly created: boolean;
 }
 
 /**
  * Large batches in files, as Kafka keeps its logs: each log's batches appended, as the producer sent them (with
  * their offsets), to segment files of its own directory. A batch's row in the partition's table (see
- * `BatchTable`) has empty bytes; reads find them here by the batch's last offset.
+ * `BatchTable`) holds a pointer to it (see {@link POINTER_BYTES}) instead of its bytes, so this store keeps only
+ * its files' names and sizes: nothing a batch, and nothing to read at start.
  *
  * SQLite wrote such a batch twice (into its write-ahead log, then into the database by a checkpoint, 64 KiB pages
  * at a time, on the event loop); a file takes it once: kcat producing 1,000,000 200-byte lines (1 MB batches) into
- * the embedded listener ~1,440 → ~1,220 ms (BENCHMARKS.md, 2026-12-06 21:05).
+ * the embedded listener ~1,000 → ~860 ms side by side, 0.80 → 0.91× of the Kafka node (BENCHMARKS.md, 2026-12-06
+ * 21:00).
  *
  * Ordering, so that a kill at any point leaves only bytes no row names, never a row without its bytes: a batch's
  * bytes are written before the commit of the row naming them ({@link undo} takes them back if that commit fails),
  * a log's directory and each new segment file are made durable before their first row, and a row's deletion is
  * durable before its bytes go. Under durability `'fsync'` the files written are synced with the write-ahead log
- * before anything is acknowledged. At the next start ({@link open}) a partly written batch at a file's end is cut
- * off, and `BatchTable.reconcileBulk` drops what rows and files do not agree on.
+ * before anything is acknowledged. At the next start `BatchTable.reconcileBulk` drops the rows whose batch is not
+ * in the files (an OS crash lost it) and cuts off what no row names ({@link keepOnly}).
  */
 export class BulkStore {
   readonly #root: string;
@@ -82,12 +92,9 @@ export class BulkStore {
   /** Syncs in flight: descriptors are closed only when none is (a sync may still use them). */
   #syncing = 0;
   #toClose: number[] = [];
-  /** What start-up cut off the files, for the log. */
-  readonly warnings: string[] = [];
 
   /**
-   * Opens the bulk directory of `dataDir`, creating it if needed, and finds every log's batches, cutting off a
-   * partly written batch at the end of a file (a kill during a write, or an OS crash). `syncs`: durability
+   * Opens the bulk directory of `dataDir`, creating it if needed, and lists every log's files. `syncs`: durability
    * `'fsync'` (new files' directory entries are synced as they are made); `segmentBytes`: where a file ends.
    */
   constructor(dataDir: string, syncs: boolean, segmentBytes = SEGMENT_BYTES) {
@@ -100,13 +107,14 @@ export class BulkStore {
     }
     for (const name of fs.readdirSync(this.#root)) {
       if (!/^\d+$/.test(name)) continue;
-      this.#logs.set(Number(name), this.#open(path.join(this.#root, name)));
+      const dir = path.join(this.#root, name);
+      const segments = fs
+        .readdirSync(dir)
+        .filter((file) => /^\d{20}\.seg$/.test(file))
+        .sort()
+        .map((file) => ({ base: Number(file.slice(0, 20)), file: path.join(dir, file), size: fs.statSync(path.join(dir, file)).size, fd: undefined }));
+      this.#logs.set(Number(name), { dir, segments });
     }
-  }
-
-  /** The directory's path, named by errors. */
-  get root(): string {
-    return this.#root;
   }
 
   /** Whether log `logId` has a directory here. */
@@ -125,39 +133,37 @@ export class BulkStore {
     const dir = path.join(this.#root, String(logId));
     fs.mkdirSync(dir, { recursive: true });
     syncDir(this.#root);
-    this.#logs.set(logId, { dir, segments: [], placed: new Map() });
+    this.#logs.set(logId, { dir, segments: [] });
   }
 
   /**
-   * Appends `batch` (its offsets in place), ending at offset `last`, to log `logId`'s newest segment, starting a
-   * new one when it would grow past `segmentBytes` (the topic's `segment.bytes`, else the store's). Call {@link keep} once the row naming it is committed, {@link undo} if that fails.
-   * Throws the file system's error, with nothing of the batch left.
+   * Appends `batch` (its offsets in place) to log `logId`'s newest segment, starting a new one when it would grow
+   * past `segmentBytes` (the topic's `segment.bytes`, else the store's). Returns the pointer its row keeps. Call
+   * {@link keep} once that row is committed, {@link undo} if that fails or this throws (the file system's error).
    */
-  append(logId: number, last: number, batch: Uint8Array, segmentBytes = this.#segmentBytes): void {
+  append(logId: number, batch: Uint8Array, segmentBytes = this.#segmentBytes): Buffer {
     const log = this.#log(logId);
     let segment = log.segments.at(-1);
     let created = false;
     if (segment === undefined || (segment.size > 0 && segment.size + batch.length > segmentBytes)) {
-      const base = Number(Buffer.from(batch.buffer, batch.byteOffset, 8).readBigInt64BE(0));
-      segment = { file: path.join(log.dir, `${String(base).padStart(20, '0')}.seg`), size: 0, fd: undefined, lasts: [] };
+      const base = Number(view(batch).readBigInt64BE(0));
+      segment = { base, file: path.join(log.dir, `${String(base).padStart(20, '0')}.seg`), size: 0, fd: undefined };
       segment.fd = fs.openSync(segment.file, 'wx+');
       log.segments.push(segment);
       if (this.#syncs) syncDir(log.dir);
       created = true;
     }
     const position = segment.size;
-    try {
-      let written = 0;
-      while (written < batch.length) written += fs.writeSync(this.#fd(segment), batch, written, batch.length - written, position + written);
-    } catch (err) {
-      this.#cut(log, segment, position, created);
-      throw err;
-    }
     segment.size += batch.length;
-    segment.lasts.push(last);
-    log.placed.set(last, { segment, position, length: batch.length });
     this.#dirty.add(segment);
-    this.#unsettled.push({ log, segment, position, last, created });
+    this.#unsettled.push({ log, segment, position, created });
+    let written = 0;
+    while (written < batch.length) written += fs.writeSync(this.#fd(segment), batch, written, batch.length - written, position + written);
+    const pointer = Buffer.allocUnsafe(POINTER_BYTES);
+    pointer.writeBigInt64BE(BigInt(segment.base), 0);
+    pointer.writeUInt32BE(position, 8);
+    pointer.writeUInt32BE(batch.length, 12);
+    return pointer;
   }
 
   /** The appends since the last call are named by committed rows. */
@@ -168,75 +174,91 @@ export class BulkStore {
   /** The commit naming the appends since the last {@link keep} failed: they are taken back, newest first. */
   undo(): void {
     for (let i = this.#unsettled.length - 1; i >= 0; i--) {
-      const { log, segment, position, last, created } = this.#unsettled[i];
-      log.placed.delete(last);
-      segment.lasts.pop();
-      this.#cut(log, segment, position, created);
+      const { log, segment, position, created } = this.#unsettled[i];
+      segment.size = position;
+      try {
+        if (created && position === 0) this.#remove(log, segment);
+        else fs.ftruncateSync(this.#fd(segment), position);
+      } catch {
+        // Left as it is: the bytes past `position` are named by nothing, and cut off at the next start.
+      }
     }
     this.#unsettled = [];
   }
 
-  /** The bytes of log `logId`'s batch ending at `last`, or undefined when none is here. */
-  read(logId: number, last: number): Buffer | undefined {
-    const log = this.#logs.get(logId);
-    const placed = log?.placed.get(last);
-    if (log === undefined || placed === undefined) return undefined;
-    if (placed.segment !== log.segments.at(-1) && placed.segment !== log.reading) {
-      // Readers move through a log in order: one older file open at a time keeps descriptors to two a log.
-      if (log.reading !== undefined && log.reading !== log.segments.at(-1)) this.#release(log.reading);
-      log.reading = placed.segment;
-    }
-    const out = Buffer.allocUnsafe(placed.length);
-    let read = 0;
-    while (read < out.length) {
-      const n = fs.readSync(this.#fd(placed.segment), out, read, out.length - read, placed.position + read);
-      if (n === 0) throw new Error(`${placed.segment.file} ends before the batch at ${placed.position}`);
-      read += n;
+  /** The batch `pointer` (a row's bytes) points at in log `logId`'s files. */
+  read(logId: number, pointer: Uint8Array): Buffer {
+    return this.readRun(logId, [pointer])[0];
+  }
+
+  /**
+   * The batches `pointers` point at in log `logId`'s files (in offset order), as few buffers as they lie one after
+   * another in a file: one read a run, where a read a batch cost a call each.
+   */
+  readRun(logId: number, pointers: readonly Uint8Array[]): Buffer[] {
+    const log = this.#log(logId);
+    const out: Buffer[] = [];
+    let i = 0;
+    while (i < pointers.length) {
+      const first = view(pointers[i]);
+      const base = Number(first.readBigInt64BE(0));
+      const position = first.readUInt32BE(8);
+      let end = position + first.readUInt32BE(12);
+      let j = i + 1;
+      for (; j < pointers.length; j++) {
+        const next = view(pointers[j]);
+        if (Number(next.readBigInt64BE(0)) !== base || next.readUInt32BE(8) !== end) break;
+        end += next.readUInt32BE(12);
+      }
+      out.push(this.#readAt(log, this.#segment(log, base), position, end - position));
+      i = j;
     }
     return out;
   }
 
-  /** The length of log `logId`'s batch ending at `last`, or 0 when none is here. */
-  length(logId: number, last: number): number {
-    return this.#logs.get(logId)?.placed.get(last)?.length ?? 0;
-  }
-
-  /** The last offsets of log `logId`'s batches here, in the order they were written. */
-  lasts(logId: number): number[] {
-    return this.#logs.get(logId)?.segments.flatMap((s) => s.lasts) ?? [];
-  }
-
-  /** Deletes log `logId`'s segments whose batches are all wholly below `offset` (their rows' deletion is durable). */
-  deleteBelow(logId: number, offset: number): void {
+  /** Whether the batch `pointer` points at is whole in log `logId`'s files. */
+  holds(logId: number, pointer: Uint8Array): boolean {
     const log = this.#logs.get(logId);
-    if (log === undefined) return;
-    while (log.segments.length > 0 && (log.segments[0].lasts.at(-1) ?? -1) < offset) this.#remove(log, log.segments[0]);
+    if (log === undefined) return false;
+    const p = view(pointer);
+    const segment = log.segments.find((s) => s.base === Number(p.readBigInt64BE(0)));
+    return segment !== undefined && p.readUInt32BE(8) + p.readUInt32BE(12) <= segment.size;
   }
 
   /**
-   * At start: forgets log `logId`'s batches that `named` (the rows with empty bytes) does not hold — bytes of a
-   * write whose commit a kill or an OS crash prevented, or of rows deleted before their bytes went — cutting them off
-   * the end of the newest file and deleting files none of whose batches is named.
+   * At start, once rows whose batch is not here are gone: keeps only log `logId`'s bytes from the batch `oldest`
+   * points at to the end of the one `newest` points at — cutting off what follows (bytes of a write whose commit a
+   * kill or a crash prevented) and deleting the files wholly before or after (rows deleted before their bytes went,
+   * or never committed). Without pointers (no row names anything here), every file goes.
    */
-  forgetUnnamed(logId: number, named: Set<number>): void {
+  keepOnly(logId: number, oldest: Uint8Array | undefined, newest: Uint8Array | undefined): void {
     const log = this.#logs.get(logId);
     if (log === undefined) return;
-    for (const segment of [...log.segments]) {
-      if (!segment.lasts.some((last) => named.has(last))) {
-        this.#remove(log, segment);
-        continue;
-      }
-      for (const last of segment.lasts) if (!named.has(last)) log.placed.delete(last);
+    if (oldest === undefined || newest === undefined) {
+      for (const segment of [...log.segments]) this.#remove(log, segment);
+      return;
     }
-    const newest = log.segments.at(-1);
-    if (newest === undefined) return;
-    let keep = newest.lasts.length;
-    while (!named.has(newest.lasts[keep - 1])) keep--;
-    if (keep === newest.lasts.length) return;
-    const end = log.placed.get(newest.lasts[keep - 1])!;
-    newest.lasts.length = keep;
-    fs.truncateSync(newest.file, end.position + end.length);
-    newest.size = end.position + end.length;
+    const from = Number(view(oldest).readBigInt64BE(0));
+    const last = view(newest);
+    const to = Number(last.readBigInt64BE(0));
+    const end = last.readUInt32BE(8) + last.readUInt32BE(12);
+    for (const segment of [...log.segments]) {
+      if (segment.base < from || segment.base > to) this.#remove(log, segment);
+      else if (segment.base === to && segment.size > end) {
+        fs.truncateSync(segment.file, end);
+        segment.size = end;
+      }
+    }
+  }
+
+  /**
+   * Deletes log `logId`'s files holding only batches wholly below `offset` (their rows' deletion is durable): each
+   * file but the newest, once the next one begins at or below `offset`.
+   */
+  deleteBelow(logId: number, offset: number): void {
+    const log = this.#logs.get(logId);
+    if (log === undefined) return;
+    while (log.segments.length > 1 && log.segments[1].base <= offset) this.#remove(log, log.segments[0]);
   }
 
   /** Deletes log `logId`'s directory and everything in it (its rows are gone, or never were named). */
@@ -282,26 +304,38 @@ export class BulkStore {
     return log;
   }
 
+  #segment(log: LogFiles, base: number): Segment {
+    const segments = log.segments;
+    // The newest file is read most: the end of the log.
+    for (let i = segments.length - 1; i >= 0; i--) if (segments[i].base === base) return segments[i];
+    throw new Error(`${log.dir} has no file for the batches from offset ${base}`);
+  }
+
   #fd(segment: Segment): number {
     segment.fd ??= fs.openSync(segment.file, 'r+');
     return segment.fd;
   }
 
-  /** Cuts `segment` back to `position` after a failed write, or deletes it when this write `created` it. */
-  #cut(log: LogFiles, segment: Segment, position: number, created: boolean): void {
-    segment.size = position;
-    try {
-      if (created && position === 0) this.#remove(log, segment);
-      else fs.ftruncateSync(this.#fd(segment), position);
-    } catch {
-      // Left as it is: the bytes past `position` are named by nothing, and cut off or removed at the next start.
+  /** `length` bytes of `segment` from `position`. */
+  #readAt(log: LogFiles, segment: Segment, position: number, length: number): Buffer {
+    if (segment !== log.segments.at(-1) && segment !== log.reading) {
+      // Readers move through a log in order: one older file open at a time keeps descriptors to two a log.
+      if (log.reading !== undefined && log.reading !== log.segments.at(-1)) this.#release(log.reading);
+      log.reading = segment;
     }
+    const out = Buffer.allocUnsafe(length);
+    let read = 0;
+    while (read < length) {
+      const n = fs.readSync(this.#fd(segment), out, read, length - read, position + read);
+      if (n === 0) throw new Error(`${segment.file} ends before the bytes at ${position}`);
+      read += n;
+    }
+    return out;
   }
 
   #remove(log: LogFiles, segment: Segment): void {
-    for (const last of segment.lasts) log.placed.delete(last);
-    if (log.reading === segment) log.reading = undefined;
     log.segments.splice(log.segments.indexOf(segment), 1);
+    if (log.reading === segment) log.reading = undefined;
     this.#release(segment);
     this.#dirty.delete(segment);
     fs.rmSync(segment.file, { force: true });
@@ -318,43 +352,6 @@ export class BulkStore {
     if (--this.#syncing > 0) return;
     for (const fd of this.#toClose) fs.closeSync(fd);
     this.#toClose = [];
-  }
-
-  /** Reads a log directory's segments, cutting off what follows the last whole batch of each. */
-  #open(dir: string): LogFiles {
-    const log: LogFiles = { dir, segments: [], placed: new Map() };
-    const names = fs.readdirSync(dir).filter((name) => /^\d{20}\.seg$/.test(name)).sort();
-    const head = Buffer.alloc(HEAD_BYTES);
-    let previous = -1;
-    for (const name of names) {
-      const file = path.join(dir, name);
-      const segment: Segment = { file, size: 0, fd: undefined, lasts: [] };
-      const fd = fs.openSync(file, 'r+');
-      try {
-        const size = fs.fstatSync(fd).size;
-        let position = 0;
-        while (position + HEAD_BYTES <= size && fs.readSync(fd, head, 0, HEAD_BYTES, position) === HEAD_BYTES) {
-          const base = Number(head.readBigInt64BE(0));
-          const length = 12 + head.readInt32BE(8);
-          const last = base + head.readInt32BE(23);
-          if (head[16] !== 2 || length < MIN_BATCH_BYTES || position + length > size || base <= previous || last < base) break;
-          log.placed.set(last, { segment, position, length });
-          segment.lasts.push(last);
-          previous = last;
-          position += length;
-        }
-        if (position < size) {
-          fs.ftruncateSync(fd, position);
-          this.warnings.push(`${file}: cut off ${size - position} bytes after its last whole batch`);
-        }
-        segment.size = position;
-      } finally {
-        fs.closeSync(fd);
-      }
-      if (segment.lasts.length === 0) fs.rmSync(file, { force: true });
-      else log.segments.push(segment);
-    }
-    return log;
   }
 }
 

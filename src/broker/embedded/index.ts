@@ -182,7 +182,6 @@ class EmbeddedBrokerImpl implements EmbeddedBroker {
     }
     if (initialised.warning !== undefined) this.#logger?.warn({ dataDir }, initialised.warning);
     if (store.warning !== undefined) this.#logger?.warn({ dataDir }, store.warning);
-    for (const cut of store.bulk.warnings) this.#logger?.warn({ dataDir }, `embedded broker: ${cut}`);
     try {
       if (initialised.markerNeeded) markInitialised(dataDir, DB_FILE);
       const topics = new TopicRegistry(store);

@@ -136,30 +136,30 @@ export class PartitionLog {
    * Stores `rows[start, end)` as `batch`, their encoding as a Kafka producer sent it: its base offset is set to the
    * first row's and its leader epoch to 0, as Herald's own batches carry. Returns the batch, for {@link committed}.
    */
-  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer, inBulk = false): Buffer {
+  insertEncoded(rows: readonly RecordRow[], start: number, end: number, size: number, batch: Buffer, pointer?: Buffer): Buffer {
     let ts = rows[start][1];
     for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    return this.insertEncodedSpan(rows[start][0], rows[end - 1][0], ts, size, batch, inBulk);
+    return this.insertEncodedSpan(rows[start][0], rows[end - 1][0], ts, size, batch, pointer);
   }
 
   /**
    * Stores `batch` as {@link insertEncoded} does, for records at offsets `[first, last]` whose largest timestamp is
-   * `maxTimestamp`; `inBulk`: its bytes were written by {@link insertBulk} before.
+   * `maxTimestamp`; `pointer`: where {@link insertBulk} wrote its bytes before, kept in the row instead.
    */
-  insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer, inBulk = false): Buffer {
+  insertEncodedSpan(first: number, last: number, maxTimestamp: number, size: number, batch: Buffer, pointer?: Buffer): Buffer {
     placeAt(batch, first);
-    this.#table.insertBatch(last, first, maxTimestamp, size, batch, inBulk);
+    this.#table.insertBatch(last, first, maxTimestamp, size, pointer ?? batch);
     return batch;
   }
 
   /**
-   * Appends the bytes of `batch`, a Kafka producer's, for offsets `[first, last]` to the log's bulk files, before
-   * the commit that names them ({@link insertEncodedSpan} with `inBulk`). The log has its bulk directory
-   * ({@link useBulk}).
+   * Appends the bytes of `batch`, a Kafka producer's, starting at offset `first`, to the log's bulk files, before
+   * the commit of the row naming them ({@link insertEncodedSpan} with the pointer returned). The log has its bulk
+   * directory ({@link useBulk}).
    */
-  insertBulk(bulk: BulkStore, first: number, last: number, batch: Buffer): void {
+  insertBulk(bulk: BulkStore, first: number, batch: Buffer): Buffer {
     placeAt(batch, first);
-    bulk.append(this.id, last, batch, this.topic.segmentBytes ?? undefined);
+    return bulk.append(this.id, batch, this.topic.segmentBytes ?? undefined);
   }
 
   /** The log's bulk directory was made (`BulkStore.create`): reads look there from now on. */

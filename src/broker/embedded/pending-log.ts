@@ -34,6 +34,8 @@ interface EncodedRun {
   batch: Buffer;
   span: [first: number, last: number, maxTimestamp: number] | undefined;
   bulk: boolean;
+  /** Where its bytes were written in the bulk files, once they were. */
+  pointer?: Buffer;
 }
 
 /**
@@ -128,8 +130,7 @@ export function insertBulkRuns(log: PartitionLog, p: PendingLog, bulk: BulkStore
   for (const [r, run] of p.encoded ?? []) {
     if (!run.bulk) continue;
     const first = run.span?.[0] ?? p.rows[p.runStarts[r]][0];
-    const last = run.span?.[1] ?? p.rows[runEnd(p, r) - 1][0];
-    log.insertBulk(bulk, first, last, run.batch);
+    run.pointer = log.insertBulk(bulk, first, run.batch);
   }
 }
 
@@ -147,8 +148,8 @@ export function insertRuns(log: PartitionLog, p: PendingLog): void {
       encoded === undefined
         ? log.insert(p.rows, p.runStarts[r], end, p.runSizes[r])
         : encoded.span === undefined
-          ? log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded.batch, encoded.bulk)
-          : log.insertEncodedSpan(...encoded.span, p.runSizes[r], encoded.batch, encoded.bulk),
+          ? log.insertEncoded(p.rows, p.runStarts[r], end, p.runSizes[r], encoded.batch, encoded.pointer)
+          : log.insertEncodedSpan(...encoded.span, p.runSizes[r], encoded.batch, encoded.pointer),
     );
   }
 }

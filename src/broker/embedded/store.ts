@@ -4,13 +4,14 @@ import { HeraldError } from '../../errors.ts';
 import { BULK_DIR, BulkStore } from './bulk-store.ts';
 import { refuseLost } from './data-dir.ts';
 import { migrate } from './migrate.ts';
-import { BULK_DATABASE_FILE, moveBulkDatabase, removeBulkDatabase } from './migrate-bulk.ts';
+import { BULK_DATABASE_FILE, moveBulkDatabase, pointLostBatches, removeBulkDatabase, withBulkDatabase } from './migrate-bulk.ts';
 import { WalFile } from '../../kit/wal-file.ts';
 
 /**
  * Bumped whenever the layout below changes incompatibly; a newer data dir is refused rather than misread. 4: rows
- * with empty bytes name a batch in a second database, `bulk.db` (nothing to migrate from 3). 5: they name a batch
- * in the bulk files (see `BulkStore`), where a first open moves schema 4's (see `moveBulkDatabase`).
+ * with empty bytes name a batch in a second database, `bulk.db` (nothing to migrate from 3). 5: such rows hold a
+ * pointer to their batch in the bulk files (see `BulkStore`), where a first open moves schema 4's (see
+ * `moveBulkDatabase`).
  */
 const SCHEMA_VERSION = 5;
 
@@ -196,14 +197,19 @@ export class Store {
       }
       // Made before the schema is marked as having it, so that a marked file always had one.
       this.bulk = bulk = new BulkStore(dataDir, this.syncs);
+      const mark = (move?: () => void) => {
+        this.db.exec('BEGIN');
+        if (version === 1 || version === 2) migrate(this.db, version);
+        move?.();
+        this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+      };
       if (version === 4 && this.warning === undefined) {
         damaged = path.join(dataDir, BULK_DATABASE_FILE);
-        moveBulkDatabase(this.db, dataDir, bulk);
+        withBulkDatabase(this.db, dataDir, () => mark(() => moveBulkDatabase(this.db, bulk!)));
         damaged = this.file;
+      } else {
+        mark(version === 4 ? () => pointLostBatches(this.db) : undefined);
       }
-      this.db.exec('BEGIN');
-      if (version === 1 || version === 2) migrate(this.db, version);
-      this.db.exec(`${SCHEMA} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
       // The moved batches' old home goes once the new schema is durable (or stays, unread, until the next start).
       if (version < SCHEMA_VERSION) this.syncNow();
       removeBulkDatabase(dataDir);

@@ -2,15 +2,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { BULK_DIR, BulkStore } from '../../../src/broker/embedded/bulk-store.ts';
+import { BULK_DIR, BulkStore, isPointer, pointedLength } from '../../../src/broker/embedded/bulk-store.ts';
 import { tempDir } from './helpers.ts';
 import { batch } from './kafka-protocol/batches.ts';
 
-/** A batch of `count` 1,000-byte records at offsets `[base, base + count)`: [its last offset, its bytes]. */
-function at(base: number, count = 10): [number, Buffer] {
-  const bytes = batch(Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `${base + i}`.padEnd(1_000, 'x') })));
-  bytes.writeBigInt64BE(BigInt(base), 0);
-  return [base + count - 1, bytes];
+const made = new Map<number, Buffer>();
+
+/** The batch of ten 1,000-byte records at offsets `[base, base + 10)` (the same bytes each time). */
+function at(base: number): Buffer {
+  let bytes = made.get(base);
+  if (bytes === undefined) {
+    bytes = batch(Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `${base + i}`.padEnd(1_000, 'x') })));
+    bytes.writeBigInt64BE(BigInt(base), 0);
+    made.set(base, bytes);
+  }
+  return bytes;
 }
 
 /** A store whose files end past `segmentBytes`, closed after the test. */
@@ -24,53 +30,77 @@ function files(dataDir: string, logId: number): string[] {
   return fs.readdirSync(path.join(dataDir, BULK_DIR, String(logId))).filter((name) => name.endsWith('.seg')).sort();
 }
 
+/** Appends batches at `bases` to log `logId` and keeps them; returns their pointers. */
+function appendAll(store: BulkStore, logId: number, bases: number[]): Buffer[] {
+  const pointers = bases.map((base) => store.append(logId, at(base)));
+  store.keep();
+  return pointers;
+}
+
 describe('bulk files', () => {
-  it('append batches to segment files that roll past their size, read back byte for byte after a reopen', async (t) => {
+  it('append batches to files that roll past their size, read back by pointer byte for byte after a reopen', async (t) => {
     const dataDir = tempDir(t);
     const store = open(t, dataDir);
     store.create(7);
-    const sent = [at(0), at(10), at(20), at(30), at(40)];
-    for (const [last, bytes] of sent) store.append(7, last, bytes);
-    store.keep();
+    const bases = [0, 10, 20, 30, 40];
+    const pointers = appendAll(store, 7, bases);
     await store.sync();
     // ~10 KB a batch, files of 25,000 bytes: two batches a file.
     assert.deepEqual(files(dataDir, 7), ['00000000000000000000.seg', '00000000000000000020.seg', '00000000000000000040.seg']);
-    for (const [last, bytes] of sent) {
-      assert.deepEqual(store.read(7, last), bytes);
-      assert.equal(store.length(7, last), bytes.length);
+    for (const [i, pointer] of pointers.entries()) {
+      assert.equal(isPointer(pointer), true);
+      assert.equal(pointedLength(pointer), at(bases[i]).length);
+      assert.deepEqual(store.read(7, pointer), at(bases[i]));
     }
-    assert.equal(store.read(7, 5), undefined);
-    assert.equal(store.length(8, 9), 0);
     store.close();
 
     const again = open(t, dataDir);
     assert.deepEqual(again.logIds(), [7]);
-    assert.deepEqual(again.lasts(7), [9, 19, 29, 39, 49]);
-    for (const [last, bytes] of sent) assert.deepEqual(again.read(7, last), bytes);
-    assert.deepEqual(again.warnings, []);
+    for (const [i, pointer] of pointers.entries()) assert.deepEqual(again.read(7, pointer), at(bases[i]));
     // A topic's own segment size: the next batch still fits the newest file.
-    again.append(7, ...at(50), 1 << 20);
+    again.append(7, at(50), 1 << 20);
     again.keep();
     assert.equal(files(dataDir, 7).length, 3);
   });
 
-  it('delete whole files below an offset, and a log directory when dropped', (t) => {
+  it('read batches lying one after another in a file with one read, a file at a time', (t) => {
     const dataDir = tempDir(t);
     const store = open(t, dataDir);
     store.create(1);
-    for (let base = 0; base < 60; base += 10) store.append(1, ...at(base));
-    store.keep();
+    const pointers = appendAll(store, 1, [0, 10, 20, 30, 40]);
+    const reads = t.mock.method(fs, 'readSync');
+    // Files of two batches: 0–19, 20–39, 40–49.
+    assert.deepEqual(store.readRun(1, pointers), [Buffer.concat([at(0), at(10)]), Buffer.concat([at(20), at(30)]), at(40)]);
+    assert.equal(reads.mock.callCount(), 3);
+    assert.deepEqual(store.readRun(1, pointers.slice(1, 3)), [at(10), at(20)]);
+  });
+
+  it('keep two files of a log open for reads: the newest and the older one read last', (t) => {
+    const dataDir = tempDir(t);
+    const store = open(t, dataDir);
+    store.create(1);
+    const pointers = appendAll(store, 1, [0, 10, 20, 30, 40, 50, 60, 70]);
+    store.close();
+    const again = open(t, dataDir);
+    const opens = t.mock.method(fs, 'openSync');
+    const closes = t.mock.method(fs, 'closeSync');
+    for (const pointer of pointers) again.read(1, pointer);
+    assert.equal(opens.mock.callCount(), 4, 'each file once');
+    assert.equal(closes.mock.callCount(), 2, 'the first two, as the next were read');
+    again.read(1, pointers[0]);
+    assert.equal(closes.mock.callCount(), 3);
+  });
+
+  it('delete the files wholly below an offset, never the newest, and a log directory when dropped', (t) => {
+    const dataDir = tempDir(t);
+    const store = open(t, dataDir);
+    store.create(1);
+    appendAll(store, 1, [0, 10, 20, 30, 40, 50]);
     store.deleteBelow(1, 25);
-    // The file of 20–39 holds a batch reaching 25: it stays, with the one below.
-    assert.deepEqual(store.lasts(1), [29, 39, 49, 59]);
-    assert.equal(files(dataDir, 1).length, 2);
-    assert.equal(store.read(1, 19), undefined);
-    store.deleteBelow(1, 100);
-    assert.deepEqual(store.lasts(1), []);
-    assert.deepEqual(files(dataDir, 1), []);
-    store.append(1, ...at(100));
-    store.keep();
-    assert.deepEqual(files(dataDir, 1), ['00000000000000000100.seg']);
+    // The file of 20–39 holds batches reaching 25: it stays.
+    assert.deepEqual(files(dataDir, 1), ['00000000000000000020.seg', '00000000000000000040.seg']);
+    store.deleteBelow(1, 1_000);
+    assert.deepEqual(files(dataDir, 1), ['00000000000000000040.seg']);
     store.drop(1);
     assert.equal(store.has(1), false);
     assert.deepEqual(fs.readdirSync(path.join(dataDir, BULK_DIR)), []);
@@ -80,74 +110,56 @@ describe('bulk files', () => {
     const dataDir = tempDir(t);
     const store = open(t, dataDir);
     store.create(1);
-    store.append(1, ...at(0));
-    store.append(1, ...at(10));
-    store.keep();
+    appendAll(store, 1, [0, 10]);
     const [first] = files(dataDir, 1);
     const size = fs.statSync(path.join(dataDir, BULK_DIR, '1', first)).size;
-    store.append(1, ...at(20)); // a new file
-    store.append(1, ...at(30));
+    store.append(1, at(20)); // a new file
+    store.append(1, at(30));
     store.undo();
-    assert.deepEqual(store.lasts(1), [9, 19]);
     assert.deepEqual(files(dataDir, 1), [first]);
     assert.equal(fs.statSync(path.join(dataDir, BULK_DIR, '1', first)).size, size);
-    assert.equal(store.read(1, 29), undefined);
-    store.append(1, ...at(20));
-    store.keep();
-    assert.deepEqual(store.lasts(1), [9, 19, 29]);
+    const [pointer] = appendAll(store, 1, [20]);
+    assert.deepEqual(store.read(1, pointer), at(20));
   });
 
-  it('at open, cut a file after its last whole batch, and forget what no row names', (t) => {
+  it('tell whether a pointer is held whole, and keep only the bytes from the oldest to the newest named', (t) => {
     const dataDir = tempDir(t);
     const store = open(t, dataDir);
     store.create(1);
-    for (let base = 0; base < 60; base += 10) store.append(1, ...at(base));
-    store.keep();
+    const pointers = appendAll(store, 1, [0, 10, 20, 30, 40, 50]);
     store.close();
     const dir = path.join(dataDir, BULK_DIR, '1');
     const newest = path.join(dir, files(dataDir, 1).at(-1)!);
-    fs.appendFileSync(newest, at(60)[1].subarray(0, 500));
-    fs.writeFileSync(path.join(dir, '00000000000000000099.seg'), Buffer.alloc(30));
-    fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a segment');
-
+    fs.truncateSync(newest, at(40).length + 500); // the newest batch lost but 500 bytes
     const again = open(t, dataDir);
-    assert.deepEqual(again.warnings, [`${newest}: cut off 500 bytes after its last whole batch`, `${path.join(dir, '00000000000000000099.seg')}: cut off 30 bytes after its last whole batch`]);
-    assert.equal(fs.existsSync(path.join(dir, '00000000000000000099.seg')), false, 'a file with no whole batch is removed');
-    assert.deepEqual(again.lasts(1), [9, 19, 29, 39, 49, 59]);
-    // Rows name 29–49: the first file's batches were deleted before a crash, the newest's was never committed.
-    again.forgetUnnamed(1, new Set([29, 39, 49]));
-    assert.deepEqual(again.lasts(1), [29, 39, 49]);
-    assert.deepEqual(files(dataDir, 1), ['00000000000000000020.seg', '00000000000000000040.seg']);
-    assert.equal(again.read(1, 19), undefined);
-    assert.equal(fs.statSync(path.join(dir, '00000000000000000040.seg')).size, at(40)[1].length);
-    again.append(1, ...at(50));
+    assert.equal(again.holds(1, pointers[4]), true);
+    assert.equal(again.holds(1, pointers[5]), false);
+    assert.equal(again.holds(2, pointers[0]), false, 'another log');
+    const nowhere = Buffer.from(pointers[0]);
+    nowhere.writeBigInt64BE(-1n, 0);
+    assert.equal(again.holds(1, nowhere), false, 'no such file');
+    // Rows name 20–39: the first file's batches were deleted before a crash, and the rest never committed.
+    again.keepOnly(1, pointers[2], pointers[3]);
+    assert.deepEqual(files(dataDir, 1), ['00000000000000000020.seg']);
+    assert.deepEqual(again.readRun(1, [pointers[2], pointers[3]]), [Buffer.concat([at(20), at(30)])]);
+    // Cut inside a file: a write after the last named batch, in the same file.
+    again.append(1, at(40), 1 << 20);
     again.keep();
-    assert.deepEqual(again.lasts(1), [29, 39, 49, 59]);
-  });
-
-  it('keep two files of a log open for reads: the newest and the older one read last', (t) => {
-    const dataDir = tempDir(t);
-    const store = open(t, dataDir);
-    store.create(1);
-    for (let base = 0; base < 80; base += 10) store.append(1, ...at(base));
-    store.keep();
-    store.close();
-    const again = open(t, dataDir);
-    const opens = t.mock.method(fs, 'openSync');
-    const closes = t.mock.method(fs, 'closeSync');
-    for (let last = 9; last < 80; last += 10) assert.ok(again.read(1, last));
-    assert.equal(opens.mock.callCount(), 4, 'each file once');
-    assert.equal(closes.mock.callCount(), 2, 'the first two, as the next were read');
-    assert.ok(again.read(1, 9));
-    assert.equal(closes.mock.callCount(), 3);
+    const named = at(20).length + at(30).length;
+    assert.equal(fs.statSync(path.join(dir, '00000000000000000020.seg')).size, named + at(40).length);
+    again.keepOnly(1, pointers[2], pointers[3]);
+    assert.equal(fs.statSync(path.join(dir, '00000000000000000020.seg')).size, named);
+    const [next] = appendAll(again, 1, [40]);
+    assert.deepEqual(again.read(1, next), at(40), 'the next write lands where the cut was');
+    again.keepOnly(1, undefined, undefined);
+    assert.deepEqual(files(dataDir, 1), [], 'nothing named: every file goes');
   });
 
   it('close a dropped file only once the sync in flight is done with it', async (t) => {
     const dataDir = tempDir(t);
     const store = open(t, dataDir);
     store.create(1);
-    store.append(1, ...at(0));
-    store.keep();
+    appendAll(store, 1, [0]);
     const closes = t.mock.method(fs, 'closeSync');
     const syncing = store.sync();
     store.drop(1);

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
-import { describe, it } from 'node:test';
-import { BULK_DIR, BULK_MIN_BYTES, BulkStore } from '../../../../src/broker/embedded/bulk-store.ts';
+import { describe, it, type TestContext } from 'node:test';
+import { BULK_DIR, BULK_MIN_BYTES, BulkStore, POINTER_BYTES } from '../../../../src/broker/embedded/bulk-store.ts';
 import { createEmbeddedBroker } from '../../../../src/broker/embedded/index.ts';
 import { decodeBatches } from '../../../../src/broker/embedded/kafka-protocol/records/batch.ts';
 import type { PartitionLog } from '../../../../src/broker/embedded/partition-log.ts';
@@ -41,16 +41,22 @@ async function produce(client: RawClient, topic: string, sent: Buffer): Promise<
   return Number(p.baseOffset);
 }
 
-/** Per row of the partition's table in herald.db: [last offset, length of its own bytes]; and the last offsets of the batches in its bulk files. */
+/**
+ * Per row of the partition's table in herald.db: [last offset, length of its own bytes]; and the last offsets of
+ * the batches in its bulk files, in the order they lie there.
+ */
 function stored(dataDir: string, logId: number): { rows: [number, number][]; bulk: number[] } {
   const db = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
-  const files = new BulkStore(dataDir, false);
   try {
     const rows = db.prepare(`SELECT last, length(b) AS n FROM log_${logId} ORDER BY last`).all() as { last: number; n: number }[];
-    return { rows: rows.map((r) => [r.last, r.n]), bulk: files.lasts(logId) };
+    const bulk: number[] = [];
+    for (const file of fs.existsSync(path.join(dataDir, BULK_DIR, String(logId))) ? segments(dataDir, logId) : []) {
+      const bytes = fs.readFileSync(file);
+      for (let at = 0; at < bytes.length; at += 12 + bytes.readInt32BE(at + 8)) bulk.push(Number(bytes.readBigInt64BE(at)) + bytes.readInt32BE(at + 23));
+    }
+    return { rows: rows.map((r) => [r.last, r.n]), bulk };
   } finally {
     db.close();
-    files.close();
   }
 }
 
@@ -90,9 +96,9 @@ describe('kafka listener: large batches in bulk files', () => {
     const logId = 1;
     const { rows, bulk } = stored(dataDir, logId);
     assert.deepEqual(rows, [
-      [79, 0],
+      [79, POINTER_BYTES],
       [82, small.length],
-      [162, 0],
+      [162, POINTER_BYTES],
     ]);
     assert.deepEqual(bulk, [79, 162]);
 
@@ -146,7 +152,7 @@ describe('kafka listener: large batches in bulk files', () => {
     assert.equal(segments(dataDir, 2).length, kept.length);
   });
 
-  it('at start, deletes batches whose bytes are missing and bytes no batch names, keeping the next offset', async (t) => {
+  it('at start, deletes batches an OS crash cut off their file, keeping the next offset', async (t) => {
     const first = await listening(t);
     const { dataDir } = first;
     const topic = uniqueName('bulk-reconcile');
@@ -154,18 +160,13 @@ describe('kafka listener: large batches in bulk files', () => {
     const client = await first.connect();
     for (let i = 0; i < 3; i++) await produce(client, topic, batch(records(`c${i}`, 80)));
     await first.broker.stop();
-    // As an OS crash could leave the file: the newest batch lost, then a whole batch whose row was lost, then half
-    // of a batch.
+    // As an OS crash could leave the file: the newest batch written only in part.
     const [file] = segments(dataDir, 1);
-    const written = fs.readFileSync(file);
-    const third = 2 * (written.length / 3);
-    const unnamed = Buffer.from(written.subarray(0, third / 2));
-    unnamed.writeBigInt64BE(400n, 0);
-    fs.writeFileSync(file, Buffer.concat([written.subarray(0, third), unnamed, unnamed.subarray(0, 1_000)]));
+    const length = fs.statSync(file).size / 3;
+    fs.truncateSync(file, 2 * length + 1_000);
 
     const again = await listening(t, { dataDir });
     assert.deepEqual(again.logs.matching('deleted batches whose bytes').map((l) => l.batches), [1]);
-    assert.equal(again.logs.matching('cut off 1000 bytes after its last whole batch').length, 1);
     const read = await values(again.broker, topic);
     assert.equal(read.length, 160);
     assert.equal(read[159], '159:c1-79');
@@ -173,7 +174,7 @@ describe('kafka listener: large batches in bulk files', () => {
     assert.equal(sent[0].offset, 240, 'the next offset stays past what was lost');
     await again.broker.stop();
     assert.deepEqual(stored(dataDir, 1).bulk, [79, 159]);
-    assert.equal(fs.statSync(file).size, third, 'the bytes no batch names are cut off');
+    assert.equal(fs.statSync(file).size, 2 * length, 'the part of a batch no row names is cut off');
     const db = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
     t.after(() => db.close());
     const { bytes } = db.prepare('SELECT bytes FROM logs WHERE id = 1').get() as { bytes: number };
@@ -210,33 +211,46 @@ describe('bulk files: lost', () => {
   });
 });
 
-describe('bulk files: damaged', () => {
-  it('are cut at the first batch that is not whole, as Kafka recovers a log, and the start says what went', async (t) => {
+describe('bulk files: a file removed', () => {
+  it('drops the batches it held, with the warning, and the log goes on at its next offset', async (t) => {
     const first = await listening(t);
     const { dataDir } = first;
-    const topic = uniqueName('bulk-damaged');
+    const topic = uniqueName('bulk-removed');
     await first.broker.admin.createTopic({ name: topic, partitions: 1 });
     const client = await first.connect();
-    for (let i = 0; i < 3; i++) await produce(client, topic, batch(records(`d${i}`, 80)));
+    for (let i = 0; i < 2; i++) await produce(client, topic, batch(records(`d${i}`, 80)));
+    await produce(client, topic, batch(records('small', 2)));
     await first.broker.stop();
-    const [file] = segments(dataDir, 1);
-    const bytes = fs.readFileSync(file);
-    bytes[bytes.length / 3 + 16] = 0; // the second batch's magic byte
-    fs.writeFileSync(file, bytes);
+    fs.rmSync(segments(dataDir, 1)[0]);
 
     const again = await listening(t, { dataDir });
-    assert.equal(again.logs.matching(`${file}: cut off ${(2 * bytes.length) / 3} bytes`).length, 1);
     assert.deepEqual(again.logs.matching('deleted batches whose bytes').map((l) => l.batches), [2]);
-    const read = await values(again.broker, topic);
-    assert.deepEqual(read, Array.from({ length: 80 }, (_, i) => `${i}:d0-${i}`));
-    assert.equal((await again.broker.producer().send([{ topic, value: Buffer.from('after') }]))[0].offset, 240);
+    assert.deepEqual(await values(again.broker, topic), ['160:small-0', '161:small-1']);
+    assert.equal((await again.broker.producer().send([{ topic, value: Buffer.from('after') }]))[0].offset, 162);
   });
 });
 
+/** Turns `dataDir` back into schema 4: its large batches in bulk.db, their rows with empty bytes, no bulk files. */
+function asSchema4(dataDir: string, logId: number): void {
+  const db = new DatabaseSync(path.join(dataDir, DB_FILE));
+  const files = new BulkStore(dataDir, false);
+  const old = new DatabaseSync(path.join(dataDir, 'bulk.db'));
+  try {
+    old.exec(`PRAGMA journal_mode = WAL; CREATE TABLE log_${logId} (last INTEGER PRIMARY KEY, b BLOB NOT NULL)`);
+    const pointers = db.prepare(`SELECT last, b FROM log_${logId} WHERE length(b) = ${POINTER_BYTES}`).all() as { last: number; b: Uint8Array }[];
+    for (const { last, b } of pointers) old.prepare(`INSERT INTO log_${logId} (last, b) VALUES (?, ?)`).run(last, files.read(logId, b));
+    db.exec(`UPDATE log_${logId} SET b = x'' WHERE length(b) = ${POINTER_BYTES}; PRAGMA user_version = 4`);
+  } finally {
+    old.close();
+    files.close();
+    db.close();
+  }
+  fs.rmSync(path.join(dataDir, BULK_DIR), { recursive: true });
+}
+
 describe('bulk files: a data directory of schema 4', () => {
-  it("moves bulk.db's batches into files at the first start, after a move cut short", async (t) => {
+  async function written(t: TestContext): Promise<{ dataDir: string; topic: string; expected: string[] }> {
     const first = await listening(t);
-    const { dataDir } = first;
     const topic = uniqueName('bulk-schema-4');
     await first.broker.admin.createTopic({ name: topic, partitions: 1 });
     const client = await first.connect();
@@ -245,26 +259,24 @@ describe('bulk files: a data directory of schema 4', () => {
     await produce(client, topic, batch(records('b', 80)));
     const expected = await values(first.broker, topic);
     await first.broker.stop();
-    // Schema 4 kept the batches in bulk.db; a move cut short left a file with the first of them.
-    const files = new BulkStore(dataDir, false);
-    const old = new DatabaseSync(path.join(dataDir, 'bulk.db'));
-    old.exec('PRAGMA journal_mode = WAL; CREATE TABLE log_1 (last INTEGER PRIMARY KEY, b BLOB NOT NULL)');
-    for (const last of files.lasts(1)) old.prepare('INSERT INTO log_1 (last, b) VALUES (?, ?)').run(last, files.read(1, last)!);
-    old.close();
-    files.close();
+    return { dataDir: first.dataDir, topic, expected };
+  }
+
+  it("moves bulk.db's batches into files at the first start, after a move cut short", async (t) => {
+    const { dataDir, topic, expected } = await written(t);
     const [segment] = segments(dataDir, 1);
     const cutShort = fs.readFileSync(segment).subarray(0, 50_000);
-    fs.rmSync(path.join(dataDir, BULK_DIR), { recursive: true });
+    asSchema4(dataDir, 1);
     fs.mkdirSync(path.join(dataDir, BULK_DIR, '1'), { recursive: true });
     fs.writeFileSync(segment, cutShort);
-    const db = new DatabaseSync(path.join(dataDir, DB_FILE));
-    db.exec('PRAGMA user_version = 4');
-    db.close();
 
     const again = await listening(t, { dataDir });
     assert.deepEqual(await values(again.broker, topic), expected);
     await again.broker.stop();
     assert.deepEqual(stored(dataDir, 1).bulk, [79, 161]);
+    const { rows } = stored(dataDir, 1);
+    assert.deepEqual([rows[0][1], rows[2][1]], [POINTER_BYTES, POINTER_BYTES], 'the rows point at the files');
+    assert.ok(rows[1][1] > POINTER_BYTES, 'the small batch stays in its row');
     assert.deepEqual(
       fs.readdirSync(dataDir).filter((name) => name.startsWith('bulk')),
       [BULK_DIR],
@@ -273,6 +285,23 @@ describe('bulk files: a data directory of schema 4', () => {
     const migrated = new DatabaseSync(path.join(dataDir, DB_FILE), { readOnly: true });
     t.after(() => migrated.close());
     assert.equal((migrated.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 5);
+  });
+
+  it('without bulk.db, starts only with acceptEmptyStorage, and without the batches it held', async (t) => {
+    const { dataDir, topic } = await written(t);
+    asSchema4(dataDir, 1);
+    fs.rmSync(path.join(dataDir, 'bulk.db'));
+    await assert.rejects(createEmbeddedBroker({ kind: 'embedded', dataDir }).start(), (err: Error & { code?: string; details?: { file?: string } }) => {
+      assert.equal(err.code, 'HERALD_STORAGE_MISSING');
+      assert.equal(err.details?.file, path.join(dataDir, 'bulk.db'));
+      return true;
+    });
+    const { logger, logs } = captureLogs();
+    const accepting = createEmbeddedBroker({ kind: 'embedded', dataDir, acceptEmptyStorage: true }, logger);
+    t.after(() => accepting.stop());
+    await accepting.start();
+    assert.deepEqual(logs.matching('deleted batches whose bytes').map((l) => l.batches), [2]);
+    assert.deepEqual(await values(accepting, topic), ['80:s-0', '81:s-1']);
   });
 });
 
@@ -333,7 +362,6 @@ describe('bulk files: a failed write', () => {
     };
     await refused('lost-in-main');
     assert.equal(await append('b'), 80, 'the same offsets');
-    assert.deepEqual(store.bulk.lasts(log.id), [79, 159]);
     assert.equal(fs.statSync(file).size, 2 * one);
     const read = log.read(0, 1_000).map((r) => `${r[0]}:${Buffer.from(r[3]!).toString().replace(/-x+$/, '')}`);
     assert.deepEqual(read, [...Array.from({ length: 80 }, (_, i) => `${i}:a-${i}`), ...Array.from({ length: 80 }, (_, i) => `${80 + i}:b-${i}`)]);

@@ -47,26 +47,39 @@ function estimate(row: RecordRow): number {
  */
 export function readBatch(log: PartitionLog, from: number, budget: number, atLeastOne: boolean, upTo = log.next): RecordBatches | null {
   const parts: Buffer[] = [];
+  /** Batches in the bulk files, read together when a batch that is not ends their run (or the read ends). */
+  let inBulk: Uint8Array[] = [];
+  const readBulk = () => {
+    if (inBulk.length === 0) return;
+    for (const run of log.batches.bulkBytes(inBulk)) parts.push(run);
+    inBulk = [];
+  };
   let used = 0;
   let next = from;
   let toEnd = true;
-  for (const [last, first, length] of log.batches.entries(from)) {
+  for (const [last, first, length, pointer] of log.batches.entries(from)) {
     if (last >= upTo) {
       // Batches end where a transaction's records begin, so this one is wholly past the end readers may see,
       // unless written otherwise: then its visible records are sent encoded afresh.
-      if (first < upTo && parts.length === 0) return batchesOf(readRows(log, from, budget, atLeastOne, upTo));
+      if (first < upTo && used === 0) return batchesOf(readRows(log, from, budget, atLeastOne, upTo));
       break;
     }
-    if (used + length > budget && !(atLeastOne && parts.length === 0)) {
+    if (used + length > budget && !(atLeastOne && used === 0)) {
       toEnd = false;
       break;
     }
+    used += length;
+    next = last + 1;
+    if (pointer !== undefined) {
+      inBulk.push(pointer);
+      continue;
+    }
+    readBulk();
     const bytes = log.batches.bytes(last);
     // A stored batch's CRC is filled in where it is 0 (see `ensureCrc`): in a cached one too, once.
     parts.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    used += length;
-    next = last + 1;
   }
+  readBulk();
   if (toEnd && next < upTo) parts.push(encodeEmptyBatch(next, upTo - 1));
   if (parts.length === 0) return null;
   let byteLength = 0;
