@@ -17,6 +17,9 @@ export const BULK_MIN_BYTES = 64 * 1024;
  */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
 
+/** The largest file: Kafka's `segment.bytes` is a 32-bit integer, and a pointer's position 32 bits unsigned. */
+const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+
 /**
  * Where a batch is, kept as the bytes of its row in the partition's table: the base offset of its segment file
  * (8 bytes), its position there and its length (4 bytes each). A record batch is at least 61 bytes, so a row's
@@ -145,7 +148,7 @@ export class BulkStore {
     const log = this.#log(logId);
     let segment = log.segments.at(-1);
     let created = false;
-    if (segment === undefined || (segment.size > 0 && segment.size + batch.length > segmentBytes)) {
+    if (segment === undefined || (segment.size > 0 && segment.size + batch.length > Math.min(segmentBytes, MAX_SEGMENT_BYTES))) {
       const base = Number(view(batch).readBigInt64BE(0));
       segment = { base, file: path.join(log.dir, `${String(base).padStart(20, '0')}.seg`), size: 0, fd: undefined };
       segment.fd = fs.openSync(segment.file, 'wx+');
