@@ -76,8 +76,8 @@ export interface LostFile {
 
 /**
  * Checks `storageFile` (a name inside `dataDir`, a file or a directory), which the directory is known to have had.
- * Present and not empty: `undefined`. Missing or empty: throws `HERALD_STORAGE_MISSING` naming the file — unless `acceptEmpty`, which goes
- * on without it and returns the warning to log.
+ * Present and not empty: `undefined`. Missing or empty: throws `HERALD_STORAGE_MISSING` naming the file — unless
+ * `acceptEmpty`, which goes on without it and returns the warning to log.
  */
 export function refuseLost(dataDir: string, storageFile: string, acceptEmpty: boolean, lost: LostFile): string | undefined {
   const file = path.join(dataDir, storageFile);
