@@ -37,7 +37,7 @@ export class BatchTable {
   readonly #table: string;
   readonly #logId: number | undefined;
   readonly #statements: TableStatements;
-  /** The bulk files, once the log has a directory there: rows with empty bytes are read from them. */
+  /** The bulk files, once the log has a directory there: rows holding a pointer are read from them. */
   #bulk: BulkStore | undefined;
 
   /** `logId`: the log whose table this is; `bulk`: the bulk files, when the log keeps large batches there. */
