@@ -37,6 +37,13 @@ export function pointedLength(pointer: Uint8Array): number {
   return view(pointer).readUInt32BE(12);
 }
 
+/** What a pointer says: the base offset of the batch's file, and where in it the batch begins and ends. */
+function place(pointer: Uint8Array): { base: number; position: number; end: number } {
+  const p = view(pointer);
+  const position = p.readUInt32BE(8);
+  return { base: Number(p.readBigInt64BE(0)), position, end: position + p.readUInt32BE(12) };
+}
+
 function view(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -203,17 +210,15 @@ export class BulkStore {
     const out: Buffer[] = [];
     let i = 0;
     while (i < pointers.length) {
-      const first = view(pointers[i]);
-      const base = Number(first.readBigInt64BE(0));
-      const position = first.readUInt32BE(8);
-      let end = position + first.readUInt32BE(12);
+      const first = place(pointers[i]);
+      let end = first.end;
       let j = i + 1;
       for (; j < pointers.length; j++) {
-        const next = view(pointers[j]);
-        if (Number(next.readBigInt64BE(0)) !== base || next.readUInt32BE(8) !== end) break;
-        end += next.readUInt32BE(12);
+        const next = place(pointers[j]);
+        if (next.base !== first.base || next.position !== end) break;
+        end = next.end;
       }
-      out.push(this.#readAt(log, this.#segment(log, base), position, end - position));
+      out.push(this.#readAt(log, this.#segment(log, first.base), first.position, end - first.position));
       i = j;
     }
     return out;
@@ -223,9 +228,9 @@ export class BulkStore {
   holds(logId: number, pointer: Uint8Array): boolean {
     const log = this.#logs.get(logId);
     if (log === undefined) return false;
-    const p = view(pointer);
-    const segment = log.segments.find((s) => s.base === Number(p.readBigInt64BE(0)));
-    return segment !== undefined && p.readUInt32BE(8) + p.readUInt32BE(12) <= segment.size;
+    const { base, end } = place(pointer);
+    const segment = log.segments.find((s) => s.base === base);
+    return segment !== undefined && end <= segment.size;
   }
 
   /**
@@ -241,10 +246,8 @@ export class BulkStore {
       for (const segment of [...log.segments]) this.#remove(log, segment);
       return;
     }
-    const from = Number(view(oldest).readBigInt64BE(0));
-    const last = view(newest);
-    const to = Number(last.readBigInt64BE(0));
-    const end = last.readUInt32BE(8) + last.readUInt32BE(12);
+    const from = place(oldest).base;
+    const { base: to, end } = place(newest);
     for (const segment of [...log.segments]) {
       if (segment.base < from || segment.base > to) this.#remove(log, segment);
       else if (segment.base === to && segment.size > end) {
