@@ -30,13 +30,17 @@ export async function produce(client: RawClient, topic: string, sent: Buffer): P
 
 /**
  * A broker with its Kafka listener, given a new one-partition topic (log 1) that received a batch of `count`
- * records (see {@link records}) for each `[tag, count]`, then stopped. Returns its data directory, the topic, and
+ * records (see {@link records}) for each `[tag, count]`, then stopped. `configs`: the topic's. Returns its data directory, the topic, and
  * what the topic held.
  */
-export async function producedTo(t: TestContext, batches: [tag: string, count: number][]): Promise<{ dataDir: string; topic: string; expected: string[] }> {
+export async function producedTo(
+  t: TestContext,
+  batches: [tag: string, count: number][],
+  configs: Record<string, string> = {},
+): Promise<{ dataDir: string; topic: string; expected: string[] }> {
   const first = await listening(t);
   const topic = uniqueName('bulk');
-  await first.broker.admin.createTopic({ name: topic, partitions: 1 });
+  await first.broker.admin.createTopic({ name: topic, partitions: 1, configs });
   const client = await first.connect();
   for (const [tag, count] of batches) await produce(client, topic, batch(records(tag, count)));
   const expected = await values(first.broker, topic);

@@ -71,6 +71,21 @@ describe('bulk files at start', () => {
     assert.equal((await again.broker.producer().send([{ topic, value: Buffer.from('after') }]))[0].offset, 162);
   });
 
+  it('drops the oldest batches when their file went before their rows did (retention, then an OS crash)', async (t) => {
+    // A file a batch.
+    const { dataDir, topic } = await producedTo(t, [['e0', 80], ['e1', 80], ['e2', 80]], { 'segment.bytes': '100000' });
+    const files = segments(dataDir, 1);
+    assert.equal(files.length, 3);
+    fs.rmSync(files[0]);
+
+    const again = await listening(t, { dataDir });
+    assert.deepEqual(again.logs.matching('deleted batches whose bytes').map((l) => l.batches), [1]);
+    const read = await values(again.broker, topic);
+    assert.deepEqual([read.length, read[0], read.at(-1)], [160, '80:e1-0', '239:e2-79']);
+    await again.broker.stop();
+    assert.deepEqual(stored(dataDir, 1).bulk, [159, 239]);
+  });
+
   it('refuses a lost bulk directory by name; with acceptEmptyStorage starts without its batches and says so', async (t) => {
     const { dataDir, topic } = await producedTo(t, [['big', 80], ['small', 2]]);
     fs.rmSync(path.join(dataDir, BULK_DIR), { recursive: true });
