@@ -37,6 +37,7 @@ import { Assignments } from './assignments.ts';
 import { roundRobinBySubscription } from './assignor.ts';
 import { CO_PARTITIONED_PROTOCOL, coPartitionedBySubscription } from './co-partitioned-assignor.ts';
 import { CommitQueue } from './commits.ts';
+import { whileCoordinatorMoves } from './coordinator.ts';
 import { type ResolvedConsumerOptions, resolveConsumerOptions } from './consumer-options.ts';
 import { describeError, toHeraldError } from './errors.ts';
 import { Fetcher } from './fetcher.ts';
@@ -48,6 +49,8 @@ import { TransactionalCommitter } from './transactions.ts';
 
 /** After the library gave up rejoining (coordinator unreachable), try again this often. */
 const REJOIN_RETRY_MS = 1_000;
+/** How long `start` keeps joining while the group's coordinator is being elected or loaded (a broker restarted). */
+const START_JOIN_MS = 30_000;
 const FETCH_MAX_WAIT_MS = 250;
 const PARTITION_MAX_BYTES = 1_048_576;
 const FETCH_MAX_BYTES = 52_428_800;
@@ -159,7 +162,12 @@ export class KafkaGroupConsumer implements GroupConsumer {
       // Fence an older instance with this transactional id before taking its partitions.
       if (this.#options.transactionalId !== undefined) await this.#transactions.init();
       for (const topic of topics) client.topics.track(topic);
-      await client.joinGroup({});
+      await whileCoordinatorMoves(() => client.joinGroup({}), {
+        withinMs: START_JOIN_MS,
+        retryMs: REJOIN_RETRY_MS,
+        going: () => this.#state === 'starting',
+        onRetry: (err) => this.#log.warn({ err: describeError(err) }, `kafka group coordinator moving; joining again in ${REJOIN_RETRY_MS} ms`),
+      });
       await this.#assignments.settled();
     } catch (err) {
       await this.close();
