@@ -5,9 +5,10 @@ import path from 'node:path';
 export const BULK_DIR = 'bulk';
 
 /**
- * Batches at least this large, from Kafka producers, outside transactions, on normal topics, are kept in segment
- * files: Kafka's Java producer sends batches of up to 16 KiB by default, kcat and franz-go of up to 1 MB. SQLite
- * keeps a smaller one in the row's own page.
+ * Batches at least this large, outside transactions, on normal topics, are kept in segment files: from Kafka
+ * producers (the Java producer sends batches of up to 16 KiB by default, kcat and franz-go of up to 1 MB), and runs
+ * of records Herald's producers gave in one write (batch ingest's hundreds a partition). SQLite keeps a smaller one
+ * in the row's own page.
  */
 export const BULK_MIN_BYTES = 64 * 1024;
 

@@ -4,6 +4,7 @@
  */
 import type { Headers, RecordPosition } from '../port.ts';
 import { BULK_MIN_BYTES, type BulkStore } from './bulk-store.ts';
+import { encodeBatch } from './kafka-protocol/records/encode-batch.ts';
 import type { PlainRecords } from './kafka-protocol/records/plain.ts';
 import type { PartitionLog } from './partition-log.ts';
 import type { RecordRow } from './records.ts';
@@ -63,6 +64,8 @@ export interface PendingLog {
   encoded: Map<number, EncodedRun> | undefined;
   /** Whether the last run takes no more records (it belongs to a transaction's request). */
   sealed: boolean;
+  /** Indexes of the runs of a transaction's requests (never kept in the bulk files, see {@link keptInBulk}). */
+  transactional: Set<number> | undefined;
   /** The batches stored, for the tail cache once committed. */
   batches: Buffer[];
 }
@@ -75,7 +78,7 @@ const RUN_RECORDS = 2_048;
 const RUN_BYTES = 1 << 20;
 
 export function newPending(log: PartitionLog): PendingLog {
-  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false, batches: [] };
+  return { next: log.end, bytes: log.bytes, rows: [], runStarts: [], runSizes: [], encoded: undefined, sealed: false, transactional: undefined, batches: [] };
 }
 
 /**
@@ -113,6 +116,26 @@ export function appendPlainRun(p: PendingLog, plain: PlainAppend, run: Map<Parti
   (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch, span: [first, last, records.maxTimestamp], bulk });
   run?.set(log, [first, last]);
   return { topic: log.topic.name, partition: log.partition, offset: first };
+}
+
+/**
+ * Encodes now, to keep them in the bulk files, `p`'s runs of records given one by one whose sizes reach
+ * {@link BULK_MIN_BYTES} (batch ingest's runs of hundreds of records a partition), on the terms of {@link keptInBulk}:
+ * such a run's bytes are then written once, instead of as SQLite pages twice (the write-ahead log and its
+ * checkpoint).
+ */
+export function encodeLargeRuns(log: PartitionLog, p: PendingLog): void {
+  if (log.topic.compacted) return;
+  for (let r = 0; r < p.runStarts.length; r++) {
+    if (p.runSizes[r] < BULK_MIN_BYTES || p.encoded?.has(r) === true || p.transactional?.has(r) === true) continue;
+    const start = p.runStarts[r];
+    const end = runEnd(p, r);
+    const rows = p.rows;
+    let ts = rows[start][1];
+    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
+    const batch = encodeBatch(rows, 0, undefined, start, end, false);
+    (p.encoded ??= new Map()).set(r, { batch, span: [rows[start][0], rows[end - 1][0], ts], bulk: true });
+  }
 }
 
 /** Whether some of `p`'s runs go to the bulk files. */

@@ -11,6 +11,7 @@ import {
   addToRun,
   type AppendRecord,
   appendPlainRun,
+  encodeLargeRuns,
   hasBulkRuns,
   insertBulkRuns,
   insertRuns,
@@ -230,6 +231,7 @@ export class Writer {
           else range[1] = offset;
         }
         addToRun(p, offset, record, startsOwn, request.encoded !== undefined);
+        if (run !== undefined) (p.transactional ??= new Set()).add(p.runStarts.length - 1);
         positions[i] = { topic: log.topic.name, partition: log.partition, offset };
       }
       if (run !== undefined) for (const log of run.keys()) pendingOf(log).sealed = true;
@@ -308,13 +310,17 @@ export class Writer {
   }
 
   /**
-   * Before the write's transaction: appends the bytes of large batches to the bulk files (making a log's directory
-   * first), so that a kill before the commit leaves bytes no row names, never a row without its bytes; a failed
-   * commit takes them back (see `BulkStore`).
+   * Before the write's transaction: appends the bytes of large batches — a Kafka producer's, or runs of records
+   * encoded here for it (see `encodeLargeRuns`) — to the bulk files (making a log's directory first), so that a
+   * kill before the commit leaves bytes no row names, never a row without its bytes; a failed commit takes them
+   * back (see `BulkStore`).
    */
   #writeBulk(pending: Map<PartitionLog, PendingLog>): void {
     const logs: [PartitionLog, PendingLog][] = [];
-    for (const entry of pending) if (hasBulkRuns(entry[1])) logs.push(entry);
+    for (const entry of pending) {
+      encodeLargeRuns(entry[0], entry[1]);
+      if (hasBulkRuns(entry[1])) logs.push(entry);
+    }
     if (logs.length === 0) return;
     const bulk = this.#store.bulk;
     for (const [log] of logs) {

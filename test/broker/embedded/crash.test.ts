@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { BULK_DIR } from '../../../src/broker/embedded/bulk-store.ts';
 import type { BrokerRecord } from '../../../src/broker/port.ts';
 import { expectedRecord } from './fixtures/crash-records.ts';
 import { NODE, openBroker, ROOT, tempDir, uniqueName, waitFor } from './helpers.ts';
@@ -38,6 +40,8 @@ describe('embedded broker: crash safety (SIGKILL while sending)', () => {
       const exited = once(child, 'exit');
       child.kill('SIGKILL');
       await exited;
+      // Sends of a write share runs, and runs of 64 KiB or more go to the bulk files: the kill met those writes too.
+      assert.ok(fs.readdirSync(path.join(dataDir, BULK_DIR)).length > 0, 'no run went to the bulk files');
 
       const broker = await openBroker(t, { dataDir });
       const stored = new Map<string, BrokerRecord>();
