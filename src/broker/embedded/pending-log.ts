@@ -40,11 +40,11 @@ interface EncodedRun {
 }
 
 /**
- * Whether a producer's `batch` for `log` is kept in the bulk files (see `BulkStore`): a large one, on a normal
- * topic, outside a transaction (whose abort would delete it from inside a write).
+ * Whether a batch of `bytes` for `log` is kept in the bulk files (see `BulkStore`): a large one, on a normal topic,
+ * outside a transaction (whose abort would delete it from inside a write).
  */
-export function keptInBulk(log: PartitionLog, batch: Buffer, transactional: boolean): boolean {
-  return batch.length >= BULK_MIN_BYTES && !transactional && !log.topic.compacted;
+export function keptInBulk(log: PartitionLog, bytes: number, transactional: boolean): boolean {
+  return bytes >= BULK_MIN_BYTES && !transactional && !log.topic.compacted;
 }
 
 /**
@@ -112,29 +112,22 @@ export function appendPlainRun(p: PendingLog, plain: PlainAppend, run: Map<Parti
   p.runStarts.push(p.rows.length);
   p.runSizes.push(records.size);
   p.sealed = true;
-  const bulk = keptInBulk(log, batch, run !== undefined);
+  const bulk = keptInBulk(log, batch.length, run !== undefined);
   (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch, span: [first, last, records.maxTimestamp], bulk });
   run?.set(log, [first, last]);
   return { topic: log.topic.name, partition: log.partition, offset: first };
 }
 
 /**
- * Encodes now, to keep them in the bulk files, `p`'s runs of records given one by one whose sizes reach
- * {@link BULK_MIN_BYTES} (batch ingest's runs of hundreds of records a partition), on the terms of {@link keptInBulk}:
- * such a run's bytes are then written once, instead of as SQLite pages twice (the write-ahead log and its
- * checkpoint).
+ * Encodes now, to keep them in the bulk files, `p`'s runs of records given one by one that {@link keptInBulk} would
+ * keep there (batch ingest's runs of hundreds of records a partition): their bytes are then written once, instead
+ * of as SQLite pages twice (the write-ahead log and its checkpoint).
  */
 export function encodeLargeRuns(log: PartitionLog, p: PendingLog): void {
-  if (log.topic.compacted) return;
   for (let r = 0; r < p.runStarts.length; r++) {
-    if (p.runSizes[r] < BULK_MIN_BYTES || p.encoded?.has(r) === true || p.transactional?.has(r) === true) continue;
-    const start = p.runStarts[r];
-    const end = runEnd(p, r);
-    const rows = p.rows;
-    let ts = rows[start][1];
-    for (let i = start + 1; i < end; i++) if (rows[i][1] > ts) ts = rows[i][1];
-    const batch = encodeBatch(rows, 0, undefined, start, end, false);
-    (p.encoded ??= new Map()).set(r, { batch, span: [rows[start][0], rows[end - 1][0], ts], bulk: true });
+    if (p.encoded?.has(r) === true || !keptInBulk(log, p.runSizes[r], p.transactional?.has(r) === true)) continue;
+    const batch = encodeBatch(p.rows, 0, undefined, p.runStarts[r], runEnd(p, r), false);
+    (p.encoded ??= new Map()).set(r, { batch, span: undefined, bulk: true });
   }
 }
 

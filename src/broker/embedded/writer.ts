@@ -238,7 +238,7 @@ export class Writer {
       if (request.encoded !== undefined && request.records.length > 0) {
         const p = pendingOf(request.records[0].log);
         p.sealed = true;
-        const bulk = keptInBulk(request.records[0].log, request.encoded, request.transaction !== undefined);
+        const bulk = keptInBulk(request.records[0].log, request.encoded.length, request.transaction !== undefined);
         (p.encoded ??= new Map()).set(p.runStarts.length - 1, { batch: request.encoded, span: undefined, bulk });
       }
       results.push(positions);
