@@ -1,10 +1,11 @@
 /**
  * A full disk, on a small tmpfs (root only): starting on it is refused in one coded line and leaves no lock behind;
  * while running, writes are refused with a coded error and `/readyz` says not ready; once space is back, writes
- * succeed again and every acknowledged record is there.
+ * succeed again and every acknowledged record is there — those of runs kept in `herald.db` and in the bulk files.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { BULK_DIR } from '../../src/broker/embedded/bulk-store.ts';
 import { mountSmallDisk } from '../shared/small-disk.ts';
 import type { ChaosOptions } from './options.ts';
 import type { ProbeResult } from './report.ts';
@@ -65,8 +66,11 @@ async function probeDisk(disk: Exclude<ReturnType<typeof mountSmallDisk>, string
   if (created?.status !== 201) throw new Error(`creating ${TOPIC}: ${created?.status} ${created?.text}`);
   const acked = new Set<string>();
   let sequence = 0;
+  let sends = 0;
+  // Every other request writes ~80 KB a partition: runs that large go to the bulk files, the others to herald.db.
   const send = async () => {
-    const records = Array.from({ length: 20 }, () => ({ key: `k${sequence % 7}`, value: `${sequence++}:${'x'.repeat(2_000)}` }));
+    const count = sends++ % 2 === 0 ? 20 : 80;
+    const records = Array.from({ length: count }, () => ({ key: `k${sequence % 7}`, value: `${sequence++}:${'x'.repeat(2_000)}` }));
     const answer = await post(records);
     if (answer?.status === 201) for (const r of records) acked.add(r.value.split(':')[0]);
     return answer;
@@ -119,6 +123,8 @@ async function probeDisk(disk: Exclude<ReturnType<typeof mountSmallDisk>, string
     }
   }
   await herald.stop();
+  const bulk = path.join(dataDir, BULK_DIR);
+  if (!existsSync(bulk) || readdirSync(bulk).length === 0) result.problems.push('no run reached the bulk files');
   let lost = 0;
   for (const value of acked) if (!seen.has(value)) lost++;
   result.figures.acknowledged = acked.size;
