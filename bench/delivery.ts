@@ -317,12 +317,14 @@ samples.push({
 });
 
 const calm = window(steadyFrom, outageFrom);
-const storm = window(outageFrom + 5_000, outageTo);
+// The outage's first seconds, while `flaky`'s connections fail, belong to neither phase: 5 s, or half a short one.
+const stormFrom = outageFrom + Math.min(5_000, phases.outage / 2);
+const storm = window(stormFrom, outageTo);
 // Events accepted in the last seconds before the outage may still be on their way to `flaky` when it goes down;
 // they belong to neither phase's latency.
 const calmTo = outageFrom - 5_000;
 const calmLatency = { flaky: latencies(flaky, steadyFrom, calmTo), steady: latencies(steady, steadyFrom, calmTo) };
-const stormLatency = latencies(steady, outageFrom + 5_000, outageTo);
+const stormLatency = latencies(steady, stormFrom, outageTo);
 const change = ((storm.steady - calm.steady) / calm.steady) * 100;
 const pct = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)}%`;
 const lagAtOutageEnd = samples.find((x) => x.at >= outageTo) ?? samples[samples.length - 1];
